@@ -1,0 +1,68 @@
+"""ccer — an open platform for the whole life of projects in China's voluntary carbon market."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g
+
+from .config import Settings
+from .db import make_engine, make_session_factory
+
+ROOT = Path(__file__).resolve().parent.parent
+__version__ = "0.1.0"
+
+
+def load_models() -> None:
+    """Import every module that defines tables or event subjects, so metadata and the chain are complete."""
+    from . import clock, events  # noqa: F401
+    from .auth import makerchecker, models, services  # noqa: F401
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The app factory. `config` overrides the environment (database_url, secret_key, instance_path, …)."""
+    settings = Settings.from_env(config)
+    load_models()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        CCER_SETTINGS=settings,
+        API_TITLE="ccer",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False
+    engine = make_engine(settings.database_url)
+    app.extensions["ccer.engine"] = engine
+    app.extensions["ccer.sessions"] = make_session_factory(engine)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):  # noqa: ANN001
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    from .api import init_api
+    from .web import bp as web_bp
+
+    init_api(app)
+    app.register_blueprint(web_bp)
+    return app
+
+
+def db_session():
+    """The request's session (one per app context)."""
+    from flask import current_app
+
+    if "db" not in g:
+        g.db = current_app.extensions["ccer.sessions"]()
+    return g.db

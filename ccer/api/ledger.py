@@ -1,0 +1,85 @@
+"""REST resources: the event log and the chain head."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import or_, select
+
+from .. import db_session, events
+from ..auth import policy
+from ..auth.models import User
+from ..errors import NotFound
+from . import PageArgs, current_actor, page_schema, paginate
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1", description="The hash-chained event log")
+
+
+class EventOut(Schema):
+    seq = fields.Int()
+    occurred_at = fields.DateTime()
+    actor = fields.Str()
+    actor_user_id = fields.Int(allow_none=True)
+    subject_type = fields.Str()
+    subject_id = fields.Str()
+    action = fields.Str()
+    payload = fields.Dict()
+    prev_hash = fields.Str()
+    hash = fields.Str()
+
+
+class EventFilter(Schema):
+    subject_type = fields.Str(load_default=None)
+    subject_id = fields.Str(load_default=None)
+    action = fields.Str(load_default=None)
+
+
+class HeadOut(Schema):
+    seq = fields.Int()
+    hash = fields.Str()
+
+
+def _visible(stmt, actor):
+    """Supervisors see everything; a user sees events they or their organisation's users caused, and
+    events about their organisation."""
+    if policy.can(actor, "events.read_all"):
+        return stmt
+    policy.require(actor, "events.read_own")
+    colleagues = select(User.id).where(User.organisation_id == actor.organisation_id)
+    return stmt.where(or_(
+        events.Event.actor_user_id.in_(colleagues),
+        (events.Event.subject_type == "organisation") & (events.Event.subject_id == str(actor.organisation_id)),
+    ))
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @blp.arguments(EventFilter, location="query")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(EventOut, "EventPage"))
+    def get(self, filters, page):
+        stmt = _visible(select(events.Event), current_actor())
+        for key, value in filters.items():
+            if value is not None:
+                stmt = stmt.where(getattr(events.Event, key) == value)
+        return paginate(db_session(), stmt, events.Event.seq, page)
+
+
+@blp.route("/events/<int:seq>")
+class EventOne(MethodView):
+    @blp.response(200, EventOut)
+    def get(self, seq):
+        ev = db_session().execute(_visible(select(events.Event), current_actor()).where(events.Event.seq == seq)).scalar_one_or_none()
+        if ev is None:
+            raise NotFound(f"no visible event #{seq}", field="seq")
+        return ev
+
+
+@blp.route("/ledger/head")
+class Head(MethodView):
+    @blp.response(200, HeadOut)
+    def get(self):
+        """The chain head anyone can compare with an exported checkpoint."""
+        policy.require(current_actor(), "ledger.head")
+        seq, hash_ = events.head(db_session())
+        return {"seq": seq, "hash": hash_}

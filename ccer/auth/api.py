@@ -1,0 +1,143 @@
+"""REST resources: tokens, organisations, users, maker–checker approvals."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from .. import db_session
+from ..api import PageArgs, current_actor, page_schema, paginate
+from ..errors import NotFound
+from . import makerchecker, policy, services
+from .models import Organisation, OrganisationRole, User
+from .schemas import (ApprovalDecision, ApprovalIn, ApprovalOut, OrganisationFilter, OrganisationIn,
+                      OrganisationOut, TokenIn, TokenOut, UserIn, UserOut)
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
+org_blp = Blueprint("organisations", __name__, url_prefix="/api/v1/organisations", description="Legal persons and their roles")
+user_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="People acting for organisations")
+approvals_blp = Blueprint("approvals", __name__, url_prefix="/api/v1/approvals", description="Maker–checker requests")
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @blp.arguments(TokenIn)
+    @blp.response(201, TokenOut)
+    def post(self, data):
+        """Exchange a username and password for a bearer token (shown once)."""
+        session = db_session()
+        user = services.authenticate(session, data["username"], data["password"])
+        return {"token": services.issue_token(session, user, data["name"]), "user": user}
+
+
+@blp.route("/tokens/current")
+class CurrentToken(MethodView):
+    @blp.response(204)
+    def delete(self):
+        """Revoke the token used for this request."""
+        from flask import request
+
+        actor = current_actor()
+        policy.require(actor, "events.read_own")
+        services.revoke_token(db_session(), actor, request.headers["Authorization"].partition(" ")[2].strip())
+
+
+@org_blp.route("")
+class Organisations(MethodView):
+    @org_blp.arguments(OrganisationFilter, location="query")
+    @org_blp.arguments(PageArgs, location="query")
+    @org_blp.response(200, page_schema(OrganisationOut, "OrganisationPage"))
+    def get(self, filters, page):
+        """List organisations (public)."""
+        policy.require(current_actor(), "organisation.read")
+        stmt = select(Organisation)
+        if filters["role"]:
+            stmt = stmt.where(Organisation.id.in_(select(OrganisationRole.organisation_id).where(OrganisationRole.role == filters["role"])))
+        return paginate(db_session(), stmt, Organisation.id, page)
+
+    @org_blp.arguments(OrganisationIn)
+    @org_blp.response(201, OrganisationOut)
+    def post(self, data):
+        """Register an organisation (registry operator)."""
+        return services.create_organisation(
+            db_session(), current_actor(), uscc_code=data["uscc"], name=data["name"], roles=data["roles"],
+            name_en=data["name_en"], province=data["province"], accredited_sectors=data["accredited_sectors"],
+            parent_id=data["parent_id"],
+        )
+
+
+@org_blp.route("/<int:org_id>")
+class OrganisationOne(MethodView):
+    @org_blp.response(200, OrganisationOut)
+    def get(self, org_id):
+        policy.require(current_actor(), "organisation.read")
+        return services.get_organisation(db_session(), org_id)
+
+
+@user_blp.route("")
+class Users(MethodView):
+    @user_blp.arguments(PageArgs, location="query")
+    @user_blp.response(200, page_schema(UserOut, "UserPage"))
+    def get(self, page):
+        """Users the caller may see: all for the registry and provincial authorities, else their organisation's."""
+        actor = current_actor()
+        stmt = select(User)
+        if not policy.can(actor, "user.read"):
+            policy.require(actor, "user.read", _OrgRef(actor.organisation_id))
+            stmt = stmt.where(User.organisation_id == actor.organisation_id)
+        return paginate(db_session(), stmt, User.id, page)
+
+    @user_blp.arguments(UserIn)
+    @user_blp.response(201, UserOut)
+    def post(self, data):
+        return services.create_user(db_session(), current_actor(), **data)
+
+
+@user_blp.route("/me")
+class Me(MethodView):
+    @user_blp.response(200, UserOut)
+    def get(self):
+        actor = current_actor()
+        if actor.user_id is None:
+            policy.require(actor, "user.read", _OrgRef(None))
+        return db_session().get(User, actor.user_id)
+
+
+class _OrgRef:
+    def __init__(self, organisation_id):
+        self.organisation_id = organisation_id
+
+
+@approvals_blp.route("")
+class Approvals(MethodView):
+    @approvals_blp.arguments(PageArgs, location="query")
+    @approvals_blp.response(200, page_schema(ApprovalOut, "ApprovalPage"))
+    def get(self, page):
+        """The caller's organisation's requests."""
+        actor = current_actor()
+        policy.require(actor, "events.read_own")
+        stmt = select(makerchecker.ApprovalRequest).where(makerchecker.ApprovalRequest.organisation_id == actor.organisation_id)
+        return paginate(db_session(), stmt, makerchecker.ApprovalRequest.id, page)
+
+    @approvals_blp.arguments(ApprovalIn)
+    @approvals_blp.response(201, ApprovalOut)
+    def post(self, data):
+        """Propose an operation for a second user of the organisation to confirm."""
+        return makerchecker.propose(db_session(), current_actor(), data["kind"], data["target"], data["payload"])
+
+
+@approvals_blp.route("/<int:request_id>/confirm")
+class ApprovalConfirm(MethodView):
+    @approvals_blp.response(200, ApprovalOut)
+    def post(self, request_id):
+        session = db_session()
+        makerchecker.confirm(session, current_actor(), request_id)
+        return session.get(makerchecker.ApprovalRequest, request_id)
+
+
+@approvals_blp.route("/<int:request_id>/reject")
+class ApprovalReject(MethodView):
+    @approvals_blp.arguments(ApprovalDecision)
+    @approvals_blp.response(200, ApprovalOut)
+    def post(self, data, request_id):
+        return makerchecker.reject(db_session(), current_actor(), request_id, data["reason"] or "")

@@ -1,0 +1,176 @@
+"""Maker–checker: an initiator proposes an operation, a *different* user of the *same* organisation
+confirms it, and only then is it carried out (Registry Rules: 发起代表 / 确认代表, [S8]; ccer-rules.md §6).
+
+Features register the operations they want guarded with `operation(kind, apply, permission)`; `apply`
+runs inside the confirming transaction and writes its own events.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .. import clock, events
+from ..db import Base, mutating
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..events import Actor
+from . import policy
+
+
+class ApprovalRequest(Base):
+    __tablename__ = "approval_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: the registered operation, e.g. "organisation.change_profile"
+    kind: Mapped[str] = mapped_column(String(80))
+    #: what the operation acts on, e.g. "organisation:3"
+    target: Mapped[str] = mapped_column(String(80))
+    #: canonical JSON of the operation's arguments
+    payload_json: Mapped[str] = mapped_column(Text)
+    #: pending | approved | rejected | withdrawn
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    initiated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    initiated_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+def request_state(session: Session, rid: str) -> dict | None:
+    r = session.get(ApprovalRequest, int(rid))
+    if r is None:
+        return None
+    return {"kind": r.kind, "target": r.target, "payload": r.payload_json, "status": r.status,
+            "initiated_by": r.initiated_by, "decided_by": r.decided_by, "organisation_id": r.organisation_id}
+
+
+events.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars())
+
+
+@dataclass
+class Operation:
+    kind: str
+    #: (session, confirmer actor, target string, payload dict) -> result; writes its own events
+    apply: Callable[[Session, Actor, str, dict], Any]
+    #: the policy action both initiator and confirmer must pass, evaluated on the organisation
+    permission: str
+    #: checks the payload when proposed, so a bad request never waits for a confirmer
+    precheck: Callable[[Session, str, dict], None] | None = None
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(kind: str, apply, permission: str, precheck=None) -> None:
+    OPERATIONS[kind] = Operation(kind, apply, permission, precheck)
+
+
+def _operation(kind: str) -> Operation:
+    try:
+        return OPERATIONS[kind]
+    except KeyError:
+        raise ValidationError(f"unknown operation {kind!r}; one of {', '.join(sorted(OPERATIONS))}", field="kind")
+
+
+def _org_resource(session: Session, organisation_id: int):
+    from .models import Organisation
+
+    return session.get(Organisation, organisation_id)
+
+
+@mutating
+def propose(session: Session, initiator: Actor, kind: str, target: str, payload: dict) -> ApprovalRequest:
+    """The initiator's half."""
+    op = _operation(kind)
+    if initiator.user_id is None or initiator.organisation_id is None:
+        raise Forbidden("maker–checker operations are proposed by a user of an organisation", field="actor")
+    policy.require(initiator, op.permission, _org_resource(session, initiator.organisation_id))
+    if op.precheck:
+        op.precheck(session, target, payload)
+    req = ApprovalRequest(
+        organisation_id=initiator.organisation_id, kind=kind, target=target,
+        payload_json=events.canonical(payload), status="pending",
+        initiated_by=initiator.user_id, initiated_at=clock.now(session),
+    )
+    session.add(req)
+    session.flush()
+    events.record(session, initiator, "approval.proposed", "approval_request", req.id)
+    return req
+
+
+def _pending(session: Session, request_id: int) -> ApprovalRequest:
+    req = session.get(ApprovalRequest, request_id, with_for_update=True)
+    if req is None:
+        raise NotFound(f"no approval request {request_id}", field="request_id")
+    if req.status != "pending":
+        raise Conflict(f"request {request_id} is already {req.status}", field="status")
+    return req
+
+
+@mutating
+def confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
+    """The confirmer's half: a different user of the same organisation; runs the operation."""
+    req = _pending(session, request_id)
+    op = _operation(req.kind)
+    if confirmer.user_id == req.initiated_by:
+        raise Forbidden("the initiator cannot confirm their own request; a second user must (maker–checker)", field="actor", rule="Registry Rules: 发起代表/确认代表")
+    if confirmer.organisation_id != req.organisation_id:
+        raise Forbidden("only a user of the requesting organisation can confirm", field="actor", rule="Registry Rules: 发起代表/确认代表")
+    policy.require(confirmer, op.permission, _org_resource(session, req.organisation_id))
+    req.status = "approved"
+    req.decided_by = confirmer.user_id
+    req.decided_at = clock.now(session)
+    events.record(session, confirmer, "approval.confirmed", "approval_request", req.id)
+    return op.apply(session, confirmer, req.target, json.loads(req.payload_json))
+
+
+@mutating
+def reject(session: Session, confirmer: Actor, request_id: int, reason: str) -> ApprovalRequest:
+    req = _pending(session, request_id)
+    if confirmer.organisation_id != req.organisation_id:
+        raise Forbidden("only a user of the requesting organisation can reject", field="actor")
+    if not reason:
+        raise ValidationError("a reason is required", field="reason")
+    req.status = "withdrawn" if confirmer.user_id == req.initiated_by else "rejected"
+    req.decided_by = confirmer.user_id
+    req.decided_at = clock.now(session)
+    req.reason = reason
+    events.record(session, confirmer, f"approval.{req.status}", "approval_request", req.id)
+    return req
+
+
+# ---- the foundation's own guarded operation: changing an organisation's profile (Registry Rules Art. 8) --
+
+
+def _profile_target(session: Session, target: str):
+    from .models import Organisation
+
+    kind, _, oid = target.partition(":")
+    org = session.get(Organisation, int(oid)) if kind == "organisation" and oid.isdigit() else None
+    if org is None:
+        raise ValidationError(f"target must be organisation:<id> of an existing organisation, got {target!r}", field="target")
+    return org
+
+
+def _profile_precheck(session: Session, target: str, payload: dict) -> None:
+    _profile_target(session, target)
+    allowed = {"name", "name_en", "province"}
+    for key in payload:
+        if key not in allowed:
+            raise ValidationError(f"cannot be changed by request; changeable: {', '.join(sorted(allowed))}", field=key)
+
+
+def _profile_apply(session: Session, actor: Actor, target: str, payload: dict):
+    from .services import apply_profile_change
+
+    org = _profile_target(session, target)
+    if org.id != actor.organisation_id:
+        raise Forbidden("an organisation changes only its own profile", field="target")
+    return apply_profile_change(session, actor, org, payload)
+
+
+operation("organisation.change_profile", _profile_apply, "organisation.change_profile", _profile_precheck)

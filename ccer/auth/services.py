@@ -1,0 +1,244 @@
+"""Verbs on organisations, users and tokens. Each mutating one is a single transaction with its event."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import clock, events
+from ..db import mutating
+from ..errors import Conflict, NotFound, Unauthorized, ValidationError
+from ..events import Actor
+from . import policy, uscc
+from .models import Accreditation, ApiToken, Organisation, OrganisationRole, User, UserRole
+from .passwords import check_password, hash_password
+from .roles import ORGANISATION_ROLES, SECTORS, Role
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
+TOKEN_LIFETIME = timedelta(days=90)
+
+
+# ---- state the event chain vouches for -------------------------------------------------------------------
+
+
+def organisation_state(session: Session, oid: str) -> dict | None:
+    org = session.get(Organisation, int(oid))
+    if org is None:
+        return None
+    return {
+        "uscc": org.uscc,
+        "name": org.name,
+        "name_en": org.name_en,
+        "province": org.province,
+        "status": org.status,
+        "parent_id": org.parent_id,
+        "roles": org.role_names,
+        "accredited_sectors": org.accredited_sectors,
+    }
+
+
+def user_state(session: Session, uid: str) -> dict | None:
+    user = session.get(User, int(uid))
+    if user is None:
+        return None
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "organisation_id": user.organisation_id,
+        "is_active": user.is_active,
+        "roles": user.role_names,
+        # the hash itself stays private; its digest still exposes a password swapped behind our back
+        "password": events.sha256(user.password_hash)[:16],
+    }
+
+
+events.register_subject("organisation", organisation_state, lambda s: s.execute(select(Organisation.id)).scalars())
+events.register_subject("user", user_state, lambda s: s.execute(select(User.id)).scalars())
+
+
+# ---- organisations ------------------------------------------------------------------------------------
+
+
+def _roles(values, field: str) -> list[Role]:
+    out = []
+    for v in values or []:
+        try:
+            role = Role(v)
+        except ValueError:
+            raise ValidationError(f"unknown role {v!r}; one of {', '.join(r.value for r in ORGANISATION_ROLES)}", field=field)
+        if role is Role.PUBLIC:
+            raise ValidationError("'public' is the role of anonymous visitors and cannot be granted", field=field)
+        out.append(role)
+    return sorted(set(out), key=lambda r: r.value)
+
+
+def _sectors(values, roles: list[Role]) -> list[str]:
+    sectors = sorted(set(values or []))
+    for s in sectors:
+        if s not in SECTORS:
+            raise ValidationError(f"unknown accreditation field {s!r}; one of {', '.join(SECTORS)}", field="accredited_sectors")
+    if sectors and Role.VVB not in roles:
+        raise ValidationError("only validation and verification bodies hold accreditation fields", field="accredited_sectors", rule="Measures Art. 30")
+    return sectors
+
+
+@mutating
+def create_organisation(
+    session: Session,
+    actor: Actor,
+    *,
+    uscc_code: str,
+    name: str,
+    roles: list[str],
+    name_en: str | None = None,
+    province: str | None = None,
+    accredited_sectors: list[str] | None = None,
+    parent_id: int | None = None,
+) -> Organisation:
+    """Register a legal person. One organisation per USCC (Registry Rules Art. 6)."""
+    policy.require(actor, "organisation.create")
+    code = uscc.validate(uscc_code)
+    if not name or not name.strip():
+        raise ValidationError("is required", field="name")
+    role_list = _roles(roles, "roles")
+    if not role_list:
+        raise ValidationError("at least one role is required", field="roles")
+    sectors = _sectors(accredited_sectors, role_list)
+    if session.execute(select(Organisation.id).where(Organisation.uscc == code)).first():
+        raise Conflict(f"an organisation with 统一社会信用代码 {code} already exists", field="uscc", rule="Registry Rules Art. 6: one account per entity")
+    if parent_id is not None and session.get(Organisation, parent_id) is None:
+        raise ValidationError(f"no organisation {parent_id}", field="parent_id")
+    org = Organisation(
+        uscc=code, name=name.strip(), name_en=name_en, province=province, parent_id=parent_id,
+        status="active", created_at=clock.now(session),
+    )
+    org.roles = [OrganisationRole(role=r.value) for r in role_list]
+    org.accreditations = [Accreditation(sector=s) for s in sectors]
+    session.add(org)
+    session.flush()
+    events.record(session, actor, "organisation.created", "organisation", org.id)
+    return org
+
+
+def get_organisation(session: Session, org_id: int) -> Organisation:
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound(f"no organisation {org_id}", field="organisation_id")
+    return org
+
+
+def organisation_by_uscc(session: Session, code: str) -> Organisation:
+    org = session.execute(select(Organisation).where(Organisation.uscc == code.strip().upper())).scalar_one_or_none()
+    if org is None:
+        raise NotFound(f"no organisation with 统一社会信用代码 {code}", field="uscc")
+    return org
+
+
+def apply_profile_change(session: Session, actor: Actor, org: Organisation, changes: dict) -> Organisation:
+    """Change name/English name/province (Registry Rules Art. 8); used through maker–checker."""
+    allowed = {"name", "name_en", "province"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"cannot be changed here; changeable: {', '.join(sorted(allowed))}", field=sorted(unknown)[0])
+    if "name" in changes and not str(changes["name"] or "").strip():
+        raise ValidationError("is required", field="name")
+    for key, value in changes.items():
+        setattr(org, key, value)
+    session.flush()
+    events.record(session, actor, "organisation.profile_changed", "organisation", org.id, {"changes": changes})
+    return org
+
+
+# ---- users ---------------------------------------------------------------------------------------------
+
+
+@mutating
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    organisation_id: int,
+    roles: list[str],
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Create a person acting for an organisation, with a subset of the organisation's roles."""
+    org = get_organisation(session, organisation_id)
+    policy.require(actor, "user.create", org)
+    if not isinstance(username, str) or not USERNAME.match(username):
+        raise ValidationError("must be 3-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit", field="username")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(f"username {username!r} is taken", field="username")
+    if email is not None and "@" not in email:
+        raise ValidationError("is not an e-mail address", field="email")
+    role_list = _roles(roles, "roles")
+    missing = [r.value for r in role_list if r.value not in org.role_names]
+    if missing:
+        raise ValidationError(f"organisation {org.name} does not hold role(s) {', '.join(missing)}", field="roles")
+    user = User(
+        username=username, display_name=display_name or username, email=email,
+        password_hash=hash_password(password), organisation_id=org.id, is_active=True,
+        created_at=clock.now(session),
+    )
+    user.roles = [UserRole(role=r.value) for r in role_list]
+    session.add(user)
+    session.flush()
+    events.record(session, actor, "user.created", "user", user.id)
+    return user
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(label=user.username, user_id=user.id, organisation_id=user.organisation_id, roles=frozenset(user.role_names))
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active or not check_password(user.password_hash, password):
+        raise Unauthorized("unknown username or wrong password", field="password")
+    if user.organisation.status == "closed":
+        raise Unauthorized("the organisation's account is closed (Registry Rules Art. 11)", field="username")
+    return user
+
+
+# ---- tokens --------------------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@mutating
+def issue_token(session: Session, user: User, name: str = "api") -> str:
+    """A new bearer token; the clear text is returned once and never stored."""
+    token = "ccer_" + secrets.token_urlsafe(32)
+    now = clock.now(session)
+    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), name=name, created_at=now, expires_at=now + TOKEN_LIFETIME))
+    session.flush()
+    events.record(session, actor_for(user), "token.issued", "user", user.id, {"token_name": name})
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User:
+    row = session.execute(select(ApiToken).where(ApiToken.token_sha256 == _digest(token))).scalar_one_or_none()
+    now = clock.now(session)
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthorized("bearer token unknown, revoked or expired", field="Authorization")
+    if not row.user.is_active:
+        raise Unauthorized("user is deactivated", field="Authorization")
+    return row.user
+
+
+@mutating
+def revoke_token(session: Session, actor: Actor, token: str) -> None:
+    row = session.execute(select(ApiToken).where(ApiToken.token_sha256 == _digest(token))).scalar_one_or_none()
+    if row is None:
+        raise NotFound("no such token", field="token")
+    row.revoked_at = clock.now(session)
+    events.record(session, actor, "token.revoked", "user", row.user_id, {"token_name": row.name})

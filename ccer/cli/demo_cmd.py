@@ -1,0 +1,30 @@
+"""ccer demo"""
+from __future__ import annotations
+
+import click
+
+from .. import demo, events, migrate
+from . import main
+
+
+@main.command("demo")
+@click.option("--serve/--no-serve", default=False, help="start the server afterwards")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_obj
+def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
+    """Migrate the database and load demo data (idempotent)."""
+    migrate.upgrade(obj.settings.database_url)
+    with obj.session() as session:
+        parties = demo.seed_parties(session)
+        demo.maker_checker_example(session, parties)
+        session.commit()
+        click.echo(f"demo parties: registry, {len(parties.vvbs)} VVBs, {len(parties.owners)} project owners (from the registry listing)")
+        click.echo(f"demo users (password {demo.DEMO_PASSWORD!r}): {', '.join(sorted(parties.users))}")
+        report = events.verify(session)
+        click.echo(f"ledger: {report.events} events, verify {'ok' if report.ok else 'FAILED'}")
+    if serve:
+        ctx = click.get_current_context()
+        from .serve_cmd import serve as serve_cmd
+
+        ctx.invoke(serve_cmd, host=host, port=port)

@@ -1,0 +1,87 @@
+"""The platform's clock. Nothing calls datetime.now() directly: publicity windows last weeks, so the
+demo and the tests move this clock instead. The offset is stored in the database so that every process
+(CLI, server, workers) agrees on the platform time."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .config import TIME_ZONE
+from .db import Base, UTCDateTime
+
+CST = ZoneInfo(TIME_ZONE)
+
+
+class ClockSetting(Base):
+    """One row: how far the platform clock is from the wall clock, or a frozen instant."""
+
+    __tablename__ = "clock_settings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: seconds added to the wall clock
+    offset_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    #: when set, the platform time stands still at this instant (tests, demos)
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+def _wall() -> datetime:
+    return datetime.now(timezone.utc)  # the one sanctioned call: the wall clock
+
+
+def _setting(session: Session) -> ClockSetting:
+    row = session.get(ClockSetting, 1)
+    if row is None:
+        row = ClockSetting(id=1, offset_seconds=0, frozen_at=None)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def now(session: Session) -> datetime:
+    """Platform time, aware, in Asia/Shanghai."""
+    row = session.execute(select(ClockSetting).where(ClockSetting.id == 1)).scalar_one_or_none()
+    if row is None:
+        instant = _wall()
+    elif row.frozen_at is not None:
+        instant = row.frozen_at
+    else:
+        instant = _wall() + timedelta(seconds=row.offset_seconds)
+    return instant.astimezone(CST)
+
+
+def today(session: Session) -> date:
+    return now(session).date()
+
+
+def advance(session: Session, delta: timedelta) -> datetime:
+    row = _setting(session)
+    if row.frozen_at is not None:
+        row.frozen_at = row.frozen_at + delta
+    else:
+        row.offset_seconds += int(delta.total_seconds())
+    session.flush()
+    return now(session)
+
+
+def set_time(session: Session, instant: datetime, freeze: bool = False) -> datetime:
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=CST)
+    row = _setting(session)
+    if freeze:
+        row.frozen_at = instant
+        row.offset_seconds = 0
+    else:
+        row.frozen_at = None
+        row.offset_seconds = int((instant - _wall()).total_seconds())
+    session.flush()
+    return now(session)
+
+
+def reset(session: Session) -> datetime:
+    row = _setting(session)
+    row.frozen_at = None
+    row.offset_seconds = 0
+    session.flush()
+    return now(session)

@@ -1,0 +1,297 @@
+"""The append-only, hash-chained event log.
+
+Every state change is an event (actor, time, subject, action, payload). Its SHA-256 covers its own content
+and the previous event's hash, so editing, deleting or reordering any stored event breaks the chain from
+there on. Events about a *subject* (an organisation, a user, later a project or a serial block) also carry
+the subject's state after the change ("the state it vouches for"); `verify` compares the latest vouched
+state of every subject with what the tables hold now, so a row edited behind the platform's back is caught
+too. Checkpoints record the chain head periodically and can be exported and checked offline.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Iterator
+
+from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from . import clock
+from .db import Base
+
+GENESIS = "0" * 64
+#: a checkpoint is written automatically after this many events
+CHECKPOINT_EVERY = 1000
+
+
+def canonical(obj: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 text, Decimals and dates as strings."""
+    return json.dumps(_plain(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, datetime):
+        return obj.astimezone(timezone.utc).isoformat()
+    if isinstance(obj, date):
+        return obj.isoformat()
+    return obj
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: position in the chain, 1, 2, 3, … without gaps
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    occurred_at: Mapped[datetime]
+    #: the user who acted, when a user did
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    #: who acted, readable: a username, or "system", or "cli"
+    actor: Mapped[str] = mapped_column(String(120))
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    #: canonical JSON, hashed exactly as stored
+    payload_json: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.payload_json)
+
+    def content(self) -> dict:
+        return {
+            "seq": self.seq,
+            "occurred_at": _plain(self.occurred_at),
+            "actor_user_id": self.actor_user_id,
+            "actor": self.actor,
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "action": self.action,
+            "payload": self.payload_json,
+            "prev_hash": self.prev_hash,
+        }
+
+    def compute_hash(self) -> str:
+        return sha256(canonical(self.content()))
+
+
+class LedgerHead(Base):
+    """One row: the chain head. Updating it serialises appends (a row lock on PostgreSQL)."""
+
+    __tablename__ = "ledger_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Checkpoint(Base):
+    __tablename__ = "checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+# ---- subjects whose state the chain vouches for -------------------------------------------------------
+
+
+@dataclass
+class SubjectType:
+    name: str
+    #: state of one subject as a JSON-able dict, or None if it no longer exists
+    snapshot: Callable[[Session, str], dict | None]
+    #: ids of every subject of this type that exists now
+    all_ids: Callable[[Session], Iterable[str]]
+
+
+SUBJECT_TYPES: dict[str, SubjectType] = {}
+
+
+def register_subject(name: str, snapshot, all_ids) -> None:
+    SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids)
+
+
+@dataclass
+class Actor:
+    """Who acts: a user, or the platform itself (label only)."""
+
+    label: str
+    user_id: int | None = None
+    organisation_id: int | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def system(cls, label: str = "system") -> "Actor":
+        return cls(label=label)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: Any,
+    data: dict | None = None,
+) -> Event:
+    """Append one event in the caller's transaction. When the subject type is registered, the subject's
+    state after the change is included under "state"."""
+    session.flush()
+    head = session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
+    payload = dict(data or {})
+    kind = SUBJECT_TYPES.get(subject_type)
+    if kind is not None:
+        payload["state"] = kind.snapshot(session, str(subject_id))
+    ev = Event(
+        seq=head.seq + 1,
+        occurred_at=clock.now(session).astimezone(timezone.utc),
+        actor_user_id=actor.user_id,
+        actor=actor.label,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        action=action,
+        payload_json=canonical(payload),
+        prev_hash=head.hash,
+    )
+    ev.hash = ev.compute_hash()
+    session.add(ev)
+    head.seq, head.hash = ev.seq, ev.hash
+    if ev.seq % CHECKPOINT_EVERY == 0:
+        session.add(Checkpoint(seq=ev.seq, head_hash=ev.hash, created_at=ev.occurred_at))
+    session.flush()
+    return ev
+
+
+def checkpoint(session: Session) -> Checkpoint:
+    """Record the current head as a checkpoint (idempotent for an unchanged head)."""
+    head = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
+    existing = session.execute(select(Checkpoint).where(Checkpoint.seq == head.seq)).scalar_one_or_none()
+    if existing:
+        return existing
+    cp = Checkpoint(seq=head.seq, head_hash=head.hash, created_at=clock.now(session))
+    session.add(cp)
+    session.flush()
+    return cp
+
+
+# ---- verification ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"event #{self.seq}: {self.message}" if self.seq is not None else self.message
+
+
+@dataclass
+class VerifyReport:
+    events: int = 0
+    head: str = GENESIS
+    subjects: int = 0
+    checkpoints: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _iter_events(session: Session) -> Iterator[Event]:
+    yield from session.execute(select(Event).order_by(Event.seq).execution_options(yield_per=2000)).scalars()
+
+
+def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable[str]]] = ()) -> VerifyReport:
+    """Recompute the chain, compare it with the head and the checkpoints, then compare the latest state
+    each event vouches for with the tables. Stops the chain walk at the first broken event (everything
+    after it is unvouched) and names it."""
+    report = VerifyReport()
+    prev = GENESIS
+    latest_state: dict[tuple[str, str], tuple[int, Any]] = {}
+    hashes: dict[int, str] = {}
+    expected_seq = 1
+    for ev in _iter_events(session):
+        if ev.seq != expected_seq:
+            report.problems.append(Problem(ev.seq, f"sequence gap: expected #{expected_seq} (an event was removed)"))
+            break
+        if ev.prev_hash != prev:
+            report.problems.append(Problem(ev.seq, "prev_hash does not match the hash of the event before it"))
+            break
+        if ev.compute_hash() != ev.hash:
+            report.problems.append(
+                Problem(ev.seq, f"content does not match its hash (action {ev.action} on {ev.subject_type} {ev.subject_id}); the stored event was altered")
+            )
+            break
+        payload = ev.payload
+        if "state" in payload:
+            latest_state[(ev.subject_type, ev.subject_id)] = (ev.seq, payload["state"])
+        prev = ev.hash
+        hashes[ev.seq] = ev.hash
+        report.events += 1
+        expected_seq += 1
+    report.head = prev
+    if report.problems:
+        return report
+
+    head = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
+    if (head.seq, head.hash) != (report.events, prev):
+        report.problems.append(Problem(None, f"chain head says #{head.seq} {head.hash[:12]}… but the events end at #{report.events} {prev[:12]}…"))
+
+    for cp in session.execute(select(Checkpoint).order_by(Checkpoint.seq)).scalars():
+        report.checkpoints += 1
+        if hashes.get(cp.seq) != cp.head_hash:
+            report.problems.append(Problem(cp.seq, f"checkpoint of {cp.created_at:%Y-%m-%d} recorded head {cp.head_hash[:12]}…, the chain has {str(hashes.get(cp.seq))[:12]}…"))
+
+    report.problems.extend(_check_states(session, latest_state, report))
+    for check in extra_checks:
+        report.problems.extend(Problem(None, msg) for msg in check(session))
+    return report
+
+
+def _check_states(session: Session, latest: dict, report: VerifyReport) -> Iterator[Problem]:
+    for name, kind in sorted(SUBJECT_TYPES.items()):
+        vouched = {sid for (t, sid) in latest if t == name}
+        for sid in sorted(set(map(str, kind.all_ids(session))) - vouched, key=_natural):
+            yield Problem(None, f"{name} {sid} exists but no event vouches for it (inserted behind the platform's back)")
+        for sid in sorted(vouched, key=_natural):
+            seq, state = latest[(name, sid)]
+            current = _plain(kind.snapshot(session, sid))
+            report.subjects += 1
+            if current != state:
+                yield Problem(seq, f"{name} {sid} differs from the state this event vouches for: {_diff(state, current)}")
+
+
+def _natural(s: str):
+    return (len(s), s)
+
+
+def _diff(expected: Any, actual: Any) -> str:
+    if expected is None or actual is None:
+        return f"expected {'nothing' if expected is None else 'a row'}, found {'nothing' if actual is None else 'a row'}"
+    keys = sorted(set(expected) | set(actual))
+    parts = [f"{k}: {expected.get(k)!r} -> {actual.get(k)!r}" for k in keys if expected.get(k) != actual.get(k)]
+    return "; ".join(parts)
+
+
+def head(session: Session) -> tuple[int, str]:
+    row = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
+    return row.seq, row.hash
+
+
+def count(session: Session) -> int:
+    return session.execute(select(func.count(Event.id))).scalar_one()

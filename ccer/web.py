@@ -1,0 +1,58 @@
+"""Web pages: session login for people. The role workspaces and the public explorer grow here."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+
+from . import db_session, events
+from .api import current_actor
+from .auth import services
+from .errors import Unauthorized
+
+bp = Blueprint("web", __name__)
+
+
+def _csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+@bp.app_context_processor
+def _inject():
+    return {"csrf_token": _csrf_token, "actor": current_actor()}
+
+
+@bp.before_app_request
+def _check_csrf():
+    if request.method == "POST" and not request.path.startswith("/api/"):
+        if request.form.get("csrf") != session.get("csrf"):
+            abort(400, "form expired; reload the page")
+
+
+@bp.get("/")
+def home():
+    seq, head = events.head(db_session())
+    return render_template("home.html", seq=seq, head=head)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        try:
+            user = services.authenticate(db_session(), request.form.get("username", ""), request.form.get("password", ""))
+        except Unauthorized as exc:
+            error = exc.message
+        else:
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(url_for("web.home"))
+    return render_template("auth/login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("web.home"))
