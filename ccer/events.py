@@ -220,6 +220,7 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     """Recompute the chain, compare it with the head and the checkpoints, then compare the latest state
     each event vouches for with the tables. Stops the chain walk at the first broken event (everything
     after it is unvouched) and names it."""
+    session.expire_all()  # compare what is stored, not what this session remembers
     report = VerifyReport()
     prev = GENESIS
     latest_state: dict[tuple[str, str], tuple[int, Any]] = {}
