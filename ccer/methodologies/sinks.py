@@ -1,0 +1,83 @@
+"""What the carbon-sink methodologies share (CCER-14-001-V01 afforestation, CCER-14-002-V01 mangrove):
+strata input, the sampling-precision deduction, and reporting removals as negative emissions
+(BE = −ΔC_BSL, PE = −ΔC_ACTUAL × (1 − deduction), LE = LK, so ER = BE − PE − LE)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import uncertainty
+from .inputs import number
+from .protocol import MethodologyError, Param, PeriodContext
+
+D = Decimal
+C_TO_CO2 = D(44) / D(12)
+
+SINK_PARAMS = [
+    Param("plots", "tC/ha", "carbon stock (or stock change) measured in each sample plot, for the precision check",
+          kind="list", required=False, status="RECONSTRUCTED (AR-TOOL03)"),
+    Param("delta_C_BSL", "tCO2e", "baseline net removals of pre-existing vegetation in the period", min=D(-1e7), max=D("1e7"),
+          default=D(0), source="commonly 0 (methodologies.md §5.5, UNCONFIRMED)", status="UNCONFIRMED"),
+    Param("GHG_E", "tCO2e", "non-CO2 emissions from biomass burning (fire) in the period", min=D(0), max=D("1e7"),
+          default=D(0), source="no fire reported", status="UNCONFIRMED"),
+    Param("LK", "tCO2e", "leakage", min=D(0), max=D("1e7"), default=D(0),
+          source="0: applicability excludes displacement of agriculture (methodologies.md §5.5, UNCONFIRMED)", status="UNCONFIRMED"),
+]
+
+
+def strata(ctx: PeriodContext, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict]:
+    """Validate the period's strata: each a dict with the required numeric keys (non-negative)."""
+    rows = ctx.raw.get("strata")
+    out = []
+    for i, row in enumerate(rows):
+        where = f"periods[{ctx.index}].strata[{i}]"
+        if not isinstance(row, dict):
+            raise MethodologyError("must be an object", field=where)
+        unknown = set(row) - set(required) - set(optional) - {"name", "species"}
+        if unknown:
+            raise MethodologyError(f"unknown key; expected {', '.join(required + optional)}", field=f"{where}.{sorted(unknown)[0]}")
+        clean = {"name": str(row.get("name") or row.get("species") or f"stratum {i + 1}"), "species": row.get("species")}
+        for key in required:
+            if key not in row:
+                raise MethodologyError("is required", field=f"{where}.{key}")
+            clean[key] = number(row[key], f"{where}.{key}", lo=D(0), hi=D("1e7"))
+        for key in optional:
+            if key in row:
+                clean[key] = number(row[key], f"{where}.{key}", lo=D(0), hi=D("1e7"))
+        out.append(clean)
+    return out
+
+
+def precision_deduction(ctx: PeriodContext) -> Decimal:
+    """Deduction for the achieved sampling precision at 90 % confidence (methodologies.md §5.7, UNCONFIRMED).
+    Ex-post needs plots; an ex-ante estimate has none and takes no deduction."""
+    plots = ctx.raw.get("plots")
+    if not plots:
+        if ctx.stage == "ex-post":
+            raise MethodologyError("sample plot measurements are required ex-post for the precision check",
+                                   field=f"periods[{ctx.index}].plots", rule="±10 % at 90 % confidence (AR-TOOL03)")
+        return ctx.set("deduction", D(0), "1", "ex-ante estimate: no sampling yet")
+    values = [number(v, f"periods[{ctx.index}].plots[{i}]", lo=D(0)) for i, v in enumerate(plots)]
+    stats = uncertainty.plot_statistics(values)
+    ctx.set("precision", stats.precision, "1",
+            f"n={stats.n}, mean={stats.mean:.4f}, sd={stats.sd:.4f}, t={stats.t:.4f}; plots for ±10 %: {stats.plots_for_10pct}")
+    return ctx.apply("deduction", "deduction = table(precision): ≤10 % → 0, ≤20 % → 6 %, ≤30 % → 11 %",
+                     uncertainty.deduction(stats.precision), "1", ["precision"], "methodologies.md §5.7 (earlier Chinese forestry methodologies)",
+                     status="UNCONFIRMED")
+
+
+def removals_as_emissions(ctx: PeriodContext, delta_c_p: str, cites: str) -> tuple[Decimal, Decimal, Decimal]:
+    """ΔC_ACTUAL = ΔC_P − GHG_E; ER = ΔC_ACTUAL × (1 − deduction) − ΔC_BSL − LK, reported as BE/PE/LE."""
+    actual = ctx.apply("delta_C_ACTUAL", "ΔC_ACTUAL = ΔC_P − GHG_E", ctx[delta_c_p] - ctx["GHG_E"], "tCO2e",
+                       [delta_c_p, "GHG_E"], cites, status="RECONSTRUCTED (AR-ACM0003)")
+    precision_deduction(ctx)
+    be = ctx.apply("BE", "BE = −ΔC_BSL (baseline removals as negative emissions)", -ctx["delta_C_BSL"], "tCO2e",
+                   ["delta_C_BSL"], cites, status="RECONSTRUCTED (AR-ACM0003)")
+    pe = ctx.apply("PE", "PE = −ΔC_ACTUAL × (1 − deduction) (actual removals as negative emissions)",
+                   -actual * (1 - ctx["deduction"]), "tCO2e", ["delta_C_ACTUAL", "deduction"], cites,
+                   status="RECONSTRUCTED (AR-ACM0003)")
+    le = ctx.apply("LE", "LE = LK", ctx["LK"], "tCO2e", ["LK"], cites, status="UNCONFIRMED")
+    return be, pe, le
+
+
+def period_years(ctx: PeriodContext) -> Decimal:
+    return D((ctx.end - ctx.start).days + 1) / D("365.25")

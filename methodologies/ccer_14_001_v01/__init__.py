@@ -1,0 +1,122 @@
+"""CCER-14-001-V01 造林碳汇 — afforestation. PARTLY VERIFIED (methodologies.md §5): applicability a)–e) and
+the additionality exemptions are verified via secondary copies of the official text; the carbon-stock
+accounting is RECONSTRUCTED from CDM AR-ACM0003 / old AR-CM-001-V01 and labelled so in the trace."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from ccer.methodologies import sinks
+from ccer.methodologies.defaults import Defaults
+from ccer.methodologies.protocol import ApplicabilityError, MethodologyError, Methodology, Monitoring, Param, ProjectFact
+
+D = Decimal
+_d = Defaults(__file__)
+RECON = "RECONSTRUCTED (AR-ACM0003 / AR-CM-001-V01)"
+
+
+class Afforestation(Methodology):
+    code = "CCER-14-001-V01"
+    package_dir = Path(__file__).parent
+    name_zh = "造林碳汇"
+    name_en = "Afforestation carbon sinks"
+    sector = "14"
+    issued = date(2023, 10, 24)
+    status = "PARTLY VERIFIED"
+    crediting_years = (20, 40)  # UNCONFIRMED: registry evidence (methodologies.md §5.3)
+    additionality_exempt = "conditional"
+    additionality_rule = ("§6.2: exempt if annual precipitation ≤ 400 mm, or in a national key ecological function zone, or "
+                          "生态公益林; otherwise demonstrated (investment or barrier analysis)")
+    project_facts = [
+        ProjectFact("start_date", "date", "project start (afforestation begins)", kind="date"),
+        ProjectFact("non_forest_years", "a", "years the land did not meet the forest definition before the start", min=D(0), max=D(200)),
+        ProjectFact("wetland", "1", "the land is wetland", kind="bool"),
+        ProjectFact("min_parcel_area_m2", "m2", "area of the smallest contiguous parcel", min=D(0), max=D("1e9")),
+        ProjectFact("shrub_removal_share", "1", "share of the project area where existing shrubs/bamboo (DBH < 2 cm) are removed",
+                    min=D(0), max=D(1), default=D(0), source="no removal"),
+        ProjectFact("tenure_documented", "1", "clear tenure (title, contract or forest-right certificate)", kind="bool"),
+        ProjectFact("annual_precipitation_mm", "mm", "mean annual precipitation", min=D(0), max=D(5000)),
+        ProjectFact("key_ecological_function_zone", "1", "inside a national key ecological function zone", kind="bool", default=None, required=False),
+        ProjectFact("public_welfare_forest", "1", "the afforestation is 生态公益林", kind="bool", required=False),
+        ProjectFact("additionality_demonstration", "1", "how additionality was demonstrated when not exempt", kind="choice",
+                    choices=("investment_analysis", "barrier_analysis"), required=False),
+        ProjectFact("area_ha", "ha", "project area", min=D(0), max=D("1e7"), required=False),
+    ]
+    params = [
+        Param("strata", "—", "strata: {name, species, area_ha, V_t1, V_t2 (m3/ha), optional WD, BEF, R, CF}", kind="list",
+              status=RECON),
+        *sinks.SINK_PARAMS,
+    ]
+    monitoring = [
+        Monitoring("V", "each verification", "sample plots (AR-TOOL03), or airborne/terrestrial LiDAR", "±10 % at 90 % confidence",
+                   "", "methodologies.md §5.6–5.7 (UNCONFIRMED)"),
+        Monitoring("area_ha", "each verification", "GNSS survey or high-resolution imagery; ≥ 6 decimal degrees", "", "", "§5.2"),
+    ]
+
+    def applicability(self, project: dict) -> None:
+        start = project["start_date"]
+        rules = [
+            (project["non_forest_years"] >= 3, "non_forest_years", "a) the land did not meet the forest definition for at least 3 years before the start"),
+            (not project["wetland"], "wetland", "d) the land is not wetland"),
+            (project["tenure_documented"], "tenure_documented", "b) clear tenure"),
+            (project.get("shrub_removal_share", D(0)) <= D("0.2"), "shrub_removal_share", "e) shrub/bamboo removal ≤ 20 % of the project area"),
+        ]
+        minimum = D(667) if start.year <= 2019 else D(400)  # c) ≥ 400 m²; ≥ 667 m² (1 mu) if started in or before 2019
+        rules.append((project["min_parcel_area_m2"] >= minimum, "min_parcel_area_m2",
+                      f"c) every parcel ≥ {minimum} m² for a project started in {start.year}"))
+        for ok, fact, rule in rules:
+            if not ok:
+                raise ApplicabilityError(f"not applicable: {rule}", field=f"project.{fact}", rule=f"CCER-14-001-V01 §2 {rule[:2]}")
+
+    def additionality(self, project: dict) -> dict:
+        reasons = []
+        if project["annual_precipitation_mm"] <= 400:
+            reasons.append(f"annual precipitation {project['annual_precipitation_mm']} mm ≤ 400 mm")
+        if project.get("key_ecological_function_zone"):
+            reasons.append("national key ecological function zone")
+        if project.get("public_welfare_forest"):
+            reasons.append("生态公益林")
+        if reasons:
+            return {"exempt": True, "reason": "exempt (§6.2): " + "; ".join(reasons)}
+        how = project.get("additionality_demonstration")
+        if not how:
+            raise MethodologyError("not exempt (precipitation > 400 mm, not a key ecological function zone, not 生态公益林): "
+                                   "additionality must be demonstrated (investment_analysis or barrier_analysis)",
+                                   field="project.additionality_demonstration", rule="CCER-14-001-V01 §6.2")
+        return {"exempt": False, "reason": f"demonstrated by {how.replace('_', ' ')}"}
+
+    def period(self, ctx):
+        species_table = _d.table("species")
+        ctx.set("44/12", sinks.C_TO_CO2, "tCO2/tC", "molecular weights")
+        terms = []
+        for s in sinks.strata(ctx, ("area_ha", "V_t1", "V_t2"), ("WD", "BEF", "R", "CF")):
+            key = s["name"]
+            known = species_table.get(s["species"] or "", {})
+            for p in ("WD", "BEF", "R", "CF"):
+                if p in s:
+                    ctx.set(f"{p}[{key}]", s[p], _UNITS[p], "input")
+                elif p in known:
+                    ctx.set(f"{p}[{key}]", D(known[p]), _UNITS[p], _d.source("species_source").replace(", species", f" {s['species']}, species"))
+                elif p == "CF":
+                    ctx.set(f"CF[{key}]", _d.value("CF"), "tC/t", _d.source("CF"))
+                else:
+                    raise MethodologyError(f"no default {p} for species {s['species']!r}: give it in the stratum",
+                                           field=f"periods[{ctx.index}].strata.{key}.{p}")
+            ctx.set(f"A[{key}]", s["area_ha"], "ha", "input")
+            for t in ("V_t1", "V_t2"):
+                ctx.set(f"{t}[{key}]", s[t], "m3/ha", "input")
+                ctx.apply(f"C_{t[-2:]}[{key}]", f"C = A × V × WD × BEF × (1 + R) × CF × 44/12",
+                          s["area_ha"] * s[t] * ctx[f"WD[{key}]"] * ctx[f"BEF[{key}]"] * (1 + ctx[f"R[{key}]"]) * ctx[f"CF[{key}]"] * sinks.C_TO_CO2,
+                          "tCO2e", [f"A[{key}]", f"{t}[{key}]", f"WD[{key}]", f"BEF[{key}]", f"R[{key}]", f"CF[{key}]", "44/12"],
+                          "CCER-14-001-V01 carbon stock (AR-CM-001 B = V × WD × BEF × (1 + R))", status=RECON)
+            terms.append(ctx.apply(f"delta_C[{key}]", "ΔC = C_t2 − C_t1", ctx[f"C_t2[{key}]"] - ctx[f"C_t1[{key}]"], "tCO2e",
+                                   [f"C_t2[{key}]", f"C_t1[{key}]"], "stock change over the period", status=RECON))
+        ctx.apply("delta_C_P", "ΔC_P = Σ_strata (C_P,t2 − C_P,t1)", sum(terms, D(0)), "tCO2e",
+                  [k for k in ctx.values if k.startswith("delta_C[")], "CCER-14-001-V01", status=RECON)
+        return sinks.removals_as_emissions(ctx, "delta_C_P", "CCER-14-001-V01")
+
+    er_cites = "ER = ΔC_ACTUAL − ΔC_BSL − LK (as BE − PE − LE)"
+
+
+_UNITS = {"WD": "t/m3", "BEF": "1", "R": "1", "CF": "tC/t"}
