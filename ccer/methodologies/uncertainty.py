@@ -2,7 +2,7 @@
 from CDM AR-TOOL03 and the earlier Chinese forestry methodologies).
 
 - precision (relative half-width of the 90 % confidence interval) u = t(0.95, n−1) × SE / mean
-- plots needed for ±10 % at 90 %: n = (t × s / (0.10 × mean))², iterated because t depends on n
+- plots needed for ±10 % at 90 %: the smallest n with n ≥ (t(n−1) × s / (0.10 × mean))² (t depends on n)
 - deduction for the achieved precision: u ≤ 10 % → 0; ≤ 20 % → 6 %; ≤ 30 % → 11 %; > 30 % → more plots
 """
 from __future__ import annotations
@@ -94,13 +94,10 @@ def plot_statistics(values: list, confidence: float = 0.90, target: float = 0.10
     se = sd / math.sqrt(n)
     p = 1 - (1 - confidence) / 2
     t = t_quantile(p, n - 1)
-    needed = n
-    for _ in range(50):  # n = (t s / (E mean))², t at n − 1 degrees of freedom
-        t_n = t_quantile(p, max(needed - 1, 1))
-        new = max(2, math.ceil((t_n * sd / (target * mean)) ** 2))
-        if new == needed:
-            break
-        needed = new
+    # the smallest n with n ≥ (t(n − 1) × s / (E × mean))²: t shrinks as n grows, so search upwards
+    needed = 2
+    while needed < 100000 and needed < (t_quantile(p, needed - 1) * sd / (target * mean)) ** 2:
+        needed += 1
     return PlotStatistics(n, D(repr(mean)), D(repr(sd)), D(repr(se)), D(repr(t)), D(repr(t * se / mean)), needed)
 
 
