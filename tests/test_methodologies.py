@@ -202,3 +202,24 @@ def test_trace_carries_formula_inputs_units_and_sources():
     assert coef["inputs"]["NCV_natural_gas"]["value"] == "389.31"
     assert "中国发电企业温室气体排放核算方法与报告指南" in coef["inputs"]["NCV_natural_gas"]["source"]
     assert calc["total"]["ER_credited"] == 146296
+
+
+def test_gwp_table_is_configurable():
+    # MD = 43.008 t CH4; AR5 GWP 28 instead of 21: BE_CH4 +7 × 43.008 = +301.056; PE_slip +7 × 43.008 × 0.03 = +9.03168
+    base = ALL["CCER-10-001-V01"].calculate(_cmm()).total("ER")
+    doc = _cmm()
+    doc["project"]["gwp_report"] = "AR5"
+    assert ALL["CCER-10-001-V01"].calculate(doc).total("ER") - base == D("301.056") - D("9.03168")
+
+
+def test_parameter_schema_is_marshmallow_with_units_and_ranges():
+    from marshmallow import ValidationError
+    from ccer.methodologies.schema import period_schema
+
+    schema = period_schema(ALL["CCER-01-002-V01"])()
+    field = schema.fields["EG_export"]
+    assert field.metadata["unit"] == "MWh" and field.metadata["stage"] == "monitored"
+    assert schema.fields["w_OM"].metadata["default"] == "0.5" and "Table 2" in schema.fields["w_OM"].metadata["source"]
+    with pytest.raises(ValidationError) as err:
+        schema.load({"start": "2023-01-01", "end": "2023-12-31", "EG_export": "-1"})
+    assert "EG_export" in err.value.messages

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ccer.methodologies import power
+from ccer.methodologies.gwp import GWP, gwp
 from ccer.methodologies.defaults import Defaults
 from ccer.methodologies.protocol import ApplicabilityError, Methodology, MethodologyError, Monitoring, Param, ProjectFact
 
@@ -35,6 +36,8 @@ class CoalMineMethane(Methodology):
         ProjectFact("deliberately_diluted", "1", "gas of ≥ 8 % CH4 was diluted to enter the project", kind="bool"),
         ProjectFact("data_link_trial_start", "date", "start of the trial networking with the national carbon market platform", kind="date"),
         ProjectFact("data_link_complete", "date", "date the data link was accepted as complete", kind="date"),
+        ProjectFact("gwp_report", "1", "IPCC report whose GWP table applies (GWP_CH4 given per period overrides it)",
+                    kind="choice", choices=tuple(GWP), required=False),
         *power.GRID_FACTS,
     ]
     params = [
@@ -95,6 +98,9 @@ class CoalMineMethane(Methodology):
         if ctx["C_CH4"] >= D("0.08"):
             raise ApplicabilityError(f"inlet CH4 {ctx['C_CH4']:.2%} is not below 8 %", field=f"periods[{i}].C_CH4",
                                      rule="CCER-10-001-V01 §2: CH4 < 8 %")
+        if ctx.project.get("gwp_report") and "GWP_CH4" not in ctx.raw:
+            report = ctx.project["gwp_report"]
+            ctx.set("GWP_CH4", gwp("CH4", report), "tCO2e/tCH4", f"IPCC {report} GWP-100 (chosen by project.gwp_report)")
         md = ctx.apply("MD", "MD_y = Q × C_CH4 × ρ_CH4", ctx["Q"] * ctx["C_CH4"] * ctx["rho_CH4"], "tCH4",
                        ["Q", "C_CH4", "rho_CH4"], "methodologies.md §7", status=RECON)
         if ctx.has("C_CH4_out"):

@@ -1,0 +1,1 @@
+"""Registration decisions, CCER serial blocks, accounts, holdings, transfers, retirements (issue #6)."""

@@ -1,0 +1,1 @@
+"""VVB engagements, findings (CAR/CL/FAR), validation and verification reports, commitments (issue #5)."""
