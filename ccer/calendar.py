@@ -1,0 +1,41 @@
+"""PRC working days: weekends, statutory holidays and make-up working days (调休) from the official State
+Council calendar (the `chinese-calendar` package). Used for the 20-working-day publicity windows (Measures
+Art. 12, 19) and the 15-working-day registry reviews (Art. 15, 22; Registry Rules Art. 7–8).
+
+Civil Code Art. 201: a period counted in days starts on the day after the event, so the start day is never
+counted; counting working days, the last day is always a working day (Art. 203 needs no extra step)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import chinese_calendar
+
+from .errors import ValidationError
+
+
+def is_workday(day: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        raise ValidationError(f"the official holiday calendar for {day.year} is not available yet (chinese-calendar "
+                              f"covers up to its latest release); upgrade the package once the State Council publishes it",
+                              field="date", rule="PRC statutory holiday calendar")
+
+
+def add_workdays(start: date, n: int) -> date:
+    """The date that ends a period of `n` working days beginning with the event on `start` (not counted)."""
+    if n < 0:
+        raise ValidationError("must be zero or more", field="n")
+    day, left = start, n
+    while left:
+        day += timedelta(days=1)
+        if is_workday(day):
+            left -= 1
+    return day
+
+
+def workdays_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`."""
+    if end < start:
+        return -workdays_between(end, start)
+    return sum(is_workday(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))

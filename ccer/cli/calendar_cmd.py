@@ -1,0 +1,36 @@
+"""ccer calendar add-workdays | is-workday"""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from .. import calendar
+from ..errors import ValidationError
+from . import main
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"not a date YYYY-MM-DD: {text!r}", field="DATE")
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """PRC working days (holidays and make-up days)."""
+
+
+@calendar_group.command("add-workdays")
+@click.argument("start")
+@click.argument("n", type=int)
+def add_workdays(start: str, n: int) -> None:
+    """Print the date N working days after START (START itself not counted: Civil Code Art. 201)."""
+    click.echo(calendar.add_workdays(_date(start), n).isoformat())
+
+
+@calendar_group.command("is-workday")
+@click.argument("day")
+def is_workday(day: str) -> None:
+    click.echo("yes" if calendar.is_workday(_date(day)) else "no")
