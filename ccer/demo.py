@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

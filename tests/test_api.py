@@ -1,7 +1,5 @@
 """The REST skeleton: OpenAPI document, tokens, one error format, stable cursor pagination."""
-from ccer.auth import services
 
-from .conftest import SYSTEM
 
 
 def _token(client, parties, roles=("registry_operator",)):

@@ -7,7 +7,6 @@ import base64
 from flask import Flask, g, jsonify, request
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ..auth import policy

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from .. import db_session
 from ..api import PageArgs, current_actor, page_schema, paginate
-from ..errors import NotFound
 from . import makerchecker, policy, services
 from .models import Organisation, OrganisationRole, User
 from .schemas import (ApprovalDecision, ApprovalIn, ApprovalOut, OrganisationFilter, OrganisationIn,

@@ -12,7 +12,6 @@ removals), LE = leakage.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation, localcontext
@@ -287,10 +286,3 @@ class Methodology:
 
     er_cites: ClassVar[str] = "ER = BE − PE − LE"
 
-
-def floor_int(x: Decimal) -> int:
-    return int(x.to_integral_value(rounding=ROUND_FLOOR))
-
-
-def is_finite(x: Decimal) -> bool:
-    return x.is_finite() and not math.isnan(float(x))

@@ -12,7 +12,7 @@ from pathlib import Path
 from ccer.methodologies import power
 from ccer.methodologies.defaults import Defaults
 from ccer.methodologies.inputs import number
-from ccer.methodologies.protocol import Methodology, MethodologyError, Monitoring, Param, ProjectFact
+from ccer.methodologies.protocol import Methodology, MethodologyError, Monitoring, Param
 
 D = Decimal
 _d = Defaults(__file__)

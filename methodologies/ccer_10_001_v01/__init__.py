@@ -106,7 +106,7 @@ class CoalMineMethane(Methodology):
         if ctx.has("C_CH4_out"):
             ctx.apply("eta_ox", "η_ox = 1 − C_CH4,out / C_CH4,in", 1 - ctx["C_CH4_out"] / ctx["C_CH4"], "1",
                       ["C_CH4_out", "C_CH4"], "ACM0008: monitored efficiency", status=RECON)
-        be_ch4 = ctx.apply("BE_CH4", "BE_CH4,y = MD_y × GWP_CH4", md * ctx["GWP_CH4"], "tCO2e", ["MD", "GWP_CH4"],
+        ctx.apply("BE_CH4", "BE_CH4,y = MD_y × GWP_CH4", md * ctx["GWP_CH4"], "tCO2e", ["MD", "GWP_CH4"],
                            "methodologies.md §7", status=RECON)
         uses = ["BE_CH4"]
         if ctx["EG_net"] > 0:

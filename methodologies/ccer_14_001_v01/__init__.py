@@ -106,7 +106,7 @@ class Afforestation(Methodology):
             ctx.set(f"A[{key}]", s["area_ha"], "ha", "input")
             for t in ("V_t1", "V_t2"):
                 ctx.set(f"{t}[{key}]", s[t], "m3/ha", "input")
-                ctx.apply(f"C_{t[-2:]}[{key}]", f"C = A × V × WD × BEF × (1 + R) × CF × 44/12",
+                ctx.apply(f"C_{t[-2:]}[{key}]", "C = A × V × WD × BEF × (1 + R) × CF × 44/12",
                           s["area_ha"] * s[t] * ctx[f"WD[{key}]"] * ctx[f"BEF[{key}]"] * (1 + ctx[f"R[{key}]"]) * ctx[f"CF[{key}]"] * sinks.C_TO_CO2,
                           "tCO2e", [f"A[{key}]", f"{t}[{key}]", f"WD[{key}]", f"BEF[{key}]", f"R[{key}]", f"CF[{key}]", "44/12"],
                           "CCER-14-001-V01 carbon stock (AR-CM-001 B = V × WD × BEF × (1 + R))", status=RECON)
