@@ -31,6 +31,16 @@ GRID_FACTS = [
 ]
 
 
+def grid_factor_params(d) -> list[Param]:
+    """OM/BM overrides and the combined-margin weights; `d` is the package's Defaults (w_OM, w_BM)."""
+    return [
+        Param("EF_grid_OM", "tCO2/MWh", "operating margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
+        Param("EF_grid_BM", "tCO2/MWh", "build margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
+        Param("w_OM", "1", "weight of the operating margin", min=D(0), max=D(1), stage="validation", **d("w_OM")),
+        Param("w_BM", "1", "weight of the build margin", min=D(0), max=D(1), stage="validation", **d("w_BM")),
+    ]
+
+
 def power_params(d) -> list[Param]:
     """The parameters of a grid-connected power methodology; `d` is the package's Defaults."""
     return [
@@ -39,10 +49,7 @@ def power_params(d) -> list[Param]:
               **d("EG_import")),
         Param("EG_GEC", "MWh", "electricity for which tradable green certificates (绿证) were issued or traded — excluded",
               min=D(0), max=D("1e8"), **d("EG_GEC")),
-        Param("EF_grid_OM", "tCO2/MWh", "operating margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
-        Param("EF_grid_BM", "tCO2/MWh", "build margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
-        Param("w_OM", "1", "weight of the operating margin", min=D(0), max=D(1), stage="validation", **d("w_OM")),
-        Param("w_BM", "1", "weight of the build margin", min=D(0), max=D(1), stage="validation", **d("w_BM")),
+        *grid_factor_params(d),
         *meter_params("export", "export"),
         *meter_params("import", "import"),
     ]

@@ -41,10 +41,7 @@ class TunnelLighting(Methodology):
               min=D("0.1"), max=D(1), status=RECON, **_d("service_ratio")),
         Param("EF_elec", "tCO2/MWh", "electricity emission factor; overrides the grid combined margin", min=D(0), max=D(2), required=False,
               status="UNCONFIRMED"),
-        Param("EF_grid_OM", "tCO2/MWh", "operating margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
-        Param("EF_grid_BM", "tCO2/MWh", "build margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
-        Param("w_OM", "1", "operating-margin weight", min=D(0), max=D(1), **_d("w_OM")),
-        Param("w_BM", "1", "build-margin weight", min=D(0), max=D(1), **_d("w_BM")),
+        *power.grid_factor_params(_d),
     ]
     monitoring = [
         Monitoring("EC_PJ", "continuous, recorded monthly", "energy meters on dedicated lighting circuits", "class 1.0 or better", "annual", RECON),

@@ -53,10 +53,7 @@ class CoalMineMethane(Methodology):
         Param("EF_heat", "tCO2/GJ", "emission factor of the fuel of the displaced heat source", min=D(0), max=D(1), required=False),
         Param("EC_aux", "MWh", "electricity used by fans, blowers and auxiliaries", min=D(0), max=D("1e7"), default=D(0), source="none"),
         Param("PE_fuel", "tCO2e", "CO2 from start-up/pre-heat fuel (Σ FC × COEF)", min=D(0), max=D("1e7"), default=D(0), source="none"),
-        Param("EF_grid_OM", "tCO2/MWh", "operating margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
-        Param("EF_grid_BM", "tCO2/MWh", "build margin factor; overrides the MEE table", min=D(0), max=D(2), required=False),
-        Param("w_OM", "1", "operating-margin weight (probably 0.5, verify)", min=D(0), max=D(1), default=D("0.5"), source="methodologies.md §7 (UNCONFIRMED)"),
-        Param("w_BM", "1", "build-margin weight (probably 0.5, verify)", min=D(0), max=D(1), default=D("0.5"), source="methodologies.md §7 (UNCONFIRMED)"),
+        *power.grid_factor_params(_d),
         Param("Q_inlet", "m3/min", "gas flow at the inlet of the safe-conveyance system", min=D(0), max=D("1e6"), required=False),
         Param("Q_pump_outlet", "m3/min", "outlet flow of the connected drainage pump station", min=D(0), max=D("1e6"), required=False),
     ]
