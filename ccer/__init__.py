@@ -16,6 +16,8 @@ def load_models() -> None:
     """Import every module that defines tables or event subjects, so metadata and the chain are complete."""
     from . import clock, events  # noqa: F401
     from .auth import makerchecker, models, services  # noqa: F401
+    from .projects import models as project_models, services as project_services  # noqa: F401
+    from .issuance import accounts, invariants, models as registry_models, services as registry_services  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> Flask:

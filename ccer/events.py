@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import clock
+from . import clock, merkle
 from .db import Base
 
 GENESIS = "0" * 64
@@ -104,6 +104,12 @@ class Checkpoint(Base):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     head_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    #: canonical JSON {subject type: Merkle root of its vouched states} at this seq, e.g. the holdings
+    roots_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def roots(self) -> dict[str, str]:
+        return json.loads(self.roots_json) if self.roots_json else {}
 
 
 # ---- subjects whose state the chain vouches for -------------------------------------------------------
@@ -116,13 +122,46 @@ class SubjectType:
     snapshot: Callable[[Session, str], dict | None]
     #: ids of every subject of this type that exists now
     all_ids: Callable[[Session], Iterable[str]]
+    #: when set, checkpoints carry a Merkle root over the states this predicate keeps (e.g. active blocks)
+    merkle: Callable[[dict], bool] | None = None
+    #: every subject's state in one query (optional; speeds up checkpoints)
+    snapshot_all: Callable[[Session], dict[str, dict]] | None = None
+
+    def states_now(self, session: Session) -> dict[str, dict]:
+        if self.snapshot_all is not None:
+            return self.snapshot_all(session)
+        return {str(i): self.snapshot(session, str(i)) for i in self.all_ids(session)}
 
 
 SUBJECT_TYPES: dict[str, SubjectType] = {}
 
+#: checks `verify` runs after the chain and state comparison: (session) -> messages of what is wrong
+INVARIANTS: list[Callable[[Session], Iterable[str]]] = []
 
-def register_subject(name: str, snapshot, all_ids) -> None:
-    SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids)
+
+def register_invariant(check: Callable[[Session], Iterable[str]]) -> None:
+    INVARIANTS.append(check)
+
+
+def register_subject(name: str, snapshot, all_ids, merkle=None, snapshot_all=None) -> None:
+    SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids, merkle, snapshot_all)
+
+
+def merkle_leaves(kind: SubjectType, states: dict[str, Any]) -> list[str]:
+    """The leaves of a subject type's Merkle tree: "id|canonical state" of the kept states, by id."""
+    return [f"{sid}|{canonical(st)}" for sid, st in sorted(states.items(), key=lambda kv: _natural(kv[0]))
+            if st is not None and kind.merkle(_plain(st))]
+
+
+def merkle_roots(states_by_type: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {name: merkle.root(merkle_leaves(SUBJECT_TYPES[name], states)) for name, states in states_by_type.items()}
+
+
+def _roots_now(session: Session) -> str | None:
+    kinds = [k for k in SUBJECT_TYPES.values() if k.merkle is not None]
+    if not kinds:
+        return None
+    return canonical(merkle_roots({k.name: k.states_now(session) for k in kinds}))
 
 
 @dataclass
@@ -146,15 +185,20 @@ def record(
     subject_type: str,
     subject_id: Any,
     data: dict | None = None,
+    touches: Iterable[tuple[str, Any]] = (),
 ) -> Event:
     """Append one event in the caller's transaction. When the subject type is registered, the subject's
-    state after the change is included under "state"."""
+    state after the change is included under "state"; the states of other subjects the change touched
+    (the serial blocks a transfer cut, say) under "states", keyed "type:id"."""
     session.flush()
-    head = session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
+    head = lock_head(session)
     payload = dict(data or {})
     kind = SUBJECT_TYPES.get(subject_type)
     if kind is not None:
         payload["state"] = kind.snapshot(session, str(subject_id))
+    others = {f"{t}:{i}": SUBJECT_TYPES[t].snapshot(session, str(i)) for t, i in touches}
+    if others:
+        payload["states"] = others
     ev = Event(
         seq=head.seq + 1,
         occurred_at=clock.now(session).astimezone(timezone.utc),
@@ -170,9 +214,16 @@ def record(
     session.add(ev)
     head.seq, head.hash = ev.seq, ev.hash
     if ev.seq % CHECKPOINT_EVERY == 0:
-        session.add(Checkpoint(seq=ev.seq, head_hash=ev.hash, created_at=ev.occurred_at))
+        session.flush()
+        session.add(Checkpoint(seq=ev.seq, head_hash=ev.hash, created_at=ev.occurred_at, roots_json=_roots_now(session)))
     session.flush()
     return ev
+
+
+def lock_head(session: Session) -> LedgerHead:
+    """Take the chain head's row lock now (PostgreSQL); services that must read-then-write a registry-wide
+    sequence (serial units) call it first so they are serialised like the appends themselves."""
+    return session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
 
 
 def checkpoint(session: Session) -> Checkpoint:
@@ -181,7 +232,7 @@ def checkpoint(session: Session) -> Checkpoint:
     existing = session.execute(select(Checkpoint).where(Checkpoint.seq == head.seq)).scalar_one_or_none()
     if existing:
         return existing
-    cp = Checkpoint(seq=head.seq, head_hash=head.hash, created_at=clock.now(session))
+    cp = Checkpoint(seq=head.seq, head_hash=head.hash, created_at=clock.now(session), roots_json=_roots_now(session))
     session.add(cp)
     session.flush()
     return cp
@@ -225,6 +276,8 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     prev = GENESIS
     latest_state: dict[tuple[str, str], tuple[int, Any]] = {}
     hashes: dict[int, str] = {}
+    roots_at: dict[int, dict[str, str]] = {}
+    wanted = set(session.execute(select(Checkpoint.seq).where(Checkpoint.roots_json.is_not(None))).scalars())
     expected_seq = 1
     for ev in _iter_events(session):
         if ev.seq != expected_seq:
@@ -241,8 +294,13 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
         payload = ev.payload
         if "state" in payload:
             latest_state[(ev.subject_type, ev.subject_id)] = (ev.seq, payload["state"])
+        for key, state in payload.get("states", {}).items():
+            kind_name, _, sid = key.partition(":")
+            latest_state[(kind_name, sid)] = (ev.seq, state)
         prev = ev.hash
         hashes[ev.seq] = ev.hash
+        if ev.seq in wanted:
+            roots_at[ev.seq] = _replayed_roots(latest_state)
         report.events += 1
         expected_seq += 1
     report.head = prev
@@ -257,11 +315,40 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
         report.checkpoints += 1
         if hashes.get(cp.seq) != cp.head_hash:
             report.problems.append(Problem(cp.seq, f"checkpoint of {cp.created_at:%Y-%m-%d} recorded head {cp.head_hash[:12]}…, the chain has {str(hashes.get(cp.seq))[:12]}…"))
+        for name, recorded in cp.roots.items():
+            replayed = roots_at.get(cp.seq, {}).get(name)
+            if replayed != recorded:
+                report.problems.append(Problem(cp.seq, f"checkpoint's {name} Merkle root {recorded[:12]}… differs from the one the events replay to ({str(replayed)[:12]}…)"))
 
     report.problems.extend(_check_states(session, latest_state, report))
-    for check in extra_checks:
+    for check in [*INVARIANTS, *extra_checks]:
         report.problems.extend(Problem(None, msg) for msg in check(session))
     return report
+
+
+def _replayed_roots(latest: dict[tuple[str, str], tuple[int, Any]]) -> dict[str, str]:
+    by_type: dict[str, dict[str, Any]] = {k.name: {} for k in SUBJECT_TYPES.values() if k.merkle is not None}
+    for (name, sid), (_seq, state) in latest.items():
+        if name in by_type:
+            by_type[name][sid] = state
+    return merkle_roots(by_type)
+
+
+def replayed_states(session: Session, subject_type: str, upto_seq: int) -> dict[str, Any]:
+    """The states the chain vouches for, for one subject type, as of event `upto_seq` (offline checks of
+    an exported checkpoint, proofs)."""
+    states: dict[str, Any] = {}
+    for ev in _iter_events(session):
+        if ev.seq > upto_seq:
+            break
+        payload = ev.payload
+        if ev.subject_type == subject_type and "state" in payload:
+            states[ev.subject_id] = payload["state"]
+        for key, state in payload.get("states", {}).items():
+            name, _, sid = key.partition(":")
+            if name == subject_type:
+                states[sid] = state
+    return states
 
 
 def _check_states(session: Session, latest: dict, report: VerifyReport) -> Iterator[Problem]:

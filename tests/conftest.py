@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 
+os.environ.setdefault("CCER_FAST_HASH", "1")  # cheap argon2 parameters for the many test users (passwords.py)
+
 import pytest
 from sqlalchemy import create_engine, text
 

@@ -1,12 +1,17 @@
 """argon2id password hashing."""
 from __future__ import annotations
 
+import os
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..errors import ValidationError
 
-_hasher = PasswordHasher()  # argon2id, library defaults (RFC 9106 second recommended option)
+# argon2id, library defaults (RFC 9106 second recommended option). The test suite sets CCER_FAST_HASH=1 for
+# the lowest cost argon2 allows, since it creates hundreds of users; hashes stay valid argon2id either way.
+_hasher = (PasswordHasher(time_cost=1, memory_cost=8, parallelism=1) if os.environ.get("CCER_FAST_HASH") == "1"
+           else PasswordHasher())
 MIN_LENGTH = 10
 
 

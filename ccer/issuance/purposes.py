@@ -1,0 +1,63 @@
+"""What CCERs are retired (注销) for, what each use must state, and the 5 % cap on national ETS offsets.
+
+Uses: Measures Art. 28 and ccer-rules.md §8. Record fields beyond "certificate plus publication" are not
+published (§6 "Retirement record": UNCONFIRMED); these are the fields a beneficiary, an auditor of a
+neutrality claim or a provincial department would need, named after the texts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Purpose:
+    code: str
+    zh: str
+    en: str
+    #: fields a retirement for this purpose must carry
+    requires: tuple[str, ...] = ()
+    cites: str = "Measures Art. 28"
+
+
+PURPOSES = {
+    p.code: p
+    for p in (
+        Purpose("national_ets", "全国碳排放权交易市场配额清缴抵销", "National ETS compliance offset",
+                ("compliance_year", "beneficiary_uscc"), "ETS Measures Art. 29; Measures Art. 28"),
+        Purpose("local_ets", "地方碳排放权交易市场配额清缴抵销", "Local ETS compliance offset",
+                ("compliance_year",)),
+        Purpose("event_neutrality", "大型活动碳中和", "Large-event carbon neutrality",
+                ("event_name", "event_start", "event_end"), "MEE 大型活动碳中和实施指南（试行） 2019; Measures Art. 28"),
+        Purpose("enterprise_offset", "企业温室气体排放抵销", "Enterprise emissions offset"),
+        Purpose("public_good", "公益注销", "Voluntary cancellation for the public good"),
+        # Art. 43: CCERs obtained by fraud; the registry cancels them, not the holder
+        Purpose("forced_cancellation", "强制注销", "Forced cancellation (fraud)", ("note",), "Measures Art. 43"),
+    )
+}
+HOLDER_PURPOSES = tuple(code for code in PURPOSES if code != "forced_cancellation")
+
+#: the national ETS offset cap: ≤ 5 % of the allowances to be surrendered (ETS Measures Art. 29)
+NATIONAL_ETS_CAP_PERCENT = 5
+
+
+def national_ets_cap(allowances: int) -> int:
+    """Whole tCO2e that may be offset: 5 % of the allowances to surrender, rounded down (a cap is never
+    exceeded by rounding). E.g. 1 234 567 t to surrender → 61 728 t (61 728.35 rounded down)."""
+    return allowances * NATIONAL_ETS_CAP_PERCENT // 100
+
+
+def check_details(purpose: str, details: dict) -> Purpose:
+    """The purpose exists and the retirement carries what it requires."""
+    if purpose not in PURPOSES:
+        raise ValidationError(f"unknown purpose {purpose!r}; one of {', '.join(PURPOSES)}", field="purpose", rule="Measures Art. 28")
+    p = PURPOSES[purpose]
+    for name in p.requires:
+        if details.get(name) in (None, ""):
+            raise ValidationError(f"is required when retiring for {p.en.lower()}", field=name, rule=p.cites)
+    start, end = details.get("event_start"), details.get("event_end")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        raise ValidationError(f"the event ends ({end}) before it starts ({start})", field="event_end")
+    return p

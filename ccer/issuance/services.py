@@ -1,0 +1,530 @@
+"""The registry's verbs on CCERs: issue, transfer (maker–checker), non-trade transfers, judicial freeze and
+deduction, holding for trading, retirement (maker–checker) and forced cancellation. Each is one
+transaction that locks the accounts it touches, cuts serial blocks (holdings.py) and writes one event
+vouching for every block it created or superseded."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import clock, events
+from ..auth import makerchecker, policy, uscc
+from ..auth.models import Organisation
+from ..auth.roles import Role
+from ..db import mutating
+from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..events import Actor
+from ..projects.models import Project
+from . import holdings, purposes
+from .accounts import account_of, get_account
+from .holdings import Piece, block_serial, cut, lock_accounts, pick, touches
+from .models import (AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Freeze, Issuance,
+                     Retirement, SerialBlock, Transfer)
+from .serials import parse_serial
+
+_SENDERS = (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT, Role.EXCHANGE_OPERATOR)
+policy.allow("registry.issue", Role.REGISTRY_OPERATOR, cites="Measures Art. 22")
+policy.allow("registry.transfer", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules: 发起代表/确认代表")
+policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
+policy.allow("registry.trading", *_SENDERS, when=policy.same_organisation, text="in the user's own account", cites="Trading Rules Art. 10")
+policy.allow("registry.judicial", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 14, 16")
+policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
+policy.allow("registry.obligation.set", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="ETS Measures Art. 29")
+
+#: reductions count only if generated after 2020-09-22 (Measures Art. 17), so no vintage before 2020
+FIRST_VINTAGE = 2020
+
+
+# ---- subjects the chain vouches for -------------------------------------------------------------------------
+
+
+def _block_state(b: SerialBlock) -> dict:
+    return {"issuance_id": b.issuance_id, "parent_id": b.parent_id, "account_id": b.account_id, "first": b.first,
+            "last": b.last, "status": b.status, "active": b.active, "freeze_id": b.freeze_id, "retirement_id": b.retirement_id}
+
+
+def _row_state(model, fields):
+    def snapshot(session: Session, sid: str) -> dict | None:
+        row = session.get(model, int(sid))
+        return None if row is None else {f: getattr(row, f) for f in fields}
+    return snapshot
+
+
+def _ids(model):
+    return lambda session: session.execute(select(model.id)).scalars()
+
+
+events.register_subject(
+    "serial_block",
+    lambda s, sid: (lambda b: None if b is None else _block_state(b))(s.get(SerialBlock, int(sid))),
+    _ids(SerialBlock),
+    merkle=lambda state: bool(state["active"]),
+    snapshot_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock)).scalars()},
+)
+events.register_subject("issuance", _row_state(Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id")), _ids(Issuance))
+events.register_subject("transfer", _row_state(Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence")), _ids(Transfer))
+events.register_subject("freeze", _row_state(Freeze, ("account_id", "quantity", "authority", "order_ref", "status")), _ids(Freeze))
+events.register_subject("retirement", _row_state(Retirement, (
+    "account_id", "project_id", "vintage", "quantity", "purpose", "beneficiary_name", "beneficiary_uscc",
+    "compliance_year", "event_name", "event_start", "event_end", "note")), _ids(Retirement))
+events.register_subject("compliance_obligation", _row_state(ComplianceObligation, ("organisation_id", "year", "allowances", "source")), _ids(ComplianceObligation))
+
+
+# ---- shared checks ------------------------------------------------------------------------------------------
+
+
+def _whole(value, field: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        else:
+            raise ValidationError("must be a whole number", field=field)
+    if value < minimum:
+        raise ValidationError(f"must be ≥ {minimum}", field=field)
+    return value
+
+
+def _usable(account: Account, field: str, *, restricted_ok: bool = False) -> None:
+    """Only open accounts move units (restricted: Registry Rules Art. 10; closed: Art. 11); VVB and
+    provincial accounts only hold for reading."""
+    ok = ("open", "restricted") if restricted_ok else ("open",)
+    if account.status not in ok:
+        rule = {"restricted": "Registry Rules Art. 10", "closed": "Registry Rules Art. 11"}.get(account.status, "Registry Rules Art. 7")
+        raise Conflict(f"account {account.number} is {account.status}", field=field, rule=rule)
+    if account.holds_only:
+        raise Conflict(f"account {account.number} is a {account.kind} account, which does not trade or transfer", field=field, rule="Registry Rules Art. 5")
+
+
+def project_by_no(session: Session, project_no, field: str = "project_no") -> Project:
+    no = _whole(project_no, field)
+    project = session.execute(select(Project).where(Project.registry_no == no)).scalar_one_or_none()
+    if project is None:
+        raise NotFound(f"no registered project number {no:06d}", field=field)
+    return project
+
+
+def unit_spec(session: Session, spec: dict) -> dict:
+    """{quantity, project_no, vintage, serial} from a request, checked: either a serial range, or a
+    quantity (optionally narrowed to a project and vintage)."""
+    out: dict = {"quantity": None, "project": None, "vintage": None, "serial": None}
+    if spec.get("serial"):
+        out["serial"] = parse_serial(spec["serial"])
+    if spec.get("quantity") is not None:
+        out["quantity"] = _whole(spec["quantity"], "quantity")
+    elif out["serial"] is None:
+        raise ValidationError("give a quantity or a serial range", field="quantity")
+    if spec.get("project_no") is not None:
+        out["project"] = project_by_no(session, spec["project_no"])
+    if spec.get("vintage") is not None:
+        out["vintage"] = _whole(spec["vintage"], "vintage", FIRST_VINTAGE)
+    return out
+
+
+def _pick(session: Session, account: Account, spec: dict, statuses=(AVAILABLE,), **kw) -> list[Piece]:
+    return pick(session, account, spec["quantity"], statuses=statuses, project=spec["project"], vintage=spec["vintage"],
+                serial=spec["serial"], **kw)
+
+
+def _serials(session: Session, blocks: list[SerialBlock]) -> list[str]:
+    return [block_serial(session, b) for b in blocks]
+
+
+def _own_account(session: Session, actor: Actor, account: Account, action: str) -> None:
+    policy.require(actor, action, account.organisation)
+
+
+# ---- issuance -----------------------------------------------------------------------------------------------
+
+
+@mutating
+def issue(session: Session, actor: Actor, *, project_id: int, batch: int, quantities: dict[int, int],
+          monitoring_period_id: int | None = None) -> list[Issuance]:
+    """Registered reductions of one batch become CCERs in the owner's account, one serial block per vintage
+    (Measures Art. 22; instruments by project and vintage, Trading Rules Art. 10)."""
+    policy.require(actor, "registry.issue")
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}", field="project_id")
+    if project.status != "registered" or project.registry_no is None:
+        raise Conflict(f"project {project.title} is {project.status}; only registered projects' reductions are registered", field="project_id", rule="Measures Art. 22")
+    batch = _whole(batch, "batch")
+    if not quantities:
+        raise ValidationError("name at least one vintage and its quantity", field="quantities")
+    checked = {}
+    for vintage, quantity in quantities.items():
+        vintage = _whole(vintage, "vintage")
+        if vintage < FIRST_VINTAGE:
+            raise ValidationError(f"{vintage}: reductions must be generated after 2020-09-22", field="vintage", rule="Measures Art. 17")
+        start, end = project.crediting_start, project.crediting_end
+        if start and end and not start.year <= vintage <= end.year:
+            raise ValidationError(f"{vintage} is outside the crediting period {start}–{end}", field="vintage", rule="Measures Art. 17")
+        checked[vintage] = _whole(quantity, f"quantities.{vintage}")
+    account = account_of(session, project.owner_id)
+    if account is None:
+        raise Conflict(f"the owner {project.owner.name} has no registry account", field="project_id", rule="Registry Rules Art. 5")
+    _usable(account, "account", restricted_ok=True)
+    taken = session.execute(select(Issuance.vintage).where(Issuance.project_id == project.id, Issuance.batch == batch,
+                                                           Issuance.vintage.in_(list(checked)))).scalars().first()
+    if taken is not None:
+        raise Conflict(f"batch {batch} vintage {taken} of project {project.registry_no:06d} was already issued", field="batch", rule="Measures Art. 17: never the same reductions twice")
+    events.lock_head(session)  # the unit axis is registry-wide: one issuer at a time
+    next_unit = (session.execute(select(func.max(Issuance.last))).scalar_one() or 0) + 1
+    now = clock.now(session)
+    made = []
+    for vintage, quantity in sorted(checked.items()):
+        first, last = next_unit, next_unit + quantity - 1
+        next_unit = last + 1
+        iss = Issuance(project_id=project.id, batch=batch, vintage=vintage, first=first, last=last, quantity=quantity,
+                       account_id=account.id, issued_at=now, monitoring_period_id=monitoring_period_id)
+        session.add(iss)
+        session.flush()
+        block = SerialBlock(issuance_id=iss.id, parent_id=None, account_id=account.id, project_id=project.id,
+                            vintage=vintage, first=first, last=last, status=AVAILABLE, active=True)
+        session.add(block)
+        session.flush()
+        events.record(session, actor, "ccer.issued", "issuance", iss.id,
+                      {"serial": block_serial(session, block), "account": account.number}, touches=[("serial_block", block.id)])
+        made.append(iss)
+    return made
+
+
+# ---- transfers ---------------------------------------------------------------------------------------------
+
+
+def move_units(session: Session, actor: Actor, kind: str, sender: Account, recipient: Account, spec: dict,
+               *, evidence: str | None = None, statuses=(AVAILABLE,), freeze_id: int | None = None,
+               also: list[tuple[str, int]] = ()) -> Transfer:
+    """Lock both accounts, pick the units, cut them over to the recipient as available, record it."""
+    lock_accounts(session, sender.id, recipient.id)  # re-reads both: their status is now fixed
+    if sender.id == recipient.id:
+        raise ValidationError("sender and recipient are the same account", field="to_account")
+    _usable(sender, "from_account", restricted_ok=kind != "transfer")
+    _usable(recipient, "to_account")
+    pieces = _pick(session, sender, spec, statuses, freeze_id=freeze_id)
+    moved, touched = cut(session, pieces, account_id=recipient.id, status=AVAILABLE, freeze_id=None)
+    transfer = Transfer(kind=kind, from_account_id=sender.id, to_account_id=recipient.id,
+                        quantity=sum(p.quantity for p in pieces), evidence=evidence, executed_at=clock.now(session))
+    session.add(transfer)
+    session.flush()
+    events.record(session, actor, f"ccer.{kind}", "transfer", transfer.id,
+                  {"from": sender.number, "to": recipient.number, "serials": _serials(session, moved)},
+                  touches=[*touches(touched), *also])
+    return transfer
+
+
+def _transfer_target(session: Session, target: str) -> Account:
+    kind, _, aid = target.partition(":")
+    if kind != "account" or not aid.isdigit():
+        raise ValidationError(f"target must be account:<id>, got {target!r}", field="target")
+    return get_account(session, int(aid))
+
+
+def _transfer_precheck(session: Session, target: str, payload: dict) -> None:
+    sender = _transfer_target(session, target)
+    recipient = get_account(session, str(payload.get("to_account") or ""))
+    _usable(sender, "from_account")
+    _usable(recipient, "to_account")
+    if sender.id == recipient.id:
+        raise ValidationError("sender and recipient are the same account", field="to_account")
+    _pick(session, sender, unit_spec(session, payload))  # refuse now what would be refused at confirmation
+
+
+def _transfer_apply(session: Session, actor: Actor, target: str, payload: dict) -> Transfer:
+    sender = _transfer_target(session, target)
+    _own_account(session, actor, sender, "registry.transfer")
+    recipient = get_account(session, str(payload["to_account"]))
+    return move_units(session, actor, "transfer", sender, recipient, unit_spec(session, payload))
+
+
+makerchecker.operation("registry.transfer", _transfer_apply, "registry.transfer", _transfer_precheck)
+
+_SPEC_KEYS = ("quantity", "project_no", "vintage", "serial")
+
+
+@mutating
+def propose_transfer(session: Session, actor: Actor, from_account: int | str, to_account: str, **spec) -> makerchecker.ApprovalRequest:
+    """The initiator's half of a transfer (持有量转移); a second user of the organisation confirms it through
+    `makerchecker.confirm`, which carries it out."""
+    sender = get_account(session, from_account)
+    _own_account(session, actor, sender, "registry.transfer")
+    payload = {"to_account": to_account, **{k: v for k, v in spec.items() if k in _SPEC_KEYS and v is not None}}
+    return makerchecker.propose(session, actor, "registry.transfer", f"account:{sender.id}", payload)
+
+
+NON_TRADE = {"succession": "承继 (Registry Rules Art. 14)", "enforcement": "强制执行 (Registry Rules Art. 14)"}
+
+
+@mutating
+def non_trade_transfer(session: Session, actor: Actor, kind: str, from_account: int | str, to_account: int | str,
+                       evidence: str, **spec) -> Transfer:
+    """The registry changes the holder on valid evidence: succession or compulsory enforcement (Art. 14)."""
+    policy.require(actor, "registry.judicial")
+    if kind not in NON_TRADE:
+        raise ValidationError(f"unknown non-trade transfer {kind!r}; one of {', '.join(NON_TRADE)}", field="kind", rule="Registry Rules Art. 14")
+    if not (evidence or "").strip():
+        raise ValidationError("the document the change rests on is required", field="evidence", rule="Registry Rules Art. 14")
+    sender, recipient = get_account(session, from_account), get_account(session, to_account)
+    return move_units(session, actor, kind, sender, recipient, unit_spec(session, spec), evidence=evidence)
+
+
+# ---- judicial freeze and deduction (Registry Rules Art. 16) ------------------------------------------------
+
+
+def _active_freeze(session: Session, freeze_id: int) -> Freeze:
+    freeze = session.get(Freeze, freeze_id, with_for_update=True)
+    if freeze is None:
+        raise NotFound(f"no freeze {freeze_id}", field="freeze_id")
+    if freeze.status != "active":
+        raise Conflict(f"freeze {freeze_id} is already {freeze.status}", field="freeze_id", rule="Registry Rules Art. 16")
+    return freeze
+
+
+@mutating
+def freeze(session: Session, actor: Actor, account_ref: int | str, *, authority: str, order_ref: str, **spec) -> Freeze:
+    policy.require(actor, "registry.judicial")
+    for name, value in (("authority", authority), ("order_ref", order_ref)):
+        if not (value or "").strip():
+            raise ValidationError("the court and its document number are required", field=name, rule="Registry Rules Art. 16")
+    account = get_account(session, account_ref)
+    lock_accounts(session, account.id)
+    pieces = _pick(session, account, unit_spec(session, spec), statuses=(AVAILABLE, TRADING))
+    record = Freeze(account_id=account.id, quantity=sum(p.quantity for p in pieces), authority=authority.strip(),
+                    order_ref=order_ref.strip(), status="active", frozen_at=clock.now(session))
+    session.add(record)
+    session.flush()
+    moved, touched = cut(session, pieces, status=FROZEN, freeze_id=record.id)
+    events.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, touches=touches(touched))
+    return record
+
+
+def _frozen_pieces(session: Session, record: Freeze) -> list[Piece]:
+    blocks = session.execute(select(SerialBlock).where(SerialBlock.freeze_id == record.id, SerialBlock.active.is_(True),
+                                                       SerialBlock.status == FROZEN).order_by(SerialBlock.first)).scalars()
+    return [Piece(b, b.first, b.last) for b in blocks]
+
+
+@mutating
+def release_freeze(session: Session, actor: Actor, freeze_id: int, reason: str) -> Freeze:
+    policy.require(actor, "registry.judicial")
+    if not (reason or "").strip():
+        raise ValidationError("the release order is required", field="reason", rule="Registry Rules Art. 16")
+    record = _active_freeze(session, freeze_id)
+    lock_accounts(session, record.account_id)
+    moved, touched = cut(session, _frozen_pieces(session, record), status=AVAILABLE, freeze_id=None)
+    record.status, record.closed_at = "released", clock.now(session)
+    events.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)}, touches=touches(touched))
+    return record
+
+
+@mutating
+def deduct(session: Session, actor: Actor, freeze_id: int, to_account: int | str, evidence: str) -> Transfer:
+    """司法扣划: frozen units go to the account an effective judgment names."""
+    policy.require(actor, "registry.judicial")
+    if not (evidence or "").strip():
+        raise ValidationError("the effective judgment is required", field="evidence", rule="Registry Rules Art. 16")
+    record = _active_freeze(session, freeze_id)
+    sender, recipient = session.get(Account, record.account_id), get_account(session, to_account)
+    pieces = _frozen_pieces(session, record)
+    record.status, record.closed_at = "deducted", clock.now(session)
+    spec = {"quantity": sum(p.quantity for p in pieces), "project": None, "vintage": None, "serial": None}
+    return move_units(session, actor, "deduction", sender, recipient, spec, evidence=evidence, statuses=(FROZEN,),
+                       freeze_id=record.id, also=[("freeze", record.id)])
+
+
+# ---- units held for trading (转移至交易账户, Trading Rules Art. 10; [S7]) ------------------------------------
+
+
+def _relabel(session: Session, actor: Actor, account_ref, spec: dict, before: str, after: str, action: str) -> list[SerialBlock]:
+    account = get_account(session, account_ref)
+    _own_account(session, actor, account, "registry.trading")
+    lock_accounts(session, account.id)
+    _usable(account, "account")
+    moved, touched = cut(session, _pick(session, account, unit_spec(session, spec), statuses=(before,)), status=after)
+    events.record(session, actor, action, "account", account.id, {"serials": _serials(session, moved)}, touches=touches(touched))
+    return moved
+
+
+@mutating
+def hold_for_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> list[SerialBlock]:
+    return _relabel(session, actor, account_ref, spec, AVAILABLE, TRADING, "ccer.held_for_trading")
+
+
+@mutating
+def release_from_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> list[SerialBlock]:
+    return _relabel(session, actor, account_ref, spec, TRADING, AVAILABLE, "ccer.released_from_trading")
+
+
+# ---- compliance obligations and retirement --------------------------------------------------------------
+
+
+@mutating
+def set_obligation(session: Session, actor: Actor, organisation_id: int, year: int, allowances: int, source: str) -> ComplianceObligation:
+    """Record a key emitter's allowances to surrender for a year, the base of its 5 % offset cap."""
+    policy.require(actor, "registry.obligation.set")
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(f"no organisation {organisation_id}", field="organisation_id")
+    if Role.KEY_EMITTER.value not in org.role_names:
+        raise ValidationError(f"{org.name} is not a key emitting unit", field="organisation_id", rule="ETS Measures Art. 29")
+    if not (source or "").strip():
+        raise ValidationError("name the allocation notice the figure comes from", field="source")
+    year, allowances = _whole(year, "year", 2021), _whole(allowances, "allowances", 0)
+    row = session.execute(select(ComplianceObligation).where(ComplianceObligation.organisation_id == org.id,
+                                                             ComplianceObligation.year == year).with_for_update()).scalar_one_or_none()
+    if row is None:
+        row = ComplianceObligation(organisation_id=org.id, year=year, allowances=allowances, source=source, set_at=clock.now(session))
+        session.add(row)
+    else:
+        row.allowances, row.source, row.set_at = allowances, source, clock.now(session)
+    session.flush()
+    events.record(session, actor, "obligation.set", "compliance_obligation", row.id)
+    return row
+
+
+def offset_used(session: Session, beneficiary_uscc: str, year: int) -> int:
+    return int(session.execute(select(func.coalesce(func.sum(Retirement.quantity), 0)).where(
+        Retirement.purpose == "national_ets", Retirement.beneficiary_uscc == beneficiary_uscc,
+        Retirement.compliance_year == year)).scalar_one())
+
+
+def _check_cap(session: Session, details: dict, quantity: int, lock: bool) -> None:
+    """ETS Measures Art. 29: offsets ≤ 5 % of the allowances the key emitter must surrender that year."""
+    code, year = details["beneficiary_uscc"], details["compliance_year"]
+    org = session.execute(select(Organisation).where(Organisation.uscc == code)).scalar_one_or_none()
+    if org is None or Role.KEY_EMITTER.value not in org.role_names:
+        raise ValidationError(f"{code} is not a key emitting unit on the registry", field="beneficiary_uscc", rule="ETS Measures Art. 29")
+    stmt = select(ComplianceObligation).where(ComplianceObligation.organisation_id == org.id, ComplianceObligation.year == year)
+    obligation = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
+    if obligation is None:
+        raise ValidationError(f"no allowances to surrender are recorded for {org.name} for {year}", field="compliance_year", rule="ETS Measures Art. 29")
+    cap, used = purposes.national_ets_cap(obligation.allowances), offset_used(session, code, year)
+    if used + quantity > cap:
+        raise ValidationError(
+            f"{org.name} may offset at most {cap} tCO2e for {year} (5 % of {obligation.allowances}); {used} already retired, {quantity} more would exceed it",
+            field="quantity", rule="ETS Measures Art. 29: ≤ 5 % of allowances to surrender")
+
+
+def retirement_details(payload: dict) -> dict:
+    """The purpose and beneficiary fields of a retirement, checked (Measures Art. 28)."""
+    d = {k: payload.get(k) for k in ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year",
+                                     "event_name", "event_start", "event_end", "note")}
+    if not (d["beneficiary_name"] or "").strip():
+        raise ValidationError("name the beneficiary of the retirement", field="beneficiary_name", rule="Registry Rules Art. 15")
+    if d["beneficiary_uscc"]:
+        d["beneficiary_uscc"] = uscc.validate(d["beneficiary_uscc"], field="beneficiary_uscc")
+    if d["compliance_year"] is not None:
+        d["compliance_year"] = _whole(d["compliance_year"], "compliance_year", 2021)
+    for name in ("event_start", "event_end"):
+        if isinstance(d[name], str) and d[name]:
+            try:
+                d[name] = date.fromisoformat(d[name])
+            except ValueError:
+                raise ValidationError("must be a date YYYY-MM-DD", field=name) from None
+    purposes.check_details(d["purpose"], d)
+    return d
+
+
+def _retirement_target(session: Session, target: str) -> Account:
+    return _transfer_target(session, target)
+
+
+def _retire_precheck(session: Session, target: str, payload: dict) -> None:
+    account = _retirement_target(session, target)
+    _usable(account, "account")
+    details = retirement_details(payload)
+    if details["purpose"] == "forced_cancellation":
+        raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
+    spec = unit_spec(session, payload)
+    pieces = _pick(session, account, spec)
+    if details["purpose"] == "national_ets":
+        _check_cap(session, details, sum(p.quantity for p in pieces), lock=False)
+
+
+def retire_units(session: Session, actor: Actor, account: Account, spec: dict, details: dict,
+                 statuses=(AVAILABLE,), final: str = RETIRED) -> Retirement:
+    lock_accounts(session, account.id)
+    if final == RETIRED:
+        _usable(account, "account")
+    pieces = _pick(session, account, spec, statuses)
+    projects = {(p.block.project_id, p.block.vintage) for p in pieces}
+    if len(projects) != 1:
+        raise ValidationError("a retirement covers one project and vintage; name project_no and vintage", field="project_no", rule="Trading Rules Art. 10")
+    (project_id, vintage), quantity = projects.pop(), sum(p.quantity for p in pieces)
+    if details["purpose"] == "national_ets":
+        _check_cap(session, details, quantity, lock=True)
+    record = Retirement(account_id=account.id, project_id=project_id, vintage=vintage, quantity=quantity,
+                        retired_at=clock.now(session), **details)
+    session.add(record)
+    session.flush()
+    moved, touched = cut(session, pieces, status=final, retirement_id=record.id, freeze_id=None)
+    action = "ccer.retired" if final == RETIRED else "ccer.force_cancelled"
+    events.record(session, actor, action, "retirement", record.id,
+                  {"number": record.number, "serials": _serials(session, moved)}, touches=touches(touched))
+    return record
+
+
+def _retire_apply(session: Session, actor: Actor, target: str, payload: dict) -> Retirement:
+    account = _retirement_target(session, target)
+    _own_account(session, actor, account, "registry.retire")
+    details = retirement_details(payload)
+    if details["purpose"] == "forced_cancellation":
+        raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
+    return retire_units(session, actor, account, unit_spec(session, payload), details)
+
+
+makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _retire_precheck)
+
+_DETAIL_KEYS = ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year", "event_name", "event_start", "event_end", "note")
+
+
+@mutating
+def propose_retirement(session: Session, actor: Actor, account_ref: int | str, **fields) -> makerchecker.ApprovalRequest:
+    """The initiator's half of a retirement (抵消及注销申请); a second user confirms it (注销确认)."""
+    account = get_account(session, account_ref)
+    _own_account(session, actor, account, "registry.retire")
+    payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()
+               if k in _SPEC_KEYS + _DETAIL_KEYS and v is not None}
+    return makerchecker.propose(session, actor, "registry.retire", f"account:{account.id}", payload)
+
+
+@mutating
+def force_cancel(session: Session, actor: Actor, account_ref: int | str, *, order: str, **spec) -> Retirement:
+    """强制注销 (Measures Art. 43): CCERs obtained by fraud are cancelled by the registry on a provincial or
+    higher department's order, whatever their status short of retired."""
+    policy.require(actor, "registry.force_cancel")
+    if not (order or "").strip():
+        raise ValidationError("the department's order is required", field="order", rule="Measures Art. 43")
+    account = get_account(session, account_ref)
+    details = {"purpose": "forced_cancellation", "beneficiary_name": account.organisation.name,
+               "beneficiary_uscc": account.organisation.uscc, "compliance_year": None, "event_name": None,
+               "event_start": None, "event_end": None, "note": order.strip()}
+    return retire_units(session, actor, account, unit_spec(session, spec), details, statuses=(AVAILABLE, TRADING, FROZEN), final=CANCELLED)
+
+
+# ---- queries ---------------------------------------------------------------------------------------------
+
+
+def get_retirement(session: Session, number: str) -> Retirement:
+    """By certificate number CCER-R-YYYY-NNNNNN (or plain id)."""
+    text = (number or "").strip().upper()
+    rid = None
+    if text.isdigit():
+        rid = int(text)
+    elif text.startswith("CCER-R-") and text[7:11].isdigit() and text[12:].isdigit():
+        rid = int(text[12:])
+    record = session.get(Retirement, rid) if rid else None
+    if record is None or (not text.isdigit() and record.number != text):
+        raise NotFound(f"no retirement {number}", field="number")
+    return record
+
+
+def retirement_serials(session: Session, record: Retirement) -> list[str]:
+    blocks = session.execute(select(SerialBlock).where(SerialBlock.retirement_id == record.id, SerialBlock.active.is_(True))
+                             .order_by(SerialBlock.first)).scalars().all()
+    return _serials(session, blocks)
+
+
+__all__ = ["issue", "propose_transfer", "non_trade_transfer", "freeze", "release_freeze", "deduct", "hold_for_trading",
+           "release_from_trading", "set_obligation", "propose_retirement", "force_cancel", "holdings"]

@@ -1,0 +1,68 @@
+"""Project records the registry keeps. The lifecycle services (design document → registration) grow here;
+for now the registry can enter a project from the public listing with its published status."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import clock, events
+from ..auth import policy
+from ..auth.models import Organisation
+from ..auth.roles import Role
+from ..db import mutating
+from ..errors import NotFound, ValidationError
+from ..events import Actor
+from ..methodologies import registry as methodology_registry
+from .models import Project
+
+policy.allow("project.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 15: the registry registers projects")
+policy.allow("project.read", Role.PUBLIC)
+
+PROJECT_FIELDS = ("registry_no", "title", "methodology_code", "owner_id", "province", "status", "crediting_start", "crediting_end", "origin")
+
+
+def project_state(session: Session, pid: str) -> dict | None:
+    p = session.get(Project, int(pid))
+    return None if p is None else {f: getattr(p, f) for f in PROJECT_FIELDS}
+
+
+events.register_subject("project", project_state, lambda s: s.execute(select(Project.id)).scalars())
+
+
+def next_registry_no(session: Session) -> int:
+    return (session.execute(select(func.max(Project.registry_no))).scalar_one() or 0) + 1
+
+
+@mutating
+def import_listed(session: Session, actor: Actor, *, title: str, methodology_code: str, owner_id: int,
+                  province: str | None, crediting_start: date | None, crediting_end: date | None,
+                  registered: bool) -> Project:
+    """Enter a project from the public registry listing; a registered one gets the next registry number."""
+    policy.require(actor, "project.import")
+    if not (title or "").strip():
+        raise ValidationError("is required", field="title")
+    methodology_registry.get(methodology_code)  # refuses an unknown code, naming it
+    if session.get(Organisation, owner_id) is None:
+        raise NotFound(f"no organisation {owner_id}", field="owner_id")
+    if crediting_start and crediting_end and crediting_end < crediting_start:
+        raise ValidationError("ends before it starts", field="crediting_end")
+    now = clock.now(session)
+    project = Project(title=title.strip(), methodology_code=methodology_code, owner_id=owner_id, province=province,
+                      crediting_start=crediting_start, crediting_end=crediting_end, origin="listing", created_at=now,
+                      status="registered" if registered else "publicity")
+    if registered:
+        events.lock_head(session)  # registry numbers are a registry-wide sequence
+        project.registry_no, project.registered_at = next_registry_no(session), now
+    session.add(project)
+    session.flush()
+    events.record(session, actor, "project.imported", "project", project.id)
+    return project
+
+
+def get_project(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}", field="project_id")
+    return project
