@@ -54,10 +54,12 @@ def create_app(config: dict | None = None) -> Flask:
             session.close()
 
     from .api import init_api
+    from .issuance.views import bp as registry_bp
     from .web import bp as web_bp
 
     init_api(app)
     app.register_blueprint(web_bp)
+    app.register_blueprint(registry_bp)
     return app
 
 

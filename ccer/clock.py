@@ -85,3 +85,8 @@ def reset(session: Session) -> datetime:
     row.offset_seconds = 0
     session.flush()
     return now(session)
+
+
+def local(instant: datetime) -> datetime:
+    """A stored (UTC) instant as Beijing time, for display."""
+    return instant.astimezone(CST)

@@ -4,6 +4,8 @@ CCER_DATABASE_URL   SQLAlchemy URL; default: an SQLite file under instance/ (the
                     PostgreSQL: postgresql+psycopg://user@host:5432/dbname
 CCER_SECRET_KEY     Flask secret; generated once and kept in instance/secret_key when unset.
 CCER_INSTANCE_PATH  where instance files live; default ./instance
+CCER_PUBLIC_URL     the address the public reaches the platform at, printed in certificates' QR codes;
+                    default http://127.0.0.1:5000
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class Settings:
     secret_key: str
     instance_path: Path
     time_zone: str = TIME_ZONE
+    public_url: str = "http://127.0.0.1:5000"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -48,4 +51,5 @@ class Settings:
             folder.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{folder / 'ccer.sqlite3'}"
         secret = overrides.pop("secret_key", None) or _secret_key(folder)
-        return cls(database_url=url, secret_key=secret, instance_path=folder, extra=overrides)
+        public = (overrides.pop("public_url", None) or os.environ.get("CCER_PUBLIC_URL") or cls.public_url).rstrip("/")
+        return cls(database_url=url, secret_key=secret, instance_path=folder, public_url=public, extra=overrides)

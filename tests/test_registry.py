@@ -306,3 +306,34 @@ def test_every_refusal_is_a_domain_error_with_a_field(world, session):
         with pytest.raises(DomainError) as err:
             call()
         assert err.value.field
+
+
+# ---- certificates ------------------------------------------------------------------------------------------
+
+
+def test_certificate_is_a_pdf_carrying_quantity_serials_and_beneficiary(world, session):
+    import io
+
+    from pypdf import PdfReader
+
+    from ccer.issuance.certificates import certificate_pdf, verify_retirement
+
+    world.issue({2021: 50_000})
+    world.transfer(world.owner, world.emitter, quantity=20_000)
+    services.set_obligation(session, world.registry, world.emitter.org.id, 2025, 400_000, "配额分配通知")
+    r = world.retire(world.emitter, purpose="national_ets", quantity=12_345, beneficiary_uscc=world.emitter.org.uscc,
+                     compliance_year=2025, beneficiary_name=world.emitter.org.name)
+    pdf = certificate_pdf(session, r, "https://ccer.example.cn")
+    assert pdf.startswith(b"%PDF-")
+    text_ = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    flat = text_.replace("\n", "").replace(" ", "")
+    assert "12,345tCO2e" in flat
+    assert format_serial("01", 1, 2021, 1, 1, 12_345) in flat  # the emitter received units 1–20 000, retires the lowest
+    assert world.emitter.org.name in flat and world.emitter.org.uscc in flat
+    assert r.number in flat and "注销证明" in flat
+    assert verify_retirement(session, r)["ok"]
+    session.execute(text("UPDATE retirements SET beneficiary_name = '别人'"))
+    session.commit()
+    session.expire_all()
+    check = verify_retirement(session, r)
+    assert not check["ok"] and "differs" in check["problems"][0]

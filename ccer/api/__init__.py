@@ -87,7 +87,11 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     )
 
 
-def _decode(cursor: str | None) -> int | None:
+def encode_cursor(key: int | None) -> str | None:
+    return None if key is None else base64.urlsafe_b64encode(f"k:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
     try:
@@ -101,18 +105,14 @@ def _decode(cursor: str | None) -> int | None:
 
 def paginate(session, stmt, key_column, args: dict) -> dict:
     """Keyset pagination on a unique, increasing column: stable while new rows arrive."""
-    after = _decode(args.get("cursor"))
+    after = decode_cursor(args.get("cursor"))
     if after is not None:
         stmt = stmt.where(key_column > after)
     limit = args.get("limit", 50)
     rows = session.execute(stmt.order_by(key_column).limit(limit + 1)).scalars().all()
     more = len(rows) > limit
     rows = rows[:limit]
-    nxt = None
-    if more:
-        last = getattr(rows[-1], key_column.key)
-        nxt = base64.urlsafe_b64encode(f"k:{last}".encode()).decode()
-    return {"items": rows, "next_cursor": nxt}
+    return {"items": rows, "next_cursor": encode_cursor(getattr(rows[-1], key_column.key) if more else None)}
 
 
 def init_api(app: Flask) -> Api:
@@ -133,9 +133,10 @@ def init_api(app: Flask) -> Api:
         return render_template("error.html", error=err), err.status
 
     from ..auth.api import blp as auth_blp, org_blp, user_blp, approvals_blp
+    from ..issuance.api import blp as registry_blp, public as open_data_blp
     from .ledger import blp as ledger_blp
 
-    for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp):
+    for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp):
         api.register_blueprint(blp)
     app.extensions["ccer.api"] = api
     return api

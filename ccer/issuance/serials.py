@@ -45,6 +45,10 @@ class Serial:
     def __str__(self) -> str:
         return format_serial(self.sector, self.project_no, self.vintage, self.batch, self.first, self.last)
 
+    def unit_id(self, unit: int) -> str:
+        """One unit's identifier, the serial's prefix and the unit number (CAD Trust unitBlockStart/End)."""
+        return f"CN-CCER-{self.sector}-{self.project_no:06d}-{self.vintage:04d}-{self.batch:03d}-{unit:012d}"
+
 
 def format_serial(sector: str, project_no: int, vintage: int, batch: int, first: int, last: int) -> str:
     if not (len(sector) == 2 and sector.isdigit()):

@@ -1,0 +1,311 @@
+"""REST resources of the registry: accounts, holdings, issuances, transfers, freezes, retirements,
+certificates, compliance obligations and the public open-data exports. Transfers and retirements answer
+202 with a maker–checker request; a second user confirms it at /api/v1/approvals/<id>/confirm."""
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from .. import db_session
+from ..api import PageArgs, current_actor, decode_cursor, encode_cursor, page_schema, paginate
+from ..auth import policy
+from ..auth.schemas import ApprovalOut
+from ..projects.models import Project
+from . import accounts, certificates, opendata, services
+from .holdings import holdings
+from .models import Account, Issuance, Retirement
+from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, ChangeDecision, ChangeIn, ChangeOut,
+                      DeductIn, ExportArgs, FreezeIn, FreezeOut, ForceCancelIn, HoldingOut, IssuanceOut, IssueIn,
+                      NonTradeIn, ObligationIn, ObligationOut, ProjectOut, ReleaseIn, RetireIn, RetirementOut,
+                      TradingIn, TransferIn, TransferOut, VerifyOut)
+
+blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="Registry: accounts, CCER holdings, transfers, retirements")
+public = Blueprint("open-data", __name__, url_prefix="/api/v1", description="Public registry data and exports (anonymous)")
+
+_SPEC = ("quantity", "project_no", "vintage", "serial")
+
+
+def _spec(data: dict) -> dict:
+    return {k: data.get(k) for k in _SPEC}
+
+
+def _public_url() -> str:
+    return current_app.config["CCER_SETTINGS"].public_url
+
+
+# ---- accounts --------------------------------------------------------------------------------------------
+
+
+@blp.route("/accounts")
+class Accounts(MethodView):
+    @blp.arguments(AccountFilter, location="query")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(AccountOut, "AccountPage"))
+    def get(self, filters, page):
+        """All accounts for the registry and provincial departments; otherwise the caller's own."""
+        actor = current_actor()
+        stmt = select(Account)
+        if not policy.can(actor, "registry.account.read"):
+            policy.require(actor, "registry.account.read", _Org(actor.organisation_id))
+            stmt = stmt.where(Account.organisation_id == actor.organisation_id)
+        if filters["status"]:
+            stmt = stmt.where(Account.status == filters["status"])
+        return paginate(db_session(), stmt, Account.id, page)
+
+    @blp.arguments(AccountApply)
+    @blp.response(201, AccountOut)
+    def post(self, data):
+        """Apply for the organisation's registry account (decided within 15 working days)."""
+        return accounts.apply_for_account(db_session(), current_actor(), data["organisation_id"])
+
+
+class _Org:
+    def __init__(self, organisation_id):
+        self.organisation_id = organisation_id
+
+
+def _readable(ref: str) -> Account:
+    account = accounts.get_account(db_session(), ref)
+    policy.require(current_actor(), "registry.account.read", account)
+    return account
+
+
+@blp.route("/accounts/<ref>")
+class AccountOne(MethodView):
+    @blp.response(200, AccountOut)
+    def get(self, ref):
+        return _readable(ref)
+
+
+@blp.route("/accounts/<ref>/decision")
+class AccountDecide(MethodView):
+    @blp.arguments(AccountDecision)
+    @blp.response(200, AccountOut)
+    def post(self, data, ref):
+        """Registry: open or refuse an application; restrict, restore or close an account."""
+        return accounts.decide_account(db_session(), current_actor(), ref, data["action"], data["reason"])
+
+
+@blp.route("/accounts/<ref>/holdings")
+class AccountHoldings(MethodView):
+    @blp.response(200, HoldingOut(many=True))
+    def get(self, ref):
+        """Quantity by project, vintage and status (Registry Rules Art. 12)."""
+        return holdings(db_session(), _readable(ref).id)
+
+
+@blp.route("/accounts/<ref>/changes")
+class AccountChanges(MethodView):
+    @blp.arguments(ChangeIn)
+    @blp.response(201, ChangeOut)
+    def post(self, data, ref):
+        """File changed particulars for the registry's review (Registry Rules Art. 8)."""
+        return accounts.request_change(db_session(), current_actor(), ref, data["changes"])
+
+
+@blp.route("/account-changes/<int:change_id>/decision")
+class ChangeDecide(MethodView):
+    @blp.arguments(ChangeDecision)
+    @blp.response(200, ChangeOut)
+    def post(self, data, change_id):
+        return accounts.decide_change(db_session(), current_actor(), change_id, data["approve"], data["reason"])
+
+
+@blp.route("/accounts/<ref>/trading")
+class AccountTrading(MethodView):
+    @blp.arguments(TradingIn)
+    @blp.response(200, HoldingOut(many=True))
+    def post(self, data, ref):
+        """Hold units for trading (转移至交易账户) or release them back."""
+        session = db_session()
+        verb = services.hold_for_trading if data["direction"] == "hold" else services.release_from_trading
+        account = accounts.get_account(session, ref)
+        verb(session, current_actor(), account.id, **_spec(data))
+        return holdings(session, account.id)
+
+
+# ---- issuance, transfers, freezes -------------------------------------------------------------------------
+
+
+@blp.route("/issuances")
+class Issuances(MethodView):
+    @blp.arguments(IssueIn)
+    @blp.response(201, IssuanceOut(many=True))
+    def post(self, data):
+        """Registry: issue a registered batch's reductions, one serial block per vintage."""
+        return services.issue(db_session(), current_actor(), project_id=data["project_id"], batch=data["batch"],
+                              quantities=data["quantities"])
+
+
+@blp.route("/transfers")
+class Transfers(MethodView):
+    @blp.arguments(TransferIn)
+    @blp.response(202, ApprovalOut)
+    def post(self, data):
+        """Propose a transfer; a second user of the organisation confirms it (maker–checker)."""
+        return services.propose_transfer(db_session(), current_actor(), data["from_account"], data["to_account"], **_spec(data))
+
+
+@blp.route("/transfers/non-trade")
+class NonTrade(MethodView):
+    @blp.arguments(NonTradeIn)
+    @blp.response(201, TransferOut)
+    def post(self, data):
+        """Registry: succession or compulsory enforcement on evidence (Registry Rules Art. 14)."""
+        return services.non_trade_transfer(db_session(), current_actor(), data["kind"], data["from_account"],
+                                           data["to_account"], data["evidence"], **_spec(data))
+
+
+@blp.route("/freezes")
+class Freezes(MethodView):
+    @blp.arguments(FreezeIn)
+    @blp.response(201, FreezeOut)
+    def post(self, data):
+        """Registry: judicial freeze (Registry Rules Art. 16)."""
+        return services.freeze(db_session(), current_actor(), data["account"], authority=data["authority"],
+                               order_ref=data["order_ref"], **_spec(data))
+
+
+@blp.route("/freezes/<int:freeze_id>/release")
+class FreezeRelease(MethodView):
+    @blp.arguments(ReleaseIn)
+    @blp.response(200, FreezeOut)
+    def post(self, data, freeze_id):
+        return services.release_freeze(db_session(), current_actor(), freeze_id, data["reason"])
+
+
+@blp.route("/freezes/<int:freeze_id>/deduct")
+class FreezeDeduct(MethodView):
+    @blp.arguments(DeductIn)
+    @blp.response(201, TransferOut)
+    def post(self, data, freeze_id):
+        """Registry: judicial deduction (司法扣划) of the frozen units."""
+        return services.deduct(db_session(), current_actor(), freeze_id, data["to_account"], data["evidence"])
+
+
+@blp.route("/obligations")
+class Obligations(MethodView):
+    @blp.arguments(ObligationIn)
+    @blp.response(201, ObligationOut)
+    def post(self, data):
+        """Record a key emitter's allowances to surrender for a year (base of the 5 % offset cap)."""
+        return services.set_obligation(db_session(), current_actor(), **data)
+
+
+# ---- retirements -------------------------------------------------------------------------------------------
+
+
+@blp.route("/retirements")
+class Retirements(MethodView):
+    @blp.arguments(RetireIn)
+    @blp.response(202, ApprovalOut)
+    def post(self, data):
+        """Propose a retirement (注销); a second user confirms it, then the certificate is published."""
+        fields = {k: v for k, v in data.items() if k != "account"}
+        return services.propose_retirement(db_session(), current_actor(), data["account"], **fields)
+
+
+@blp.route("/retirements/forced")
+class ForcedCancellations(MethodView):
+    @blp.arguments(ForceCancelIn)
+    @blp.response(201, RetirementOut)
+    def post(self, data):
+        """Registry: forced cancellation of CCERs obtained by fraud (Measures Art. 43)."""
+        return services.force_cancel(db_session(), current_actor(), data["account"], order=data["order"], **_spec(data))
+
+
+@public.route("/retirements/<number>")
+class RetirementOne(MethodView):
+    @public.response(200, RetirementOut)
+    def get(self, number):
+        """A retirement, public (Registry Rules Art. 15)."""
+        return services.get_retirement(db_session(), number)
+
+
+@public.route("/retirements/<number>/verify")
+class RetirementVerify(MethodView):
+    @public.response(200, VerifyOut)
+    def get(self, number):
+        """Check the certificate against the ledger."""
+        session = db_session()
+        return certificates.verify_retirement(session, services.get_retirement(session, number))
+
+
+@public.route("/retirements/<number>/certificate.pdf")
+class RetirementCertificate(MethodView):
+    @public.response(200, description="the PDF certificate")
+    def get(self, number):
+        session = db_session()
+        record = services.get_retirement(session, number)
+        pdf = certificates.certificate_pdf(session, record, _public_url())
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{record.number}.pdf"'})
+
+
+# ---- public listings and exports ------------------------------------------------------------------------
+
+
+@public.route("/public/projects")
+class PublicProjects(MethodView):
+    @public.arguments(PageArgs, location="query")
+    @public.response(200, page_schema(ProjectOut, "ProjectPage"))
+    def get(self, page):
+        """Registered projects and projects in publicity."""
+        return paginate(db_session(), select(Project), Project.id, page)
+
+
+@public.route("/public/issuances")
+class PublicIssuances(MethodView):
+    @public.arguments(PageArgs, location="query")
+    @public.response(200, page_schema(IssuanceOut, "IssuancePage"))
+    def get(self, page):
+        return paginate(db_session(), select(Issuance), Issuance.id, page)
+
+
+@public.route("/public/retirements")
+class PublicRetirements(MethodView):
+    @public.arguments(PageArgs, location="query")
+    @public.response(200, page_schema(RetirementOut, "RetirementPage"))
+    def get(self, page):
+        return paginate(db_session(), select(Retirement), Retirement.id, page)
+
+
+@public.route("/public/totals")
+class PublicTotals(MethodView):
+    @public.response(200)
+    def get(self):
+        """Units by status over the registry, issued and retired per project."""
+        return opendata.totals(db_session())
+
+
+def _export(rows: list[dict], nxt: int | None, columns: list[str], fmt: str, name: str):
+    cursor = encode_cursor(nxt)
+    if fmt == "csv":
+        headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+        if cursor:
+            headers["X-Next-Cursor"] = cursor
+        return Response(opendata.to_csv(rows, columns), mimetype="text/csv", headers=headers)
+    return {"items": rows, "next_cursor": cursor}
+
+
+@public.route("/open-data/credits")
+class CreditsExport(MethodView):
+    @public.arguments(ExportArgs, location="query")
+    @public.response(200)
+    def get(self, args):
+        """Issuances, retirements and forced cancellations in the OffsetsDB `credits` shape (JSON or CSV;
+        the next page's cursor in `next_cursor` or the X-Next-Cursor header)."""
+        rows, nxt = opendata.credits(db_session(), decode_cursor(args["cursor"]), args["limit"])
+        return _export(rows, nxt, opendata.CREDIT_COLUMNS, args["format"], "ccer-credits")
+
+
+@public.route("/open-data/units")
+class UnitsExport(MethodView):
+    @public.arguments(ExportArgs, location="query")
+    @public.response(200)
+    def get(self, args):
+        """Serial blocks as they stand, in the CAD Trust `units` shape (JSON or CSV)."""
+        rows, nxt = opendata.units(db_session(), decode_cursor(args["cursor"]), args["limit"], _public_url())
+        return _export(rows, nxt, opendata.UNIT_COLUMNS, args["format"], "ccer-units")
