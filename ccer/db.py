@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -90,26 +91,41 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: PostgreSQL SQLSTATEs after which the whole transaction can simply be run again
+RETRYABLE = {"40001": "serialization failure", "40P01": "deadlock detected"}
+RETRIES = 5
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE
+
+
 def mutating(fn: F) -> F:
     """A service that changes state: one transaction, committed when the outermost service returns,
-    rolled back entirely if anything raises, so a failed call leaves nothing behind.
+    rolled back entirely if anything raises, so a failed call leaves nothing behind. A transaction that
+    PostgreSQL aborts for a deadlock or serialization failure is rolled back and run again (up to 5 times).
 
     The first positional argument must be the Session."""
 
     @functools.wraps(fn)
     def wrapper(session: Session, *args, **kwargs):
         depth = session.info.get("service_depth", 0)
-        session.info["service_depth"] = depth + 1
-        try:
-            result = fn(session, *args, **kwargs)
-            if depth == 0:
-                session.commit()
-            return result
-        except BaseException:
-            if depth == 0:
-                session.rollback()
-            raise
-        finally:
-            session.info["service_depth"] = depth
+        attempt = 0
+        while True:
+            session.info["service_depth"] = depth + 1
+            try:
+                result = fn(session, *args, **kwargs)
+                if depth == 0:
+                    session.commit()
+                return result
+            except BaseException as exc:
+                if depth == 0:
+                    session.rollback()
+                    if _retryable(exc) and attempt < RETRIES:
+                        attempt += 1
+                        continue
+                raise
+            finally:
+                session.info["service_depth"] = depth
 
     return wrapper  # type: ignore[return-value]

@@ -66,7 +66,7 @@ def get_account(session: Session, ref: int | str, lock: bool = False) -> Account
     else:
         stmt = select(Account).where(Account.id == int(ref))
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     account = session.execute(stmt).scalar_one_or_none()
     if account is None:
         raise NotFound(f"no registry account {ref}", field="account")

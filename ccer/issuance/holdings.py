@@ -1,7 +1,8 @@
 """Picking units out of an account and cutting serial blocks: the only code that changes blocks.
 
 Every service that moves or re-labels units first locks the accounts involved (`lock_accounts`, row locks
-on PostgreSQL taken in id order so two transfers in opposite directions cannot deadlock), then picks the
+on PostgreSQL taken in id order so two transfers in opposite directions cannot deadlock; FOR NO KEY UPDATE,
+so the key-share locks that inserting a block referencing an account takes never wait on them), then picks the
 units (`pick`), then `cut`s: each picked block is superseded by a conditional UPDATE that must hit exactly
 one still-active row, so even a path that forgot the account lock could not spend a block twice.
 """
@@ -35,7 +36,7 @@ class Piece:
 
 def lock_accounts(session: Session, *account_ids: int) -> dict[int, Account]:
     ids = sorted(set(account_ids))
-    rows = session.execute(select(Account).where(Account.id.in_(ids)).order_by(Account.id).with_for_update()
+    rows = session.execute(select(Account).where(Account.id.in_(ids)).order_by(Account.id).with_for_update(key_share=True)
                            .execution_options(populate_existing=True)).scalars().all()
     return {a.id: a for a in rows}
 

@@ -273,7 +273,7 @@ def non_trade_transfer(session: Session, actor: Actor, kind: str, from_account: 
 
 
 def _active_freeze(session: Session, freeze_id: int) -> Freeze:
-    freeze = session.get(Freeze, freeze_id, with_for_update=True)
+    freeze = session.get(Freeze, freeze_id, with_for_update={"key_share": True})
     if freeze is None:
         raise NotFound(f"no freeze {freeze_id}", field="freeze_id")
     if freeze.status != "active":
