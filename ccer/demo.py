@@ -89,7 +89,8 @@ def seed_parties(session: Session, owners_per_methodology: int = 2) -> DemoParti
     parties = DemoParties(registry=registry, vvbs=[vvb_a, vvb_b])
 
     seen: dict[str, int] = {}
-    for row in listing_rows():
+    # owners whose reductions the listing shows registered come first, so the demo registry has CCERs
+    for row in sorted(listing_rows(), key=lambda r: int(r["actualRegistered"] or 0) == 0):
         code = row["methodology"]
         if seen.get(code, 0) >= owners_per_methodology or row["owner"] in parties.owners:
             continue
@@ -102,6 +103,7 @@ def seed_parties(session: Session, owners_per_methodology: int = 2) -> DemoParti
     _user(session, cli, parties, "vvb-b", vvb_b, ["vvb"])
     _user(session, cli, parties, "exchange", exchange, ["exchange_operator"])
     _user(session, cli, parties, "emitter", emitter, ["key_emitter", "trading_participant"])
+    _user(session, cli, parties, "emitter-confirm", emitter, ["key_emitter", "trading_participant"])
     _user(session, cli, parties, "province", province, ["provincial_authority"])
     _user(session, cli, parties, "author", author, ["methodology_author"])
     for i, org in enumerate(parties.owners.values(), start=1):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .. import demo, events, migrate
+from .. import demo, demo_registry, events, migrate
 from . import main
 
 
@@ -18,8 +18,12 @@ def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
     with obj.session() as session:
         parties = demo.seed_parties(session)
         demo.maker_checker_example(session, parties)
+        registry = demo_registry.seed_registry(session, parties)
         session.commit()
         click.echo(f"demo parties: registry, {len(parties.vvbs)} VVBs, {len(parties.owners)} project owners (from the registry listing)")
+        if registry:
+            click.echo(f"registry: {registry.get('issuances', 0)} issuances ({registry.get('issued', 0):,} tCO2e), a transfer, "
+                       "a succession, a freeze and release, retirements for the national ETS, an event, an enterprise, the public good")
         click.echo(f"demo users (password {demo.DEMO_PASSWORD!r}): {', '.join(sorted(parties.users))}")
         report = events.verify(session)
         click.echo(f"ledger: {report.events} events, verify {'ok' if report.ok else 'FAILED'}")

@@ -30,6 +30,10 @@ def verify(obj, checkpoint_file) -> None:
             ev = session.execute(select(events.Event).where(events.Event.seq == cp["seq"])).scalar_one_or_none()
             if ev is None or ev.hash != cp["head_hash"]:
                 report.problems.append(events.Problem(cp["seq"], "does not match the exported checkpoint: history was rewritten"))
+            for name, root in cp.get("roots", {}).items():
+                replayed = events.merkle_roots({name: events.replayed_states(session, name, cp["seq"])})[name]
+                if replayed != root:
+                    report.problems.append(events.Problem(cp["seq"], f"the {name} the events replay to differ from the exported checkpoint's Merkle root"))
     if not report.ok:
         for p in report.problems:
             click.echo(f"FAIL {p}", err=True)
@@ -48,9 +52,34 @@ def checkpoint(obj) -> None:
 
 
 @ledger.command("export-checkpoint")
+@click.option("--with-states", is_flag=True, help="include the states under each Merkle root (the holdings), so the roots can be recomputed offline")
 @click.pass_obj
-def export_checkpoint(obj) -> None:
-    """Print the latest checkpoint as JSON, to keep outside the platform."""
+def export_checkpoint(obj, with_states) -> None:
+    """Print a checkpoint of the head now as JSON, to keep outside the platform: the chain head and the
+    Merkle root of every committed subject type (the registry's holdings)."""
     with obj.session() as session:
         cp = mutating(events.checkpoint)(session)
-        click.echo(json.dumps({"seq": cp.seq, "head_hash": cp.head_hash, "created_at": cp.created_at.isoformat()}))
+        out = {"seq": cp.seq, "head_hash": cp.head_hash, "created_at": cp.created_at.isoformat(), "roots": cp.roots}
+        if with_states:
+            out["leaves"] = {name: events.merkle_leaves(events.SUBJECT_TYPES[name], events.replayed_states(session, name, cp.seq))
+                             for name in cp.roots}
+        click.echo(json.dumps(out, ensure_ascii=False))
+
+
+@ledger.command("check-export")
+@click.argument("checkpoint_file", type=click.File("r"))
+def check_export(checkpoint_file) -> None:
+    """Offline, without the database: recompute each Merkle root of an exported checkpoint from its leaves."""
+    from .. import merkle
+
+    cp = json.load(checkpoint_file)
+    if "leaves" not in cp:
+        click.echo("error: leaves: export the checkpoint with --with-states", err=True)
+        sys.exit(2)
+    bad = [name for name, root in cp["roots"].items() if merkle.root(cp["leaves"].get(name, [])) != root]
+    for name in bad:
+        click.echo(f"FAIL {name}: the leaves do not hash to the recorded root {cp['roots'][name]}", err=True)
+    if bad:
+        sys.exit(1)
+    counts = ", ".join(f"{len(cp['leaves'][n])} {n}" for n in cp["roots"])
+    click.echo(f"ok: checkpoint #{cp['seq']} head {cp['head_hash']}; Merkle roots recomputed from {counts}")

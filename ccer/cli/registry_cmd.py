@@ -1,0 +1,236 @@
+"""ccer registry …: the registry operator's commands (accounts, issuance, judicial acts, certificates,
+open-data exports). Holders' transfers and retirements are two-user operations and go through the REST API
+or the web pages, not the operator's console."""
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import select
+
+from ..events import Actor
+from . import main
+
+OPERATOR = Actor.system("cli")
+UNITS = [click.option("--quantity", type=int), click.option("--project-no", type=int), click.option("--vintage", type=int),
+         click.option("--serial", help="CN-CCER-SS-PPPPPP-YYYY-BBB-F-L")]
+
+
+def units(fn):
+    for opt in reversed(UNITS):
+        fn = opt(fn)
+    return fn
+
+
+def _spec(kw: dict) -> dict:
+    return {k: kw.pop(k) for k in ("quantity", "project_no", "vintage", "serial")}
+
+
+@main.group("registry")
+def registry() -> None:
+    """The registry: accounts, CCER issuance, freezes, forced cancellation, certificates, exports."""
+
+
+@registry.command("accounts")
+@click.option("--status", type=click.Choice(["pending", "open", "refused", "restricted", "closed"]))
+@click.pass_obj
+def list_accounts(obj, status) -> None:
+    """Accounts with their status and review deadline."""
+    from ..issuance.models import Account
+
+    with obj.session() as session:
+        stmt = select(Account).order_by(Account.id)
+        if status:
+            stmt = stmt.where(Account.status == status)
+        for a in session.execute(stmt).scalars():
+            click.echo(f"{a.number}  {a.status:<10} {a.kind:<13} due {a.review_due}  {a.organisation.name}")
+
+
+@registry.command("decide")
+@click.argument("account")
+@click.argument("action", type=click.Choice(["open", "refuse", "restrict", "restore", "close"]))
+@click.option("--reason")
+@click.pass_obj
+def decide(obj, account, action, reason) -> None:
+    """Open/refuse an application, restrict/restore/close an account.
+
+    Registry Rules Art. 7, 10, 11."""
+    from ..issuance import accounts
+
+    with obj.session() as session:
+        a = accounts.decide_account(session, OPERATOR, account, action, reason)
+        click.echo(f"{a.number} {a.status}")
+
+
+@registry.command("holdings")
+@click.argument("account")
+@click.pass_obj
+def show_holdings(obj, account) -> None:
+    """Quantity by project, vintage and status."""
+    from ..issuance import accounts
+    from ..issuance.holdings import holdings
+
+    with obj.session() as session:
+        a = accounts.get_account(session, account)
+        click.echo(f"{a.number} {a.organisation.name} ({a.status})")
+        for r in holdings(session, a.id):
+            click.echo(f"  {r['project_no'] or 0:06d} {r['vintage']} {r['status']:<10} {r['quantity']:>12,}  {r['project']}")
+
+
+@registry.command("issue")
+@click.option("--project-id", type=int, required=True)
+@click.option("--batch", type=int, required=True)
+@click.option("--vintage-quantity", "pairs", multiple=True, required=True, help="YEAR=TCO2E, once per vintage")
+@click.pass_obj
+def issue(obj, project_id, batch, pairs) -> None:
+    """Issue a registered batch's reductions as serial blocks."""
+    from ..errors import ValidationError
+    from ..issuance import services
+    from ..issuance.holdings import block_serial
+    from ..issuance.models import SerialBlock
+
+    quantities = {}
+    for pair in pairs:
+        year, _, qty = pair.partition("=")
+        if not (year.isdigit() and qty.isdigit()):
+            raise ValidationError(f"{pair!r} is not YEAR=TCO2E", field="vintage-quantity")
+        quantities[int(year)] = int(qty)
+    with obj.session() as session:
+        for iss in services.issue(session, OPERATOR, project_id=project_id, batch=batch, quantities=quantities):
+            block = session.execute(select(SerialBlock).where(SerialBlock.issuance_id == iss.id, SerialBlock.parent_id.is_(None))).scalar_one()
+            click.echo(f"issued {iss.quantity:,} tCO2e  {block_serial(session, block)}")
+
+
+@registry.command("freeze")
+@click.argument("account")
+@units
+@click.option("--authority", required=True, help="the court")
+@click.option("--order-ref", required=True, help="its document number")
+@click.pass_obj
+def freeze(obj, account, authority, order_ref, **kw) -> None:
+    """Freeze units on a court order.
+
+    Registry Rules Art. 16 (冻结)."""
+    from ..issuance import services
+
+    with obj.session() as session:
+        f = services.freeze(session, OPERATOR, account, authority=authority, order_ref=order_ref, **_spec(kw))
+        click.echo(f"freeze {f.id}: {f.quantity:,} tCO2e frozen in account {account}")
+
+
+@registry.command("release")
+@click.argument("freeze_id", type=int)
+@click.option("--reason", required=True)
+@click.pass_obj
+def release(obj, freeze_id, reason) -> None:
+    """Release a freeze on the court's release order."""
+    from ..issuance import services
+
+    with obj.session() as session:
+        f = services.release_freeze(session, OPERATOR, freeze_id, reason)
+        click.echo(f"freeze {f.id} released")
+
+
+@registry.command("deduct")
+@click.argument("freeze_id", type=int)
+@click.option("--to", "to_account", required=True)
+@click.option("--evidence", required=True, help="the effective judgment")
+@click.pass_obj
+def deduct(obj, freeze_id, to_account, evidence) -> None:
+    """Deduct frozen units to the account a judgment names.
+
+    司法扣划, Registry Rules Art. 16."""
+    from ..issuance import services
+
+    with obj.session() as session:
+        t = services.deduct(session, OPERATOR, freeze_id, to_account, evidence)
+        click.echo(f"transfer {t.id}: {t.quantity:,} tCO2e deducted to {to_account}")
+
+
+@registry.command("non-trade")
+@click.argument("kind", type=click.Choice(["succession", "enforcement"]))
+@click.argument("from_account")
+@click.argument("to_account")
+@units
+@click.option("--evidence", required=True)
+@click.pass_obj
+def non_trade(obj, kind, from_account, to_account, evidence, **kw) -> None:
+    """Change the holder on evidence: succession or enforcement.
+
+    Registry Rules Art. 14."""
+    from ..issuance import services
+
+    with obj.session() as session:
+        t = services.non_trade_transfer(session, OPERATOR, kind, from_account, to_account, evidence, **_spec(kw))
+        click.echo(f"transfer {t.id} ({kind}): {t.quantity:,} tCO2e")
+
+
+@registry.command("force-cancel")
+@click.argument("account")
+@units
+@click.option("--order", required=True, help="the department's order (Measures Art. 43)")
+@click.pass_obj
+def force_cancel(obj, account, order, **kw) -> None:
+    """Cancel CCERs obtained by fraud, on a department's order (Measures Art 43)."""
+    from ..issuance import services
+
+    with obj.session() as session:
+        r = services.force_cancel(session, OPERATOR, account, order=order, **_spec(kw))
+        click.echo(f"{r.number}: {r.quantity:,} tCO2e force-cancelled")
+
+
+@registry.command("obligation")
+@click.argument("uscc")
+@click.argument("year", type=int)
+@click.argument("allowances", type=int)
+@click.option("--source", required=True, help="the allocation notice")
+@click.pass_obj
+def obligation(obj, uscc, year, allowances, source) -> None:
+    """A key emitter's allowances to surrender (base of the 5 % CCER offset cap)."""
+    from ..auth.services import organisation_by_uscc
+    from ..issuance import purposes, services
+
+    with obj.session() as session:
+        org = organisation_by_uscc(session, uscc)
+        o = services.set_obligation(session, OPERATOR, org.id, year, allowances, source)
+        click.echo(f"{org.name} {o.year}: {o.allowances:,} t to surrender, CCER offset cap {purposes.national_ets_cap(o.allowances):,} t")
+
+
+@registry.command("certificate")
+@click.argument("number")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write the PDF here (default: NUMBER.pdf)")
+@click.pass_obj
+def certificate(obj, number, output) -> None:
+    """Write a retirement's PDF certificate and check it against the ledger."""
+    from ..issuance import certificates, services
+
+    with obj.session() as session:
+        r = services.get_retirement(session, number)
+        check = certificates.verify_retirement(session, r)
+        path = output or f"{r.number}.pdf"
+        with open(path, "wb") as fh:
+            fh.write(certificates.certificate_pdf(session, r, obj.settings.public_url))
+        click.echo(f"{path}: {r.quantity:,} tCO2e, {'matches the ledger' if check['ok'] else 'DOES NOT MATCH: ' + '; '.join(check['problems'])}")
+        if not check["ok"]:
+            sys.exit(1)
+
+
+@registry.command("export")
+@click.argument("dataset", type=click.Choice(["credits", "units"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("-o", "--output", type=click.File("w"), default="-")
+@click.pass_obj
+def export(obj, dataset, fmt, output) -> None:
+    """Every page of an open-data export (OffsetsDB credits / CAD Trust units shapes)."""
+    from ..issuance import opendata
+
+    fetch = opendata.credits if dataset == "credits" else (lambda s, a, n: opendata.units(s, a, n, obj.settings.public_url))
+    columns = opendata.CREDIT_COLUMNS if dataset == "credits" else opendata.UNIT_COLUMNS
+    rows, after = [], None
+    with obj.session() as session:
+        while True:
+            page, after = fetch(session, after, 2000)
+            rows.extend(page)
+            if after is None:
+                break
+    output.write(opendata.to_csv(rows, columns) if fmt == "csv" else opendata.to_json(rows) + "\n")

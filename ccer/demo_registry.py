@@ -1,0 +1,103 @@
+"""Demo registry: accounts for the demo parties, their listed projects with the published status, the
+registered reductions of the listing issued as serial blocks, and a few of everything that happens to
+CCERs afterwards — a transfer, a succession (non-trade transfer), a judicial freeze and its release,
+and retirements for the national ETS, a large event, an enterprise and the public good.
+
+The listing gives each project's registered quantity, not its split by year of generation; the demo
+books it to the first year of the crediting period (data/README.md says so)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .auth import makerchecker
+from .auth.models import Organisation, User
+from .auth.services import actor_for
+from .demo import DemoParties, demo_uscc, listing_rows
+from .events import Actor
+from .issuance import accounts, services
+from .issuance.models import Issuance
+from .methodologies import registry as methodologies
+from .projects import services as projects
+
+DEMO = Actor.system("demo")
+
+
+def _actor(session: Session, parties: DemoParties, username: str):
+    return actor_for(session.get(User, parties.users[username]))
+
+
+def _open_account(session: Session, org: Organisation):
+    account = accounts.account_of(session, org.id) or accounts.apply_for_account(session, DEMO, org.id)
+    if account.status == "pending":
+        accounts.decide_account(session, DEMO, account.id, "open")
+    return account
+
+
+def seed_registry(session: Session, parties: DemoParties) -> dict:
+    """Idempotent: does nothing once the demo has issued CCERs."""
+    if session.execute(select(Issuance.id)).first():
+        return {}
+    installed = set(methodologies.installed())
+    emitter = session.execute(select(Organisation).where(Organisation.uscc == demo_uscc("华能演示电厂有限公司", "山东省"))).scalar_one()
+    for org in [*parties.owners.values(), emitter, *parties.vvbs]:
+        _open_account(session, org)
+
+    issued = []
+    for row in listing_rows():
+        owner = parties.owners.get(row["owner"])
+        if owner is None or row["methodology"] not in installed:
+            continue
+        registered = "已登记项目" in row["status"]
+        start = date.fromisoformat(row["crediting_start"]) if row["crediting_start"] else None
+        end = date.fromisoformat(row["crediting_end"]) if row["crediting_end"] else None
+        project = projects.import_listed(session, DEMO, title=row["name"], methodology_code=row["methodology"],
+                                         owner_id=owner.id, province=row["province"], crediting_start=start,
+                                         crediting_end=end, registered=registered)
+        quantity = int(row["actualRegistered"] or 0)
+        if registered and quantity and start:
+            issued += services.issue(session, DEMO, project_id=project.id, batch=1, quantities={max(start.year, 2020): quantity})
+
+    if not issued:
+        return {"issuances": 0}
+    first = issued[0]
+    owner_org = session.get(Organisation, first.project.owner_id)
+    owner_no = list(parties.owners.values()).index(owner_org) + 1
+    maker, checker = _actor(session, parties, f"owner{owner_no}"), _actor(session, parties, f"owner{owner_no}-confirm")
+    owner_account = accounts.account_of(session, owner_org.id)
+    emitter_account = accounts.account_of(session, emitter.id)
+    project_no = first.project.registry_no
+
+    # a sale to the key emitter, proposed and confirmed by two users of the owner (maker–checker)
+    req = services.propose_transfer(session, maker, owner_account.id, emitter_account.number, quantity=60_000,
+                                    project_no=project_no, vintage=first.vintage)
+    makerchecker.confirm(session, checker, req.id)
+
+    # the emitter offsets part of its 2025 obligation (cap: 5 % of 2 400 000 = 120 000 t)
+    services.set_obligation(session, DEMO, emitter.id, 2025, 2_400_000, "演示数据：2025 年度配额分配（示例数值）")
+    em, em_confirm = _actor(session, parties, "emitter"), _actor(session, parties, "emitter-confirm")
+    req = services.propose_retirement(session, em, emitter_account.id, quantity=45_000, purpose="national_ets",
+                                      beneficiary_name=emitter.name, beneficiary_uscc=emitter.uscc, compliance_year=2025)
+    makerchecker.confirm(session, em_confirm, req.id)
+
+    # the owner retires for a large event, for its own emissions, and for the public good
+    for fields in (
+        dict(quantity=2_026, purpose="event_neutrality", beneficiary_name="2026 敦煌国际马拉松组委会（演示）",
+             event_name="2026 敦煌国际马拉松（演示）", event_start="2026-05-17", event_end="2026-05-17"),
+        dict(quantity=10_000, purpose="enterprise_offset", beneficiary_name=owner_org.name, beneficiary_uscc=owner_org.uscc),
+        dict(quantity=500, purpose="public_good", beneficiary_name="公众（演示公益注销）"),
+    ):
+        req = services.propose_retirement(session, maker, owner_account.id, project_no=project_no, vintage=first.vintage, **fields)
+        makerchecker.confirm(session, checker, req.id)
+
+    # a court freezes part of the owner's holding and releases it; a succession moves another part
+    freeze = services.freeze(session, DEMO, owner_account.id, authority="敦煌市人民法院（演示）", order_ref="（2026）甘0982执1号",
+                             quantity=1_000)
+    services.release_freeze(session, DEMO, freeze.id, reason="（2026）甘0982执1号之一 解除冻结裁定（演示）")
+    heir = list(parties.owners.values())[1 if owner_no == 1 else 0]
+    services.non_trade_transfer(session, DEMO, "succession", owner_account.id, accounts.account_of(session, heir.id).id,
+                                "合并协议及市场监管部门变更登记通知书（演示）", quantity=3_000)
+    return {"issuances": len(issued), "issued": sum(i.quantity for i in issued)}
+
