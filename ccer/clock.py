@@ -31,6 +31,7 @@ def _wall() -> datetime:
 
 
 def _setting(session: Session) -> ClockSetting:
+    session.info.pop("clock", None)  # about to change: forget this transaction's reading
     row = session.get(ClockSetting, 1)
     if row is None:
         row = ClockSetting(id=1, offset_seconds=0, frozen_at=None)
@@ -40,14 +41,21 @@ def _setting(session: Session) -> ClockSetting:
 
 
 def now(session: Session) -> datetime:
-    """Platform time, aware, in Asia/Shanghai."""
-    row = session.execute(select(ClockSetting).where(ClockSetting.id == 1)).scalar_one_or_none()
-    if row is None:
+    """Platform time, aware, in Asia/Shanghai. The setting is read once per transaction (a service asks
+    for the time several times; other processes' clock moves show from the next transaction on)."""
+    tx = session.get_transaction()
+    cached = session.info.get("clock")
+    if cached is None or cached[0] is not tx or tx is None:
+        row = session.execute(select(ClockSetting).where(ClockSetting.id == 1)).scalar_one_or_none()
+        cached = (session.get_transaction(), None if row is None else (row.offset_seconds, row.frozen_at))
+        session.info["clock"] = cached
+    setting = cached[1]
+    if setting is None:
         instant = _wall()
-    elif row.frozen_at is not None:
-        instant = row.frozen_at
+    elif setting[1] is not None:
+        instant = setting[1]
     else:
-        instant = _wall() + timedelta(seconds=row.offset_seconds)
+        instant = _wall() + timedelta(seconds=setting[0])
     return instant.astimezone(CST)
 
 

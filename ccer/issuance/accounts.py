@@ -60,15 +60,14 @@ def _kind_for(org: Organisation) -> str:
 
 
 def get_account(session: Session, ref: int | str, lock: bool = False) -> Account:
-    """By id or by account number (RA…)."""
-    if isinstance(ref, str) and not ref.isdigit():
-        stmt = select(Account).where(Account.number == ref.strip().upper())
-    else:
-        stmt = select(Account).where(Account.id == int(ref))
-    if lock:
-        stmt = stmt.with_for_update(key_share=True)
-    account = session.execute(stmt).scalar_one_or_none()
-    if account is None:
+    """By id or by account number (RA + the id in 8 digits)."""
+    text = str(ref).strip().upper()
+    digits = text[2:] if text.startswith("RA") else text
+    account = None
+    if digits.isdigit():
+        options = {"with_for_update": {"key_share": True}} if lock else {}
+        account = session.get(Account, int(digits), populate_existing=lock, **options)
+    if account is None or (text.startswith("RA") and account.number != text):
         raise NotFound(f"no registry account {ref}", field="account")
     return account
 

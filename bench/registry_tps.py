@@ -1,0 +1,144 @@
+"""Registry throughput against pgbench on the same PostgreSQL server, in the same run.
+
+    .venv/bin/python bench/registry_tps.py [--clients 8] [--seconds 20] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+Peer: `pgbench` TPC-B-like (scale 1, the default script: one account/teller/branch update, one history
+insert per transaction) with the same number of clients. Ours: complete registry operations through the
+services — a transfer or a retirement, each proposed by one user and confirmed by a second (two
+transactions, maker–checker), each cutting serial blocks and appending a hash-chained event — by the same
+number of client processes, each on its own pair of accounts. The ratio printed is ours / pgbench;
+the target is ≥ 0.5. The invariants and the whole chain are verified after the run.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("CCER_FAST_HASH", "1")
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from ccer import events, load_models, migrate  # noqa: E402
+from ccer.auth import makerchecker  # noqa: E402
+from ccer.db import make_engine, make_session_factory  # noqa: E402
+from ccer.issuance import invariants, services  # noqa: E402
+from ccer.issuance.accounts import get_account  # noqa: E402
+from ccer.projects import services as projects  # noqa: E402
+
+
+def _db(admin_url: str, prefix: str) -> tuple[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    eng.dispose()
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop(admin_url: str, name: str) -> None:
+    eng = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    eng.dispose()
+
+
+def pgbench_tps(admin_url: str, clients: int, seconds: int) -> float:
+    name, _ = _db(admin_url, "ccer_pgbench")
+    try:
+        subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-i", "-q", name], check=True, capture_output=True)
+        out = subprocess.run(["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)),
+                              "-T", str(seconds), "-n", name], check=True, capture_output=True, text=True).stdout
+        return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    finally:
+        _drop(admin_url, name)
+
+
+def _seed(url: str, clients: int):
+    from tests.conftest import Parties  # the test suite's party maker: valid demo USCCs, two users each
+    from tests.registry_world import World
+
+    load_models()
+    session = make_session_factory(make_engine(url))()
+    world = World(session, Parties(session))
+    pairs = []
+    for i in range(clients):
+        a = world.holder(["project_owner"], f"基准业主{i}")
+        b = world.holder(["trading_participant"], f"基准买方{i}")
+        pairs.append(((a.maker, a.checker, a.account.number), (b.maker, b.checker, b.account.number)))
+    for i in range(clients):  # one project per client, issued to its owner
+        owner_id = get_account(session, pairs[i][0][2]).organisation_id
+        p = projects.import_listed(session, world.registry, title=f"基准项目{i}", methodology_code="CCER-01-002-V01",
+                                   owner_id=owner_id, province="江苏省", crediting_start=date(2021, 1, 1),
+                                   crediting_end=date(2030, 12, 31), registered=True)
+        services.issue(session, world.registry, project_id=p.id, batch=1, quantities={2021: 10_000_000})
+    session.close()
+    return pairs
+
+
+def _client(url: str, pair, seconds: float, seed: int) -> int:
+    load_models()
+    engine = make_engine(url)
+    session = make_session_factory(engine)()
+    rng = random.Random(seed)
+    (a_maker, a_checker, a_no), (b_maker, b_checker, b_no) = pair
+    done, stop = 0, time.monotonic() + seconds
+    while time.monotonic() < stop:
+        if rng.random() < 0.7:
+            req = services.propose_transfer(session, a_maker, a_no, b_no, quantity=rng.randint(1, 50))
+            makerchecker.confirm(session, a_checker, req.id)
+        else:
+            req = services.propose_retirement(session, a_maker, a_no, quantity=rng.randint(1, 20), purpose="public_good",
+                                              beneficiary_name="基准测试")
+            makerchecker.confirm(session, a_checker, req.id)
+        done += 1
+    session.close()
+    engine.dispose()
+    return done
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--pg", default=os.environ.get("CCER_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    args = ap.parse_args()
+
+    print(f"pgbench TPC-B, {args.clients} clients, {args.seconds} s …", flush=True)
+    peer = pgbench_tps(args.pg, args.clients, args.seconds)
+    print(f"  pgbench: {peer:,.0f} tps", flush=True)
+
+    name, url = _db(args.pg, "ccer_bench")
+    try:
+        migrate.upgrade(url)
+        pairs = _seed(url, args.clients)
+        print(f"registry services, {args.clients} client processes, {args.seconds} s …", flush=True)
+        t0 = time.monotonic()
+        with mp.get_context("spawn").Pool(args.clients) as pool:
+            counts = pool.starmap(_client, [(url, pairs[i], args.seconds, i) for i in range(args.clients)])
+        elapsed = time.monotonic() - t0
+        ours = sum(counts) / args.seconds
+        print(f"  ccer: {sum(counts):,} transfers and retirements (each propose + confirm) in {elapsed:.1f} s wall → {ours:,.1f} ops/s")
+        load_models()
+        session = make_session_factory(make_engine(url))()
+        problems = list(invariants.check(session))
+        report = events.verify(session)
+        print(f"  invariants: {'ok' if not problems else problems[:3]}; ledger verify: {'ok' if report.ok else report.problems[:3]} ({report.events:,} events)")
+        session.close()
+        ratio = ours / peer
+        print(f"ratio ccer/pgbench = {ratio:.3f} (target ≥ 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+    finally:
+        _drop(args.pg, name)
+
+
+if __name__ == "__main__":
+    main()
