@@ -20,7 +20,9 @@ from .models import Project
 policy.allow("project.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 15: the registry registers projects")
 policy.allow("project.read", Role.PUBLIC)
 
-PROJECT_FIELDS = ("registry_no", "title", "methodology_code", "owner_id", "province", "status", "crediting_start", "crediting_end", "origin")
+PROJECT_FIELDS = ("registry_no", "title", "methodology_code", "owner_id", "province", "status", "crediting_start", "crediting_end",
+                  "origin", "construction_start", "validator_id", "publicity_start", "publicity_end", "review_due",
+                  "other_mechanism", "ets_covered", "reason")
 
 
 def project_state(session: Session, pid: str) -> dict | None:

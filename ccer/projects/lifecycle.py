@@ -1,0 +1,343 @@
+"""The project lifecycle (Measures Art. 11–16, 43):
+
+    draft ─publicise→ publicity ─validate→ validated ─apply→ applied ─register→ registered ─cancel→ cancelled
+      ↑      (20 working days)  └reject→ rejected          │  ↑         └refuse→ refused      └revoke→ revoked
+      └──────withdraw────────┘                      return↓  │reapply
+                                                        returned
+
+Each transition names who may fire it and its guards; `fire` refuses with the failed guard and its rule.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from .. import calendar, clock, events
+from ..auth import policy
+from ..auth.roles import Role
+from ..db import mutating
+from ..errors import NotFound, ValidationError
+from ..events import Actor
+from ..methodologies import registry as methodologies
+from ..validation import services as vv
+from ..workflow import Guard, Machine
+from . import comments, eligibility, records
+from .eligibility import BAR_YEARS, PROJECT_GATES, years_after
+from .models import OwnerBar, Project
+from .services import PROJECT_FIELDS, next_registry_no
+
+#: publicity of the design document: 20 working days (Measures Art. 12)
+PUBLICITY_WORKDAYS = 20
+#: registry decision: 15 working days from receipt (Measures Art. 15)
+REVIEW_WORKDAYS = 15
+#: validation: 100 days from publicity to report, owner-caused delays excluded (CNCA-CCER-01 §4.3.3)
+VALIDATION_DAYS = 100
+
+
+def owns(actor: Actor, record) -> bool:
+    owner = record.owner_id if isinstance(record, Project) else record.project.owner_id
+    return actor.organisation_id == owner
+
+
+def is_engaged(actor: Actor, record) -> bool:
+    return actor.organisation_id is not None and actor.organisation_id == vv.engaged_vvb(record)
+
+
+policy.allow("project.create", Role.PROJECT_OWNER, cites="Measures Art. 11")
+policy.allow("project.owner", Role.PROJECT_OWNER, when=owns, text="the project's owner", cites="Measures Art. 11–14, 16")
+policy.allow("project.report", Role.VVB, when=is_engaged, text="the engaged validation/verification body", cites="Measures Art. 13, 20")
+policy.allow("project.review", Role.REGISTRY_OPERATOR, cites="Measures Art. 15, 22")
+policy.allow("project.cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 16")
+policy.allow("project.cancel", Role.PROJECT_OWNER, when=owns, text="the project's owner (voluntary)", cites="Measures Art. 16")
+policy.allow("project.revoke", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
+
+
+# ---- guards shared with monitoring periods ---------------------------------------------------------------
+
+
+def _engaged(session: Session, record, ctx: dict) -> str | None:
+    return None if vv.engaged_vvb(record) else "no validation/verification body has accepted the engagement"
+
+
+def _publicity_over(session: Session, record, ctx: dict) -> str | None:
+    today = clock.today(session)
+    if record.publicity_end is None or today <= record.publicity_end:
+        return f"publicity runs until {record.publicity_end}; the report follows it"
+    return None
+
+
+def _comments_handled(session: Session, record, ctx: dict) -> str | None:
+    left = comments.unhandled(session, _kind(record), record.id)
+    return f"{len(left)} public comment(s) not moderated or not answered (#{', #'.join(str(c.id) for c in left)})" if left else None
+
+
+def _findings_closed(session: Session, record, ctx: dict) -> str | None:
+    if ctx.get("conclusion") == "negative":
+        return None
+    left = vv.unclosed(session, _kind(record), record.id)
+    return f"{len(left)} finding(s) still open (#{', #'.join(str(f.id) for f in left)})" if left else None
+
+
+def deadline(session: Session, record) -> date | None:
+    """The VVB's report deadline: 100 days after publicity starts, plus the owner's response time."""
+    if record.publicity_start is None:
+        return None
+    delay = vv.owner_delay_days(session, _kind(record), record.id, clock.now(session))
+    return record.publicity_start + timedelta(days=VALIDATION_DAYS + delay)
+
+
+def _within_deadline(session: Session, record, ctx: dict) -> str | None:
+    due = deadline(session, record)
+    if due is not None and clock.today(session) > due:
+        return f"the report was due by {due} (100 days from publicity, owner delays excluded)"
+    return None
+
+
+def _reason(session: Session, record, ctx: dict) -> str | None:
+    return None if (ctx.get("reason") or "").strip() else "give the reasons"
+
+
+ENGAGED = Guard("a validation/verification body is engaged", _engaged, "Measures Art. 12, 19", "vvb")
+PUBLICITY_OVER = Guard("20 working days of publicity are over", _publicity_over, "Measures Art. 12, 19", "publicity_end")
+COMMENTS_HANDLED = Guard("every public comment moderated and answered", _comments_handled, "Measures Art. 12–13, 19–20", "comments")
+FINDINGS_CLOSED = Guard("all corrective action requests and clarifications closed", _findings_closed, "CNCA-CCER-01 §4.7, §5.7", "findings")
+WITHIN_100_DAYS = Guard("report within 100 days of publicity", _within_deadline, "CNCA-CCER-01 §4.3.3, §5.3.3", "deadline")
+REASON = Guard("reasons given", _reason, "Measures Art. 15", "reason")
+
+
+def _kind(record) -> str:
+    return "project" if isinstance(record, Project) else "monitoring_period"
+
+
+# ---- the registry's checklist (Measures Art. 14–15: completeness and conformity) ---------------------------
+
+
+def checklist(session: Session, project: Project) -> list[dict]:
+    pdd = records.latest(session, "pdd", "project", project.id)
+    report = records.latest(session, "validation_report", "project", project.id)
+    vvb_commit = (vv.commitments_of(session, "project", project.id, "vvb_validation") or [None])[-1]
+    owner_commit = (vv.commitments_of(session, "project", project.id, "owner_project") or [None])[-1]
+    wanted = sorted(d.sha256 for d in (pdd, report) if d)
+    vouched = sorted(d["sha256"] for d in json.loads(owner_commit.documents_json)) if owner_commit else []
+    items = [
+        ("design document published", pdd is not None, "Measures Art. 11–12"),
+        ("publicity of 20 working days completed before the application", project.publicity_end is not None
+         and project.applied_at is not None and clock.local(project.applied_at).date() > project.publicity_end, "Measures Art. 12"),
+        ("validation report with a positive conclusion", report is not None and project.status in ("applied", "returned", "registered"), "Measures Art. 13"),
+        ("VVB's commitment in the report", vvb_commit is not None and report is not None and report.sha256 in vvb_commit.documents_json, "Measures Art. 13"),
+        ("owner's commitment letter vouching for these exact documents", bool(wanted) and vouched == wanted, "Measures Art. 14"),
+        ("every public comment handled", not comments.unhandled(session, "project", project.id), "Measures Art. 12–13"),
+        ("all findings closed", not vv.unclosed(session, "project", project.id), "CNCA-CCER-01 §4.7"),
+    ]
+    out = [{"item": name, "ok": bool(ok), "rule": rule} for name, ok, rule in items]
+    for g in PROJECT_GATES:
+        why = g.check(session, project, {})
+        out.append({"item": g.name, "ok": why is None, "rule": g.rule, **({"detail": why} if why else {})})
+    vvb = eligibility.vvb_problem(session, project.validator_id, project) if project.validator_id else ("no VVB", "Measures Art. 30")
+    out.append({"item": "VVB accredited for the field and independent", "ok": vvb is None, "rule": "Measures Art. 18, 30, 37",
+                **({"detail": vvb[0]} if vvb else {})})
+    return out
+
+
+def _checklist_passes(session: Session, project: Project, ctx: dict) -> str | None:
+    failed = [i["item"] for i in checklist(session, project) if not i["ok"]]
+    return f"checklist items not met: {'; '.join(failed)}" if failed else None
+
+
+CHECKLIST = Guard("completeness and conformity checklist", _checklist_passes, "Measures Art. 15", "checklist")
+
+
+# ---- effects ---------------------------------------------------------------------------------------------
+
+
+def _start_publicity(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    today = clock.today(session)
+    p.publicity_start, p.publicity_end = today, calendar.add_workdays(today, PUBLICITY_WORKDAYS)
+    records.store(session, actor, "pdd", "project", p.id, render_pdd(session, p))
+
+
+def _stop_publicity(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    p.publicity_start = p.publicity_end = None
+
+
+def _report(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    doc = records.store(session, actor, "validation_report", "project", p.id, render_validation_report(session, p, ctx))
+    pdd = records.latest(session, "pdd", "project", p.id)
+    vv.commit(session, actor, "vvb_validation", "project", p.id, [pdd, doc], VVB_COMMITMENT)
+
+
+def _apply(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    docs = [records.latest(session, "pdd", "project", p.id), records.latest(session, "validation_report", "project", p.id)]
+    vv.commit(session, actor, "owner_project", "project", p.id, docs, OWNER_COMMITMENT)
+    p.applied_at = clock.now(session)
+    p.review_due = calendar.add_workdays(clock.today(session), REVIEW_WORKDAYS)
+    p.reason = None
+
+
+def _register(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    events.lock_head(session)  # registry numbers are a registry-wide sequence
+    p.registry_no, p.registered_at = next_registry_no(session), clock.now(session)
+
+
+def _with_reason(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    p.reason = ctx["reason"].strip()
+
+
+def _revoke(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
+    _with_reason(session, actor, p, ctx)
+    today = clock.today(session)
+    session.add(OwnerBar(organisation_id=p.owner_id, until=years_after(today, BAR_YEARS), reason=p.reason, created_at=clock.now(session)))
+
+
+VVB_COMMITMENT = ("本机构承诺：本报告所依据的审定/核查活动符合国家有关规定和技术规范，报告内容真实、准确。"
+                  "We commit that the validation/verification behind this report complies with the applicable rules and "
+                  "technical specifications and that the report is true and accurate (Measures Art. 13, 20).")
+OWNER_COMMITMENT = ("本单位承诺：项目具有唯一性，申请材料真实、完整、有效，并承担相应法律责任。"
+                    "We commit that the project is unique and that the materials submitted are true, complete and valid, "
+                    "and accept legal responsibility for them (Measures Art. 14).")
+
+PROJECT = Machine("project", states=("draft", "publicity", "validated", "rejected", "applied", "returned", "registered",
+                                     "refused", "cancelled", "revoked"))
+PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED],
+                   effect=_start_publicity, label="公示 publish the design document for 20 working days")
+PROJECT.transition("withdraw", "publicity", "draft", permission="project.owner", effect=_stop_publicity, label="撤回 withdraw from publicity")
+PROJECT.transition("validate", "publicity", "validated", permission="project.report",
+                   guards=[PUBLICITY_OVER, COMMENTS_HANDLED, FINDINGS_CLOSED, WITHIN_100_DAYS], effect=_report,
+                   label="审定报告（肯定） positive validation report")
+PROJECT.transition("reject", "publicity", "rejected", permission="project.report",
+                   guards=[PUBLICITY_OVER, COMMENTS_HANDLED, REASON], effect=_report, label="审定报告（否定） negative validation report")
+PROJECT.transition("apply", "validated", "applied", permission="project.owner", guards=[*PROJECT_GATES], effect=_apply,
+                   label="申请登记 apply for registration with the commitment letter")
+PROJECT.transition("return", "applied", "returned", permission="project.review", guards=[REASON], effect=_with_reason,
+                   label="退回 return for completion")
+PROJECT.transition("reapply", "returned", "applied", permission="project.owner", guards=[*PROJECT_GATES], effect=_apply,
+                   label="重新申请 re-apply")
+PROJECT.transition("register", "applied", "registered", permission="project.review", guards=[CHECKLIST, *PROJECT_GATES],
+                   effect=_register, label="登记 register")
+PROJECT.transition("refuse", "applied", "refused", permission="project.review", guards=[REASON], effect=_with_reason,
+                   label="不予登记 refuse")
+PROJECT.transition("cancel", ("draft", "publicity", "validated", "applied", "returned", "registered"), "cancelled",
+                   permission="project.cancel", guards=[REASON], effect=_with_reason, label="注销 cancel (never re-registered)")
+PROJECT.transition("revoke", "registered", "revoked", permission="project.revoke", guards=[REASON], effect=_revoke,
+                   label="撤销 revoke for fraud; owner barred 3 years")
+
+
+# ---- services ---------------------------------------------------------------------------------------------
+
+
+def estimate(code: str, facts: dict, periods: list[dict]) -> dict:
+    """The plug-in's ex-ante calculation, with its trace."""
+    m = methodologies.get(code)
+    return m.calculate({"stage": "ex-ante", "project": facts, "periods": periods}).to_dict()
+
+
+def _date(value, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError("must be a date YYYY-MM-DD", field=field) from None
+
+
+@mutating
+def create(session: Session, actor: Actor, *, title: str, methodology_code: str, province: str | None,
+           construction_start, facts: dict, periods: list[dict], pdd_author_id: int | None = None,
+           other_mechanism: bool = False, ets_covered: bool = False, owner_id: int | None = None) -> Project:
+    """A design document in draft, with the ex-ante estimate from the methodology plug-in."""
+    policy.require(actor, "project.create")
+    owner_id = owner_id if actor.user_id is None and owner_id else actor.organisation_id
+    if owner_id is None:
+        raise ValidationError("the owner is required", field="owner_id")
+    if not (title or "").strip():
+        raise ValidationError("is required", field="title")
+    if not isinstance(facts, dict):
+        raise ValidationError("must be an object of the methodology's project facts", field="facts")
+    calc = estimate(methodology_code, facts, periods)
+    project = Project(title=title.strip(), methodology_code=methodologies.get(methodology_code).code, owner_id=owner_id,
+                      province=province, status="draft", origin="platform", created_at=clock.now(session),
+                      construction_start=_date(construction_start, "construction_start"),
+                      crediting_start=_date(facts.get("crediting_start"), "facts.crediting_start"),
+                      crediting_end=_date(facts.get("crediting_end"), "facts.crediting_end"),
+                      facts_json=events.canonical(facts), design_json=events.canonical(periods),
+                      estimate_json=json.dumps(calc, ensure_ascii=False), estimate_tco2e=calc["total"]["ER_credited"],
+                      pdd_author_id=pdd_author_id or owner_id, other_mechanism=bool(other_mechanism), ets_covered=bool(ets_covered))
+    session.add(project)
+    session.flush()
+    events.record(session, actor, "project.created", "project", project.id)
+    return project
+
+
+def get(session: Session, project_id: int) -> Project:
+    p = session.get(Project, project_id)
+    if p is None:
+        raise NotFound(f"no project {project_id}", field="project_id")
+    return p
+
+
+@mutating
+def fire(session: Session, actor: Actor, project_id: int, transition: str, **context) -> Project:
+    """Fire a lifecycle transition by name (publicise, withdraw, validate, reject, apply, return, reapply,
+    register, refuse, cancel, revoke); context carries reason / conclusion / comment_handling."""
+    project = get(session, project_id)
+    if transition in ("validate", "reject"):
+        context.setdefault("conclusion", "positive" if transition == "validate" else "negative")
+    return PROJECT.fire(session, actor, project, transition, context,
+                        data={k: v for k, v in context.items() if k in ("reason", "conclusion")})
+
+
+def render_pdd(session: Session, p: Project) -> bytes:
+    facts = json.loads(p.facts_json or "{}")
+    m = methodologies.get(p.methodology_code)
+    sections = [
+        {"heading": "项目基本信息 Project", "rows": [
+            ("项目名称 Title", p.title), ("项目业主 Owner", p.owner.name), ("统一社会信用代码 USCC", p.owner.uscc),
+            ("所在省份 Province", p.province), ("方法学 Methodology", f"{m.code} {m.name_zh} / {m.name_en}"),
+            ("开工建设 Construction start", p.construction_start), ("计入期 Crediting period", f"{p.crediting_start} – {p.crediting_end}"),
+            ("审定机构 Validation body", p.validator_id and session.get(type(p.owner), p.validator_id).name),
+            ("其他减排机制 Other mechanism", "否 No" if not p.other_mechanism else "是 Yes"),
+            ("纳入碳排放权交易 ETS-covered", "否 No" if not p.ets_covered else "是 Yes")]},
+        {"heading": "适用条件 Applicability facts", "rows": sorted(facts.items())},
+    ]
+    return records.render(session, "pdd", f"PDD-{p.id:06d}", sections, calculation=json.loads(p.estimate_json))
+
+
+def render_validation_report(session: Session, p: Project, ctx: dict) -> bytes:
+    return render_report(session, "validation_report", "project", p, f"VR-{p.id:06d}", [
+        ("项目 Project", p.title), ("方法学 Methodology", p.methodology_code),
+        ("结论 Conclusion", "肯定 positive" if ctx.get("conclusion") == "positive" else f"否定 negative — {ctx.get('reason')}"),
+        ("公示期 Publicity", f"{p.publicity_start} – {p.publicity_end}"),
+        ("评论处理 Handling of comments", ctx.get("comment_handling") or "见下表 see the table below")],
+        calculation=json.loads(p.estimate_json))
+
+
+def render_report(session: Session, kind: str, subject_type: str, record, number: str, rows: list, calculation=None) -> bytes:
+    """A validation or verification report: conclusion, the calculation, every finding with its answer, every
+    public comment with its handling, and the VVB's commitment."""
+    fs = vv.findings_of(session, subject_type, record.id)
+    cs = comments.of(session, subject_type, record.id)
+    tables = [
+        {"heading": "发现及整改 Findings", "columns": ["#", "类型 Kind", "内容 Finding", "业主答复 Owner's answer", "状态 Status"],
+         "rows": [[f.id, f.kind, f.text, f.response, f.status] for f in fs]},
+        {"heading": "公众意见及处理 Public comments and their handling", "columns": ["#", "提出人 By", "意见 Comment", "状态 Status", "答复 Answer"],
+         "rows": [[c.id, c.author_name, c.body, c.status + (f" ({c.moderation_reason})" if c.moderation_reason else ""), c.response] for c in cs]},
+    ]
+    return records.render(session, kind, number, [{"heading": "报告 Report", "rows": rows}], calculation=calculation,
+                          tables=tables, commitment=VVB_COMMITMENT)
+
+
+def public_view(session: Session, p: Project, actor: Actor) -> dict:
+    """What the pages and the API show: the record, its deadlines and what this actor may do next."""
+    return {**{f: getattr(p, f) for f in PROJECT_FIELDS}, "id": p.id, "sector": p.sector,
+            "construction_start": p.construction_start, "publicity_start": p.publicity_start, "publicity_end": p.publicity_end,
+            "validation_due": deadline(session, p), "review_due": p.review_due, "validator_id": p.validator_id,
+            "estimate_tco2e": p.estimate_tco2e, "reason": p.reason,
+            "transitions": PROJECT.available(session, actor, p)}
+
+
+__all__ = ["PROJECT", "create", "fire", "checklist", "get", "public_view", "deadline", "render_report",
+           "PUBLICITY_OVER", "COMMENTS_HANDLED", "FINDINGS_CLOSED", "WITHIN_100_DAYS", "REASON", "ENGAGED"]

@@ -1,0 +1,241 @@
+"""Reduction batches (monitoring periods, 核算期), Measures Art. 17–22:
+
+    draft ─publicise→ publicity ─verify→ verified ─apply→ applied ─register→ registered  (→ issuance)
+              (20 working days)  └reject→ rejected         │ ↑      └refuse→ refused
+                                                     return↓ │reapply
+                                                        returned
+
+Monitored data (the methodology's parameters per sub-period, from JSON, CSV or XLSX rows) are checked and
+calculated ex post by the plug-in when the period is entered; the verification report fixes the verified
+quantity as the recomputation of those data; the owner applies for exactly that quantity; registration
+hands it to the registry's issuance as serial blocks, one per vintage (year of generation).
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import calendar, clock, events
+from ..auth import policy
+from ..db import mutating
+from ..errors import Conflict, NotFound, ValidationError
+from ..events import Actor
+from ..issuance import services as issuance
+from ..methodologies import registry as methodologies
+from ..validation import services as vv
+from ..workflow import Guard, Machine
+from . import comments, eligibility, records
+from .eligibility import (NO_GREEN_CERTIFICATES, OWNER_FREE, QUANTITY_IS_VERIFIED, VERIFIER_DIFFERS, WITHIN_FIVE_YEARS)
+from .lifecycle import (COMMENTS_HANDLED, ENGAGED, FINDINGS_CLOSED, OWNER_COMMITMENT, PUBLICITY_OVER, PUBLICITY_WORKDAYS,
+                        REASON, REVIEW_WORKDAYS, VVB_COMMITMENT, WITHIN_100_DAYS, render_report)
+from .models import MonitoringPeriod, Project
+
+MP_FIELDS = ("project_id", "number", "start", "end", "status", "verifier_id", "publicity_start", "publicity_end",
+             "verified_quantity", "applied_quantity", "review_due", "green_certificates_mwh", "reason")
+
+
+def mp_state(session: Session, mid: str) -> dict | None:
+    mp = session.get(MonitoringPeriod, int(mid))
+    return None if mp is None else {**{f: getattr(mp, f) for f in MP_FIELDS}, "vintages": mp.vintages_json}
+
+
+events.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars())
+
+
+# ---- guards ------------------------------------------------------------------------------------------------
+
+
+def _dates_ok(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
+    problem = eligibility.period_problem(session, mp)
+    return problem[0] if problem else None
+
+
+def _project_registered(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
+    return None if mp.project.status == "registered" else f"the project is {mp.project.status}"
+
+
+def _verified_matches_data(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
+    q = ctx.get("verified_quantity")
+    if q is not None and q != mp_quantity(mp):
+        return (f"the report says {q} tCO2e; the monitored data recompute to {mp_quantity(mp)} — raise a CAR and have the owner "
+                "correct the data instead")
+    return None
+
+
+def _checklist(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
+    failed = [i["item"] for i in checklist(session, mp) if not i["ok"]]
+    return f"checklist items not met: {'; '.join(failed)}" if failed else None
+
+
+DATES_OK = Guard("inside the crediting period, after 2020-09-22, not overlapping another batch", _dates_ok, "Measures Art. 17", "start")
+PROJECT_REGISTERED = Guard("the project is registered", _project_registered, "Measures Art. 18", "project_id")
+VERIFIED_MATCHES = Guard("verified quantity is the recomputation of the monitored data", _verified_matches_data, "Measures Art. 20", "verified_quantity")
+MP_CHECKLIST = Guard("completeness and conformity checklist", _checklist, "Measures Art. 22", "checklist")
+
+
+# ---- effects -----------------------------------------------------------------------------------------------
+
+
+def _start_publicity(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
+    today = clock.today(session)
+    mp.publicity_start, mp.publicity_end = today, calendar.add_workdays(today, PUBLICITY_WORKDAYS)
+    records.store(session, actor, "accounting_report", "monitoring_period", mp.id, render_accounting_report(session, mp))
+
+
+def _report(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
+    if ctx.get("conclusion") == "positive":
+        mp.verified_quantity = mp_quantity(mp)
+    doc = records.store(session, actor, "verification_report", "monitoring_period", mp.id, render_report(
+        session, "verification_report", "monitoring_period", mp, f"VER-{mp.project_id:06d}-{mp.number:03d}", [
+            ("项目 Project", mp.project.title), ("核算期 Period", f"{mp.start} – {mp.end}"),
+            ("结论 Conclusion", "肯定 positive" if ctx.get("conclusion") == "positive" else f"否定 negative — {ctx.get('reason')}"),
+            ("核证减排量 Verified quantity", mp.verified_quantity and f"{mp.verified_quantity:,} tCO2e"),
+            ("按年度 By vintage", mp.vintages_json),
+            ("评论处理 Handling of comments", ctx.get("comment_handling") or "见下表 see the table below")],
+        calculation=json.loads(mp.calculation_json)))
+    account = records.latest(session, "accounting_report", "monitoring_period", mp.id)
+    vv.commit(session, actor, "vvb_verification", "monitoring_period", mp.id, [account, doc], VVB_COMMITMENT)
+
+
+def _apply(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
+    docs = [records.latest(session, k, "monitoring_period", mp.id) for k in ("accounting_report", "verification_report")]
+    vv.commit(session, actor, "owner_reduction", "monitoring_period", mp.id, docs, OWNER_COMMITMENT.replace("Art. 14", "Art. 21"))
+    mp.applied_quantity, mp.applied_at = ctx["quantity"], clock.now(session)
+    mp.review_due = calendar.add_workdays(clock.today(session), REVIEW_WORKDAYS)
+    mp.reason = None
+
+
+def _register(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
+    mp.registered_at = clock.now(session)
+    quantities = {int(y): q for y, q in json.loads(mp.vintages_json).items() if q > 0}
+    # Measures Art. 22: registered reductions are CCERs — the registry issues them as serial blocks
+    issuance.issue(session, actor, project_id=mp.project_id, batch=mp.number, quantities=quantities, monitoring_period_id=mp.id)
+
+
+def _with_reason(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
+    mp.reason = ctx["reason"].strip()
+
+
+MONITORING = Machine("monitoring_period", states=("draft", "publicity", "verified", "rejected", "applied", "returned",
+                                                  "registered", "refused"))
+MONITORING.transition("publicise", "draft", "publicity", permission="project.owner",
+                      guards=[PROJECT_REGISTERED, DATES_OK, ENGAGED, VERIFIER_DIFFERS, NO_GREEN_CERTIFICATES, OWNER_FREE],
+                      effect=_start_publicity, label="公示 publish the accounting report for 20 working days")
+MONITORING.transition("verify", "publicity", "verified", permission="project.report",
+                      guards=[PUBLICITY_OVER, COMMENTS_HANDLED, FINDINGS_CLOSED, WITHIN_100_DAYS, VERIFIED_MATCHES],
+                      effect=_report, label="核查报告（肯定） positive verification report")
+MONITORING.transition("reject", "publicity", "rejected", permission="project.report", guards=[PUBLICITY_OVER, COMMENTS_HANDLED, REASON],
+                      effect=_report, label="核查报告（否定） negative verification report")
+MONITORING.transition("apply", "verified", "applied", permission="project.owner",
+                      guards=[QUANTITY_IS_VERIFIED, WITHIN_FIVE_YEARS, DATES_OK, OWNER_FREE], effect=_apply,
+                      label="申请减排量登记 apply for exactly the verified quantity")
+MONITORING.transition("return", "applied", "returned", permission="project.review", guards=[REASON], effect=_with_reason)
+MONITORING.transition("reapply", "returned", "applied", permission="project.owner",
+                      guards=[QUANTITY_IS_VERIFIED, WITHIN_FIVE_YEARS, DATES_OK, OWNER_FREE], effect=_apply)
+MONITORING.transition("register", "applied", "registered", permission="project.review",
+                      guards=[MP_CHECKLIST, PROJECT_REGISTERED, WITHIN_FIVE_YEARS], effect=_register, label="登记 register: CCERs are issued")
+MONITORING.transition("refuse", "applied", "refused", permission="project.review", guards=[REASON], effect=_with_reason)
+
+
+# ---- the calculation -----------------------------------------------------------------------------------
+
+
+def vintages(calc: dict) -> dict[str, int]:
+    """Whole tCO2e per year of generation: each sub-period lies in one calendar year, its exact ER adds to
+    that year, each year is rounded down (conservative; Trading Rules Art. 10: instruments by vintage)."""
+    per_year: dict[int, Decimal] = defaultdict(Decimal)
+    for i, p in enumerate(calc["periods"]):
+        start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
+        if start.year != end.year:
+            raise ValidationError(f"{start}–{end} spans two years; split the monitored data at 31 December so each year is one vintage",
+                                  field=f"periods[{i}]", rule="Trading Rules Art. 10 (instruments by vintage)")
+        per_year[start.year] += Decimal(p["exact"]["ER"])
+    return {str(y): max(0, int(v.to_integral_value(rounding=ROUND_FLOOR))) for y, v in sorted(per_year.items())}
+
+
+def mp_quantity(mp: MonitoringPeriod) -> int:
+    return sum(json.loads(mp.vintages_json).values())
+
+
+def _calculate(project: Project, periods: list[dict]) -> dict:
+    m = methodologies.get(project.methodology_code)
+    return m.calculate({"stage": "ex-post", "project": json.loads(project.facts_json or "{}"), "periods": periods}).to_dict()
+
+
+@mutating
+def create(session: Session, actor: Actor, project_id: int, periods: list[dict], green_certificates_mwh: int = 0) -> MonitoringPeriod:
+    """Enter a batch's monitored data; its dates run from the first sub-period's start to the last one's end."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}", field="project_id")
+    policy.require(actor, "project.owner", project)
+    if project.status != "registered":
+        raise Conflict(f"the project is {project.status}; reductions are monitored for registered projects", field="project_id", rule="Measures Art. 18")
+    if not periods:
+        raise ValidationError("give the monitored data of at least one sub-period", field="periods")
+    calc = _calculate(project, periods)
+    number = (session.execute(select(func.max(MonitoringPeriod.number)).where(MonitoringPeriod.project_id == project.id)).scalar_one() or 0) + 1
+    mp = MonitoringPeriod(project_id=project.id, number=number, start=date.fromisoformat(calc["periods"][0]["start"]),
+                          end=date.fromisoformat(calc["periods"][-1]["end"]), status="draft", data_json=events.canonical(periods),
+                          calculation_json=json.dumps(calc, ensure_ascii=False), vintages_json=events.canonical(vintages(calc)),
+                          green_certificates_mwh=int(green_certificates_mwh or 0), created_at=clock.now(session))
+    mp.project = project
+    problem = eligibility.period_problem(session, mp)
+    if problem:
+        raise ValidationError(problem[0], field=problem[2], rule=problem[1])
+    session.add(mp)
+    session.flush()
+    events.record(session, actor, "monitoring_period.created", "monitoring_period", mp.id)
+    return mp
+
+
+def get(session: Session, mp_id: int) -> MonitoringPeriod:
+    mp = session.get(MonitoringPeriod, mp_id)
+    if mp is None:
+        raise NotFound(f"no monitoring period {mp_id}", field="monitoring_period_id")
+    return mp
+
+
+@mutating
+def fire(session: Session, actor: Actor, mp_id: int, transition: str, **context) -> MonitoringPeriod:
+    mp = get(session, mp_id)
+    if transition in ("verify", "reject"):
+        context.setdefault("conclusion", "positive" if transition == "verify" else "negative")
+    return MONITORING.fire(session, actor, mp, transition, context,
+                           data={k: v for k, v in context.items() if k in ("reason", "conclusion", "quantity", "verified_quantity")})
+
+
+def checklist(session: Session, mp: MonitoringPeriod) -> list[dict]:
+    acc = records.latest(session, "accounting_report", "monitoring_period", mp.id)
+    rep = records.latest(session, "verification_report", "monitoring_period", mp.id)
+    owner = (vv.commitments_of(session, "monitoring_period", mp.id, "owner_reduction") or [None])[-1]
+    vvb = (vv.commitments_of(session, "monitoring_period", mp.id, "vvb_verification") or [None])[-1]
+    wanted = sorted(d.sha256 for d in (acc, rep) if d)
+    vouched = sorted(d["sha256"] for d in json.loads(owner.documents_json)) if owner else []
+    items = [
+        ("accounting report published for 20 working days before the application", mp.publicity_end is not None and mp.applied_at is not None
+         and clock.local(mp.applied_at).date() > mp.publicity_end, "Measures Art. 19"),
+        ("verification report with the VVB's commitment", rep is not None and vvb is not None and rep.sha256 in vvb.documents_json, "Measures Art. 20"),
+        ("verifier differs from the validator", mp.verifier_id is not None and mp.verifier_id != mp.project.validator_id, "Measures Art. 18"),
+        ("applied quantity equals the verified quantity", mp.applied_quantity is not None and mp.applied_quantity == mp.verified_quantity, "Measures Art. 21"),
+        ("owner's commitment letter vouching for these exact documents", bool(wanted) and vouched == wanted, "Measures Art. 21"),
+        ("every public comment handled", not comments.unhandled(session, "monitoring_period", mp.id), "Measures Art. 19–20"),
+        ("all findings closed", not vv.unclosed(session, "monitoring_period", mp.id), "CNCA-CCER-01 §5.7"),
+    ]
+    return [{"item": n, "ok": bool(ok), "rule": r} for n, ok, r in items]
+
+
+def render_accounting_report(session: Session, mp: MonitoringPeriod) -> bytes:
+    p = mp.project
+    sections = [{"heading": "核算期 Accounting period", "rows": [
+        ("项目 Project", p.title), ("登记编号 Registry No.", f"{p.registry_no:06d}" if p.registry_no else None),
+        ("方法学 Methodology", p.methodology_code), ("批次 Batch", mp.number), ("期间 Period", f"{mp.start} – {mp.end}"),
+        ("按年度 By vintage (tCO2e)", ", ".join(f"{y}: {q:,}" for y, q in json.loads(mp.vintages_json).items())),
+        ("核查机构 Verification body", mp.verifier_id and session.get(type(p.owner), mp.verifier_id).name),
+        ("绿证 Green certificates claimed (MWh)", mp.green_certificates_mwh)]}]
+    return records.render(session, "accounting_report", f"AR-{p.id:06d}-{mp.number:03d}", sections, calculation=json.loads(mp.calculation_json))
