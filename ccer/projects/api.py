@@ -1,0 +1,444 @@
+"""REST resources of the lifecycle: projects and their transitions, publicity, comments, engagements,
+findings, documents, monitoring periods (with CSV/XLSX upload of monitored data) and the registry's
+checklists. Every write calls one service; refusals come back as the API's one error format."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import or_, select
+
+from .. import db_session
+from ..api import PageArgs, current_actor, page_schema, paginate
+from ..auth import policy
+from ..errors import Forbidden, NotFound, ValidationError
+from ..methodologies import inputs
+from ..validation import services as vv
+from . import comments, lifecycle, monitoring
+from .models import Document, MonitoringPeriod, Project
+
+blp = Blueprint("lifecycle", __name__, url_prefix="/api/v1", description="Projects, publicity, comments, validation and verification, monitoring periods")
+
+
+class ProjectIn(Schema):
+    title = fields.Str(required=True)
+    methodology_code = fields.Str(required=True)
+    province = fields.Str(load_default=None)
+    construction_start = fields.Date(required=True)
+    facts = fields.Dict(required=True, metadata={"description": "the methodology's project facts (applicability, crediting period)"})
+    periods = fields.List(fields.Dict(), required=True, metadata={"description": "ex-ante parameters by symbol, per period"})
+    pdd_author_id = fields.Int(load_default=None)
+    other_mechanism = fields.Bool(load_default=False)
+    ets_covered = fields.Bool(load_default=False)
+
+
+class ProjectView(Schema):
+    id = fields.Int()
+    registry_no = fields.Int(allow_none=True)
+    title = fields.Str()
+    methodology_code = fields.Str()
+    sector = fields.Str()
+    owner_id = fields.Int()
+    province = fields.Str(allow_none=True)
+    status = fields.Str()
+    construction_start = fields.Date(allow_none=True)
+    crediting_start = fields.Date(allow_none=True)
+    crediting_end = fields.Date(allow_none=True)
+    validator_id = fields.Int(allow_none=True)
+    publicity_start = fields.Date(allow_none=True)
+    publicity_end = fields.Date(allow_none=True)
+    validation_due = fields.Date(allow_none=True)
+    review_due = fields.Date(allow_none=True)
+    estimate_tco2e = fields.Int(allow_none=True)
+    reason = fields.Str(allow_none=True)
+    transitions = fields.List(fields.Str(), metadata={"description": "what the caller may fire now"})
+
+
+class TransitionIn(Schema):
+    reason = fields.Str(load_default=None)
+    comment_handling = fields.Str(load_default=None)
+    quantity = fields.Int(load_default=None, metadata={"description": "monitoring periods: the quantity applied for"})
+    verified_quantity = fields.Int(load_default=None)
+
+
+class ChecklistItem(Schema):
+    item = fields.Str()
+    ok = fields.Bool()
+    rule = fields.Str()
+    detail = fields.Str()
+
+
+class DocumentOut(Schema):
+    id = fields.Int()
+    kind = fields.Str()
+    subject_type = fields.Str()
+    subject_id = fields.Int()
+    sha256 = fields.Str()
+    created_at = fields.DateTime()
+    url = fields.Function(lambda d: f"/api/v1/documents/{d.id}")
+
+
+class CommentIn(Schema):
+    subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
+    subject_id = fields.Int(required=True)
+    author_name = fields.Str(required=True)
+    body = fields.Str(required=True)
+
+
+class CommentFilter(Schema):
+    subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
+    subject_id = fields.Int(required=True)
+
+
+class CommentOut(Schema):
+    id = fields.Int()
+    subject_type = fields.Str()
+    subject_id = fields.Int()
+    author_name = fields.Str()
+    body = fields.Str()
+    status = fields.Str()
+    submitted_at = fields.DateTime()
+    moderation_reason = fields.Str(allow_none=True)
+    response = fields.Str(allow_none=True)
+
+
+class ModerationIn(Schema):
+    publish = fields.Bool(required=True)
+    reason = fields.Str(load_default=None)
+
+
+class ResponseIn(Schema):
+    response = fields.Str(required=True)
+
+
+class EngagementIn(Schema):
+    role = fields.Str(required=True, validate=validate.OneOf(list(vv.ROLES)))
+    subject_id = fields.Int(required=True, metadata={"description": "project id (validation) or monitoring period id (verification)"})
+    vvb_id = fields.Int(required=True)
+
+
+class EngagementOut(Schema):
+    id = fields.Int()
+    role = fields.Str()
+    subject_type = fields.Str()
+    subject_id = fields.Int()
+    vvb_id = fields.Int()
+    status = fields.Str()
+
+
+class DecisionIn(Schema):
+    accept = fields.Bool(required=True)
+
+
+class FindingIn(Schema):
+    subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
+    subject_id = fields.Int(required=True)
+    kind = fields.Str(required=True, validate=validate.OneOf(list(vv.KINDS)))
+    text = fields.Str(required=True)
+
+
+class AnswerIn(Schema):
+    response = fields.Str(required=True)
+    evidence = fields.Str(load_default=None)
+
+
+class FindingOut(Schema):
+    id = fields.Int()
+    subject_type = fields.Str()
+    subject_id = fields.Int()
+    vvb_id = fields.Int()
+    kind = fields.Str()
+    text = fields.Str()
+    status = fields.Str()
+    response = fields.Str(allow_none=True)
+    evidence = fields.Str(allow_none=True)
+
+
+class PeriodIn(Schema):
+    periods = fields.List(fields.Dict(), required=True, metadata={"description": "monitored parameters by symbol, per sub-period"})
+    green_certificates_mwh = fields.Int(load_default=0)
+
+
+class PeriodOut(Schema):
+    id = fields.Int()
+    project_id = fields.Int()
+    number = fields.Int()
+    start = fields.Date()
+    end = fields.Date()
+    status = fields.Str()
+    vintages = fields.Function(lambda m: __import__("json").loads(m.vintages_json or "{}"))
+    verifier_id = fields.Int(allow_none=True)
+    publicity_start = fields.Date(allow_none=True)
+    publicity_end = fields.Date(allow_none=True)
+    verified_quantity = fields.Int(allow_none=True)
+    applied_quantity = fields.Int(allow_none=True)
+    review_due = fields.Date(allow_none=True)
+    reason = fields.Str(allow_none=True)
+
+
+class PublicityOut(Schema):
+    subject_type = fields.Str()
+    subject_id = fields.Int()
+    title = fields.Str()
+    publicity_start = fields.Date()
+    publicity_end = fields.Date()
+
+
+def _visible(project: Project) -> Project:
+    """Drafts are the owner's (and the registry's); everything else is public (Measures Art. 12, 15)."""
+    actor = current_actor()
+    if project.status == "draft" and not (lifecycle.owns(actor, project) or policy.can(actor, "project.review")):
+        raise NotFound(f"no project {project.id}", field="project_id")
+    return project
+
+
+def _view(project: Project) -> dict:
+    return lifecycle.public_view(db_session(), _visible(project), current_actor())
+
+
+def _context(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+# ---- projects ---------------------------------------------------------------------------------------------
+
+
+@blp.route("/projects")
+class Projects(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(ProjectView, "ProjectViewPage"))
+    def get(self, page):
+        """Projects beyond draft (public), plus the caller's own drafts."""
+        actor = current_actor()
+        stmt = select(Project).where(or_(Project.status != "draft", Project.owner_id == (actor.organisation_id or -1)))
+        out = paginate(db_session(), stmt, Project.id, page)
+        out["items"] = [lifecycle.public_view(db_session(), p, actor) for p in out["items"]]
+        return out
+
+    @blp.arguments(ProjectIn)
+    @blp.response(201, ProjectView)
+    def post(self, data):
+        """A design document in draft, with the methodology's ex-ante estimate."""
+        session = db_session()
+        p = lifecycle.create(session, current_actor(), **data)
+        return _view(p)
+
+
+@blp.route("/projects/<int:project_id>")
+class ProjectOne(MethodView):
+    @blp.response(200, ProjectView)
+    def get(self, project_id):
+        return _view(lifecycle.get(db_session(), project_id))
+
+
+@blp.route("/projects/<int:project_id>/transitions/<name>")
+class ProjectTransition(MethodView):
+    @blp.arguments(TransitionIn)
+    @blp.response(200, ProjectView)
+    def post(self, data, project_id, name):
+        """Fire a transition: publicise, withdraw, validate, reject, apply, return, reapply, register, refuse, cancel, revoke."""
+        session = db_session()
+        lifecycle.fire(session, current_actor(), project_id, name, **_context(data))
+        return _view(lifecycle.get(session, project_id))
+
+
+@blp.route("/projects/<int:project_id>/checklist")
+class ProjectChecklist(MethodView):
+    @blp.response(200, ChecklistItem(many=True))
+    def get(self, project_id):
+        """The registry's completeness and conformity checklist (Measures Art. 15)."""
+        session = db_session()
+        return lifecycle.checklist(session, _visible(lifecycle.get(session, project_id)))
+
+
+@blp.route("/projects/<int:project_id>/documents")
+class ProjectDocuments(MethodView):
+    @blp.response(200, DocumentOut(many=True))
+    def get(self, project_id):
+        session = db_session()
+        _visible(lifecycle.get(session, project_id))
+        mps = select(MonitoringPeriod.id).where(MonitoringPeriod.project_id == project_id)
+        return session.execute(select(Document).where(or_(
+            (Document.subject_type == "project") & (Document.subject_id == project_id),
+            (Document.subject_type == "monitoring_period") & Document.subject_id.in_(mps))).order_by(Document.id)).scalars().all()
+
+
+@blp.route("/documents/<int:document_id>")
+class DocumentOne(MethodView):
+    @blp.response(200, description="the document (PDF); published documents are public")
+    def get(self, document_id):
+        doc = db_session().get(Document, document_id)
+        if doc is None:
+            raise NotFound(f"no document {document_id}", field="document_id")
+        return Response(doc.content, mimetype=doc.media_type, headers={"X-SHA256": doc.sha256,
+                        "Content-Disposition": f'inline; filename="{doc.kind}-{doc.subject_id}-{doc.id}.pdf"'})
+
+
+@blp.route("/publicity")
+class Publicity(MethodView):
+    @blp.response(200, PublicityOut(many=True))
+    def get(self):
+        """Design documents and accounting reports in publicity now, with their closing dates (public)."""
+        session = db_session()
+        out = [{"subject_type": "project", "subject_id": p.id, "title": p.title, "publicity_start": p.publicity_start,
+                "publicity_end": p.publicity_end} for p in session.execute(select(Project).where(Project.status == "publicity")).scalars()]
+        out += [{"subject_type": "monitoring_period", "subject_id": m.id, "title": f"{m.project.title} — 第{m.number}期 batch {m.number}",
+                 "publicity_start": m.publicity_start, "publicity_end": m.publicity_end}
+                for m in session.execute(select(MonitoringPeriod).where(MonitoringPeriod.status == "publicity")).scalars()]
+        return out
+
+
+# ---- comments ---------------------------------------------------------------------------------------------
+
+
+@blp.route("/comments")
+class Comments(MethodView):
+    @blp.arguments(CommentFilter, location="query")
+    @blp.response(200, CommentOut(many=True))
+    def get(self, args):
+        """Published comments with the owner's answers (public); the registry also sees pending and refused ones."""
+        public_only = not policy.can(current_actor(), "comment.moderate")
+        return comments.of(db_session(), args["subject_type"], args["subject_id"], public_only=public_only)
+
+    @blp.arguments(CommentIn)
+    @blp.response(201, CommentOut)
+    def post(self, data):
+        """Comment on a document in publicity (anyone, no account needed)."""
+        return comments.submit(db_session(), current_actor(), **data)
+
+
+@blp.route("/comments/<int:comment_id>/moderation")
+class CommentModeration(MethodView):
+    @blp.arguments(ModerationIn)
+    @blp.response(200, CommentOut)
+    def post(self, data, comment_id):
+        return comments.moderate(db_session(), current_actor(), comment_id, data["publish"], data["reason"])
+
+
+@blp.route("/comments/<int:comment_id>/response")
+class CommentResponse(MethodView):
+    @blp.arguments(ResponseIn)
+    @blp.response(200, CommentOut)
+    def post(self, data, comment_id):
+        actor = current_actor()
+        if actor.user_id is None:
+            raise Forbidden("log in as the project owner to answer", field="Authorization")
+        return comments.respond(db_session(), actor, comment_id, data["response"])
+
+
+# ---- engagements and findings ---------------------------------------------------------------------------
+
+
+@blp.route("/engagements")
+class Engagements(MethodView):
+    @blp.arguments(EngagementIn)
+    @blp.response(201, EngagementOut)
+    def post(self, data):
+        """The owner entrusts a VVB (validation of a project, verification of a monitoring period)."""
+        return vv.engage(db_session(), current_actor(), data["role"], data["subject_id"], data["vvb_id"])
+
+
+@blp.route("/engagements/<int:engagement_id>/decision")
+class EngagementDecision(MethodView):
+    @blp.arguments(DecisionIn)
+    @blp.response(200, EngagementOut)
+    def post(self, data, engagement_id):
+        return vv.decide_engagement(db_session(), current_actor(), engagement_id, data["accept"])
+
+
+@blp.route("/findings")
+class Findings(MethodView):
+    @blp.arguments(CommentFilter, location="query")
+    @blp.response(200, FindingOut(many=True))
+    def get(self, args):
+        return vv.findings_of(db_session(), args["subject_type"], args["subject_id"])
+
+    @blp.arguments(FindingIn)
+    @blp.response(201, FindingOut)
+    def post(self, data):
+        """The engaged VVB raises a CAR, CL or OBS."""
+        return vv.raise_finding(db_session(), current_actor(), **data)
+
+
+@blp.route("/findings/<int:finding_id>/answer")
+class FindingAnswer(MethodView):
+    @blp.arguments(AnswerIn)
+    @blp.response(200, FindingOut)
+    def post(self, data, finding_id):
+        return vv.answer_finding(db_session(), current_actor(), finding_id, data["response"], data["evidence"])
+
+
+@blp.route("/findings/<int:finding_id>/close")
+class FindingClose(MethodView):
+    @blp.arguments(DecisionIn)
+    @blp.response(200, FindingOut)
+    def post(self, data, finding_id):
+        return vv.close_finding(db_session(), current_actor(), finding_id, data["accept"])
+
+
+# ---- monitoring periods ----------------------------------------------------------------------------------
+
+
+@blp.route("/projects/<int:project_id>/monitoring-periods")
+class Periods(MethodView):
+    @blp.response(200, PeriodOut(many=True))
+    def get(self, project_id):
+        session = db_session()
+        _visible(lifecycle.get(session, project_id))
+        return session.execute(select(MonitoringPeriod).where(MonitoringPeriod.project_id == project_id)
+                               .order_by(MonitoringPeriod.number)).scalars().all()
+
+    @blp.arguments(PeriodIn)
+    @blp.response(201, PeriodOut)
+    def post(self, data, project_id):
+        """Enter a batch's monitored data as JSON (or upload CSV/XLSX at …/monitoring-periods/upload)."""
+        return monitoring.create(db_session(), current_actor(), project_id, data["periods"], data["green_certificates_mwh"])
+
+
+@blp.route("/projects/<int:project_id>/monitoring-periods/upload")
+class PeriodUpload(MethodView):
+    @blp.response(201, PeriodOut)
+    def post(self, project_id):
+        """Monitored data as a CSV or XLSX file (form field `file`): one row per sub-period, columns start, end
+        and the methodology's monitored symbols (SYMBOL.key for by-fuel values)."""
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise ValidationError("attach the CSV or XLSX as form field 'file'", field="file")
+        suffix = Path(upload.filename).suffix.lower()
+        if suffix not in (".csv", ".xlsx"):
+            raise ValidationError("use .csv or .xlsx", field="file")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"data{suffix}"
+            upload.save(path)
+            doc = inputs.load(path)
+        green = int(request.form.get("green_certificates_mwh") or 0)
+        return monitoring.create(db_session(), current_actor(), project_id, doc["periods"], green)
+
+
+@blp.route("/monitoring-periods/<int:mp_id>")
+class PeriodOne(MethodView):
+    @blp.response(200, PeriodOut)
+    def get(self, mp_id):
+        return monitoring.get(db_session(), mp_id)
+
+
+@blp.route("/monitoring-periods/<int:mp_id>/transitions/<name>")
+class PeriodTransition(MethodView):
+    @blp.arguments(TransitionIn)
+    @blp.response(200, PeriodOut)
+    def post(self, data, mp_id, name):
+        """publicise, verify, reject, apply (with quantity), return, reapply, register (issues the CCERs), refuse."""
+        return monitoring.fire(db_session(), current_actor(), mp_id, name, **_context(data))
+
+
+@blp.route("/monitoring-periods/<int:mp_id>/checklist")
+class PeriodChecklist(MethodView):
+    @blp.response(200, ChecklistItem(many=True))
+    def get(self, mp_id):
+        session = db_session()
+        return monitoring.checklist(session, monitoring.get(session, mp_id))
+
