@@ -1,9 +1,11 @@
-"""Finding methodology plug-ins: the entry-point group `ccer.methodologies`, or a module folder on disk
-(for authors checking a module before it is installed)."""
+"""Finding methodology plug-ins: the entry-point group `ccer.methodologies`, module folders activated through
+the methodology-proposal workflow (one folder per code under CCER_METHODOLOGY_DIR, default
+instance/methodologies), or a module folder on disk (for authors checking a module before it is submitted)."""
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -15,13 +17,28 @@ from .protocol import Methodology
 GROUP = "ccer.methodologies"
 
 
+def activated_dir() -> Path:
+    return Path(os.environ.get("CCER_METHODOLOGY_DIR", Path(os.environ.get("CCER_INSTANCE_PATH", "instance")) / "methodologies")).resolve()
+
+
 @lru_cache(maxsize=1)
 def installed() -> dict[str, Methodology]:
     found: dict[str, Methodology] = {}
     for ep in entry_points(group=GROUP):
         cls = ep.load()
         found[cls.code] = cls()
+    folder = activated_dir()
+    if folder.is_dir():
+        for sub in sorted(folder.iterdir()):
+            if (sub / "__init__.py").exists():
+                m = from_path(sub)
+                found.setdefault(m.code, m)  # an official plug-in of the same code wins
     return dict(sorted(found.items()))
+
+
+def refresh() -> None:
+    """Forget the cached list (after a proposal is activated)."""
+    installed.cache_clear()
 
 
 def get(code: str) -> Methodology:

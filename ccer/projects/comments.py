@@ -18,6 +18,8 @@ policy.allow("comment.submit", Role.PUBLIC, cites="Measures Art. 12, 19")
 policy.allow("comment.moderate", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 19")
 
 SUBJECTS = {"project": Project, "monitoring_period": MonitoringPeriod}
+#: the state in which each kind of record takes comments (its window: publicity_start–publicity_end)
+OPEN_STATE = {"project": "publicity", "monitoring_period": "publicity", "methodology_proposal": "consultation"}
 MAX_LENGTH = 5000
 
 
@@ -41,7 +43,10 @@ def subject(session: Session, subject_type: str, subject_id: int):
 
 
 def owner_id_of(record) -> int:
-    return record.owner_id if isinstance(record, Project) else record.project.owner_id
+    """Who answers the comments: the project's owner, or the methodology's author."""
+    if isinstance(record, Project):
+        return record.owner_id
+    return record.project.owner_id if isinstance(record, MonitoringPeriod) else record.author_id
 
 
 @mutating
@@ -49,8 +54,8 @@ def submit(session: Session, actor: Actor, subject_type: str, subject_id: int, a
     policy.require(actor, "comment.submit")
     record = subject(session, subject_type, subject_id)
     today = clock.today(session)
-    if record.status != "publicity" or record.publicity_end is None or today > record.publicity_end:
-        raise Conflict(f"the {subject_type} is not in publicity; comments are taken during the 20 working days",
+    if record.status != OPEN_STATE[subject_type] or record.publicity_end is None or today > record.publicity_end:
+        raise Conflict(f"the {subject_type} is not open for comments; they are taken while it is in {OPEN_STATE[subject_type]}",
                        field="subject_id", rule="Measures Art. 12, 19")
     if not (author_name or "").strip():
         raise ValidationError("give a name (it is published with the comment)", field="author_name")

@@ -107,8 +107,12 @@ WITHIN_100_DAYS = Guard("report within 100 days of publicity", _within_deadline,
 REASON = Guard("reasons given", _reason, "Measures Art. 15", "reason")
 
 
+#: the subject type comments, findings and documents use for each kind of record
+SUBJECT_TYPE = {"projects": "project", "monitoring_periods": "monitoring_period", "methodology_proposals": "methodology_proposal"}
+
+
 def _kind(record) -> str:
-    return "project" if isinstance(record, Project) else "monitoring_period"
+    return SUBJECT_TYPE[record.__tablename__]
 
 
 # ---- the registry's checklist (Measures Art. 14–15: completeness and conformity) ---------------------------
@@ -257,6 +261,11 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
         raise ValidationError("is required", field="title")
     if not isinstance(facts, dict):
         raise ValidationError("must be an object of the methodology's project facts", field="facts")
+    from ..proposals import superseded
+
+    if superseded(session, methodology_code):
+        raise ValidationError(f"{methodology_code} has been superseded; new projects use the active version", field="methodology_code",
+                              rule="methodology versions")
     calc = estimate(methodology_code, facts, periods)
     project = Project(title=title.strip(), methodology_code=methodologies.get(methodology_code).code, owner_id=owner_id,
                       province=province, status="draft", origin="platform", created_at=clock.now(session),
