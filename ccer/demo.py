@@ -81,7 +81,7 @@ def seed_parties(session: Session, owners_per_methodology: int = 2) -> DemoParti
     registry = _org(session, cli, "国家应对气候变化战略研究和国际合作中心", "北京市", ["registry_operator"],
                     name_en="National Center for Climate Change Strategy and International Cooperation (NCSC)")
     vvb_a = _org(session, cli, "中环联合（北京）认证中心有限公司（演示）", "北京市", ["vvb"], accredited_sectors=["01", "07", "10", "14"])
-    vvb_b = _org(session, cli, "中国质量认证中心（演示）", "北京市", ["vvb"], accredited_sectors=["01", "10", "14"])
+    vvb_b = _org(session, cli, "中国质量认证中心（演示）", "北京市", ["vvb"], accredited_sectors=["01", "07", "10", "14"])
     exchange = _org(session, cli, "北京绿色交易所有限公司", "北京市", ["exchange_operator"], name_en="Beijing Green Exchange")
     emitter = _org(session, cli, "华能演示电厂有限公司", "山东省", ["key_emitter", "trading_participant"])
     province = _org(session, cli, "山东省生态环境厅", "山东省", ["provincial_authority"])

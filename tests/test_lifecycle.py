@@ -252,9 +252,18 @@ def test_periods_never_overlap_and_stay_in_the_crediting_period(w, session):
     with pytest.raises(ValidationError) as err:  # crediting starts 2022-04-01
         monitoring.create(session, w.owner, p.id, [half("2022-03-01", "2022-03-31", 1000, 0)])
     assert "crediting period" in str(err.value)
-    with pytest.raises(ValidationError) as err:
-        monitoring.create(session, w.owner, p.id, [half("2022-12-01", "2023-01-31", 1000, 0)])
-    assert "spans two years" in str(err.value)
+    with pytest.raises(ValidationError) as err:  # the clock says 2025-04-12
+        monitoring.create(session, w.owner, p.id, [half("2025-01-01", "2025-04-12", 1000, 0)])
+    assert err.value.field == "end" and "over" in str(err.value)
+
+
+def test_a_sub_period_across_new_year_is_apportioned_by_days():
+    # ER = (62 000 − 0) × 0.7119 = 44 137.8 over 1 Dec 2022 – 31 Jan 2023: 31 days in each year → 22 068.9 each, floored
+    calc = {"periods": [{"start": "2022-12-01", "end": "2023-01-31", "exact": {"ER": "44137.8"}}]}
+    assert monitoring.vintages(calc) == {"2022": 22_068, "2023": 22_068}
+    # 10 days in 2023 and 355 in 2024 of 3 650 t: 100 and 3 550
+    calc = {"periods": [{"start": "2023-12-22", "end": "2024-12-20", "exact": {"ER": "3650"}}]}
+    assert monitoring.vintages(calc) == {"2023": 100, "2024": 3_550}
 
 
 def test_green_certificate_electricity_is_excluded(w, session):

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
 from ccer.cli import main
-from ccer.issuance.models import Retirement, Transfer
+from ccer.issuance.models import Issuance, Retirement, Transfer
+from ccer.projects.models import MonitoringPeriod, Project
 
 
 def run(db_url, *args):
@@ -26,7 +27,16 @@ def test_demo_registry_then_verify_catches_an_edited_holding(db_url, session, tm
     purposes = set(session.execute(select(Retirement.purpose)).scalars())
     assert purposes >= {"national_ets", "event_neutrality", "enterprise_offset", "public_good"}
     assert session.execute(select(func.count()).where(Transfer.kind == "succession")).scalar_one() == 1
+    # the lifecycle walk: one project per official methodology registered, one batch each registered and issued
+    walked = session.execute(select(Project.methodology_code).where(Project.origin == "platform", Project.status == "registered")).scalars().all()
+    assert sorted(walked) == ["CCER-01-001-V01", "CCER-01-002-V01", "CCER-07-001-V01", "CCER-10-001-V01", "CCER-14-001-V01", "CCER-14-002-V01"]
+    batches = session.execute(select(MonitoringPeriod).where(MonitoringPeriod.status == "registered")).scalars().all()
+    assert len(batches) == 6 and all(b.verified_quantity == b.applied_quantity for b in batches)
+    issued = session.execute(select(func.sum(Issuance.quantity)).where(Issuance.monitoring_period_id.is_not(None))).scalar_one()
+    assert issued == sum(b.verified_quantity for b in batches)
     session.rollback()
+    again = run(db_url, "demo")  # idempotent
+    assert again.exit_code == 0 and "lifecycle:" not in again.output
 
     ok = run(db_url, "ledger", "verify")
     assert ok.exit_code == 0, ok.output

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .. import demo, demo_registry, events, migrate
+from .. import demo, demo_lifecycle, demo_registry, events, migrate
 from . import main
 
 
@@ -20,10 +20,15 @@ def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
         demo.maker_checker_example(session, parties)
         registry = demo_registry.seed_registry(session, parties)
         session.commit()
+        walked = demo_lifecycle.walk(session, parties)
+        session.commit()
         click.echo(f"demo parties: registry, {len(parties.vvbs)} VVBs, {len(parties.owners)} project owners (from the registry listing)")
         if registry:
             click.echo(f"registry: {registry.get('issuances', 0)} issuances ({registry.get('issued', 0):,} tCO2e), a transfer, "
                        "a succession, a freeze and release, retirements for the national ETS, an event, an enterprise, the public good")
+        if walked:
+            click.echo(f"lifecycle: {walked['projects']} projects (one per methodology) from design document to registration, "
+                       f"one batch each verified and issued ({walked['issued']:,} tCO2e); project {walked['open']} open for comments")
         click.echo(f"demo users (password {demo.DEMO_PASSWORD!r}): {', '.join(sorted(parties.users))}")
         report = events.verify(session)
         click.echo(f"ledger: {report.events} events, verify {'ok' if report.ok else 'FAILED'}")

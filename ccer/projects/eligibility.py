@@ -107,6 +107,8 @@ def period_problem(session: Session, mp: MonitoringPeriod) -> tuple[str, str, st
     p = mp.project
     if mp.end < mp.start:
         return f"ends {mp.end} before it starts {mp.start}", "monitoring period", "end"
+    if mp.end >= clock.today(session):
+        return f"the period ends {mp.end}; reductions are monitored for periods that are over", "Measures Art. 17", "end"
     if mp.start <= REDUCTIONS_AFTER:
         return f"starts {mp.start}: reductions must be generated after {REDUCTIONS_AFTER}", "Measures Art. 17", "start"
     if p.crediting_start and mp.start < p.crediting_start or p.crediting_end and mp.end > p.crediting_end:

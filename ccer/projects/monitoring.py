@@ -146,15 +146,17 @@ MONITORING.transition("refuse", "applied", "refused", permission="project.review
 
 
 def vintages(calc: dict) -> dict[str, int]:
-    """Whole tCO2e per year of generation: each sub-period lies in one calendar year, its exact ER adds to
-    that year, each year is rounded down (conservative; Trading Rules Art. 10: instruments by vintage)."""
+    """Whole tCO2e per year of generation (Trading Rules Art. 10: instruments by project and vintage). A
+    sub-period inside one year adds its exact ER to that year; one spanning several years (a sink's
+    multi-year monitoring interval) is apportioned to them by days, i.e. assuming linear accrual. Each
+    year is rounded down (conservative), so the batch's quantity is the sum of the years' floors."""
     per_year: dict[int, Decimal] = defaultdict(Decimal)
-    for i, p in enumerate(calc["periods"]):
+    for p in calc["periods"]:
         start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
-        if start.year != end.year:
-            raise ValidationError(f"{start}–{end} spans two years; split the monitored data at 31 December so each year is one vintage",
-                                  field=f"periods[{i}]", rule="Trading Rules Art. 10 (instruments by vintage)")
-        per_year[start.year] += Decimal(p["exact"]["ER"])
+        er, days = Decimal(p["exact"]["ER"]), Decimal((end - start).days + 1)
+        for year in range(start.year, end.year + 1):
+            first, last = max(start, date(year, 1, 1)), min(end, date(year, 12, 31))
+            per_year[year] += er * Decimal((last - first).days + 1) / days
     return {str(y): max(0, int(v.to_integral_value(rounding=ROUND_FLOOR))) for y, v in sorted(per_year.items())}
 
 
