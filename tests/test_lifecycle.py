@@ -333,6 +333,18 @@ def test_moderation_and_answers(w, session):
     assert comments.unhandled(session, "project", p.id) == []
 
 
+def test_verify_catches_an_altered_published_document(w, session):
+    from sqlalchemy import text
+
+    p = w.to_publicity()
+    _ok(session)
+    session.execute(text("UPDATE documents SET content = :c"), {"c": b"%PDF-1.7 forged"})
+    session.commit()
+    problems = [str(x) for x in events.verify(session).problems]
+    assert any("altered after publication" in x for x in problems), problems
+    assert records.latest(session, "pdd", "project", p.id) is not None
+
+
 def test_failed_transition_changes_nothing(w, session):
     p = w.project()
     before = events.count(session)

@@ -20,6 +20,25 @@ TITLES = {
 }
 
 
+def document_state(session: Session, did: str) -> dict | None:
+    d = session.get(Document, int(did))
+    return None if d is None else {"kind": d.kind, "subject": f"{d.subject_type}:{d.subject_id}", "sha256": d.sha256}
+
+
+events.register_subject("document", document_state, lambda s: s.execute(select(Document.id)).scalars())
+
+
+def check_contents(session: Session):
+    """Invariant for `ccer ledger verify`: every stored document's bytes still hash to its recorded SHA-256
+    (the hash the chain and the commitments vouch for)."""
+    for did, sha, content in session.execute(select(Document.id, Document.sha256, Document.content)):
+        if hashlib.sha256(content).hexdigest() != sha:
+            yield f"document {did}: its content no longer matches SHA-256 {sha[:12]}… (altered after publication)"
+
+
+events.register_invariant(check_contents)
+
+
 def store(session: Session, actor, kind: str, subject_type: str, subject_id: int, content: bytes,
           media_type: str = "application/pdf") -> Document:
     doc = Document(kind=kind, subject_type=subject_type, subject_id=subject_id, sha256=hashlib.sha256(content).hexdigest(),
@@ -27,7 +46,7 @@ def store(session: Session, actor, kind: str, subject_type: str, subject_id: int
     session.add(doc)
     session.flush()
     events.record(session, actor, "document.published", subject_type, subject_id,
-                  {"document_id": doc.id, "kind": kind, "sha256": doc.sha256})
+                  {"document_id": doc.id, "kind": kind, "sha256": doc.sha256}, touches=[("document", doc.id)])
     return doc
 
 
