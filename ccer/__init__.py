@@ -17,7 +17,7 @@ def load_models() -> None:
     from . import clock, events  # noqa: F401
     from .auth import makerchecker, models, services  # noqa: F401
     from .projects import models as project_models, services as project_services  # noqa: F401
-    from .projects import comments, lifecycle, monitoring  # noqa: F401
+    from .projects import boundaries, comments, lifecycle, monitoring  # noqa: F401
     from .validation import models as validation_models, services as validation_services  # noqa: F401
     from . import proposals  # noqa: F401
     from .issuance import accounts, invariants, models as registry_models, services as registry_services  # noqa: F401

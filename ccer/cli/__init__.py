@@ -54,8 +54,8 @@ def main(ctx: click.Context, database: str | None) -> None:
 
 
 def _register() -> None:
-    from . import (calendar_cmd, clock_cmd, db_cmd, demo_cmd, ledger_cmd, methodology_cmd, project_cmd,  # noqa: F401
-                   registry_cmd, serve_cmd, users_cmd)
+    from . import (calendar_cmd, clock_cmd, db_cmd, demo_cmd, gis_cmd, ledger_cmd, methodology_cmd,  # noqa: F401
+                   project_cmd, registry_cmd, serve_cmd, users_cmd)
 
 
 _register()

@@ -24,6 +24,7 @@ from ..methodologies import registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
 from . import comments, eligibility, records
+from .boundaries import LAND_ELIGIBLE
 from .eligibility import BAR_YEARS, PROJECT_GATES, years_after
 from .models import OwnerBar, Project
 from .services import PROJECT_FIELDS, next_registry_no
@@ -204,7 +205,7 @@ OWNER_COMMITMENT = ("本单位承诺：项目具有唯一性，申请材料真�
 
 PROJECT = Machine("project", states=("draft", "publicity", "validated", "rejected", "applied", "returned", "registered",
                                      "refused", "cancelled", "revoked"))
-PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED],
+PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED, LAND_ELIGIBLE],
                    effect=_start_publicity, label="公示 publish the design document for 20 working days")
 PROJECT.transition("withdraw", "publicity", "draft", permission="project.owner", effect=_stop_publicity, label="撤回 withdraw from publicity")
 PROJECT.transition("validate", "publicity", "validated", permission="project.report",

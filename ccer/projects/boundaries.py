@@ -1,0 +1,126 @@
+"""Project boundaries and their GIS checks, stored: the owner attaches the parcels of a forest-carbon project
+with the land-cover rasters of the baseline years; the check (gis/) runs against them and against every
+parcel of every other project on the registry, and its report is kept. The lifecycle then refuses to
+publicise a sink project whose stored check found ineligible parcels or double-counted land
+(CCER-14-001-V01 §4, CCER-14-002-V01 applicability; Measures Art. 48 uniqueness)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .. import clock, events
+from ..auth import policy
+from ..db import Base, mutating
+from ..errors import Conflict, ValidationError
+from ..events import Actor
+from ..workflow import Guard
+from .models import Project
+
+SINK_METHODOLOGIES = ("CCER-14-001-V01", "CCER-14-002-V01")
+
+
+class ProjectParcel(Base):
+    __tablename__ = "project_parcels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    parcel_id: Mapped[str] = mapped_column(String(80))
+    #: WKB in WGS 84 (EPSG:4326)
+    wkb: Mapped[bytes] = mapped_column(LargeBinary)
+    area_ha: Mapped[float | None]
+
+
+class BoundaryCheck(Base):
+    __tablename__ = "boundary_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    #: the gis.checks report plus cross-project overlaps, JSON
+    report_json: Mapped[str] = mapped_column(Text)
+    eligible_parcels: Mapped[int] = mapped_column(Integer)
+    parcels: Mapped[int] = mapped_column(Integer)
+    cross_overlaps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+events.register_subject("boundary_check", lambda s, i: (lambda c: None if c is None else {
+    "project_id": c.project_id, "eligible_parcels": c.eligible_parcels, "parcels": c.parcels, "cross_overlaps": c.cross_overlaps})(
+    s.get(BoundaryCheck, int(i))), lambda s: s.execute(select(BoundaryCheck.id)).scalars())
+
+
+def registry_parcels(session: Session, exclude_project: int | None = None):
+    """Every stored parcel of every (other) project, in WGS 84, with its project's id (a GeoDataFrame)."""
+    import geopandas as gpd
+    import shapely
+
+    stmt = select(ProjectParcel.project_id, ProjectParcel.parcel_id, ProjectParcel.wkb)
+    if exclude_project is not None:
+        stmt = stmt.where(ProjectParcel.project_id != exclude_project)
+    rows = session.execute(stmt).all()
+    return gpd.GeoDataFrame({"project": [r[0] for r in rows], "parcel_id": [r[1] for r in rows]},
+                            geometry=shapely.from_wkb([r[2] for r in rows]) if rows else [], crs=4326)
+
+
+@mutating
+def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path, rasters: list[str | Path], options=None,
+           id_field: str = "parcel_id", crs: str | None = None) -> BoundaryCheck:
+    """Store a sink project's parcels and the check of them (draft projects only: the boundary is part of the design)."""
+    import shapely
+
+    from gis import checks, io, overlap
+    from gis.errors import GisError
+
+    project = session.get(Project, project_id)
+    if project is None:
+        raise ValidationError(f"no project {project_id}", field="project_id")
+    policy.require(actor, "project.owner", project)
+    if project.methodology_code not in SINK_METHODOLOGIES:
+        raise ValidationError(f"{project.methodology_code} has no land boundary check; it is for {', '.join(SINK_METHODOLOGIES)}",
+                              field="project_id")
+    if project.status != "draft":
+        raise Conflict(f"the project is {project.status}; the boundary is fixed with the design document", field="status")
+    try:
+        b = io.read(boundary, id_field=id_field, crs=crs)
+        opts = options or checks.Options(kind="mangrove" if project.methodology_code == "CCER-14-002-V01" else "afforestation",
+                                         project_start=project.construction_start)
+        report = checks.check(b, list(rasters), opts)
+        others = registry_parcels(session, exclude_project=project.id)
+        report["cross_project_overlaps"] = overlap.find(b.parcels, others) if len(others) else []
+    except GisError as err:
+        raise ValidationError(err.message, field=err.field, rule=err.rule) from None
+    for old in session.execute(select(ProjectParcel).where(ProjectParcel.project_id == project.id)).scalars():
+        session.delete(old)
+    wgs = b.parcels.to_crs(4326)
+    areas = {p["parcel_id"]: p["area_ha"] for p in report["parcels"]}
+    session.add_all(ProjectParcel(project_id=project.id, parcel_id=str(pid), wkb=shapely.to_wkb(g), area_ha=areas.get(pid))
+                    for pid, g in zip(wgs["parcel_id"], wgs.geometry.values))
+    record = BoundaryCheck(project_id=project.id, report_json=json.dumps(report, ensure_ascii=False, default=str),
+                           eligible_parcels=report["summary"]["eligible"], parcels=report["summary"]["parcels"],
+                           cross_overlaps=len(report["cross_project_overlaps"]), created_at=clock.now(session))
+    session.add(record)
+    session.flush()
+    events.record(session, actor, "boundary.checked", "boundary_check", record.id, {"project_id": project.id})
+    return record
+
+
+def latest(session: Session, project_id: int) -> BoundaryCheck | None:
+    return session.execute(select(BoundaryCheck).where(BoundaryCheck.project_id == project_id)
+                           .order_by(BoundaryCheck.id.desc())).scalars().first()
+
+
+def _land_eligible(session: Session, project: Project, ctx: dict) -> str | None:
+    record = latest(session, project.id) if project.methodology_code in SINK_METHODOLOGIES else None
+    if record is None:
+        return None
+    problems = []
+    if record.eligible_parcels < record.parcels:
+        problems.append(f"{record.parcels - record.eligible_parcels} of {record.parcels} parcels are not eligible")
+    if record.cross_overlaps:
+        problems.append(f"{record.cross_overlaps} overlap(s) with other projects' parcels")
+    return "; ".join(problems) or None
+
+
+LAND_ELIGIBLE = Guard("parcels eligible by the GIS boundary check", _land_eligible,
+                      "CCER-14-001-V01 §4; CCER-14-002-V01 applicability; Measures Art. 48", "boundary")

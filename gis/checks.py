@@ -1,0 +1,166 @@
+"""The boundary check of a forest-carbon project: geometry, area, overlaps inside the project, and land
+eligibility from one or more land-cover rasters, parcel by parcel, each finding with its rule.
+
+Afforestation (CCER-14-001-V01 §4): land not forest for at least the 3 years before the start (its forest
+share stays below `max_forest_share` in every baseline epoch given), not wetland, each contiguous part
+≥ 400 m² (667 m² for projects started in or before 2019). Mangroves (CCER-14-002-V01 applicability a):
+the parcel lies on tidal flats or retired aquaculture ponds (`site_classes` share ≥ `min_site_share`) and
+is not already mangrove. The share thresholds are not fixed by the texts (UNCONFIRMED): they are options,
+printed in every report.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+
+from . import area, geometry, overlap, zonal
+from .errors import GisError
+from .io import Boundaries
+
+RULES = {
+    "non_forest": "CCER-14-001-V01 §4 a): not forest for ≥ 3 years before the start",
+    "min_area": "CCER-14-001-V01 §4 c): each contiguous parcel ≥ 400 m² (667 m² if started in or before 2019)",
+    "not_wetland": "CCER-14-001-V01 §4 d): not wetland",
+    "mangrove_site": "CCER-14-002-V01 applicability a): unvegetated tidal flats or retired aquaculture ponds",
+    "already_mangrove": "CCER-14-002-V01 applicability a): creation of mangroves, not existing mangrove",
+    "coverage": "land eligibility must be shown for the whole parcel (CCER-14-001-V01 §5.2)",
+    "overlap": "uniqueness: no land counted twice (Measures Art. 48)",
+}
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Options:
+    kind: str = "afforestation"  # or "mangrove"
+    forest_classes: tuple[int, ...] = (2,)  # CLCD: 2 forest (gis.md §7 — check against the CLCD paper)
+    wetland_classes: tuple[int, ...] = ()
+    max_forest_share: float = 0.2
+    max_wetland_share: float = 0.2
+    site_classes: tuple[int, ...] = ()
+    min_site_share: float = 0.5
+    mangrove_classes: tuple[int, ...] = ()
+    min_valid_share: float = 0.95
+    project_start: date | None = None
+    nodata: float | None = None
+    overlap_tolerance_m2: float = 1.0
+
+
+@dataclass
+class ParcelResult:
+    parcel_id: str
+    area_ha: float | None = None
+    area_ha_geodesic: float | None = None
+    forest_fraction: float | None = None
+    forest_fraction_by_epoch: list[float | None] = field(default_factory=list)
+    wetland_fraction: float | None = None
+    class_shares: list[dict[str, float]] = field(default_factory=list)
+    valid_share: list[float] = field(default_factory=list)
+    eligible: bool = False
+    issues: list[dict] = field(default_factory=list)
+
+
+def _issue(rule: str, message: str, severity: str = "error") -> dict:
+    return {"rule": RULES.get(rule, rule), "message": message, "severity": severity}
+
+
+def measure(parcels: gpd.GeoDataFrame, rasters: list[str | Path], options: Options) -> list[ParcelResult]:
+    """Area and land-cover shares of each parcel (independent per parcel: safe to run on partitions)."""
+    results = [ParcelResult(pid) for pid in parcels["parcel_id"]]
+    if parcels.empty:
+        return results
+    albers, geodesic = area.albers_ha(parcels), area.geodesic_ha(parcels)
+    equal_area = parcels.to_crs(area.ALBERS_CHINA).geometry.values
+    minimum = area.minimum_m2(options.project_start)
+    for r, a, g, geom in zip(results, albers, geodesic, equal_area):
+        r.area_ha, r.area_ha_geodesic = round(float(a), 6), round(float(g), 6)
+        small = area.small_parts(geom, minimum)
+        if small:
+            r.issues.append(_issue("min_area", f"{len(small)} part(s) below {minimum} m² (smallest {min(small):.1f} m²)"))
+    coverages: dict[tuple, zonal.Coverage] = {}
+    for raster in rasters:
+        grid = zonal.open_grid(raster, options.nodata)
+        key = (str(grid.crs), tuple(grid.transform), grid.width, grid.height)
+        if key not in coverages:
+            coverages[key] = zonal.coverage(parcels, raster, options.nodata)
+        cov = coverages[key]
+        shares, valid = zonal.class_shares(raster, cov)
+        forest = zonal.share_of(shares, options.forest_classes, len(parcels))
+        wet = zonal.share_of(shares, options.wetland_classes, len(parcels))
+        site = zonal.share_of(shares, options.site_classes, len(parcels))
+        mangrove = zonal.share_of(shares, options.mangrove_classes, len(parcels))
+        name = Path(raster).name
+        for i, r in enumerate(results):
+            has = valid[i] > 0
+            r.valid_share.append(round(float(valid[i]), 6))
+            r.class_shares.append({str(k): round(float(v[i]), 6) for k, v in sorted(shares.items()) if v[i] > 0})
+            r.forest_fraction_by_epoch.append(round(float(forest[i]), 6) if has else None)
+            if not has:
+                r.issues.append(_issue("coverage", f"no valid land-cover data on {name}"))
+                continue
+            if valid[i] < options.min_valid_share:
+                r.issues.append(_issue("coverage", f"only {valid[i]:.1%} of the parcel has valid data on {name}"))
+            if options.wetland_classes:
+                r.wetland_fraction = max(r.wetland_fraction or 0.0, round(float(wet[i]), 6))
+                if wet[i] > options.max_wetland_share:
+                    r.issues.append(_issue("not_wetland", f"wetland share {wet[i]:.1%} on {name} (limit {options.max_wetland_share:.0%})"))
+            if options.kind == "mangrove":
+                if site[i] < options.min_site_share:
+                    r.issues.append(_issue("mangrove_site", f"tidal flat / pond share {site[i]:.1%} on {name} (needs {options.min_site_share:.0%})"))
+                if options.mangrove_classes and mangrove[i] > options.max_forest_share:
+                    r.issues.append(_issue("already_mangrove", f"mangrove share {mangrove[i]:.1%} on {name}"))
+            elif forest[i] >= options.max_forest_share:
+                r.issues.append(_issue("non_forest", f"forest share {forest[i]:.1%} on {name} (must stay below {options.max_forest_share:.0%})"))
+    for r in results:
+        known = [f for f in r.forest_fraction_by_epoch if f is not None]
+        r.forest_fraction = max(known) if known else None
+    return results
+
+
+def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | None = None,
+          progress: Progress | None = None, measure_fn=None) -> dict:
+    """The whole check; `measure_fn(parcels, rasters, options)` may run the per-parcel part elsewhere (Dask)."""
+    options = options or Options()
+    if not rasters:
+        raise GisError("give at least one land-cover raster", field="landcover")
+    say = progress or (lambda done, total, message: None)
+    parcels = boundaries.parcels
+    say(0, 4, f"{len(parcels)} parcels: geometry")
+    geo_issues, _repaired = geometry.check(parcels)
+    ok = np.array([geometry.usable(geo_issues.get(pid, [])) for pid in parcels["parcel_id"]])
+    good = parcels[ok].reset_index(drop=True)
+    say(1, 4, f"{len(good)} usable parcels: land cover on {len(rasters)} raster(s)")
+    measured = {r.parcel_id: r for r in (measure_fn or measure)(good, rasters, options)}
+    say(2, 4, "overlaps inside the project")
+    pairs = overlap.find(good, tolerance_m2=options.overlap_tolerance_m2)
+    say(3, 4, "eligibility")
+    results = []
+    for pid in parcels["parcel_id"]:
+        r = measured.get(pid) or ParcelResult(pid)
+        r.issues = geo_issues.get(pid, []) + r.issues
+        results.append(r)
+    by_id = {r.parcel_id: r for r in results}
+    for p in pairs:
+        by_id[p["parcel_id"]].issues.append(_issue("overlap", f"overlaps parcel {p['other_parcel_id']} by {p['overlap_m2']} m²"))
+        by_id[p["other_parcel_id"]].issues.append(_issue("overlap", f"overlaps parcel {p['parcel_id']} by {p['overlap_m2']} m²"))
+    for w in boundaries.warnings:
+        if w.get("parcel_id") in by_id:
+            by_id[w["parcel_id"]].issues.append(_issue(w["rule"], w["message"], "warning"))
+    for r in results:
+        r.eligible = not any(i["severity"] == "error" for i in r.issues)
+    say(4, 4, "done")
+    return {
+        "source": boundaries.source, "crs": boundaries.crs.to_string(), "rasters": [Path(x).name for x in rasters],
+        "options": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(options).items()},
+        "warnings": [w for w in boundaries.warnings if w.get("parcel_id") is None],
+        "summary": {"parcels": len(results), "eligible": sum(r.eligible for r in results),
+                    "area_ha": round(sum(r.area_ha or 0 for r in results), 4),
+                    "eligible_area_ha": round(sum(r.area_ha or 0 for r in results if r.eligible), 4), "overlaps": len(pairs)},
+        "parcels": [asdict(r) for r in results],
+        "overlaps": pairs,
+    }

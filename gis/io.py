@@ -1,0 +1,94 @@
+"""Boundaries in: GeoJSON, KML, zipped Shapefile, GeoPackage (pyogrio, Arrow-backed), with the parcel id from
+an attribute and the CRS from the file. A file without a CRS is refused unless one is given; geographic
+coordinates with fewer than 6 decimals draw a warning per parcel (the methodologies ask for ≥ 6, §8.2)."""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from .errors import GisError
+
+#: CRS the platform expects boundaries in (others are accepted and reprojected, with a warning)
+EXPECTED = {4326: "WGS 84", 4490: "CGCS2000"}
+EXPECTED.update({code: "CGCS2000 / Gauss-Krüger 6° zone" for code in range(4491, 4513)})
+EXPECTED.update({code: "CGCS2000 / Gauss-Krüger 3° zone" for code in range(4513, 4555)})
+MAX_BYTES = 2_000_000_000
+MIN_DECIMALS = 6
+
+
+@dataclass
+class Boundaries:
+    """Parcels (parcel_id, geometry) in the file's CRS, and what reading them found."""
+
+    parcels: gpd.GeoDataFrame
+    source: str
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def crs(self) -> CRS:
+        return self.parcels.crs
+
+
+def _vsi(path: Path) -> str:
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+        except zipfile.BadZipFile:
+            raise GisError(f"{path.name} is not a readable zip", field="boundary") from None
+        if not shps:
+            raise GisError(f"{path.name} holds no .shp", field="boundary")
+        return f"/vsizip/{path}/{shps[0]}"
+    return str(path)
+
+
+def read(path: str | Path, id_field: str = "parcel_id", crs: str | int | None = None) -> Boundaries:
+    path = Path(path)
+    if not path.exists():
+        raise GisError(f"{path} does not exist", field="boundary")
+    if path.stat().st_size > MAX_BYTES:
+        raise GisError(f"{path.name} is {path.stat().st_size:,} bytes; the limit is {MAX_BYTES:,}", field="boundary")
+    if path.suffix.lower() not in (".geojson", ".json", ".kml", ".zip", ".gpkg", ".shp"):
+        raise GisError(f"{path.name}: use GeoJSON, KML, a zipped Shapefile or GeoPackage", field="boundary")
+    try:
+        gdf = gpd.read_file(_vsi(path), engine="pyogrio", use_arrow=True)
+    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, … for a corrupt file
+        raise GisError(f"cannot read {path.name}: {str(exc).splitlines()[0]}", field="boundary") from None
+    if gdf.empty:
+        raise GisError(f"{path.name} has no features", field="boundary")
+    if gdf.crs is None:
+        if crs is None:
+            raise GisError(f"{path.name} has no CRS; give one (e.g. --crs EPSG:4490)", field="crs")
+        gdf = gdf.set_crs(CRS.from_user_input(crs))
+    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
+        raise GisError(f"{path.name} says {gdf.crs.to_string()}, the option says {crs}", field="crs")
+    warnings = []
+    epsg = gdf.crs.to_epsg()
+    if epsg not in EXPECTED:
+        warnings.append({"parcel_id": None, "rule": "CRS", "message": f"CRS {gdf.crs.to_string()} is not WGS 84 / CGCS2000; reprojected"})
+    ids = gdf[id_field].astype(str) if id_field in gdf.columns else gdf.index.map(lambda i: f"#{i + 1}")
+    if id_field not in gdf.columns:
+        warnings.append({"parcel_id": None, "rule": "parcel id", "message": f"no attribute {id_field!r}; parcels numbered #1, #2, … in file order"})
+    out = gpd.GeoDataFrame({"parcel_id": list(ids)}, geometry=gdf.geometry.values, crs=gdf.crs)
+    if out.crs.is_geographic:
+        warnings += _precision_warnings(out)
+    return Boundaries(out, path.name, warnings)
+
+
+def _precision_warnings(gdf: gpd.GeoDataFrame) -> list[dict]:
+    """A parcel whose every vertex has ≤ 5 decimals cannot carry the ≥ 6 the methodologies ask for."""
+    out = []
+    for pid, geom in zip(gdf["parcel_id"], gdf.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        xy = shapely.get_coordinates(geom)
+        if np.all(np.abs(np.round(xy, MIN_DECIMALS - 1) - xy) < 1e-12):
+            out.append({"parcel_id": pid, "rule": "coordinates ≥ 6 decimals (CCER-01-002-V01 §8.2; methodologies.md §5.2)",
+                        "message": "coordinates carry fewer than 6 decimal places", "severity": "warning"})
+    return out
