@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from flask import Flask, g
+from typing import TYPE_CHECKING
 
 from .config import Settings
-from .db import make_engine, make_session_factory
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask and SQLAlchemy are imported where they are used, so that commands which need neither (`ccer gis …`,
+# `ccer calendar …`) start quickly.
 ROOT = Path(__file__).resolve().parent.parent
 __version__ = "0.1.0"
 
@@ -23,8 +26,12 @@ def load_models() -> None:
     from .issuance import accounts, invariants, models as registry_models, services as registry_services  # noqa: F401
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None) -> "Flask":
     """The app factory. `config` overrides the environment (database_url, secret_key, instance_path, …)."""
+    from flask import Flask, g
+
+    from .db import make_engine, make_session_factory
+
     settings = Settings.from_env(config)
     load_models()
     app = Flask(
@@ -68,7 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def db_session():
     """The request's session (one per app context)."""
-    from flask import current_app
+    from flask import current_app, g
 
     if "db" not in g:
         g.db = current_app.extensions["ccer.sessions"]()

@@ -82,14 +82,20 @@ def measure(parcels: gpd.GeoDataFrame, rasters: list[str | Path], options: Optio
         small = area.small_parts(geom, minimum)
         if small:
             r.issues.append(_issue("min_area", f"{len(small)} part(s) below {minimum} m² (smallest {min(small):.1f} m²)"))
+    # rasters sharing a grid share one coverage computation; a raster alone on its grid is reduced in one pass
+    grids = {}
+    for raster in rasters:
+        g = zonal.open_grid(raster, options.nodata)
+        grids.setdefault((str(g.crs), tuple(g.transform), g.width, g.height), []).append(raster)
     coverages: dict[tuple, zonal.Coverage] = {}
     for raster in rasters:
-        grid = zonal.open_grid(raster, options.nodata)
-        key = (str(grid.crs), tuple(grid.transform), grid.width, grid.height)
-        if key not in coverages:
-            coverages[key] = zonal.coverage(parcels, raster, options.nodata)
-        cov = coverages[key]
-        shares, valid = zonal.class_shares(raster, cov)
+        key = next(k for k, members in grids.items() if raster in members)
+        if len(grids[key]) == 1 and options.nodata is None:
+            shares, valid = zonal.class_shares_once(parcels, raster)
+        else:
+            if key not in coverages:
+                coverages[key] = zonal.coverage(parcels, raster, options.nodata)
+            shares, valid = zonal.class_shares(raster, coverages[key])
         forest = zonal.share_of(shares, options.forest_classes, len(parcels))
         wet = zonal.share_of(shares, options.wetland_classes, len(parcels))
         site = zonal.share_of(shares, options.site_classes, len(parcels))
@@ -161,6 +167,6 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
         "summary": {"parcels": len(results), "eligible": sum(r.eligible for r in results),
                     "area_ha": round(sum(r.area_ha or 0 for r in results), 4),
                     "eligible_area_ha": round(sum(r.area_ha or 0 for r in results if r.eligible), 4), "overlaps": len(pairs)},
-        "parcels": [asdict(r) for r in results],
+        "parcels": [vars(r).copy() for r in results],
         "overlaps": pairs,
     }

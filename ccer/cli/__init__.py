@@ -35,7 +35,23 @@ class Context:
         return make_session_factory(self.engine)()
 
 
+#: command name → the module that defines it; imported only when the command runs (or for --help)
+COMMANDS = {"calendar": "calendar_cmd", "clock": "clock_cmd", "db": "db_cmd", "demo": "demo_cmd", "gis": "gis_cmd",
+            "ledger": "ledger_cmd", "methodology": "methodology_cmd", "orgs": "users_cmd", "project": "project_cmd",
+            "registry": "registry_cmd", "serve": "serve_cmd", "users": "users_cmd"}
+
+
 class CcerGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in COMMANDS:
+            import importlib
+
+            importlib.import_module(f"{__name__}.{COMMANDS[name]}")  # its decorators register it on `main`
+        return self.commands.get(name)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -52,10 +68,3 @@ def main(ctx: click.Context, database: str | None) -> None:
     """ccer — China's voluntary carbon market (CCER), from design document to retirement."""
     ctx.obj = Context(database)
 
-
-def _register() -> None:
-    from . import (calendar_cmd, clock_cmd, db_cmd, demo_cmd, gis_cmd, ledger_cmd, methodology_cmd,  # noqa: F401
-                   project_cmd, registry_cmd, serve_cmd, users_cmd)
-
-
-_register()

@@ -80,7 +80,7 @@ def check(boundary, rasters, forest_classes, wetland_classes, max_forest_share, 
     if png_out:
         report.png_map(b, result, png_out)
     if fmt == "json":
-        click.echo(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+        click.echo(json.dumps(result, ensure_ascii=False, default=str, separators=(",", ":")))  # compact: reports run to MBs
         return
     s = result["summary"]
     click.echo(f"{result['source']} ({result['crs']}): {s['eligible']}/{s['parcels']} parcels eligible, "

@@ -1,0 +1,56 @@
+"""Stored boundaries of sink projects: the check is kept, other projects' parcels are checked against it,
+and publicity is refused while parcels are ineligible or double-counted (issue #3's land eligibility
+"from the GIS checks when boundaries are given")."""
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from ccer.errors import ValidationError
+from ccer.projects import boundaries, lifecycle
+from tests.lifecycle_world import LifeWorld
+from tests.test_gis import UTM, px, write_raster
+
+EXAMPLE = json.load(open("methodologies/ccer_14_001_v01/examples/chinese-fir-two-periods.json", encoding="utf-8"))
+
+
+def _boundary(tmp_path, name, rows):
+    path = tmp_path / f"{name}.geojson"
+    gpd.GeoDataFrame({"parcel_id": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=UTM).to_file(path)
+    return path
+
+
+def _afforestation(w):
+    return lifecycle.create(w.s, w.owner, title="杉木造林碳汇（测试）", methodology_code="CCER-14-001-V01", province="福建省",
+                            construction_start="2021-03-01", facts=EXAMPLE["project"], periods=EXAMPLE["periods"])
+
+
+def test_ineligible_or_double_counted_land_blocks_publicity(session, parties, tmp_path):
+    w = LifeWorld(session, parties)
+    a = np.ones((100, 100), np.uint8)
+    a[:, :50] = 2  # forest west, cropland east
+    raster = write_raster(tmp_path / "clcd.tif", a)
+
+    p = _afforestation(w)
+    w.engage(p, w.vvb_a_org, w.vvb_a)
+    record = boundaries.attach(session, w.owner, p.id, _boundary(tmp_path, "p", [("A1", px(60, 20, 5, 5)), ("A2", px(10, 10, 2, 2))]), [raster])
+    assert (record.parcels, record.eligible_parcels) == (2, 1)  # A2 lies on forest
+    with pytest.raises(ValidationError) as err:
+        lifecycle.fire(session, w.owner, p.id, "publicise")
+    assert err.value.field == "boundary" and "1 of 2 parcels" in str(err.value)
+    boundaries.attach(session, w.owner, p.id, _boundary(tmp_path, "p2", [("A1", px(60, 20, 5, 5))]), [raster])
+    lifecycle.fire(session, w.owner, p.id, "publicise")
+
+    q = _afforestation(w)
+    w.engage(q, w.vvb_a_org, w.vvb_a)
+    record = boundaries.attach(session, w.owner, q.id, _boundary(tmp_path, "q", [("B1", px(62, 22, 5, 5))]), [raster])
+    report = json.loads(record.report_json)
+    assert record.cross_overlaps == 1 and report["cross_project_overlaps"][0]["other_project"] == p.id
+    with pytest.raises(ValidationError) as err:
+        lifecycle.fire(session, w.owner, q.id, "publicise")
+    assert "overlap" in str(err.value) and "Art. 48" in err.value.rule
+    with pytest.raises(ValidationError):
+        boundaries.attach(session, w.owner, q.id, tmp_path / "missing.geojson", [raster])
