@@ -54,3 +54,27 @@ def test_ineligible_or_double_counted_land_blocks_publicity(session, parties, tm
     assert "overlap" in str(err.value) and "Art. 48" in err.value.rule
     with pytest.raises(ValidationError):
         boundaries.attach(session, w.owner, q.id, tmp_path / "missing.geojson", [raster])
+
+
+def test_boundary_over_rest_with_reference_rasters(client, session, parties, tmp_path, monkeypatch):
+    monkeypatch.setenv("CCER_LANDCOVER_DIR", str(tmp_path / "landcover"))
+    (tmp_path / "landcover").mkdir()
+    a = np.ones((100, 100), np.uint8)
+    a[:, :50] = 2
+    write_raster(tmp_path / "landcover" / "clcd-2018.tif", a)
+    write_raster(tmp_path / "landcover" / "clcd-2019.tif", a)
+    w = LifeWorld(session, parties)
+    p = _afforestation(w)
+    token = client.post("/api/v1/auth/tokens", json={"username": w.owner.label, "password": "correct-horse-battery"}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    path = _boundary(tmp_path, "rest", [("A1", px(60, 20, 5, 5))])
+    missing = client.post(f"/api/v1/projects/{p.id}/boundary", headers=headers, content_type="multipart/form-data",
+                          data={"boundary": (open(path, "rb"), "rest.geojson"), "landcover": "clcd-2017.tif"})
+    assert missing.status_code == 422 and missing.json["field"] == "landcover" and "clcd-2018.tif" in missing.json["message"]
+    ok = client.post(f"/api/v1/projects/{p.id}/boundary", headers=headers, content_type="multipart/form-data",
+                     data={"boundary": (open(path, "rb"), "rest.geojson"), "landcover": "clcd-2018.tif,clcd-2019.tif"})
+    assert ok.status_code == 201, ok.json
+    # two epochs on one grid: the coverage is computed once and both shares come from it
+    parcel = ok.json["parcels"][0]
+    assert parcel["forest_fraction_by_epoch"] == [0.0, 0.0] and parcel["valid_share"] == [1.0, 1.0] and parcel["eligible"]
+    assert client.get(f"/api/v1/projects/{p.id}/boundary", headers=headers).json["summary"]["eligible"] == 1

@@ -230,3 +230,16 @@ def test_natural_earth_china_area_albers_vs_geodesic():
     a, g = area.albers_ha(china)[0], area.geodesic_ha(china)[0]
     # the equal-area projection agrees with the ellipsoid to well under 0.1 %; ~9.3–9.6 million km²
     assert abs(a - g) / g < 1e-3 and 9.0e8 < g < 1.0e9
+
+
+def test_epochs_on_one_grid_share_the_coverage_and_agree_with_one_pass(tmp_path, landcover):
+    import shutil
+
+    second = shutil.copy(landcover, tmp_path / "clcd-2019.tif")
+    b = io.read(parcels_file(tmp_path, CASES))
+    one = by_id(checks.check(b, [landcover]))
+    two = by_id(checks.check(b, [landcover, second]))  # coverage path: exactextract cell_id/coverage once, numpy per epoch
+    for pid in ("four-forest-pixels", "edge", "clean", "half-off", "wet"):
+        f1 = one[pid]["forest_fraction_by_epoch"][0]
+        assert two[pid]["forest_fraction_by_epoch"] == [pytest.approx(f1, abs=1e-9)] * 2
+        assert two[pid]["valid_share"][0] == pytest.approx(one[pid]["valid_share"][0], abs=1e-9)

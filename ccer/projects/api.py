@@ -3,6 +3,7 @@ findings, documents, monitoring periods (with CSV/XLSX upload of monitored data)
 checklists. Every write calls one service; refusals come back as the API's one error format."""
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ..auth import policy
 from ..errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
 from ..validation import services as vv
-from . import comments, lifecycle, monitoring
+from . import boundaries, comments, lifecycle, monitoring
 from .models import Document, MonitoringPeriod, Project
 
 blp = Blueprint("lifecycle", __name__, url_prefix="/api/v1", description="Projects, publicity, comments, validation and verification, monitoring periods")
@@ -417,6 +418,38 @@ class PeriodUpload(MethodView):
             doc = inputs.load(path)
         green = int(request.form.get("green_certificates_mwh") or 0)
         return monitoring.create(db_session(), current_actor(), project_id, doc["periods"], green)
+
+
+@blp.route("/projects/<int:project_id>/boundary")
+class ProjectBoundary(MethodView):
+    @blp.response(200, description="the latest boundary check report (JSON)")
+    def get(self, project_id):
+        """The latest GIS check of the project's parcels (public once the project is beyond draft)."""
+        session = db_session()
+        _visible(lifecycle.get(session, project_id))
+        record = boundaries.latest(session, project_id)
+        if record is None:
+            raise NotFound(f"project {project_id} has no boundary check", field="project_id")
+        return json.loads(record.report_json)
+
+    @blp.response(201, description="the boundary check report (JSON)")
+    def post(self, project_id):
+        """Attach a sink project's parcels (form field `boundary`: GeoJSON, KML, zipped Shapefile or GeoPackage;
+        `landcover`: comma-separated names of the registry's reference rasters for the baseline years;
+        optional `id_field`, `crs`) and check them against the rasters and every other project's parcels."""
+        upload = request.files.get("boundary")
+        if upload is None or not upload.filename:
+            raise ValidationError("attach the boundary file as form field 'boundary'", field="boundary")
+        names = [n.strip() for n in (request.form.get("landcover") or "").split(",") if n.strip()]
+        if not names:
+            raise ValidationError("name the reference land-cover rasters of the baseline years", field="landcover")
+        rasters = boundaries.reference_rasters(names)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.filename).name
+            upload.save(path)
+            record = boundaries.attach(db_session(), current_actor(), project_id, path, rasters,
+                                       id_field=request.form.get("id_field") or "parcel_id", crs=request.form.get("crs") or None)
+        return json.loads(record.report_json)
 
 
 @blp.route("/monitoring-periods/<int:mp_id>")

@@ -105,6 +105,26 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
     return record
 
 
+def landcover_dir() -> Path:
+    """Where the registry keeps its reference land-cover rasters (CCER_LANDCOVER_DIR): projects name them,
+    they never upload them (the registry owns the reference data, as Verra's VMD0055 maps do; gis.md §6)."""
+    import os
+
+    return Path(os.environ.get("CCER_LANDCOVER_DIR", Path(os.environ.get("CCER_INSTANCE_PATH", "instance")) / "landcover")).resolve()
+
+
+def reference_rasters(names: list[str]) -> list[Path]:
+    folder = landcover_dir()
+    out = []
+    for name in names:
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.exists():
+            available = ", ".join(sorted(p.name for p in folder.glob("*.tif"))) if folder.exists() else "none"
+            raise ValidationError(f"no reference raster {name!r} (available: {available})", field="landcover")
+        out.append(path)
+    return out
+
+
 def latest(session: Session, project_id: int) -> BoundaryCheck | None:
     return session.execute(select(BoundaryCheck).where(BoundaryCheck.project_id == project_id)
                            .order_by(BoundaryCheck.id.desc())).scalars().first()

@@ -23,7 +23,7 @@ from ..events import Actor
 from ..methodologies import registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
-from . import comments, eligibility, records
+from . import boundaries, comments, eligibility, records
 from .boundaries import LAND_ELIGIBLE
 from .eligibility import BAR_YEARS, PROJECT_GATES, years_after
 from .models import OwnerBar, Project
@@ -313,6 +313,13 @@ def render_pdd(session: Session, p: Project) -> bytes:
             ("纳入碳排放权交易 ETS-covered", "否 No" if not p.ets_covered else "是 Yes")]},
         {"heading": "适用条件 Applicability facts", "rows": sorted(facts.items())},
     ]
+    check = boundaries.latest(session, p.id)
+    if check is not None:  # sink projects: the parcels and their land eligibility (CCER-14-001-V01 §4)
+        report = json.loads(check.report_json)
+        s = report["summary"]
+        sections.append({"heading": "项目边界与土地合格性 Boundary and land eligibility", "rows": [
+            ("地块 Parcels", f"{s['eligible']}/{s['parcels']} eligible"), ("面积 Area (ha)", f"{s['eligible_area_ha']} of {s['area_ha']}"),
+            ("土地覆盖 Land cover", ", ".join(report["rasters"])), ("与其他项目重叠 Overlaps with other projects", check.cross_overlaps)]})
     return records.render(session, "pdd", f"PDD-{p.id:06d}", sections, calculation=json.loads(p.estimate_json))
 
 
