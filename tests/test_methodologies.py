@@ -223,3 +223,20 @@ def test_parameter_schema_is_marshmallow_with_units_and_ranges():
     with pytest.raises(ValidationError) as err:
         schema.load({"start": "2023-01-01", "end": "2023-12-31", "EG_export": "-1"})
     assert "EG_export" in err.value.messages
+
+
+def test_afforestation_allometric_path_mixed_with_the_volume_path():
+    """A volume stratum and an allometric stratum in one period add up; a tree without a diameter is refused."""
+    m = registry.get("CCER-14-001-V01")
+    allometric = json.loads((m.package_dir / "examples" / "chinese-fir-allometric.json").read_text(encoding="utf-8"))
+    volume = json.loads((m.package_dir / "examples" / "chinese-fir-two-periods.json").read_text(encoding="utf-8"))
+    period = copy.deepcopy(allometric["periods"][0])
+    period["strata"].append(dict(volume["periods"][0]["strata"][0], name="杉木林（材积法）"))
+    doc = {"stage": "ex-ante", "project": allometric["project"], "periods": [period]}
+    total = m.calculate(doc).total("ER")
+    # 5 519.5584888… (allometry, example's hand computation) + 3 575.23422256 (volume path, the other example's)
+    assert total == pytest.approx(D("5519.558488888888888888888889") + D("3575.23422256"), rel=D("1e-12"))
+    period["strata"][0]["trees_t2"].append({"H": 12})
+    with pytest.raises(MethodologyError) as err:
+        m.calculate(doc)
+    assert err.value.field.endswith("trees_t2[3]")

@@ -24,18 +24,21 @@ SINK_PARAMS = [
 ]
 
 
-def strata(ctx: PeriodContext, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict]:
-    """Validate the period's strata: each a dict with the required numeric keys (non-negative)."""
-    rows = ctx.raw.get("strata")
+def strata(ctx: PeriodContext, required: tuple[str, ...], optional: tuple[str, ...] = (), rows: list | None = None,
+           passthrough: tuple[str, ...] = ()) -> list[dict]:
+    """Validate the period's strata (or the given rows of it): each a dict with the required numeric keys
+    (non-negative); `passthrough` keys (lists such as measured trees) are kept as given for the caller."""
+    rows = ctx.raw.get("strata") if rows is None else rows
     out = []
     for i, row in enumerate(rows):
         where = f"periods[{ctx.index}].strata[{i}]"
         if not isinstance(row, dict):
             raise MethodologyError("must be an object", field=where)
-        unknown = set(row) - set(required) - set(optional) - {"name", "species"}
+        unknown = set(row) - set(required) - set(optional) - set(passthrough) - {"name", "species"}
         if unknown:
             raise MethodologyError(f"unknown key; expected {', '.join(required + optional)}", field=f"{where}.{sorted(unknown)[0]}")
-        clean = {"name": str(row.get("name") or row.get("species") or f"stratum {i + 1}"), "species": row.get("species")}
+        clean = {"name": str(row.get("name") or row.get("species") or f"stratum {i + 1}"), "species": row.get("species"),
+                 **{k: row[k] for k in passthrough if k in row}}
         for key in required:
             if key not in row:
                 raise MethodologyError("is required", field=f"{where}.{key}")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ccer.methodologies import sinks
+from ccer.methodologies.inputs import number
 from ccer.methodologies.defaults import Defaults
 from ccer.methodologies.protocol import ApplicabilityError, MethodologyError, Methodology, Monitoring, Param, ProjectFact
 
@@ -44,7 +45,9 @@ class Afforestation(Methodology):
         ProjectFact("area_ha", "ha", "project area", min=D(0), max=D("1e7"), required=False),
     ]
     params = [
-        Param("strata", "—", "strata: {name, species, area_ha, V_t1, V_t2 (m3/ha), optional WD, BEF, R, CF}", kind="list",
+        Param("strata", "—", "strata, either by volume {name, species, area_ha, V_t1, V_t2 (m3/ha), optional WD, BEF, R, CF} "
+              "or by allometry {name, species, area_ha, plot_area_ha, a, b, optional c, trees_t1, trees_t2 "
+              "([{D cm, optional H m, optional n}]), optional R, CF}: tree biomass B = a × D^b × H^c kg", kind="list",
               status=RECON),
         *sinks.SINK_PARAMS,
     ]
@@ -87,22 +90,14 @@ class Afforestation(Methodology):
         return {"exempt": False, "reason": f"demonstrated by {how.replace('_', ' ')}"}
 
     def period(self, ctx):
-        species_table = _d.table("species")
         ctx.set("44/12", sinks.C_TO_CO2, "tCO2/tC", "molecular weights")
+        raw = ctx.raw.get("strata") or []
+        by_volume = [r for r in raw if not (isinstance(r, dict) and "trees_t2" in r)]
+        by_allometry = [r for r in raw if isinstance(r, dict) and "trees_t2" in r]
         terms = []
-        for s in sinks.strata(ctx, ("area_ha", "V_t1", "V_t2"), ("WD", "BEF", "R", "CF")):
+        for s in sinks.strata(ctx, ("area_ha", "V_t1", "V_t2"), ("WD", "BEF", "R", "CF"), rows=by_volume):
             key = s["name"]
-            known = species_table.get(s["species"] or "", {})
-            for p in ("WD", "BEF", "R", "CF"):
-                if p in s:
-                    ctx.set(f"{p}[{key}]", s[p], _UNITS[p], "input")
-                elif p in known:
-                    ctx.set(f"{p}[{key}]", D(known[p]), _UNITS[p], _d.source("species_source").replace(", species", f" {s['species']}, species"))
-                elif p == "CF":
-                    ctx.set(f"CF[{key}]", _d.value("CF"), "tC/t", _d.source("CF"))
-                else:
-                    raise MethodologyError(f"no default {p} for species {s['species']!r}: give it in the stratum",
-                                           field=f"periods[{ctx.index}].strata.{key}.{p}")
+            self._species_parameters(ctx, s, ("WD", "BEF", "R", "CF"))
             ctx.set(f"A[{key}]", s["area_ha"], "ha", "input")
             for t in ("V_t1", "V_t2"):
                 ctx.set(f"{t}[{key}]", s[t], "m3/ha", "input")
@@ -112,9 +107,58 @@ class Afforestation(Methodology):
                           "CCER-14-001-V01 carbon stock (AR-CM-001 B = V × WD × BEF × (1 + R))", status=RECON)
             terms.append(ctx.apply(f"delta_C[{key}]", "ΔC = C_t2 − C_t1", ctx[f"C_t2[{key}]"] - ctx[f"C_t1[{key}]"], "tCO2e",
                                    [f"C_t2[{key}]", f"C_t1[{key}]"], "stock change over the period", status=RECON))
+        for s in sinks.strata(ctx, ("area_ha", "plot_area_ha", "a", "b"), ("c", "R", "CF"), rows=by_allometry,
+                              passthrough=("trees_t1", "trees_t2")):
+            terms.append(self._allometric_stratum(ctx, s))
         ctx.apply("delta_C_P", "ΔC_P = Σ_strata (C_P,t2 − C_P,t1)", sum(terms, D(0)), "tCO2e",
                   [k for k in ctx.values if k.startswith("delta_C[")], "CCER-14-001-V01", status=RECON)
         return sinks.removals_as_emissions(ctx, "delta_C_P", "CCER-14-001-V01")
+
+    def _species_parameters(self, ctx, s: dict, names: tuple[str, ...]) -> None:
+        """Per-stratum WD/BEF/R/CF: given in the stratum, else the species table, else (CF only) the IPCC default."""
+        key, known = s["name"], _d.table("species").get(s["species"] or "", {})
+        for p in names:
+            if p in s:
+                ctx.set(f"{p}[{key}]", s[p], _UNITS[p], "input")
+            elif p in known:
+                ctx.set(f"{p}[{key}]", D(known[p]), _UNITS[p], _d.source("species_source").replace(", species", f" {s['species']}, species"))
+            elif p == "CF":
+                ctx.set(f"CF[{key}]", _d.value("CF"), "tC/t", _d.source("CF"))
+            else:
+                raise MethodologyError(f"no default {p} for species {s['species']!r}: give it in the stratum",
+                                       field=f"periods[{ctx.index}].strata.{key}.{p}")
+
+    def _allometric_stratum(self, ctx, s: dict):
+        """B_TREE by a species allometric equation f(D[, H]) (AR-TOOL14 method (a); methodologies.md §5.5): the
+        measured trees of the sample plots give the mean above-ground biomass per hectare, roots by R."""
+        key = s["name"]
+        self._species_parameters(ctx, s, ("R", "CF"))
+        ctx.set(f"A[{key}]", s["area_ha"], "ha", "input")
+        ctx.set(f"plot_area[{key}]", s["plot_area_ha"], "ha", "input: total area of the sample plots")
+        if s["plot_area_ha"] <= 0:
+            raise MethodologyError("must be > 0", field=f"periods[{ctx.index}].strata.{key}.plot_area_ha")
+        ctx.set(f"a[{key}]", s["a"], "kg", "input: allometric coefficient")
+        ctx.set(f"b[{key}]", s["b"], "1", "input: exponent of D")
+        ctx.set(f"c[{key}]", s.get("c", D(0)), "1", "input: exponent of H" if "c" in s else "no height term")
+        for t in ("t1", "t2"):
+            trees = s.get(f"trees_{t}") or []
+            total = D(0)
+            for j, tree in enumerate(trees):
+                where = f"periods[{ctx.index}].strata.{key}.trees_{t}[{j}]"
+                if not isinstance(tree, dict) or "D" not in tree:
+                    raise MethodologyError("each tree is {D (cm), optional H (m), optional n}", field=where)
+                d = number(tree["D"], f"{where}.D", lo=D(0), hi=D(500))
+                h = number(tree.get("H", 1), f"{where}.H", lo=D(0), hi=D(150))
+                n = number(tree.get("n", 1), f"{where}.n", lo=D(0), hi=D("1e7"))
+                total += n * s["a"] * d ** s["b"] * (h ** ctx[f"c[{key}]"] if ctx[f"c[{key}]"] else D(1))
+            ctx.set(f"B_plots_{t}[{key}]", total / 1000, "t", f"Σ a × D^b × H^c over {len(trees)} measured tree record(s), kg → t")
+            ctx.apply(f"B_{t}[{key}]", "B = Σ_trees B_TREE / plot area", ctx[f"B_plots_{t}[{key}]"] / s["plot_area_ha"], "t/ha",
+                      [f"B_plots_{t}[{key}]", f"plot_area[{key}]"], "AR-TOOL14 method (a): allometric equations", status=RECON)
+            ctx.apply(f"C_{t}[{key}]", "C = A × B × (1 + R) × CF × 44/12",
+                      s["area_ha"] * ctx[f"B_{t}[{key}]"] * (1 + ctx[f"R[{key}]"]) * ctx[f"CF[{key}]"] * sinks.C_TO_CO2, "tCO2e",
+                      [f"A[{key}]", f"B_{t}[{key}]", f"R[{key}]", f"CF[{key}]", "44/12"], "AR-TOOL14 C_TREE = 44/12 × CF × B", status=RECON)
+        return ctx.apply(f"delta_C[{key}]", "ΔC = C_t2 − C_t1", ctx[f"C_t2[{key}]"] - ctx[f"C_t1[{key}]"], "tCO2e",
+                         [f"C_t2[{key}]", f"C_t1[{key}]"], "stock change over the period", status=RECON)
 
     er_cites = "ER = ΔC_ACTUAL − ΔC_BSL − LK (as BE − PE − LE)"
 
