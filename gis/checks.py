@@ -10,6 +10,7 @@ printed in every report.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Callable
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from . import area, geometry, overlap, zonal
 from .errors import GisError
@@ -137,13 +139,17 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
     say = progress or (lambda done, total, message: None)
     parcels = boundaries.parcels
     say(0, 4, f"{len(parcels)} parcels: geometry")
-    geo_issues, _repaired = geometry.check(parcels)
-    ok = np.array([geometry.usable(geo_issues.get(pid, [])) for pid in parcels["parcel_id"]])
-    good = parcels[ok].reset_index(drop=True)
-    say(1, 4, f"{len(good)} usable parcels: land cover on {len(rasters)} raster(s)")
-    measured = {r.parcel_id: r for r in (measure_fn or measure)(good, rasters, options)}
-    say(2, 4, "overlaps inside the project")
-    pairs = overlap.find(good, tolerance_m2=options.overlap_tolerance_m2)
+    geoms = parcels.geometry.values
+    measurable = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6)) & shapely.is_valid(geoms)
+    good = parcels[measurable].reset_index(drop=True)
+    say(1, 4, f"{len(good)} measurable parcels: land cover on {len(rasters)} raster(s), overlaps inside the project")
+    # the raster pass runs in a thread (exactextract and GDAL release the GIL) while GEOS does the rest here
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(measure_fn or measure, good, rasters, options)
+        geo_issues, _repaired = geometry.check(parcels)
+        pairs = overlap.find(good, tolerance_m2=options.overlap_tolerance_m2)
+        measured = {r.parcel_id: r for r in future.result()}
+    say(2, 4, "overlaps done")
     say(3, 4, "eligibility")
     results = []
     for pid in parcels["parcel_id"]:

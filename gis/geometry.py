@@ -51,7 +51,3 @@ def check(parcels: gpd.GeoDataFrame) -> tuple[dict[str, list[dict]], gpd.GeoSeri
     repaired = gpd.GeoSeries(shapely.make_valid(geoms), crs=parcels.crs)
     return dict(issues), repaired
 
-
-def usable(issues: list[dict]) -> bool:
-    """A parcel with an error is reported but not measured."""
-    return not any(i["severity"] == "error" for i in issues)

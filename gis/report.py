@@ -1,12 +1,11 @@
-"""Outputs of a check: the JSON report (checks.check), GeoJSON of the flagged parcels, a PNG map, and an
-HTML section for the PDF reports."""
+"""Outputs of a check beside its JSON report (checks.check): GeoJSON of the flagged parcels (invalid ones as
+their repaired copy, marked so, for display) and a PNG map. The design document's PDF carries the summary."""
 from __future__ import annotations
 
 import json
-from html import escape
 from pathlib import Path
 
-import geopandas as gpd
+import shapely
 
 from .io import Boundaries
 
@@ -14,6 +13,9 @@ from .io import Boundaries
 def flagged_geojson(boundaries: Boundaries, report: dict) -> str:
     bad = {p["parcel_id"]: p for p in report["parcels"] if not p["eligible"]}
     gdf = boundaries.parcels[boundaries.parcels["parcel_id"].isin(bad)].to_crs(4326).copy()
+    invalid = ~shapely.is_valid(gdf.geometry.values)
+    gdf["repaired"] = invalid  # GeoJSON viewers cannot draw a self-intersecting ring reliably
+    gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry.values[invalid])
     gdf["issues"] = [json.dumps([i["message"] for i in bad[pid]["issues"]], ensure_ascii=False) for pid in gdf["parcel_id"]]
     gdf["forest_fraction"] = [bad[pid]["forest_fraction"] for pid in gdf["parcel_id"]]
     return gdf.to_json(drop_id=True)
@@ -38,20 +40,3 @@ def png_map(boundaries: Boundaries, report: dict, path: str | Path) -> Path:
     plt.close(fig)
     return Path(path)
 
-
-def _pct(x) -> str:
-    return "—" if x is None else f"{x:.1%}"
-
-
-def html_section(report: dict) -> str:
-    s = report["summary"]
-    rows = "".join(
-        f"<tr><td>{escape(str(p['parcel_id']))}</td><td>{p['area_ha'] if p['area_ha'] is not None else '—'}</td>"
-        f"<td>{_pct(p['forest_fraction'])}</td><td>{'是 yes' if p['eligible'] else '否 no'}</td>"
-        f"<td>{escape('; '.join(i['message'] for i in p['issues']))}</td></tr>"
-        for p in report["parcels"])
-    return (f"<h2>地块核查 Boundary check ({escape(report['source'])})</h2>"
-            f"<p>{s['eligible']}/{s['parcels']} parcels eligible, {s['eligible_area_ha']} of {s['area_ha']} ha; rasters: "
-            f"{escape(', '.join(report['rasters']))}; overlaps inside the project: {s['overlaps']}.</p>"
-            "<table><tr><th>地块 Parcel</th><th>面积 ha</th><th>森林 Forest</th><th>合格 Eligible</th><th>问题 Issues</th></tr>"
-            f"{rows}</table>")

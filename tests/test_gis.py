@@ -109,10 +109,11 @@ def test_overlap_area_and_share(tmp_path):
     assert pair["overlap_m2"] == pytest.approx(8100, rel=2e-3) and pair["share_of_parcel"] == pytest.approx(0.36, rel=2e-3)
 
 
-def test_another_crs_gives_the_same_answers(tmp_path, landcover):
+@pytest.mark.parametrize("crs", ["EPSG:4490", "EPSG:4548"])  # CGCS2000 geographic; CGCS2000 3° Gauss–Krüger, CM 117°E
+def test_another_crs_gives_the_same_answers(tmp_path, landcover, crs):
     rows = [("edge", shapely.segmentize(CASES[1][1], 5)), ("crop", shapely.segmentize(CASES[2][1], 5))]
-    b = io.read(parcels_file(tmp_path, rows, crs="EPSG:4490", name="cgcs2000.geojson"))
-    assert b.crs.to_epsg() == 4490
+    b = io.read(parcels_file(tmp_path, rows, crs=crs, name="cgcs2000.geojson" if crs == "EPSG:4490" else "gk.gpkg"))
+    assert b.crs.to_epsg() == int(crs.split(":")[1]) and b.warnings == []
     p = by_id(checks.check(b, [landcover]))
     assert p["edge"]["forest_fraction"] == pytest.approx(0.75, abs=0.005)
     assert p["crop"]["forest_fraction"] == pytest.approx(0.0, abs=1e-6)
@@ -206,7 +207,9 @@ def test_cli_check_table_geojson_and_one_line_errors(tmp_path, landcover):
     assert out.exit_code == 0, out.output
     assert "1/9 parcels eligible" in out.output and "[4/4] done" in out.output
     flagged = json.loads((tmp_path / "flagged.geojson").read_text())
-    assert {f["properties"]["parcel_id"] for f in flagged["features"]} >= {"four-forest-pixels", "edge", "wet", "tiny"}
+    assert {f["properties"]["parcel_id"] for f in flagged["features"]} >= {"four-forest-pixels", "edge", "wet", "tiny", "bow-tie"}
+    bow = next(f for f in flagged["features"] if f["properties"]["parcel_id"] == "bow-tie")
+    assert bow["properties"]["repaired"] is True and bow["geometry"]["type"] == "MultiPolygon"  # the two triangles of the bow-tie
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
     bad = runner.invoke(main, ["gis", "check", str(tmp_path / "missing.geojson"), "--landcover", str(landcover)])
     assert bad.exit_code == 2 and bad.output.strip().startswith("error: boundary:") and "Traceback" not in bad.output
