@@ -65,11 +65,13 @@ def create_app(config: dict | None = None) -> "Flask":
 
     from .api import init_api
     from .issuance.views import bp as registry_bp
+    from .projects.views import bp as projects_bp
     from .web import bp as web_bp
 
     init_api(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(projects_bp)
     return app
 
 

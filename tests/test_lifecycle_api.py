@@ -80,3 +80,27 @@ def test_project_to_ccers_over_rest(client, session, parties):
     assert [d["kind"] for d in docs] == ["pdd", "validation_report", "accounting_report", "verification_report"]
     pdf = client.get(docs[0]["url"])
     assert pdf.data.startswith(b"%PDF-") and pdf.headers["X-SHA256"] == docs[0]["sha256"]
+
+
+def test_public_pages_show_the_project_and_take_a_comment(client, session, parties):
+    from ccer.projects import comments
+
+    w = LifeWorld(session, parties)
+    p = w.to_publicity()
+    pid = p.id
+    page = client.get("/projects/")
+    assert page.status_code == 200 and p.title in page.get_data(as_text=True) and "2025-03-31" in page.get_data(as_text=True)
+    detail = client.get(f"/projects/{p.id}")
+    html = detail.get_data(as_text=True)
+    assert "pdd" in html and "发表意见" in html
+    import re
+
+    token = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+    sent = client.post(f"/projects/{p.id}", data={"csrf": token, "author_name": "村民", "body": "造林会占用放牧地吗？"})
+    assert sent.status_code == 302
+    (c,) = comments.of(session, "project", p.id)
+    assert (c.author_name, c.status) == ("村民", "pending")
+    session.rollback()  # end the read (SQLite: BEGIN IMMEDIATE holds the write lock); p is expired now: use pid
+    empty = client.post(f"/projects/{pid}", data={"csrf": token, "author_name": "", "body": "x"})
+    assert empty.status_code == 422 and "author_name" in empty.get_data(as_text=True)
+    assert client.post(f"/projects/{pid}", data={"author_name": "x", "body": "y"}).status_code == 400  # no CSRF token

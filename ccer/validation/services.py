@@ -15,7 +15,7 @@ from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..events import Actor
 from ..projects import comments
 from ..projects.eligibility import vvb_problem
-from ..projects.models import MonitoringPeriod, Project
+from ..projects.models import Project
 from .models import Commitment, Engagement, Finding
 
 ROLES = {"validation": "project", "verification": "monitoring_period"}
