@@ -73,9 +73,15 @@ def _issue(rule: str, message: str, severity: str = "error") -> dict:
 
 def measure(parcels: gpd.GeoDataFrame, rasters: list[str | Path], options: Options) -> list[ParcelResult]:
     """Area and land-cover shares of each parcel (independent per parcel: safe to run on partitions)."""
-    results = [ParcelResult(pid) for pid in parcels["parcel_id"]]
+    results = measure_cover(parcels, rasters, options)
+    measure_area(parcels, options, results)
+    return results
+
+
+def measure_area(parcels: gpd.GeoDataFrame, options: Options, results: list[ParcelResult]) -> None:
+    """Albers and geodesic area of each parcel, and the minimum contiguous area, into `results`."""
     if parcels.empty:
-        return results
+        return
     albers, geodesic = area.albers_ha(parcels), area.geodesic_ha(parcels)
     equal_area = parcels.to_crs(area.ALBERS_CHINA).geometry.values
     minimum = area.minimum_m2(options.project_start)
@@ -84,6 +90,13 @@ def measure(parcels: gpd.GeoDataFrame, rasters: list[str | Path], options: Optio
         small = area.small_parts(geom, minimum)
         if small:
             r.issues.append(_issue("min_area", f"{len(small)} part(s) below {minimum} m² (smallest {min(small):.1f} m²)"))
+
+
+def measure_cover(parcels: gpd.GeoDataFrame, rasters: list[str | Path], options: Options) -> list[ParcelResult]:
+    """Land-cover shares of each parcel on every raster, with the eligibility findings they support."""
+    results = [ParcelResult(pid) for pid in parcels["parcel_id"]]
+    if parcels.empty:
+        return results
     # rasters sharing a grid share one coverage computation; a raster alone on its grid is reduced in one pass
     grids = {}
     for raster in rasters:
@@ -143,12 +156,20 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
     measurable = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6)) & shapely.is_valid(geoms)
     good = parcels[measurable].reset_index(drop=True)
     say(1, 4, f"{len(good)} measurable parcels: land cover on {len(rasters)} raster(s), overlaps inside the project")
-    # the raster pass runs in a thread (exactextract and GDAL release the GIL) while GEOS does the rest here
+    # the raster pass runs in a thread (exactextract and GDAL release the GIL) while GEOS and PROJ do the rest
+    # here; on a cluster (measure_fn) the workers measure areas too
     with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(measure_fn or measure, good, rasters, options)
+        future = pool.submit(measure_fn or measure_cover, good, rasters, options)
         geo_issues, _repaired = geometry.check(parcels)
         pairs = overlap.find(good, tolerance_m2=options.overlap_tolerance_m2)
-        measured = {r.parcel_id: r for r in future.result()}
+        if measure_fn is None:
+            sized = [ParcelResult(pid) for pid in good["parcel_id"]]
+            measure_area(good, options, sized)
+        rows = future.result()
+        if measure_fn is None:
+            for r, s in zip(rows, sized):
+                r.area_ha, r.area_ha_geodesic, r.issues = s.area_ha, s.area_ha_geodesic, s.issues + r.issues
+        measured = {r.parcel_id: r for r in rows}
     say(2, 4, "overlaps done")
     say(3, 4, "eligibility")
     results = []
