@@ -170,10 +170,16 @@ def class_shares_once(parcels: gpd.GeoDataFrame, raster: str | Path, nodata: flo
     df = exact_extract(str(raster), WkbFeatures(local), ["unique", "frac", "count"], output="pandas", strategy="raster-sequential",
                        max_cells_in_memory=300_000_000)
     n = len(local)
+    lengths = np.fromiter((len(u) for u in df["unique"]), dtype=np.int64, count=n)
+    values = np.concatenate([np.asarray(u) for u in df["unique"]]) if lengths.sum() else np.empty(0)
+    fracs = np.concatenate([np.asarray(f, dtype=np.float64) for f in df["frac"]]) if lengths.sum() else np.empty(0)
+    parcel = np.repeat(np.arange(n), lengths)
     shares: dict[int, np.ndarray] = {}
-    for i, (values, fracs) in enumerate(zip(df["unique"], df["frac"])):
-        for v, fr in zip(values, fracs):
-            shares.setdefault(int(v), np.zeros(n))[i] = fr
+    for k in np.unique(values):
+        share = np.zeros(n)
+        hit = values == k
+        share[parcel[hit]] = fracs[hit]
+        shares[int(k)] = share
     valid = np.divide(df["count"].to_numpy(dtype=float), cells, out=np.zeros(n), where=cells > 0)
     return shares, np.clip(valid, 0, 1)
 
