@@ -44,6 +44,8 @@ def test_project_to_ccers_over_rest(client, session, parties):
     client.post(f"/api/v1/comments/{c.json['id']}/moderation", headers=registry, json={"publish": True})
     client.post(f"/api/v1/comments/{c.json['id']}/response", headers=owner, json={"response": "施工期已与渔业部门协调补偿。"})
     f = client.post("/api/v1/findings", headers=vvb_a, json={"subject_type": "project", "subject_id": pid, "kind": "CL", "text": "说明并网日期"})
+    assert client.get(f"/api/v1/findings?subject_type=project&subject_id={pid}").status_code in (401, 403)  # not the public's yet
+    assert len(client.get(f"/api/v1/findings?subject_type=project&subject_id={pid}", headers=owner).json) == 1
     client.post(f"/api/v1/findings/{f.json['id']}/answer", headers=owner, json={"response": "2021-12-25 全容量并网"})
     client.post(f"/api/v1/findings/{f.json['id']}/close", headers=vvb_a, json={"accept": True})
 
@@ -62,6 +64,7 @@ def test_project_to_ccers_over_rest(client, session, parties):
                      data={"file": (io.BytesIO(csv.encode()), "h1-2024.csv")}, content_type="multipart/form-data")
     assert up.status_code == 201 and up.json["vintages"] == {"2024": 284_404}  # (400 000 − 500) × 0.7119 = 284 404.05
     mp = up.json["id"]
+    assert client.get(f"/api/v1/monitoring-periods/{mp}").status_code == 404  # a draft batch is the owner's
     e = client.post("/api/v1/engagements", headers=owner, json={"role": "verification", "subject_id": mp, "vvb_id": w.vvb_b_org.id})
     client.post(f"/api/v1/engagements/{e.json['id']}/decision", headers=vvb_b, json={"accept": True})
     client.post(f"/api/v1/monitoring-periods/{mp}/transitions/publicise", headers=owner, json={})

@@ -356,7 +356,15 @@ class Findings(MethodView):
     @blp.arguments(CommentFilter, location="query")
     @blp.response(200, FindingOut(many=True))
     def get(self, args):
-        return vv.findings_of(db_session(), args["subject_type"], args["subject_id"])
+        """Findings of a project or period: its owner, the engaged body and the registry (the public reads them in
+        the published report)."""
+        session = db_session()
+        record = comments.subject(session, args["subject_type"], args["subject_id"])
+        actor = current_actor()
+        if not (lifecycle.owns(actor, record) or lifecycle.is_engaged(actor, record) or policy.can(actor, "project.review")):
+            raise Forbidden("findings are read by the owner, the engaged body and the registry until the report is published",
+                            field="actor", rule="CNCA-CCER-01 §4.6")
+        return vv.findings_of(session, args["subject_type"], args["subject_id"])
 
     @blp.arguments(FindingIn)
     @blp.response(201, FindingOut)
@@ -456,7 +464,11 @@ class ProjectBoundary(MethodView):
 class PeriodOne(MethodView):
     @blp.response(200, PeriodOut)
     def get(self, mp_id):
-        return monitoring.get(db_session(), mp_id)
+        mp = monitoring.get(db_session(), mp_id)
+        actor = current_actor()
+        if mp.status == "draft" and not (lifecycle.owns(actor, mp) or lifecycle.is_engaged(actor, mp) or policy.can(actor, "project.review")):
+            raise NotFound(f"no monitoring period {mp_id}", field="monitoring_period_id")
+        return mp
 
 
 @blp.route("/monitoring-periods/<int:mp_id>/transitions/<name>")
