@@ -21,7 +21,8 @@ class Project(Base):
     methodology_code: Mapped[str] = mapped_column(String(20), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     province: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    #: draft | publicity | validated | rejected | applied | returned | registered | refused | cancelled | revoked
+    #: draft | publicity | validated | rejected | applied | returned | registered | refused | cancelled | revoked;
+    #: "listed" for an entry imported from the public listing that is not registered
     status: Mapped[str] = mapped_column(String(16), default="draft")
     crediting_start: Mapped[date | None] = mapped_column(nullable=True)
     crediting_end: Mapped[date | None] = mapped_column(nullable=True)

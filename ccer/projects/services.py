@@ -41,7 +41,8 @@ def next_registry_no(session: Session) -> int:
 def import_listed(session: Session, actor: Actor, *, title: str, methodology_code: str, owner_id: int,
                   province: str | None, crediting_start: date | None, crediting_end: date | None,
                   registered: bool) -> Project:
-    """Enter a project from the public registry listing; a registered one gets the next registry number."""
+    """Enter a project from the public registry listing; a registered one gets the next registry number, any
+    other is kept as "listed" (its publicity is over; the listing does not say more)."""
     policy.require(actor, "project.import")
     if not (title or "").strip():
         raise ValidationError("is required", field="title")
@@ -53,7 +54,7 @@ def import_listed(session: Session, actor: Actor, *, title: str, methodology_cod
     now = clock.now(session)
     project = Project(title=title.strip(), methodology_code=methodology_code, owner_id=owner_id, province=province,
                       crediting_start=crediting_start, crediting_end=crediting_end, origin="listing", created_at=now,
-                      status="registered" if registered else "publicity")
+                      status="registered" if registered else "listed")
     if registered:
         events.lock_head(session)  # registry numbers are a registry-wide sequence
         project.registry_no, project.registered_at = next_registry_no(session), now
