@@ -45,12 +45,6 @@ class Coverage:
     cells: np.ndarray
     n: int
 
-    def window(self) -> Window:
-        if not len(self.row):
-            return Window(0, 0, 0, 0)
-        r0, r1, c0, c1 = self.row.min(), self.row.max(), self.col.min(), self.col.max()
-        return Window(int(c0), int(r0), int(c1 - c0 + 1), int(r1 - r0 + 1))
-
 
 class _WkbFeature(Feature):
     def __init__(self, wkb: bytes, index: int):
@@ -128,14 +122,27 @@ def coverage(parcels: gpd.GeoDataFrame, raster: str | Path, nodata: float | None
     return Coverage(grid, parcel, cell // grid.width, cell % grid.width, weight, empty.cells, n)
 
 
+#: covered cells are read in windows of at most this many rows/columns, so memory stays bounded on national rasters
+READ_BLOCK = 2048
+
+
 def _read(raster: str | Path, cov: Coverage, band: int = 1) -> np.ndarray:
-    """The values of the covered cells, read in one window."""
+    """The values of the covered cells, read window by window (one window per READ_BLOCK² tile of the grid
+    that holds covered cells)."""
     with rasterio.open(raster) as ds:
         if (ds.crs, ds.transform, ds.width, ds.height) != (cov.grid.crs, cov.grid.transform, cov.grid.width, cov.grid.height):
             raise GisError(f"{Path(raster).name} is not on the grid of the first raster; give rasters of one grid per call", field="raster")
-        win = cov.window()
-        data = ds.read(band, window=win)
-    return data[cov.row - win.row_off, cov.col - win.col_off]
+        out = np.empty(len(cov.row), dtype=ds.dtypes[band - 1])
+        if not len(out):
+            return out
+        tiles = (cov.row // READ_BLOCK) * (ds.width // READ_BLOCK + 1) + cov.col // READ_BLOCK
+        order = np.argsort(tiles, kind="stable")
+        for idx in np.split(order, np.flatnonzero(np.diff(tiles[order])) + 1):
+            rows, cols = cov.row[idx], cov.col[idx]
+            r0, c0 = rows.min(), cols.min()
+            data = ds.read(band, window=Window(int(c0), int(r0), int(cols.max() - c0 + 1), int(rows.max() - r0 + 1)))
+            out[idx] = data[rows - r0, cols - c0]
+    return out
 
 
 def class_shares(raster: str | Path, cov: Coverage, band: int = 1) -> tuple[dict[int, np.ndarray], np.ndarray]:
