@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from ccer import events, load_models, migrate  # noqa: E402
 from ccer.auth import makerchecker  # noqa: E402
 from ccer.db import make_engine, make_session_factory  # noqa: E402
-from ccer.issuance import invariants, services  # noqa: E402
+from ccer.issuance import invariants, retirements, services  # noqa: E402
 from ccer.issuance.accounts import get_account  # noqa: E402
 from ccer.projects import services as projects  # noqa: E402
 
@@ -97,7 +97,7 @@ def _client(url: str, pair, seconds: float, seed: int) -> int:
             req = services.propose_transfer(session, a_maker, a_no, b_no, quantity=rng.randint(1, 50))
             makerchecker.confirm(session, a_checker, req.id)
         else:
-            req = services.propose_retirement(session, a_maker, a_no, quantity=rng.randint(1, 20), purpose="public_good",
+            req = retirements.propose_retirement(session, a_maker, a_no, quantity=rng.randint(1, 20), purpose="public_good",
                                               beneficiary_name="基准测试")
             makerchecker.confirm(session, a_checker, req.id)
         done += 1

@@ -17,7 +17,7 @@ from .auth.models import Organisation, User
 from .auth.services import actor_for
 from .demo import DemoParties, demo_uscc, listing_rows
 from .events import Actor
-from .issuance import accounts, services
+from .issuance import accounts, retirements, services
 from .issuance.models import Issuance
 from .methodologies import registry as methodologies
 from .projects import services as projects
@@ -76,9 +76,9 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
     makerchecker.confirm(session, checker, req.id)
 
     # the emitter offsets part of its 2025 obligation (cap: 5 % of 2 400 000 = 120 000 t)
-    services.set_obligation(session, DEMO, emitter.id, 2025, 2_400_000, "演示数据：2025 年度配额分配（示例数值）")
+    retirements.set_obligation(session, DEMO, emitter.id, 2025, 2_400_000, "演示数据：2025 年度配额分配（示例数值）")
     em, em_confirm = _actor(session, parties, "emitter"), _actor(session, parties, "emitter-confirm")
-    req = services.propose_retirement(session, em, emitter_account.id, quantity=45_000, purpose="national_ets",
+    req = retirements.propose_retirement(session, em, emitter_account.id, quantity=45_000, purpose="national_ets",
                                       beneficiary_name=emitter.name, beneficiary_uscc=emitter.uscc, compliance_year=2025)
     makerchecker.confirm(session, em_confirm, req.id)
 
@@ -89,7 +89,7 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
         dict(quantity=10_000, purpose="enterprise_offset", beneficiary_name=owner_org.name, beneficiary_uscc=owner_org.uscc),
         dict(quantity=500, purpose="public_good", beneficiary_name="公众（演示公益注销）"),
     ):
-        req = services.propose_retirement(session, maker, owner_account.id, project_no=project_no, vintage=first.vintage, **fields)
+        req = retirements.propose_retirement(session, maker, owner_account.id, project_no=project_no, vintage=first.vintage, **fields)
         makerchecker.confirm(session, checker, req.id)
 
     # a court freezes part of the owner's holding and releases it; a succession moves another part

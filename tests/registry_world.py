@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ccer.auth import makerchecker
-from ccer.issuance import accounts, services
+from ccer.issuance import accounts, retirements, services
 from ccer.projects import services as projects
 
 from tests.conftest import SYSTEM
@@ -53,7 +53,7 @@ class World:
     def retire(self, holder: Holder, **fields):
         fields.setdefault("purpose", "public_good")
         fields.setdefault("beneficiary_name", holder.org.name)
-        req = services.propose_retirement(self.session, holder.maker, holder.account.id, **fields)
+        req = retirements.propose_retirement(self.session, holder.maker, holder.account.id, **fields)
         return makerchecker.confirm(self.session, holder.checker, req.id)
 
     def balance(self, holder: Holder, status="available") -> int:

@@ -16,10 +16,10 @@ from ccer import clock, events
 from ccer.clock import CST
 from ccer.errors import Conflict, Forbidden, ValidationError
 from ccer.issuance.holdings import holdings
-from ccer.projects import comments, eligibility, lifecycle, monitoring, records
+from ccer.projects import comments, lifecycle, monitoring, records
 from ccer.projects.models import MonitoringPeriod
 from ccer.validation import services as vv
-from tests.lifecycle_world import DESIGN, FACTS, MONITORED, LifeWorld, half
+from tests.lifecycle_world import FACTS, MONITORED, LifeWorld, half
 
 
 @pytest.fixture()

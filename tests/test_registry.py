@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from ccer import events
 from ccer.auth import makerchecker
 from ccer.errors import Conflict, DomainError, Forbidden, ValidationError
-from ccer.issuance import accounts, invariants, services
+from ccer.issuance import accounts, invariants, retirements, services
 from ccer.issuance.models import Issuance, SerialBlock
 from ccer.issuance.purposes import national_ets_cap
 from ccer.issuance.serials import format_serial, parse_serial
@@ -200,7 +200,7 @@ def test_national_ets_cap_is_five_percent_rounded_down():
 def test_national_ets_offset_checked_against_the_cap(world, session):
     world.issue({2021: 100_000})
     world.transfer(world.owner, world.emitter, quantity=80_000)
-    services.set_obligation(session, world.registry, world.emitter.org.id, 2025, 1_234_567, "甘肃省生态环境厅 2025 年度配额分配通知")
+    retirements.set_obligation(session, world.registry, world.emitter.org.id, 2025, 1_234_567, "甘肃省生态环境厅 2025 年度配额分配通知")
     uscc = world.emitter.org.uscc
     r1 = world.retire(world.emitter, purpose="national_ets", quantity=60_000, beneficiary_uscc=uscc, compliance_year=2025)
     assert r1.quantity == 60_000
@@ -208,7 +208,7 @@ def test_national_ets_offset_checked_against_the_cap(world, session):
         world.retire(world.emitter, purpose="national_ets", quantity=1_729, beneficiary_uscc=uscc, compliance_year=2025)
     assert "61728" in str(err.value) and err.value.rule.startswith("ETS Measures Art. 29")
     world.retire(world.emitter, purpose="national_ets", quantity=1_728, beneficiary_uscc=uscc, compliance_year=2025)
-    assert services.offset_used(session, uscc, 2025) == 61_728
+    assert retirements.offset_used(session, uscc, 2025) == 61_728
     with pytest.raises(ValidationError, match="no allowances"):
         world.retire(world.emitter, purpose="national_ets", quantity=1, beneficiary_uscc=uscc, compliance_year=2024)
     assert world.balance(world.emitter) == 80_000 - 61_728
@@ -238,19 +238,19 @@ def test_retired_units_never_move_again(world, session):
     r = world.retire(world.owner, quantity=10)
     with pytest.raises(ValidationError):
         world.transfer(world.owner, world.trader, quantity=1)
-    serial = services.retirement_serials(session, r)
+    serial = retirements.retirement_serials(session, r)
     assert serial == [format_serial("01", 1, 2021, 1, 1, 10)]
     with pytest.raises(ValidationError, match="retired"):
         world.transfer(world.owner, world.trader, serial=serial[0])
     with pytest.raises(ValidationError):  # not even the registry can cancel them a second time
-        services.force_cancel(session, world.registry, world.owner.account.id, order="x", serial=serial[0])
+        retirements.force_cancel(session, world.registry, world.owner.account.id, order="x", serial=serial[0])
 
 
 def test_forced_cancellation_takes_frozen_and_trading_units(world, session):
     world.issue({2021: 30})
     services.hold_for_trading(session, world.owner.maker, world.owner.account.id, quantity=10)
     services.freeze(session, world.registry, world.owner.account.id, authority="法院", order_ref="（2026）执9号", quantity=10)
-    r = services.force_cancel(session, world.registry, world.owner.account.id, quantity=30,
+    r = retirements.force_cancel(session, world.registry, world.owner.account.id, quantity=30,
                               order="甘肃省生态环境厅 责令注销决定 甘环〔2026〕1号")
     assert r.purpose == "forced_cancellation" and r.quantity == 30
     assert world.balance(world.owner, "cancelled") == 30
@@ -320,7 +320,7 @@ def test_certificate_is_a_pdf_carrying_quantity_serials_and_beneficiary(world, s
 
     world.issue({2021: 50_000})
     world.transfer(world.owner, world.emitter, quantity=20_000)
-    services.set_obligation(session, world.registry, world.emitter.org.id, 2025, 400_000, "配额分配通知")
+    retirements.set_obligation(session, world.registry, world.emitter.org.id, 2025, 400_000, "配额分配通知")
     r = world.retire(world.emitter, purpose="national_ets", quantity=12_345, beneficiary_uscc=world.emitter.org.uscc,
                      compliance_year=2025, beneficiary_name=world.emitter.org.name)
     pdf = certificate_pdf(session, r, "https://ccer.example.cn")

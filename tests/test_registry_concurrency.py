@@ -14,7 +14,7 @@ from ccer import events, load_models
 from ccer.auth import makerchecker
 from ccer.db import make_engine, make_session_factory
 from ccer.errors import DomainError
-from ccer.issuance import invariants, services
+from ccer.issuance import invariants, retirements, services
 from ccer.issuance.holdings import holdings
 from ccer.issuance.serials import format_serial
 from tests.registry_world import World
@@ -38,7 +38,7 @@ def _worker(url: str, seed: int, owner, trader, numbers) -> dict:
             op = "contested" if i == 0 else rng.choice(["transfer", "back", "retire"])
             try:
                 if op == "contested":
-                    req = services.propose_retirement(session, owner[0], numbers["owner"], serial=CONTESTED,
+                    req = retirements.propose_retirement(session, owner[0], numbers["owner"], serial=CONTESTED,
                                                       purpose="public_good", beneficiary_name="争用测试")
                     makerchecker.confirm(session, owner[1], req.id)
                     done["retired:owner"] += 10
@@ -47,7 +47,7 @@ def _worker(url: str, seed: int, owner, trader, numbers) -> dict:
                 q = rng.randint(1, 60)
                 src, dst = ("owner", "trader") if op in ("transfer", "retire") else ("trader", "owner")
                 if op == "retire":
-                    req = services.propose_retirement(session, holders[src][0], numbers[src], quantity=q, vintage=2021,
+                    req = retirements.propose_retirement(session, holders[src][0], numbers[src], quantity=q, vintage=2021,
                                                       purpose="public_good", beneficiary_name="并发测试")
                 else:
                     req = services.propose_transfer(session, holders[src][0], numbers[src], numbers[dst], quantity=q, vintage=2021)

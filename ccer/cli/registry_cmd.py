@@ -172,10 +172,10 @@ def non_trade(obj, kind, from_account, to_account, evidence, **kw) -> None:
 @click.pass_obj
 def force_cancel(obj, account, order, **kw) -> None:
     """Cancel CCERs obtained by fraud, on a department's order (Measures Art 43)."""
-    from ..issuance import services
+    from ..issuance import retirements
 
     with obj.session() as session:
-        r = services.force_cancel(session, OPERATOR, account, order=order, **_spec(kw))
+        r = retirements.force_cancel(session, OPERATOR, account, order=order, **_spec(kw))
         click.echo(f"{r.number}: {r.quantity:,} tCO2e force-cancelled")
 
 
@@ -188,11 +188,11 @@ def force_cancel(obj, account, order, **kw) -> None:
 def obligation(obj, uscc, year, allowances, source) -> None:
     """A key emitter's allowances to surrender (base of the 5 % CCER offset cap)."""
     from ..auth.services import organisation_by_uscc
-    from ..issuance import purposes, services
+    from ..issuance import purposes, retirements
 
     with obj.session() as session:
         org = organisation_by_uscc(session, uscc)
-        o = services.set_obligation(session, OPERATOR, org.id, year, allowances, source)
+        o = retirements.set_obligation(session, OPERATOR, org.id, year, allowances, source)
         click.echo(f"{org.name} {o.year}: {o.allowances:,} t to surrender, CCER offset cap {purposes.national_ets_cap(o.allowances):,} t")
 
 
@@ -202,10 +202,10 @@ def obligation(obj, uscc, year, allowances, source) -> None:
 @click.pass_obj
 def certificate(obj, number, output) -> None:
     """Write a retirement's PDF certificate and check it against the ledger."""
-    from ..issuance import certificates, services
+    from ..issuance import certificates, retirements
 
     with obj.session() as session:
-        r = services.get_retirement(session, number)
+        r = retirements.get_retirement(session, number)
         check = certificates.verify_retirement(session, r)
         path = output or f"{r.number}.pdf"
         with open(path, "wb") as fh:

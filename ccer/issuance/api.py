@@ -13,7 +13,7 @@ from ..api import PageArgs, current_actor, decode_cursor, encode_cursor, page_sc
 from ..auth import policy
 from ..auth.schemas import ApprovalOut
 from ..projects.models import Project
-from . import accounts, certificates, opendata, services
+from . import accounts, certificates, opendata, retirements, services
 from .holdings import holdings
 from .models import Account, Issuance, Retirement
 from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, ChangeDecision, ChangeIn, ChangeOut,
@@ -191,7 +191,7 @@ class Obligations(MethodView):
     @blp.response(201, ObligationOut)
     def post(self, data):
         """Record a key emitter's allowances to surrender for a year (base of the 5 % offset cap)."""
-        return services.set_obligation(db_session(), current_actor(), **data)
+        return retirements.set_obligation(db_session(), current_actor(), **data)
 
 
 # ---- retirements -------------------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ class Retirements(MethodView):
     def post(self, data):
         """Propose a retirement (注销); a second user confirms it, then the certificate is published."""
         fields = {k: v for k, v in data.items() if k != "account"}
-        return services.propose_retirement(db_session(), current_actor(), data["account"], **fields)
+        return retirements.propose_retirement(db_session(), current_actor(), data["account"], **fields)
 
 
 @blp.route("/retirements/forced")
@@ -213,7 +213,7 @@ class ForcedCancellations(MethodView):
     @blp.response(201, RetirementOut)
     def post(self, data):
         """Registry: forced cancellation of CCERs obtained by fraud (Measures Art. 43)."""
-        return services.force_cancel(db_session(), current_actor(), data["account"], order=data["order"], **_spec(data))
+        return retirements.force_cancel(db_session(), current_actor(), data["account"], order=data["order"], **_spec(data))
 
 
 @public.route("/retirements/<number>")
@@ -221,7 +221,7 @@ class RetirementOne(MethodView):
     @public.response(200, RetirementOut)
     def get(self, number):
         """A retirement, public (Registry Rules Art. 15)."""
-        return services.get_retirement(db_session(), number)
+        return retirements.get_retirement(db_session(), number)
 
 
 @public.route("/retirements/<number>/verify")
@@ -230,7 +230,7 @@ class RetirementVerify(MethodView):
     def get(self, number):
         """Check the certificate against the ledger."""
         session = db_session()
-        return certificates.verify_retirement(session, services.get_retirement(session, number))
+        return certificates.verify_retirement(session, retirements.get_retirement(session, number))
 
 
 @public.route("/retirements/<number>/certificate.pdf")
@@ -238,7 +238,7 @@ class RetirementCertificate(MethodView):
     @public.response(200, description="the PDF certificate")
     def get(self, number):
         session = db_session()
-        record = services.get_retirement(session, number)
+        record = retirements.get_retirement(session, number)
         pdf = certificates.certificate_pdf(session, record, _public_url())
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{record.number}.pdf"'})

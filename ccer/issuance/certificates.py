@@ -9,7 +9,7 @@ from .. import clock, documents, events
 from ..events import Event, _plain
 from .models import Retirement
 from .purposes import PURPOSES
-from .services import retirement_serials
+from .retirements import retirement_serials
 
 
 def public_path(record: Retirement) -> str:

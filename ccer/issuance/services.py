@@ -1,37 +1,32 @@
 """The registry's verbs on CCERs: issue, transfer (maker–checker), non-trade transfers, judicial freeze and
-deduction, holding for trading, retirement (maker–checker) and forced cancellation. Each is one
+deduction, holding for trading (retirements are in retirements.py). Each is one
 transaction that locks the accounts it touches, cuts serial blocks (holdings.py) and writes one event
 vouching for every block it created or superseded."""
 from __future__ import annotations
 
-from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock, events
-from ..auth import makerchecker, policy, uscc
-from ..auth.models import Organisation
+from ..auth import makerchecker, policy
 from ..auth.roles import Role
 from ..db import mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..errors import Conflict, NotFound, ValidationError
 from ..events import Actor
 from ..projects.models import Project
-from . import holdings, purposes
+from . import holdings
 from .accounts import account_of, get_account
 from .holdings import Piece, block_serial, cut, lock_accounts, pick, touches
-from .models import (AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Freeze, Issuance,
+from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, Freeze, Issuance,
                      Retirement, SerialBlock, Transfer)
 from .serials import parse_serial
 
 _SENDERS = (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT, Role.EXCHANGE_OPERATOR)
 policy.allow("registry.issue", Role.REGISTRY_OPERATOR, cites="Measures Art. 22")
 policy.allow("registry.transfer", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules: 发起代表/确认代表")
-policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
 policy.allow("registry.trading", *_SENDERS, when=policy.same_organisation, text="in the user's own account", cites="Trading Rules Art. 10")
 policy.allow("registry.judicial", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 14, 16")
-policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
-policy.allow("registry.obligation.set", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="ETS Measures Art. 29")
 
 #: reductions count only if generated after 2020-09-22 (Measures Art. 17), so no vintage before 2020
 FIRST_VINTAGE = 2020
@@ -356,175 +351,5 @@ def release_from_trading(session: Session, actor: Actor, account_ref: int | str,
     return _relabel(session, actor, account_ref, spec, TRADING, AVAILABLE, "ccer.released_from_trading")
 
 
-# ---- compliance obligations and retirement --------------------------------------------------------------
-
-
-@mutating
-def set_obligation(session: Session, actor: Actor, organisation_id: int, year: int, allowances: int, source: str) -> ComplianceObligation:
-    """Record a key emitter's allowances to surrender for a year, the base of its 5 % offset cap."""
-    policy.require(actor, "registry.obligation.set")
-    org = session.get(Organisation, organisation_id)
-    if org is None:
-        raise NotFound(f"no organisation {organisation_id}", field="organisation_id")
-    if Role.KEY_EMITTER.value not in org.role_names:
-        raise ValidationError(f"{org.name} is not a key emitting unit", field="organisation_id", rule="ETS Measures Art. 29")
-    if not (source or "").strip():
-        raise ValidationError("name the allocation notice the figure comes from", field="source")
-    year, allowances = _whole(year, "year", 2021), _whole(allowances, "allowances", 0)
-    row = session.execute(select(ComplianceObligation).where(ComplianceObligation.organisation_id == org.id,
-                                                             ComplianceObligation.year == year).with_for_update()).scalar_one_or_none()
-    if row is None:
-        row = ComplianceObligation(organisation_id=org.id, year=year, allowances=allowances, source=source, set_at=clock.now(session))
-        session.add(row)
-    else:
-        row.allowances, row.source, row.set_at = allowances, source, clock.now(session)
-    session.flush()
-    events.record(session, actor, "obligation.set", "compliance_obligation", row.id)
-    return row
-
-
-def offset_used(session: Session, beneficiary_uscc: str, year: int) -> int:
-    return int(session.execute(select(func.coalesce(func.sum(Retirement.quantity), 0)).where(
-        Retirement.purpose == "national_ets", Retirement.beneficiary_uscc == beneficiary_uscc,
-        Retirement.compliance_year == year)).scalar_one())
-
-
-def _check_cap(session: Session, details: dict, quantity: int, lock: bool) -> None:
-    """ETS Measures Art. 29: offsets ≤ 5 % of the allowances the key emitter must surrender that year."""
-    code, year = details["beneficiary_uscc"], details["compliance_year"]
-    org = session.execute(select(Organisation).where(Organisation.uscc == code)).scalar_one_or_none()
-    if org is None or Role.KEY_EMITTER.value not in org.role_names:
-        raise ValidationError(f"{code} is not a key emitting unit on the registry", field="beneficiary_uscc", rule="ETS Measures Art. 29")
-    stmt = select(ComplianceObligation).where(ComplianceObligation.organisation_id == org.id, ComplianceObligation.year == year)
-    obligation = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
-    if obligation is None:
-        raise ValidationError(f"no allowances to surrender are recorded for {org.name} for {year}", field="compliance_year", rule="ETS Measures Art. 29")
-    cap, used = purposes.national_ets_cap(obligation.allowances), offset_used(session, code, year)
-    if used + quantity > cap:
-        raise ValidationError(
-            f"{org.name} may offset at most {cap} tCO2e for {year} (5 % of {obligation.allowances}); {used} already retired, {quantity} more would exceed it",
-            field="quantity", rule="ETS Measures Art. 29: ≤ 5 % of allowances to surrender")
-
-
-def retirement_details(payload: dict) -> dict:
-    """The purpose and beneficiary fields of a retirement, checked (Measures Art. 28)."""
-    d = {k: payload.get(k) for k in ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year",
-                                     "event_name", "event_start", "event_end", "note")}
-    if not (d["beneficiary_name"] or "").strip():
-        raise ValidationError("name the beneficiary of the retirement", field="beneficiary_name", rule="Registry Rules Art. 15")
-    if d["beneficiary_uscc"]:
-        d["beneficiary_uscc"] = uscc.validate(d["beneficiary_uscc"], field="beneficiary_uscc")
-    if d["compliance_year"] is not None:
-        d["compliance_year"] = _whole(d["compliance_year"], "compliance_year", 2021)
-    for name in ("event_start", "event_end"):
-        if isinstance(d[name], str) and d[name]:
-            try:
-                d[name] = date.fromisoformat(d[name])
-            except ValueError:
-                raise ValidationError("must be a date YYYY-MM-DD", field=name) from None
-    purposes.check_details(d["purpose"], d)
-    return d
-
-
-def _retirement_target(session: Session, target: str) -> Account:
-    return _transfer_target(session, target)
-
-
-def _retire_precheck(session: Session, target: str, payload: dict) -> None:
-    account = _retirement_target(session, target)
-    _usable(account, "account")
-    details = retirement_details(payload)
-    if details["purpose"] == "forced_cancellation":
-        raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
-    spec = unit_spec(session, payload)
-    pieces = _pick(session, account, spec)
-    if details["purpose"] == "national_ets":
-        _check_cap(session, details, sum(p.quantity for p in pieces), lock=False)
-
-
-def retire_units(session: Session, actor: Actor, account: Account, spec: dict, details: dict,
-                 statuses=(AVAILABLE,), final: str = RETIRED) -> Retirement:
-    lock_accounts(session, account.id)
-    if final == RETIRED:
-        _usable(account, "account")
-    pieces = _pick(session, account, spec, statuses)
-    projects = {(p.block.project_id, p.block.vintage) for p in pieces}
-    if len(projects) != 1:
-        raise ValidationError("a retirement covers one project and vintage; name project_no and vintage", field="project_no", rule="Trading Rules Art. 10")
-    (project_id, vintage), quantity = projects.pop(), sum(p.quantity for p in pieces)
-    if details["purpose"] == "national_ets":
-        _check_cap(session, details, quantity, lock=True)
-    record = Retirement(account_id=account.id, project_id=project_id, vintage=vintage, quantity=quantity,
-                        retired_at=clock.now(session), **details)
-    session.add(record)
-    session.flush()
-    moved, touched = cut(session, pieces, status=final, retirement_id=record.id, freeze_id=None)
-    action = "ccer.retired" if final == RETIRED else "ccer.force_cancelled"
-    events.record(session, actor, action, "retirement", record.id,
-                  {"number": record.number, "serials": _serials(session, moved)}, touches=touches(touched))
-    return record
-
-
-def _retire_apply(session: Session, actor: Actor, target: str, payload: dict) -> Retirement:
-    account = _retirement_target(session, target)
-    _own_account(session, actor, account, "registry.retire")
-    details = retirement_details(payload)
-    if details["purpose"] == "forced_cancellation":
-        raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
-    return retire_units(session, actor, account, unit_spec(session, payload), details)
-
-
-makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _retire_precheck)
-
-_DETAIL_KEYS = ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year", "event_name", "event_start", "event_end", "note")
-
-
-@mutating
-def propose_retirement(session: Session, actor: Actor, account_ref: int | str, **fields) -> makerchecker.ApprovalRequest:
-    """The initiator's half of a retirement (抵消及注销申请); a second user confirms it (注销确认)."""
-    account = get_account(session, account_ref)
-    _own_account(session, actor, account, "registry.retire")
-    payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()
-               if k in _SPEC_KEYS + _DETAIL_KEYS and v is not None}
-    return makerchecker.propose(session, actor, "registry.retire", f"account:{account.id}", payload)
-
-
-@mutating
-def force_cancel(session: Session, actor: Actor, account_ref: int | str, *, order: str, **spec) -> Retirement:
-    """强制注销 (Measures Art. 43): CCERs obtained by fraud are cancelled by the registry on a provincial or
-    higher department's order, whatever their status short of retired."""
-    policy.require(actor, "registry.force_cancel")
-    if not (order or "").strip():
-        raise ValidationError("the department's order is required", field="order", rule="Measures Art. 43")
-    account = get_account(session, account_ref)
-    details = {"purpose": "forced_cancellation", "beneficiary_name": account.organisation.name,
-               "beneficiary_uscc": account.organisation.uscc, "compliance_year": None, "event_name": None,
-               "event_start": None, "event_end": None, "note": order.strip()}
-    return retire_units(session, actor, account, unit_spec(session, spec), details, statuses=(AVAILABLE, TRADING, FROZEN), final=CANCELLED)
-
-
-# ---- queries ---------------------------------------------------------------------------------------------
-
-
-def get_retirement(session: Session, number: str) -> Retirement:
-    """By certificate number CCER-R-YYYY-NNNNNN (or plain id)."""
-    text = (number or "").strip().upper()
-    rid = None
-    if text.isdigit():
-        rid = int(text)
-    elif text.startswith("CCER-R-") and text[7:11].isdigit() and text[12:].isdigit():
-        rid = int(text[12:])
-    record = session.get(Retirement, rid) if rid else None
-    if record is None or (not text.isdigit() and record.number != text):
-        raise NotFound(f"no retirement {number}", field="number")
-    return record
-
-
-def retirement_serials(session: Session, record: Retirement) -> list[str]:
-    blocks = session.execute(select(SerialBlock).where(SerialBlock.retirement_id == record.id, SerialBlock.active.is_(True))
-                             .order_by(SerialBlock.first)).scalars().all()
-    return _serials(session, blocks)
-
-
 __all__ = ["issue", "propose_transfer", "non_trade_transfer", "freeze", "release_freeze", "deduct", "hold_for_trading",
-           "release_from_trading", "set_obligation", "propose_retirement", "force_cancel", "holdings"]
+           "release_from_trading", "holdings"]

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
 
 from .. import db_session
-from . import certificates, opendata, services
+from . import certificates, opendata, retirements
 from .models import Retirement
 from .purposes import PURPOSES
 
@@ -22,7 +22,7 @@ def index():
 @bp.get("/retirements/<number>")
 def retirement(number):
     session = db_session()
-    record = services.get_retirement(session, number)
+    record = retirements.get_retirement(session, number)
     return render_template("registry/retirement.html", r=record, purpose=PURPOSES[record.purpose],
                            check=certificates.verify_retirement(session, record))
 
@@ -30,6 +30,6 @@ def retirement(number):
 @bp.get("/retirements/<number>.pdf")
 def certificate(number):
     session = db_session()
-    record = services.get_retirement(session, number)
+    record = retirements.get_retirement(session, number)
     pdf = certificates.certificate_pdf(session, record, current_app.config["CCER_SETTINGS"].public_url)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{record.number}.pdf"'})
