@@ -153,6 +153,8 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
     options = options or Options()
     if not rasters:
         raise GisError("give at least one land-cover raster", field="landcover")
+    for raster in rasters:  # refuse an unreadable raster, or one without CRS or nodata, before any work
+        zonal.open_grid(raster, options.nodata)
     say = progress or (lambda done, total, message: None)
     parcels = boundaries.parcels
     say(0, 4, f"{len(parcels)} parcels: geometry")

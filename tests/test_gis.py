@@ -250,3 +250,22 @@ def test_epochs_on_one_grid_share_the_coverage_and_agree_with_one_pass(tmp_path,
         f1 = one[pid]["forest_fraction_by_epoch"][0]
         assert two[pid]["forest_fraction_by_epoch"] == [pytest.approx(f1, abs=1e-9)] * 2
         assert two[pid]["valid_share"][0] == pytest.approx(one[pid]["valid_share"][0], abs=1e-9)
+
+
+def test_empty_layer_and_raster_without_crs_are_refused(tmp_path, landcover):
+    empty = gpd.GeoDataFrame({"parcel_id": []}, geometry=[], crs=UTM)
+    empty.to_file(tmp_path / "empty.gpkg", driver="GPKG")
+    with pytest.raises(GisError, match="no features"):
+        io.read(tmp_path / "empty.gpkg")
+    bare = tmp_path / "no-crs.tif"
+    with rasterio.open(bare, "w", driver="GTiff", width=10, height=10, count=1, dtype="uint8",
+                       transform=from_origin(X0, Y0, PX, PX), nodata=0) as ds:
+        ds.write(np.ones((1, 10, 10), np.uint8))
+    b = io.read(parcels_file(tmp_path, CASES[:1]))
+    with pytest.raises(GisError) as err:
+        checks.check(b, [bare])
+    assert err.value.field == "raster" and "no CRS" in err.value.message
+    (tmp_path / "corrupt.tif").write_bytes(b"II*\x00 not a tiff")
+    runner = CliRunner()
+    out = runner.invoke(main, ["gis", "check", str(tmp_path / "parcels.geojson"), "--landcover", str(tmp_path / "corrupt.tif")])
+    assert out.exit_code == 2 and out.output.strip().startswith("error: raster: cannot read corrupt.tif") and "Traceback" not in out.output
