@@ -353,3 +353,19 @@ def test_failed_transition_changes_nothing(w, session):
     session.expire_all()
     assert events.count(session) == before and lifecycle.get(session, p.id).status == "draft"
     assert session.execute(select(MonitoringPeriod)).first() is None
+
+
+def test_registry_due_lists_pending_decisions_with_overdue_marked(w, session, db_url):
+    from click.testing import CliRunner
+
+    from ccer.cli import main
+
+    p = w.to_validated()
+    lifecycle.fire(session, w.owner, p.id, "apply")  # on 2025-04-12: due 2025-05-06
+    clock.set_time(session, datetime(2025, 5, 7, 9, tzinfo=CST), freeze=True)
+    session.commit()
+    session.close()  # end this session's transaction before the command opens the database
+    out = CliRunner().invoke(main, ["--database", db_url, "registry", "due"])
+    assert out.exit_code == 0, out.output
+    line = next(x for x in out.output.splitlines() if "project" in x)
+    assert line.startswith("2025-05-06  OVERDUE") and "Measures Art. 15" in line
