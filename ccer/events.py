@@ -147,6 +147,15 @@ def register_subject(name: str, snapshot, all_ids, merkle=None, snapshot_all=Non
     SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids, merkle, snapshot_all)
 
 
+def register_fields(name: str, model, fields: tuple[str, ...], **kw) -> None:
+    """A subject whose vouched state is a fixed set of its row's columns (the common case)."""
+    def snapshot(session: Session, sid: str) -> dict | None:
+        row = session.get(model, int(sid))
+        return None if row is None else {f: getattr(row, f) for f in fields}
+
+    register_subject(name, snapshot, lambda session: session.execute(select(model.id)).scalars(), **kw)
+
+
 def merkle_leaves(kind: SubjectType, states: dict[str, Any]) -> list[str]:
     """The leaves of a subject type's Merkle tree: "id|canonical state" of the kept states, by id."""
     return [f"{sid}|{canonical(st)}" for sid, st in sorted(states.items(), key=lambda kv: _natural(kv[0]))
@@ -291,11 +300,7 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
                 Problem(ev.seq, f"content does not match its hash (action {ev.action} on {ev.subject_type} {ev.subject_id}); the stored event was altered")
             )
             break
-        payload = ev.payload
-        if "state" in payload:
-            latest_state[(ev.subject_type, ev.subject_id)] = (ev.seq, payload["state"])
-        for key, state in payload.get("states", {}).items():
-            kind_name, _, sid = key.partition(":")
+        for kind_name, sid, state in _vouched(ev):
             latest_state[(kind_name, sid)] = (ev.seq, state)
         prev = ev.hash
         hashes[ev.seq] = ev.hash
@@ -341,14 +346,20 @@ def replayed_states(session: Session, subject_type: str, upto_seq: int) -> dict[
     for ev in _iter_events(session):
         if ev.seq > upto_seq:
             break
-        payload = ev.payload
-        if ev.subject_type == subject_type and "state" in payload:
-            states[ev.subject_id] = payload["state"]
-        for key, state in payload.get("states", {}).items():
-            name, _, sid = key.partition(":")
+        for name, sid, state in _vouched(ev):
             if name == subject_type:
                 states[sid] = state
     return states
+
+
+def _vouched(ev: Event) -> Iterator[tuple[str, str, Any]]:
+    """(subject type, id, state) of every state an event vouches for: its subject's and the ones it touched."""
+    payload = ev.payload
+    if "state" in payload:
+        yield ev.subject_type, ev.subject_id, payload["state"]
+    for key, state in payload.get("states", {}).items():
+        name, _, sid = key.partition(":")
+        yield name, sid, state
 
 
 def _check_states(session: Session, latest: dict, report: VerifyReport) -> Iterator[Problem]:

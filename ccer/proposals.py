@@ -72,10 +72,8 @@ def _is_author(actor: Actor, record) -> bool:
 policy.allow("methodology.propose", Role.METHODOLOGY_AUTHOR, cites="Measures Art. 8")
 policy.allow("methodology.decide", Role.REGISTRY_OPERATOR, cites="Measures Art. 5, 8 (MEE issues methodologies)")
 
-events.register_subject("methodology_proposal", lambda s, i: (lambda m: None if m is None else {
-    "code": m.code, "name": m.name, "author_id": m.author_id, "status": m.status, "package_sha256": m.package_sha256,
-    "publicity_start": m.publicity_start, "publicity_end": m.publicity_end, "reason": m.reason})(s.get(MethodologyProposal, int(i))),
-    lambda s: s.execute(select(MethodologyProposal.id)).scalars())
+events.register_fields("methodology_proposal", MethodologyProposal, ("code", "name", "author_id", "status", "package_sha256",
+                                                                  "publicity_start", "publicity_end", "reason"))
 
 
 def _open(session: Session, actor: Actor, m: MethodologyProposal, ctx: dict) -> None:
@@ -165,7 +163,7 @@ def fire(session: Session, actor: Actor, proposal_id: int, transition: str, **co
     p = session.get(MethodologyProposal, proposal_id)
     if p is None:
         raise NotFound(f"no methodology proposal {proposal_id}", field="proposal_id")
-    return PROPOSAL.fire(session, actor, p, transition, context, data={"reason": context.get("reason")})
+    return PROPOSAL.fire(session, actor, p, transition, context)
 
 
 def superseded(session: Session, code: str) -> bool:

@@ -46,6 +46,8 @@ class Transition:
     #: (session, actor, record, context) -> None; runs after the guards, before the state changes
     effect: Callable[[Session, Actor, Any, dict], None] | None = None
     label: str = ""
+    #: context values the transition implies, e.g. a positive conclusion for "validate"
+    defaults: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -55,14 +57,17 @@ class Machine:
     #: the attribute holding the state
     attribute: str = "status"
     transitions: dict[str, Transition] = field(default_factory=dict)
+    #: context keys written into the transition's event when given
+    recorded: tuple[str, ...] = ("reason",)
 
     def transition(self, name: str, sources: str | tuple[str, ...], target: str, *, permission: str,
-                   guards: list[Guard] | tuple[Guard, ...] = (), effect=None, label: str = "") -> Transition:
+                   guards: list[Guard] | tuple[Guard, ...] = (), effect=None, label: str = "",
+                   defaults: dict | None = None) -> Transition:
         sources = (sources,) if isinstance(sources, str) else tuple(sources)
         for s in (*sources, target):
             if s not in self.states:
                 raise ValueError(f"{self.name}: unknown state {s!r}")
-        t = Transition(name, sources, target, permission, tuple(guards), effect, label or name)
+        t = Transition(name, sources, target, permission, tuple(guards), effect, label or name, dict(defaults or {}))
         self.transitions[name] = t
         return t
 
@@ -79,16 +84,16 @@ class Machine:
             return [f"{self.name} is {state}; {name} applies to {' or '.join(t.sources)}"]
         if not policy.can(actor, t.permission, record):
             return [f"not permitted: {t.permission}"]
-        return [g for g in t.guards if g.check(session, record, context or {}) is not None]
+        context = {**t.defaults, **(context or {})}
+        return [g for g in t.guards if g.check(session, record, context) is not None]
 
     def available(self, session: Session, actor: Actor, record: Any) -> list[str]:
         """Transitions this actor could fire now (for pages and API clients)."""
         return [n for n in self.transitions if not self.failures(session, actor, record, n)]
 
-    def fire(self, session: Session, actor: Actor, record: Any, name: str, context: dict | None = None,
-             subject_id: Any = None, data: dict | None = None) -> Any:
+    def fire(self, session: Session, actor: Actor, record: Any, name: str, context: dict | None = None) -> Any:
         t = self.get(name)
-        context = dict(context or {})
+        context = {**t.defaults, **(context or {})}
         state = getattr(record, self.attribute)
         if state not in t.sources:
             raise Conflict(f"{self.name} is {state}; {name} applies to {' or '.join(t.sources)}", field="status",
@@ -102,6 +107,6 @@ class Machine:
             t.effect(session, actor, record, context)
         setattr(record, self.attribute, t.target)
         session.flush()
-        events.record(session, actor, f"{self.name}.{name}", self.name, subject_id if subject_id is not None else record.id,
-                      {"from": state, "to": t.target, **(data or {})})
+        recorded = {k: context[k] for k in self.recorded if context.get(k) is not None}
+        events.record(session, actor, f"{self.name}.{name}", self.name, record.id, {"from": state, "to": t.target, **recorded})
         return record

@@ -93,19 +93,26 @@ def open_grid(path: str | Path, nodata: float | None = None) -> Grid:
         raise GisError(f"cannot read {Path(path).name}: {str(exc).splitlines()[0]}", field="raster") from None
 
 
-def coverage(parcels: gpd.GeoDataFrame, raster: str | Path, nodata: float | None = None) -> Coverage:
-    """The exact coverage of every parcel on the raster's grid (computed once, reused for every band/epoch)."""
+def _on_grid(parcels: gpd.GeoDataFrame, raster: str | Path, nodata: float | None):
+    """(grid, parcels in the raster's CRS, each parcel's area in cells, which parcels touch the raster);
+    refuses a boundary that misses the raster altogether."""
     grid = open_grid(raster, nodata)
     local = parcels.to_crs(grid.crs)
-    a, b, c, d, e, f = grid.transform[:6]
-    cell_area = abs(a * e - b * d)
-    n = len(local)
-    empty = Coverage(grid, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), shapely.area(local.geometry.values) / cell_area, n)
+    a, b, _, d, e, _ = grid.transform[:6]
+    cells = shapely.area(local.geometry.values) / abs(a * e - b * d)
     left, bottom, right, top = rasterio.transform.array_bounds(grid.height, grid.width, grid.transform)
     hits = shapely.intersects(local.geometry.values, shapely.box(left, bottom, right, top))
     if not hits.any():
         raise GisError(f"no parcel lies on {Path(raster).name} (raster bounds {left:.0f},{bottom:.0f},{right:.0f},{top:.0f} in {grid.crs})",
                        field="raster")
+    return grid, local, cells, hits
+
+
+def coverage(parcels: gpd.GeoDataFrame, raster: str | Path, nodata: float | None = None) -> Coverage:
+    """The exact coverage of every parcel on the raster's grid (computed once, reused for every band/epoch)."""
+    grid, local, cells, hits = _on_grid(parcels, raster, nodata)
+    n = len(local)
+    empty = Coverage(grid, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), cells, n)
     sub = local[hits].reset_index(drop=True)
     index = np.flatnonzero(hits)
     df = exact_extract(str(raster), WkbFeatures(sub), ["cell_id", "coverage"], output="pandas", strategy="raster-sequential",
@@ -164,14 +171,7 @@ def class_shares(raster: str | Path, cov: Coverage, band: int = 1) -> tuple[dict
 def class_shares_once(parcels: gpd.GeoDataFrame, raster: str | Path, nodata: float | None = None) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """The same answer as `class_shares(raster, coverage(...))` for a raster read only once: exactextract's
     own `unique`/`frac`/`count`, each raster block decompressed once (strategy raster-sequential)."""
-    grid = open_grid(raster, nodata)
-    local = parcels.to_crs(grid.crs)
-    a, b, c, d, e, f = grid.transform[:6]
-    cells = shapely.area(local.geometry.values) / abs(a * e - b * d)
-    left, bottom, right, top = rasterio.transform.array_bounds(grid.height, grid.width, grid.transform)
-    if not shapely.intersects(local.geometry.values, shapely.box(left, bottom, right, top)).any():
-        raise GisError(f"no parcel lies on {Path(raster).name} (raster bounds {left:.0f},{bottom:.0f},{right:.0f},{top:.0f} in {grid.crs})",
-                       field="raster")
+    _grid, local, cells, _hits = _on_grid(parcels, raster, nodata)
     if nodata is not None:
         raise GisError("a nodata override needs the coverage path; use class_shares(raster, coverage(...))", field="nodata")
     df = exact_extract(str(raster), WkbFeatures(local), ["unique", "frac", "count"], output="pandas", strategy="raster-sequential",

@@ -82,7 +82,7 @@ class Users(MethodView):
         actor = current_actor()
         stmt = select(User)
         if not policy.can(actor, "user.read"):
-            policy.require(actor, "user.read", _OrgRef(actor.organisation_id))
+            policy.require(actor, "user.read", policy.OrganisationRef(actor.organisation_id))
             stmt = stmt.where(User.organisation_id == actor.organisation_id)
         return paginate(db_session(), stmt, User.id, page)
 
@@ -98,13 +98,9 @@ class Me(MethodView):
     def get(self):
         actor = current_actor()
         if actor.user_id is None:
-            policy.require(actor, "user.read", _OrgRef(None))
+            policy.require(actor, "user.read", policy.OrganisationRef(None))
         return db_session().get(User, actor.user_id)
 
-
-class _OrgRef:
-    def __init__(self, organisation_id):
-        self.organisation_id = organisation_id
 
 
 @approvals_blp.route("")

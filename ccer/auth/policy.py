@@ -85,6 +85,13 @@ def organisation_of(resource: Any) -> int | None:
     return getattr(resource, "organisation_id", None)
 
 
+@dataclass(frozen=True)
+class OrganisationRef:
+    """Stands for "something of organisation N" when a check has no record at hand (listing one's own users, accounts)."""
+
+    organisation_id: int | None
+
+
 def same_organisation(actor: Actor, resource: Any) -> bool:
     return actor.organisation_id is not None and actor.organisation_id == organisation_of(resource)
 

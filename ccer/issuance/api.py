@@ -48,7 +48,7 @@ class Accounts(MethodView):
         actor = current_actor()
         stmt = select(Account)
         if not policy.can(actor, "registry.account.read"):
-            policy.require(actor, "registry.account.read", _Org(actor.organisation_id))
+            policy.require(actor, "registry.account.read", policy.OrganisationRef(actor.organisation_id))
             stmt = stmt.where(Account.organisation_id == actor.organisation_id)
         if filters["status"]:
             stmt = stmt.where(Account.status == filters["status"])
@@ -60,10 +60,6 @@ class Accounts(MethodView):
         """Apply for the organisation's registry account (decided within 15 working days)."""
         return accounts.apply_for_account(db_session(), current_actor(), data["organisation_id"])
 
-
-class _Org:
-    def __init__(self, organisation_id):
-        self.organisation_id = organisation_id
 
 
 def _readable(ref: str) -> Account:

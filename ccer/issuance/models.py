@@ -179,11 +179,7 @@ class Retirement(Base):
     @property
     def number(self) -> str:
         """Certificate number: year of retirement and the record's id, e.g. CCER-R-2026-000042."""
-        return retirement_number(self.retired_at.astimezone(CST).year, self.id)
-
-
-def retirement_number(year: int, rid: int) -> str:
-    return f"CCER-R-{year}-{rid:06d}"
+        return f"CCER-R-{self.retired_at.astimezone(CST).year}-{self.id:06d}"
 
 
 class ComplianceObligation(Base):

@@ -93,12 +93,8 @@ def retirement_details(payload: dict) -> dict:
     return d
 
 
-def _retirement_target(session: Session, target: str) -> Account:
-    return _transfer_target(session, target)
-
-
 def _retire_precheck(session: Session, target: str, payload: dict) -> None:
-    account = _retirement_target(session, target)
+    account = _transfer_target(session, target)
     _usable(account, "account")
     details = retirement_details(payload)
     if details["purpose"] == "forced_cancellation":
@@ -133,7 +129,7 @@ def retire_units(session: Session, actor: Actor, account: Account, spec: dict, d
 
 
 def _retire_apply(session: Session, actor: Actor, target: str, payload: dict) -> Retirement:
-    account = _retirement_target(session, target)
+    account = _transfer_target(session, target)
     _own_account(session, actor, account, "registry.retire")
     details = retirement_details(payload)
     if details["purpose"] == "forced_cancellation":

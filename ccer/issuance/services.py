@@ -40,31 +40,20 @@ def _block_state(b: SerialBlock) -> dict:
             "last": b.last, "status": b.status, "active": b.active, "freeze_id": b.freeze_id, "retirement_id": b.retirement_id}
 
 
-def _row_state(model, fields):
-    def snapshot(session: Session, sid: str) -> dict | None:
-        row = session.get(model, int(sid))
-        return None if row is None else {f: getattr(row, f) for f in fields}
-    return snapshot
-
-
-def _ids(model):
-    return lambda session: session.execute(select(model.id)).scalars()
-
-
 events.register_subject(
     "serial_block",
     lambda s, sid: (lambda b: None if b is None else _block_state(b))(s.get(SerialBlock, int(sid))),
-    _ids(SerialBlock),
+    lambda s: s.execute(select(SerialBlock.id)).scalars(),
     merkle=lambda state: bool(state["active"]),
     snapshot_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock)).scalars()},
 )
-events.register_subject("issuance", _row_state(Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id")), _ids(Issuance))
-events.register_subject("transfer", _row_state(Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence")), _ids(Transfer))
-events.register_subject("freeze", _row_state(Freeze, ("account_id", "quantity", "authority", "order_ref", "status")), _ids(Freeze))
-events.register_subject("retirement", _row_state(Retirement, (
+events.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
+events.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
+events.register_fields("freeze", Freeze, ("account_id", "quantity", "authority", "order_ref", "status"))
+events.register_fields("retirement", Retirement, (
     "account_id", "project_id", "vintage", "quantity", "purpose", "beneficiary_name", "beneficiary_uscc",
-    "compliance_year", "event_name", "event_start", "event_end", "note")), _ids(Retirement))
-events.register_subject("compliance_obligation", _row_state(ComplianceObligation, ("organisation_id", "year", "allowances", "source")), _ids(ComplianceObligation))
+    "compliance_year", "event_name", "event_start", "event_end", "note"))
+events.register_fields("compliance_obligation", ComplianceObligation, ("organisation_id", "year", "allowances", "source"))
 
 
 # ---- shared checks ------------------------------------------------------------------------------------------

@@ -45,9 +45,7 @@ class BoundaryCheck(Base):
     created_at: Mapped[datetime]
 
 
-events.register_subject("boundary_check", lambda s, i: (lambda c: None if c is None else {
-    "project_id": c.project_id, "eligible_parcels": c.eligible_parcels, "parcels": c.parcels, "cross_overlaps": c.cross_overlaps})(
-    s.get(BoundaryCheck, int(i))), lambda s: s.execute(select(BoundaryCheck.id)).scalars())
+events.register_fields("boundary_check", BoundaryCheck, ("project_id", "eligible_parcels", "parcels", "cross_overlaps"))
 
 
 def registry_parcels(session: Session, exclude_project: int | None = None):

@@ -20,7 +20,7 @@ from ..auth.roles import Role
 from ..db import mutating
 from ..errors import NotFound, ValidationError
 from ..events import Actor
-from ..methodologies import registry as methodologies
+from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
 from . import boundaries, comments, eligibility, records
@@ -204,15 +204,16 @@ OWNER_COMMITMENT = ("本单位承诺：项目具有唯一性，申请材料真�
                     "and accept legal responsibility for them (Measures Art. 14).")
 
 PROJECT = Machine("project", states=("draft", "publicity", "validated", "rejected", "applied", "returned", "registered",
-                                     "refused", "cancelled", "revoked"))
+                                     "refused", "cancelled", "revoked"), recorded=("reason", "conclusion"))
 PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED, LAND_ELIGIBLE],
                    effect=_start_publicity, label="公示 publish the design document for 20 working days")
 PROJECT.transition("withdraw", "publicity", "draft", permission="project.owner", effect=_stop_publicity, label="撤回 withdraw from publicity")
 PROJECT.transition("validate", "publicity", "validated", permission="project.report",
                    guards=[PUBLICITY_OVER, COMMENTS_HANDLED, FINDINGS_CLOSED, WITHIN_100_DAYS], effect=_report,
-                   label="审定报告（肯定） positive validation report")
+                   label="审定报告（肯定） positive validation report", defaults={"conclusion": "positive"})
 PROJECT.transition("reject", "publicity", "rejected", permission="project.report",
-                   guards=[PUBLICITY_OVER, COMMENTS_HANDLED, REASON], effect=_report, label="审定报告（否定） negative validation report")
+                   guards=[PUBLICITY_OVER, COMMENTS_HANDLED, REASON], effect=_report, label="审定报告（否定） negative validation report",
+                   defaults={"conclusion": "negative"})
 PROJECT.transition("apply", "validated", "applied", permission="project.owner", guards=[*PROJECT_GATES], effect=_apply,
                    label="申请登记 apply for registration with the commitment letter")
 PROJECT.transition("return", "applied", "returned", permission="project.review", guards=[REASON], effect=_with_reason,
@@ -239,14 +240,7 @@ def estimate(code: str, facts: dict, periods: list[dict]) -> dict:
 
 
 def _date(value, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError("must be a date YYYY-MM-DD", field=field) from None
+    return None if value in (None, "") else inputs.a_date(value, field)
 
 
 @mutating
@@ -293,11 +287,7 @@ def get(session: Session, project_id: int) -> Project:
 def fire(session: Session, actor: Actor, project_id: int, transition: str, **context) -> Project:
     """Fire a lifecycle transition by name (publicise, withdraw, validate, reject, apply, return, reapply,
     register, refuse, cancel, revoke); context carries reason / conclusion / comment_handling."""
-    project = get(session, project_id)
-    if transition in ("validate", "reject"):
-        context.setdefault("conclusion", "positive" if transition == "validate" else "negative")
-    return PROJECT.fire(session, actor, project, transition, context,
-                        data={k: v for k, v in context.items() if k in ("reason", "conclusion")})
+    return PROJECT.fire(session, actor, get(session, project_id), transition, context)
 
 
 def render_pdd(session: Session, p: Project) -> bytes:

@@ -122,15 +122,16 @@ def _with_reason(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict
 
 
 MONITORING = Machine("monitoring_period", states=("draft", "publicity", "verified", "rejected", "applied", "returned",
-                                                  "registered", "refused"))
+                                                  "registered", "refused"),
+                     recorded=("reason", "conclusion", "quantity", "verified_quantity"))
 MONITORING.transition("publicise", "draft", "publicity", permission="project.owner",
                       guards=[PROJECT_REGISTERED, DATES_OK, ENGAGED, VERIFIER_DIFFERS, NO_GREEN_CERTIFICATES, OWNER_FREE],
                       effect=_start_publicity, label="公示 publish the accounting report for 20 working days")
 MONITORING.transition("verify", "publicity", "verified", permission="project.report",
                       guards=[PUBLICITY_OVER, COMMENTS_HANDLED, FINDINGS_CLOSED, WITHIN_100_DAYS, VERIFIED_MATCHES],
-                      effect=_report, label="核查报告（肯定） positive verification report")
+                      effect=_report, label="核查报告（肯定） positive verification report", defaults={"conclusion": "positive"})
 MONITORING.transition("reject", "publicity", "rejected", permission="project.report", guards=[PUBLICITY_OVER, COMMENTS_HANDLED, REASON],
-                      effect=_report, label="核查报告（否定） negative verification report")
+                      effect=_report, label="核查报告（否定） negative verification report", defaults={"conclusion": "negative"})
 MONITORING.transition("apply", "verified", "applied", permission="project.owner",
                       guards=[QUANTITY_IS_VERIFIED, WITHIN_FIVE_YEARS, DATES_OK, OWNER_FREE], effect=_apply,
                       label="申请减排量登记 apply for exactly the verified quantity")
@@ -205,11 +206,7 @@ def get(session: Session, mp_id: int) -> MonitoringPeriod:
 
 @mutating
 def fire(session: Session, actor: Actor, mp_id: int, transition: str, **context) -> MonitoringPeriod:
-    mp = get(session, mp_id)
-    if transition in ("verify", "reject"):
-        context.setdefault("conclusion", "positive" if transition == "verify" else "negative")
-    return MONITORING.fire(session, actor, mp, transition, context,
-                           data={k: v for k, v in context.items() if k in ("reason", "conclusion", "quantity", "verified_quantity")})
+    return MONITORING.fire(session, actor, get(session, mp_id), transition, context)
 
 
 def checklist(session: Session, mp: MonitoringPeriod) -> list[dict]:

@@ -25,12 +25,7 @@ PROJECT_FIELDS = ("registry_no", "title", "methodology_code", "owner_id", "provi
                   "other_mechanism", "ets_covered", "reason")
 
 
-def project_state(session: Session, pid: str) -> dict | None:
-    p = session.get(Project, int(pid))
-    return None if p is None else {f: getattr(p, f) for f in PROJECT_FIELDS}
-
-
-events.register_subject("project", project_state, lambda s: s.execute(select(Project.id)).scalars())
+events.register_fields("project", Project, PROJECT_FIELDS)
 
 
 def next_registry_no(session: Session) -> int:
@@ -63,9 +58,3 @@ def import_listed(session: Session, actor: Actor, *, title: str, methodology_cod
     events.record(session, actor, "project.imported", "project", project.id)
     return project
 
-
-def get_project(session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}", field="project_id")
-    return project

@@ -29,19 +29,10 @@ policy.allow("finding.raise", Role.VVB, when=lambda a, f: a.organisation_id == g
              text="the engaged body", cites="CNCA-CCER-01 §4.6, §5.6")
 
 
-def _state(model, fields):
-    def snap(session: Session, sid: str):
-        row = session.get(model, int(sid))
-        return None if row is None else {f: getattr(row, f) for f in fields}
-    return snap
-
-
-events.register_subject("engagement", _state(Engagement, ("role", "subject_type", "subject_id", "vvb_id", "status")),
-                        lambda s: s.execute(select(Engagement.id)).scalars())
-events.register_subject("finding", _state(Finding, ("subject_type", "subject_id", "vvb_id", "kind", "text", "response", "evidence", "status")),
-                        lambda s: s.execute(select(Finding.id)).scalars())
-events.register_subject("commitment", _state(Commitment, ("kind", "subject_type", "subject_id", "signer_user_id", "organisation_id", "documents_json", "text")),
-                        lambda s: s.execute(select(Commitment.id)).scalars())
+events.register_fields("engagement", Engagement, ("role", "subject_type", "subject_id", "vvb_id", "status"))
+events.register_fields("finding", Finding, ("subject_type", "subject_id", "vvb_id", "kind", "text", "response", "evidence", "status"))
+events.register_fields("commitment", Commitment, ("kind", "subject_type", "subject_id", "signer_user_id", "organisation_id",
+                                                  "documents_json", "text"))
 
 
 def _project_of(record) -> Project:
