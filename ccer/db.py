@@ -76,7 +76,24 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, future=True)
+    event.listen(factory, "after_flush", _wrote)
+    event.listen(factory, "after_transaction_end", _ended)
+    return factory
+
+
+def _wrote(session: Session, _flush_context) -> None:  # noqa: ANN001
+    session.info["wrote"] = True
+
+
+def _ended(session: Session, transaction) -> None:  # noqa: ANN001
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
+def only_read(session: Session) -> bool:
+    """Nothing written or waiting to be written in the session's transaction, so ending it loses nothing."""
+    return not (session.info.get("wrote") or session.new or session.dirty or session.deleted)
 
 
 @contextmanager
@@ -100,6 +117,16 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE
 
 
+#: run after the outermost service has committed, each in a transaction of its own: (session) -> None
+#: (events.py: a checkpoint when one is due, kept off the append path so no writer waits for it)
+AFTER_COMMIT: list[Callable[[Session], None]] = []
+
+
+def after_commit(session: Session) -> None:
+    for hook in AFTER_COMMIT:
+        hook(session)
+
+
 def mutating(fn: F) -> F:
     """A service that changes state: one transaction, committed when the outermost service returns,
     rolled back entirely if anything raises, so a failed call leaves nothing behind. A transaction that
@@ -117,10 +144,13 @@ def mutating(fn: F) -> F:
                 result = fn(session, *args, **kwargs)
                 if depth == 0:
                     session.commit()
+                    session.info["service_depth"] = depth
+                    after_commit(session)
                 return result
             except BaseException as exc:
                 if depth == 0:
                     session.rollback()
+                    session.info.pop("checkpoint_due", None)
                     if _retryable(exc) and attempt < RETRIES:
                         attempt += 1
                         continue

@@ -17,14 +17,15 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import clock, merkle
+from . import clock, db, merkle
 from .db import Base
 
 GENESIS = "0" * 64
-#: a checkpoint is written automatically after this many events
-CHECKPOINT_EVERY = 1000
+#: a checkpoint is written automatically once the chain passes a multiple of this many events
+CHECKPOINT_EVERY = 10_000
 
 
 def canonical(obj: Any) -> str:
@@ -223,8 +224,7 @@ def record(
     session.add(ev)
     head.seq, head.hash = ev.seq, ev.hash
     if ev.seq % CHECKPOINT_EVERY == 0:
-        session.flush()
-        session.add(Checkpoint(seq=ev.seq, head_hash=ev.hash, created_at=ev.occurred_at, roots_json=_roots_now(session)))
+        session.info["checkpoint_due"] = True
     session.flush()
     return ev
 
@@ -235,8 +235,32 @@ def lock_head(session: Session) -> LedgerHead:
     return session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
 
 
+def passed_checkpoint(before: int, after: int) -> bool:
+    """Whether the chain passed a multiple of CHECKPOINT_EVERY going from seq `before` to `after`."""
+    return before // CHECKPOINT_EVERY != after // CHECKPOINT_EVERY
+
+
+def checkpoint_when_due(session: Session) -> None:
+    """After a commit that passed a multiple of CHECKPOINT_EVERY: checkpoint the head as it is now, in a
+    transaction of its own that reads one snapshot (REPEATABLE READ on PostgreSQL; SQLite has one writer),
+    so the head and the holdings it roots agree without holding the chain head against other writers."""
+    if not session.info.pop("checkpoint_due", False):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        checkpoint(session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another process checkpointed this very head
+
+
+db.AFTER_COMMIT.append(checkpoint_when_due)
+
+
 def checkpoint(session: Session) -> Checkpoint:
-    """Record the current head as a checkpoint (idempotent for an unchanged head)."""
+    """Record the current head as a checkpoint (idempotent for an unchanged head). The reads must see
+    one state of the database: a snapshot, or no other writer."""
     head = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
     existing = session.execute(select(Checkpoint).where(Checkpoint.seq == head.seq)).scalar_one_or_none()
     if existing:

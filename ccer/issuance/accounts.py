@@ -59,15 +59,24 @@ def _kind_for(org: Organisation) -> str:
         field="organisation_id", rule="Registry Rules Art. 5")
 
 
-def get_account(session: Session, ref: int | str, lock: bool = False) -> Account:
-    """By id or by account number (RA + the id in 8 digits)."""
+def parse_account_ref(ref: int | str) -> tuple[int, str | None] | None:
+    """(id, the account number when the reference spelled one) of an id or an account number (RA + the id
+    in 8 digits); None when it is neither."""
     text = str(ref).strip().upper()
     digits = text[2:] if text.startswith("RA") else text
+    if not digits.isdigit():
+        return None
+    return int(digits), text if text.startswith("RA") else None
+
+
+def get_account(session: Session, ref: int | str, lock: bool = False) -> Account:
+    """By id or by account number."""
+    parsed = parse_account_ref(ref)
     account = None
-    if digits.isdigit():
+    if parsed is not None:
         options = {"with_for_update": {"key_share": True}} if lock else {}
-        account = session.get(Account, int(digits), populate_existing=lock, **options)
-    if account is None or (text.startswith("RA") and account.number != text):
+        account = session.get(Account, parsed[0], populate_existing=lock, **options)
+    if account is None or (parsed[1] is not None and account.number != parsed[1]):
         raise NotFound(f"no registry account {ref}", field="account")
     return account
 

@@ -15,11 +15,11 @@ from ..auth.roles import Role
 from ..db import mutating
 from ..errors import Forbidden, NotFound, ValidationError
 from ..events import Actor
-from . import purposes
+from . import fastpath, purposes
 from .accounts import get_account
 from .holdings import cut, lock_accounts, touches
 from .models import AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Retirement, SerialBlock
-from .services import _SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _transfer_target, _usable, _whole, unit_spec
+from .services import _SENDERS, _SPEC_KEYS, _own_account, _propose, _pick, _serials, _transfer_target, _usable, _whole, unit_spec
 
 policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
 policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
@@ -142,14 +142,16 @@ makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _ret
 _DETAIL_KEYS = ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year", "event_name", "event_start", "event_end", "note")
 
 
-@mutating
 def propose_retirement(session: Session, actor: Actor, account_ref: int | str, **fields) -> makerchecker.ApprovalRequest:
     """The initiator's half of a retirement (抵消及注销申请); a second user confirms it (注销确认)."""
-    account = get_account(session, account_ref)
-    _own_account(session, actor, account, "registry.retire")
     payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()
                if k in _SPEC_KEYS + _DETAIL_KEYS and v is not None}
-    return makerchecker.propose(session, actor, "registry.retire", f"account:{account.id}", payload)
+    try:
+        retirement_details(payload)  # the fast path takes only details the general path would accept as they are
+    except ValidationError:
+        return _propose(session, actor, "registry.retire", account_ref, payload)
+    return (fastpath.propose(session, actor, "registry.retire", account_ref, payload)
+            or _propose(session, actor, "registry.retire", account_ref, payload))
 
 
 @mutating

@@ -15,7 +15,7 @@ from ..db import mutating
 from ..errors import Conflict, NotFound, ValidationError
 from ..events import Actor
 from ..projects.models import Project
-from . import holdings
+from . import fastpath, holdings
 from .accounts import account_of, get_account
 from .holdings import Piece, block_serial, cut, lock_accounts, pick, touches
 from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, Freeze, Issuance,
@@ -45,7 +45,7 @@ events.register_subject(
     lambda s, sid: (lambda b: None if b is None else _block_state(b))(s.get(SerialBlock, int(sid))),
     lambda s: s.execute(select(SerialBlock.id)).scalars(),
     merkle=lambda state: bool(state["active"]),
-    snapshot_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock)).scalars()},
+    snapshot_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock.__table__))},  # rows, not ORM objects: checkpoints read every block
 )
 events.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
 events.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
@@ -227,14 +227,19 @@ makerchecker.operation("registry.transfer", _transfer_apply, "registry.transfer"
 _SPEC_KEYS = ("quantity", "project_no", "vintage", "serial")
 
 
-@mutating
 def propose_transfer(session: Session, actor: Actor, from_account: int | str, to_account: str, **spec) -> makerchecker.ApprovalRequest:
     """The initiator's half of a transfer (持有量转移); a second user of the organisation confirms it through
     `makerchecker.confirm`, which carries it out."""
-    sender = get_account(session, from_account)
-    _own_account(session, actor, sender, "registry.transfer")
     payload = {"to_account": to_account, **{k: v for k, v in spec.items() if k in _SPEC_KEYS and v is not None}}
-    return makerchecker.propose(session, actor, "registry.transfer", f"account:{sender.id}", payload)
+    return (fastpath.propose(session, actor, "registry.transfer", from_account, payload)
+            or _propose(session, actor, "registry.transfer", from_account, payload))
+
+
+@mutating
+def _propose(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> makerchecker.ApprovalRequest:
+    account = get_account(session, account_ref)
+    _own_account(session, actor, account, kind)
+    return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
 
 
 NON_TRADE = {"succession": "承继 (Registry Rules Art. 14)", "enforcement": "强制执行 (Registry Rules Art. 14)"}

@@ -1,0 +1,142 @@
+"""Transfers and retirements in one round trip per half on PostgreSQL.
+
+Why: through the ORM a maker–checker transfer costs two transactions of some fifteen statements each and
+~10 ms of Python; the registry must keep up with the exchange (bench/registry_tps.py). The functions in
+migrations/sql/registry_fastpath_1.sql do each half — proposal, and confirmation with the account locks,
+block cutting and the hash-chained events — in one statement, which in autocommit is one transaction.
+
+They *decline* (SQLSTATE CC001, or a data error from a cast; nothing is written) whenever anything is
+wrong or out of the ordinary: a serial range, the 5 % cap, a misspelt account, a block that changed, a
+checkpoint due. The caller then runs the general path, which refuses with its reason or does the work. So
+the fast path never accepts what the general path refuses, and the general path stays the one place where
+rules are explained. The property and concurrency tests run on PostgreSQL through this path and on SQLite
+through the general one, against the same model; test_registry_fastpath compares the two directly.
+
+Used only for a top-level call (no transaction open on the session): inside a caller's transaction a
+decline would abort the caller's work.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient_to_detached
+
+from .. import events
+from ..auth import makerchecker, policy
+from ..config import TIME_ZONE
+from ..db import RETRIES, RETRYABLE, after_commit, only_read
+from ..events import Actor
+from .accounts import parse_account_ref
+from .models import Retirement, Transfer
+
+#: tests switch it off to run the general path on PostgreSQL too
+ENABLED = True
+DECLINED = "CC001"
+UNDEFINED_FUNCTION = "42883"
+KINDS = ("registry.transfer", "registry.retire")
+#: engines whose database has no fast-path functions (migrated before them)
+_missing: set[str] = set()
+
+
+def _usable(session: Session) -> bool:
+    """On PostgreSQL, outside any service, with nothing the session wrote that would have to be part of
+    the same transaction (a transaction that only read — the API's login lookup — is simply ended)."""
+    bind = session.get_bind()
+    if not (ENABLED and bind.dialect.name == "postgresql" and session.info.get("service_depth", 0) == 0
+            and str(bind.url) not in _missing and only_read(session)):
+        return False
+    if session.in_transaction():
+        session.commit()
+    return True
+
+
+def _call(session: Session, sql: str, params: dict) -> dict | None:
+    """Run one fast-path function in its own transaction; None when it declined."""
+    conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    attempt, done = 0, False
+    try:
+        while True:
+            try:
+                result = conn.exec_driver_sql(sql, params).scalar_one()
+                done = True
+                if events.passed_checkpoint(result["seq"] - result["events"], result["seq"]):
+                    session.info["checkpoint_due"] = True
+                return result
+            except DBAPIError as exc:
+                state = getattr(exc.orig, "sqlstate", None) or ""
+                if state in RETRYABLE and attempt < RETRIES:
+                    attempt += 1
+                    continue
+                if state == UNDEFINED_FUNCTION:
+                    _missing.add(str(session.get_bind().url))
+                    return None
+                if state == DECLINED or state.startswith("22"):  # 22: a value the casts refused
+                    return None
+                raise
+    finally:
+        session.commit() if done else session.rollback()
+        if done:
+            session.expire_all()  # what this session remembers may predate the change
+            after_commit(session)
+
+
+def _instance(session: Session, model, row: dict):
+    """The ORM object for a row the function returned, attached to the session without a query."""
+    values = {}
+    for column in model.__table__.columns:
+        value = row.get(column.name)
+        kind = getattr(column.type, "impl", column.type).python_type  # through UTCDateTime to DateTime
+        if isinstance(value, str) and kind is datetime:
+            value = datetime.fromisoformat(value).astimezone(timezone.utc)
+        elif isinstance(value, str) and kind is date:
+            value = date.fromisoformat(value)
+        values[column.key] = value
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    return session.merge(obj, load=False)
+
+
+def propose(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> Any | None:
+    """The maker's half of a transfer or retirement whose payload the general path would store as is;
+    None when the general path must do it."""
+    if not _usable(session) or kind not in KINDS or actor.user_id is None or actor.organisation_id is None:
+        return None
+    if not policy.can(actor, makerchecker.OPERATIONS[kind].permission, policy.OrganisationRef(actor.organisation_id)):
+        return None
+    sender = parse_account_ref(account_ref)
+    recipient = parse_account_ref(payload.get("to_account", "")) if kind == "registry.transfer" else (None, None)
+    if sender is None or recipient is None:
+        return None
+    row = _call(session, "SELECT ccer_fast_propose(%(kind)s, %(sender)s, %(sender_no)s, %(recipient)s, %(recipient_no)s, "
+                         "%(payload)s, %(org)s, %(user)s, %(actor)s)",
+                {"kind": kind, "sender": sender[0], "sender_no": sender[1], "recipient": recipient[0], "recipient_no": recipient[1],
+                 "payload": events.canonical(payload), "org": actor.organisation_id, "user": actor.user_id,
+                 "actor": actor.label})
+    return None if row is None else _instance(session, makerchecker.ApprovalRequest, row["request"])
+
+
+def confirm(session: Session, confirmer: Actor, request_id: int) -> Any | None:
+    """The checker's half of a pending transfer or retirement: the Transfer or Retirement, or None when
+    the general path must do it."""
+    if not _usable(session) or confirmer.user_id is None or confirmer.organisation_id is None or not isinstance(request_id, int):
+        return None
+    own = policy.OrganisationRef(confirmer.organisation_id)
+    allowed = [k for k in KINDS if policy.can(confirmer, makerchecker.OPERATIONS[k].permission, own)]
+    if not allowed:
+        return None
+    row = _call(session, "SELECT ccer_fast_confirm(%(request)s, %(user)s, %(actor)s, %(org)s, %(allowed)s, %(tz)s)",
+                {"request": request_id, "user": confirmer.user_id, "actor": confirmer.label, "org": confirmer.organisation_id,
+                 "allowed": allowed, "tz": TIME_ZONE})
+    if row is None:
+        return None
+    _instance(session, makerchecker.ApprovalRequest, row["request"])
+    if "transfer" in row:
+        return _instance(session, Transfer, row["transfer"])
+    return _instance(session, Retirement, row["retirement"])
+
+
+makerchecker.fast_confirm(confirm)
+
+__all__ = ["propose", "confirm", "ENABLED"]
