@@ -17,10 +17,13 @@ decline would abort the caller's work.
 """
 from __future__ import annotations
 
+import threading
+import weakref
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+import psycopg
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .. import events
@@ -37,7 +40,8 @@ DECLINED = "CC001"
 UNDEFINED_FUNCTION = "42883"
 KINDS = ("registry.transfer", "registry.retire")
 #: engines whose database has no fast-path functions (migrated before them)
-_missing: set[str] = set()
+_missing: weakref.WeakSet[Engine] = weakref.WeakSet()
+_local = threading.local()
 
 
 def _usable(session: Session) -> bool:
@@ -45,45 +49,51 @@ def _usable(session: Session) -> bool:
     the same transaction (a transaction that only read — the API's login lookup — is simply ended)."""
     bind = session.get_bind()
     if not (ENABLED and bind.dialect.name == "postgresql" and session.info.get("service_depth", 0) == 0
-            and str(bind.url) not in _missing and only_read(session)):
+            and bind not in _missing and only_read(session)):
         return False
     if session.in_transaction():
         session.commit()
     return True
 
 
+def _connection(engine: Engine):
+    """This thread's autocommit connection to the engine's database for fast-path calls: a pool connection
+    kept checked out, so a call costs one round trip and no Session or pool bookkeeping."""
+    conns = _local.__dict__.setdefault("conns", weakref.WeakKeyDictionary())
+    fairy = conns.get(engine)
+    if fairy is None or fairy.driver_connection.closed:
+        fairy = engine.raw_connection()
+        fairy.driver_connection.autocommit = True
+        conns[engine] = fairy
+    return fairy.driver_connection
+
+
 def _call(session: Session, sql: str, params: dict) -> dict | None:
-    """Run one fast-path function in its own transaction; None when it declined."""
-    conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    attempt, done = 0, False
-    try:
-        while True:
-            try:
-                result = conn.exec_driver_sql(sql, params).scalar_one()
-                done = True
-                if events.passed_checkpoint(result["seq"] - result["events"], result["seq"]):
-                    session.info["checkpoint_due"] = True
-                return result
-            except DBAPIError as exc:
-                state = getattr(exc.orig, "sqlstate", None) or ""
-                if state in RETRYABLE and attempt < RETRIES:
-                    attempt += 1
-                    continue
-                if state == UNDEFINED_FUNCTION:
-                    _missing.add(str(session.get_bind().url))
-                    return None
-                if state == DECLINED or state.startswith("22"):  # 22: a value the casts refused
-                    return None
-                raise
-    finally:
-        session.commit() if done else session.rollback()
-        if done:
-            session.expire_all()  # what this session remembers may predate the change
-            after_commit(session)
+    """Run one fast-path function in a transaction of its own; None when it declined."""
+    engine = session.get_bind()
+    for attempt in range(RETRIES + 1):
+        try:
+            result = _connection(engine).execute(sql, params).fetchone()[0]
+            break
+        except psycopg.Error as exc:
+            state = exc.sqlstate or ""
+            if state in RETRYABLE and attempt < RETRIES:
+                continue
+            if state == UNDEFINED_FUNCTION:
+                _missing.add(engine)
+                return None
+            if state == DECLINED or state.startswith("22"):  # 22: a value the casts refused
+                return None
+            raise
+    session.expire_all()  # what this session remembers may predate the change
+    if events.passed_checkpoint(result["seq"] - result["events"], result["seq"]):
+        session.info["checkpoint_due"] = True
+        after_commit(session)
+    return result
 
 
-def _instance(session: Session, model, row: dict):
-    """The ORM object for a row the function returned, attached to the session without a query."""
+def _detached(model, row: dict):
+    """The ORM object for a row the function returned, without a query (detached: its columns are loaded)."""
     values = {}
     for column in model.__table__.columns:
         value = row.get(column.name)
@@ -95,7 +105,7 @@ def _instance(session: Session, model, row: dict):
         values[column.key] = value
     obj = model(**values)
     make_transient_to_detached(obj)
-    return session.merge(obj, load=False)
+    return obj
 
 
 def propose(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> Any | None:
@@ -114,7 +124,7 @@ def propose(session: Session, actor: Actor, kind: str, account_ref: int | str, p
                 {"kind": kind, "sender": sender[0], "sender_no": sender[1], "recipient": recipient[0], "recipient_no": recipient[1],
                  "payload": events.canonical(payload), "org": actor.organisation_id, "user": actor.user_id,
                  "actor": actor.label})
-    return None if row is None else _instance(session, makerchecker.ApprovalRequest, row["request"])
+    return None if row is None else _detached(makerchecker.ApprovalRequest, row["request"])
 
 
 def confirm(session: Session, confirmer: Actor, request_id: int) -> Any | None:
@@ -131,10 +141,7 @@ def confirm(session: Session, confirmer: Actor, request_id: int) -> Any | None:
                  "allowed": allowed, "tz": TIME_ZONE})
     if row is None:
         return None
-    _instance(session, makerchecker.ApprovalRequest, row["request"])
-    if "transfer" in row:
-        return _instance(session, Transfer, row["transfer"])
-    return _instance(session, Retirement, row["retirement"])
+    return _detached(Transfer, row["transfer"]) if "transfer" in row else _detached(Retirement, row["retirement"])
 
 
 makerchecker.fast_confirm(confirm)

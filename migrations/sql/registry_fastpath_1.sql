@@ -57,10 +57,14 @@ BEGIN
 END $$;
 
 -- The platform clock (ccer.clock.now): a frozen instant, or the wall clock plus the offset.
+-- (PL/pgSQL rather than SQL: its plans are cached for the session, an SQL function's are not.)
 CREATE OR REPLACE FUNCTION ccer_now() RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce((SELECT coalesce(frozen_at, now() + make_interval(secs => offset_seconds)) FROM clock_settings WHERE id = 1), now())
-$$;
+LANGUAGE plpgsql STABLE AS $$
+DECLARE t timestamptz;
+BEGIN
+  SELECT coalesce(frozen_at, now() + make_interval(secs => offset_seconds)) INTO t FROM clock_settings WHERE id = 1;
+  RETURN coalesce(t, now());
+END $$;
 
 CREATE OR REPLACE FUNCTION ccer_decline(p_why text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -84,12 +88,14 @@ $$;
 
 -- A block's serial number (ccer.issuance.serials.format_serial).
 CREATE OR REPLACE FUNCTION ccer_serial(b serial_blocks) RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE prefix text;
+BEGIN
   SELECT 'CN-CCER-' || split_part(p.methodology_code, '-', 2) || '-' || lpad(p.registry_no::text, 6, '0') || '-'
       || lpad(i.vintage::text, 4, '0') || '-' || lpad(i.batch::text, 3, '0') || '-'
-      || lpad(b.first::text, 12, '0') || '-' || lpad(b.last::text, 12, '0')
-  FROM issuances i JOIN projects p ON p.id = i.project_id WHERE i.id = b.issuance_id
-$$;
+  INTO prefix FROM issuances i JOIN projects p ON p.id = i.project_id WHERE i.id = b.issuance_id;
+  RETURN prefix || lpad(b.first::text, 12, '0') || '-' || lpad(b.last::text, 12, '0');
+END $$;
 
 -- An approval request's vouched state (ccer.auth.makerchecker.request_state).
 CREATE OR REPLACE FUNCTION ccer_request_state(r approval_requests) RETURNS jsonb
@@ -123,13 +129,13 @@ END $$;
 -- needs the 5 % cap or is the registry's own, a USCC already in normal form. Anything else: general path.
 CREATE OR REPLACE FUNCTION ccer_plain_payload(p jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT jsonb_typeof(p->'quantity') = 'number' AND (p->>'quantity')::numeric >= 1
+  SELECT coalesce(jsonb_typeof(p->'quantity') = 'number' AND (p->>'quantity')::numeric >= 1
      AND coalesce(jsonb_typeof(p->'vintage'), 'number') = 'number'
      AND coalesce(jsonb_typeof(p->'project_no'), 'number') = 'number'
      AND coalesce(jsonb_typeof(p->'compliance_year'), 'number') = 'number'
      AND NOT p ? 'serial'
      AND coalesce(p->>'purpose', '') NOT IN ('national_ets', 'forced_cancellation')
-     AND coalesce(p->>'beneficiary_uscc', '000000000000000000') ~ '^[0-9A-Z]{18}$'
+     AND coalesce(p->>'beneficiary_uscc', '000000000000000000') ~ '^[0-9A-Z]{18}$', false)
 $$;
 
 -- The maker's half (makerchecker.propose with the registry.transfer / registry.retire prechecks).

@@ -1,0 +1,202 @@
+"""The registry's one-statement path on PostgreSQL (ccer/issuance/fastpath.py) against the general path.
+
+The peer is the general (Python/ORM) path itself: the same operations run through both must leave the same
+holdings, the same serial blocks and the same kinds of events, and the chain written by the SQL functions
+must verify with Python's hashing. What the fast path declines must come back with the general path's
+reason and leave nothing behind.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+
+from ccer import events
+from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
+from ccer.issuance import fastpath, holdings, retirements, services
+from ccer.events import Checkpoint
+from ccer.issuance.models import SerialBlock
+from ccer.issuance.serials import format_serial
+
+from tests.registry_world import World
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture()
+def world(session, parties):
+    return World(session, parties)
+
+
+@pytest.fixture()
+def calls(monkeypatch):
+    """How many fast-path calls were carried out (not declined)."""
+    done = {"n": 0}
+    real = fastpath._call
+
+    def counting(session, sql, params):
+        result = real(session, sql, params)
+        done["n"] += result is not None
+        return result
+
+    monkeypatch.setattr(fastpath, "_call", counting)
+    return done
+
+
+def _ok(session):
+    report = events.verify(session)
+    assert report.ok, [str(p) for p in report.problems]
+
+
+def _events(session) -> int:
+    session.rollback()
+    return session.execute(select(func.count()).select_from(events.Event)).scalar_one()
+
+
+# ---- the hash, computed by PostgreSQL, equals Python's -----------------------------------------------------
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(actor=_TEXT, subject_id=_TEXT, action=_TEXT, payload=_TEXT, user=st.none() | st.integers(1, 10**6),
+       micro=st.sampled_from([0, 1, 500000, 999999]))
+def test_sql_event_hash_is_pythons(engine, db_url, actor, subject_id, action, payload, user, micro):
+    # Peer: ccer.events.Event.compute_hash (canonical JSON + SHA-256 in Python) on the same content;
+    # quotes, backslashes, control characters, CJK and astral characters all go through both escapers.
+    at = datetime(2026, 11, 22, 4, 15, 4, micro, tzinfo=timezone.utc)
+    ev = events.Event(seq=7, occurred_at=at, actor_user_id=user, actor=actor, subject_type="transfer", subject_id=subject_id,
+                      action=action, payload_json=payload, prev_hash="ab" * 32)
+    with engine.connect() as conn:
+        sql = conn.execute(text("SELECT ccer_event_hash(7, :at, :user, :actor, 'transfer', :sid, :action, :payload, :prev)"),
+                           {"at": at, "user": user, "actor": actor, "sid": subject_id, "action": action, "payload": payload,
+                            "prev": "ab" * 32}).scalar_one()
+    assert sql == ev.compute_hash()
+
+
+def test_sql_event_hash_on_a_known_case(engine, db_url):
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    ev = events.Event(seq=1, occurred_at=at, actor_user_id=None, actor='引号"与\\反斜杠\n', subject_type="t", subject_id="1",
+                      action="a", payload_json='{"k":"值"}', prev_hash=events.GENESIS)
+    with engine.connect() as conn:
+        sql = conn.execute(text("SELECT ccer_event_hash(1, :at, NULL, :actor, 't', '1', 'a', :payload, :prev)"),
+                           {"at": at, "actor": ev.actor, "payload": ev.payload_json, "prev": events.GENESIS}).scalar_one()
+    assert events.canonical(ev.content()).startswith('{"action":"a","actor":"引号\\"与\\\\反斜杠\\n","actor_user_id":null,'
+                                                     '"occurred_at":"2026-01-02T03:04:05+00:00"')
+    assert sql == ev.compute_hash()
+
+
+# ---- the same operations through both paths ----------------------------------------------------------------
+
+
+def _script(world):
+    """Transfers and retirements across block boundaries; returns what a reader would compare."""
+    world.issue({2021: 1000, 2022: 500})
+    world.transfer(world.owner, world.trader, quantity=300)                # 2021: 1–300 to the trader
+    world.transfer(world.owner, world.trader, quantity=800)                # 700 of 2021 and 100 of 2022: two pieces
+    world.retire(world.trader, quantity=250, vintage=2021, beneficiary_uscc=world.trader.org.uscc)
+    world.transfer(world.trader, world.emitter, quantity=60, vintage=2022, project_no=world.project.registry_no)
+    world.retire(world.owner, quantity=5, purpose="event_neutrality", event_name="2026 兰州马拉松",
+                 event_start="2026-04-12", event_end="2026-04-12")
+    s = world.session
+    s.rollback()
+    blocks = s.execute(select(SerialBlock.first, SerialBlock.last, SerialBlock.status, SerialBlock.account_id, SerialBlock.active)
+                       .order_by(SerialBlock.first, SerialBlock.active)).all()
+    acts = s.execute(select(events.Event.action).order_by(events.Event.seq)).scalars().all()
+    held = {h: holdings.holdings(s, getattr(world, h).account.id) for h in ("owner", "trader", "emitter")}
+    return blocks, acts, held
+
+
+def test_both_paths_leave_the_same_registry(session, parties, calls, monkeypatch):
+    fast = _script(World(session, parties))
+    _ok(session)
+    assert calls["n"] == 10  # five operations, each two halves, all on the fast path
+
+    from tests.conftest import _wipe
+
+    session.rollback()  # the TRUNCATE waits for nothing of ours
+    _wipe(session.get_bind())
+    monkeypatch.setattr(fastpath, "ENABLED", False)
+    general = _script(World(session, parties))
+    _ok(session)
+    assert calls["n"] == 10
+    assert fast == general
+    # the retirement of 250 from the trader's 1,000 of 2021 leaves 750 of it; 100 of 2022 less 60 → 40
+    assert {(r["vintage"], r["status"]): r["quantity"] for r in fast[2]["trader"]} == {(2021, "available"): 750, (2021, "retired"): 250,
+                                                                                      (2022, "available"): 40}
+
+
+# ---- what the fast path declines: the general path's answer, nothing written ----------------------------------
+
+
+def test_declined_operations_get_the_general_paths_reason(world, session, calls):
+    world.issue({2021: 100})
+    before = _events(session)
+    with pytest.raises(ValidationError) as err:
+        world.transfer(world.owner, world.trader, quantity=101)
+    assert err.value.rule == holdings.OVERSPEND_RULE and "holds 100" in err.value.message
+    with pytest.raises(Forbidden):  # the trader's user proposing from the owner's account
+        services.propose_transfer(session, world.trader.maker, world.owner.account.id, world.trader.account.number, quantity=1)
+    with pytest.raises(Conflict) as err:  # a VVB's account holds only
+        world.transfer(world.owner, world.vvb, quantity=1)
+    assert err.value.rule == "Registry Rules Art. 5"
+    with pytest.raises(NotFound):
+        services.propose_transfer(session, world.owner.maker, world.owner.account.id, "RA99999999", quantity=1)
+    with pytest.raises(ValidationError) as err:
+        world.retire(world.owner, quantity=5, purpose="national_ets", beneficiary_uscc=world.emitter.org.uscc, compliance_year=2025)
+    assert err.value.field == "compliance_year"  # no obligation recorded: the general path's cap check answers
+    assert _events(session) == before and calls["n"] == 0
+    _ok(session)
+
+
+def test_a_request_that_changed_is_declined_and_refused(world, session, calls):
+    world.issue({2021: 100})
+    req = services.propose_transfer(session, world.owner.maker, world.owner.account.id, world.trader.account.number, quantity=80)
+    world.transfer(world.owner, world.trader, quantity=30)  # leaves 70, fewer than the 80 the request wants
+    from ccer.auth import makerchecker
+
+    with pytest.raises(ValidationError, match="holds 70"):
+        makerchecker.confirm(session, world.owner.checker, req.id)
+    with pytest.raises(Forbidden):  # the maker cannot confirm their own request, on either path
+        makerchecker.confirm(session, world.owner.maker, req.id)
+    assert calls["n"] == 3  # the proposal of 80 and both halves of the transfer of 30
+    _ok(session)
+
+
+def test_serial_ranges_take_the_general_path(world, session, calls):
+    world.issue({2021: 100})
+    first = session.execute(select(SerialBlock.first).where(SerialBlock.active.is_(True))).scalar_one()
+    serial = format_serial("01", world.project.registry_no, 2021, 1, first + 10, first + 19)
+    r = world.retire(world.owner, serial=serial)
+    assert r.quantity == 10 and calls["n"] == 0
+    _ok(session)
+
+
+# ---- checkpoints are written after the commit, off the chain head --------------------------------------------
+
+
+def test_checkpoints_follow_fast_path_commits(world, session, calls, monkeypatch):
+    session.rollback()
+    start = events.head(session)[0]
+    monkeypatch.setattr(events, "CHECKPOINT_EVERY", 10)
+    world.issue({2021: 1000})
+    for _ in range(6):
+        world.transfer(world.owner, world.trader, quantity=7)
+    session.rollback()
+    seqs = session.execute(select(Checkpoint.seq).order_by(Checkpoint.seq)).scalars().all()
+    head = events.head(session)[0]
+    assert head - start == 19  # the issuance's event, then three per transfer
+    # every multiple of 10 the chain passed has a checkpoint at or just after it (an operation appends up to 2)
+    assert [s // 10 for s in seqs] == list(range(start // 10 + 1, head // 10 + 1)) and calls["n"] == 12
+    _ok(session)  # each checkpoint's Merkle root is replayed from the events up to its seq
+
+
+def test_retirement_objects_read_back(world, session):
+    world.issue({2021: 100})
+    r = world.retire(world.owner, quantity=12, beneficiary_uscc=world.owner.org.uscc)
+    session.rollback()
+    assert r.number == retirements.get_retirement(session, r.number).number and r.quantity == 12
+    assert retirements.retirement_serials(session, r) == [format_serial("01", world.project.registry_no, 2021, 1, 1, 12)]  # units 1–12 of 1–100
