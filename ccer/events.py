@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -53,9 +53,10 @@ def sha256(text: str) -> str:
 
 class Event(Base):
     __tablename__ = "events"
+    __table_args__ = (Index("ix_events_pending", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: position in the chain, 1, 2, 3, … without gaps
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    #: position in the chain, 1, 2, 3, … without gaps; None while the event is pending (written, not yet sealed)
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True, nullable=True)
     occurred_at: Mapped[datetime]
     #: the user who acted, when a user did
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
@@ -66,8 +67,8 @@ class Event(Base):
     action: Mapped[str] = mapped_column(String(80), index=True)
     #: canonical JSON, hashed exactly as stored
     payload_json: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
 
     @property
     def payload(self) -> dict:
@@ -197,11 +198,11 @@ def record(
     data: dict | None = None,
     touches: Iterable[tuple[str, Any]] = (),
 ) -> Event:
-    """Append one event in the caller's transaction. When the subject type is registered, the subject's
+    """Write one event in the caller's transaction. When the subject type is registered, the subject's
     state after the change is included under "state"; the states of other subjects the change touched
-    (the serial blocks a transfer cut, say) under "states", keyed "type:id"."""
+    (the serial blocks a transfer cut, say) under "states", keyed "type:id". The event is written pending
+    and sealed into the chain at once if the head is free (see `seal`)."""
     session.flush()
-    head = lock_head(session)
     payload = dict(data or {})
     kind = SUBJECT_TYPES.get(subject_type)
     if kind is not None:
@@ -210,7 +211,6 @@ def record(
     if others:
         payload["states"] = others
     ev = Event(
-        seq=head.seq + 1,
         occurred_at=clock.now(session).astimezone(timezone.utc),
         actor_user_id=actor.user_id,
         actor=actor.label,
@@ -218,20 +218,55 @@ def record(
         subject_id=str(subject_id),
         action=action,
         payload_json=canonical(payload),
-        prev_hash=head.hash,
     )
-    ev.hash = ev.compute_hash()
     session.add(ev)
-    head.seq, head.hash = ev.seq, ev.hash
-    if ev.seq % CHECKPOINT_EVERY == 0:
-        session.info["checkpoint_due"] = True
     session.flush()
+    seal(session)
     return ev
 
 
+# ---- sealing: giving pending events their place in the chain ------------------------------------------------
+#
+# Why not chain each event as it is written: the chain head is one row, and a writer holding it until its
+# commit makes every other writer wait for that commit (a convoy that capped the registry at a few hundred
+# operations a second). Instead each transaction writes its events pending and, if nobody holds the head,
+# seals every pending event it can see; if somebody does, the holder — or the next writer, a checkpoint or
+# `seal(wait=True)` — seals them. Sealing goes in id order, and a transaction writes an event only after
+# the changes it vouches for, which row locks order: so two events about the same subject are always chained
+# in the order their changes were made. (Certificate-transparency logs integrate submissions the same way.)
+
+
+def seal(session: Session, wait: bool = False) -> tuple[int, int] | None:
+    """Chain the pending events this transaction can see; (head before, head after), or None when another
+    transaction holds the head and `wait` is False. PostgreSQL: `ccer_seal` (migrations/sql/ledger_sealing_1.sql);
+    SQLite has one writer at a time, so the head is always free."""
+    if session.get_bind().dialect.name == "postgresql":
+        span = session.execute(text("SELECT ccer_seal(:wait)"), {"wait": wait}).scalar_one()
+        if span is not None and span[1] > span[0]:
+            for obj in list(session.identity_map.values()):  # the rows sealed server-side carry seq and hash now
+                if isinstance(obj, Event) and obj.seq is None:
+                    session.expire(obj, ["seq", "prev_hash", "hash"])
+    else:
+        span = _seal_here(session)
+    if span is not None and passed_checkpoint(span[0], span[1]):
+        session.info["checkpoint_due"] = True
+    return None if span is None else (span[0], span[1])
+
+
+def _seal_here(session: Session) -> tuple[int, int]:
+    head = lock_head(session)
+    before = head.seq
+    for ev in session.execute(select(Event).where(Event.seq.is_(None)).order_by(Event.id)).scalars():
+        ev.seq, ev.prev_hash = head.seq + 1, head.hash
+        ev.hash = ev.compute_hash()
+        head.seq, head.hash = ev.seq, ev.hash
+    session.flush()
+    return before, head.seq
+
+
 def lock_head(session: Session) -> LedgerHead:
-    """Take the chain head's row lock now (PostgreSQL); services that must read-then-write a registry-wide
-    sequence (serial units) call it first so they are serialised like the appends themselves."""
+    """Take the chain head's row lock (PostgreSQL) until commit; services that must read-then-write a
+    registry-wide sequence (serial units) call it first so that they run one at a time."""
     return session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar_one()
 
 
@@ -240,27 +275,47 @@ def passed_checkpoint(before: int, after: int) -> bool:
     return before // CHECKPOINT_EVERY != after // CHECKPOINT_EVERY
 
 
+#: the advisory lock a checkpoint holds exclusively and sealers share (ccer_seal in ledger_sealing_1.sql)
+CHECKPOINT_LOCK = 7220914
+
+
 def checkpoint_when_due(session: Session) -> None:
-    """After a commit that passed a multiple of CHECKPOINT_EVERY: checkpoint the head as it is now, in a
-    transaction of its own that reads one snapshot (REPEATABLE READ on PostgreSQL; SQLite has one writer),
-    so the head and the holdings it roots agree without holding the chain head against other writers."""
-    if not session.info.pop("checkpoint_due", False):
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    try:
-        checkpoint(session)
+    """After a commit whose sealing passed a multiple of CHECKPOINT_EVERY: take a checkpoint."""
+    if session.info.pop("checkpoint_due", False):
+        take_checkpoint(session)
+
+
+def take_checkpoint(session: Session) -> Checkpoint:
+    """Seal every pending event and record the head with the Merkle roots of the states it vouches for,
+    from one view of the database. On PostgreSQL: hold the checkpoint lock (sealers then stand aside, so
+    no writer waits), then seal and root inside one REPEATABLE READ snapshot taken after it. The session
+    must have no transaction open."""
+    if session.get_bind().dialect.name != "postgresql":
+        cp = checkpoint(session)
         session.commit()
-    except IntegrityError:
-        session.rollback()  # another process checkpointed this very head
+        return cp
+    with session.get_bind().connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({CHECKPOINT_LOCK})")
+        conn.commit()
+        try:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with Session(bind=conn, expire_on_commit=False) as snapshot:
+                cp = checkpoint(snapshot)
+                snapshot.commit()
+            return cp
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({CHECKPOINT_LOCK})")
+            conn.commit()
 
 
 db.AFTER_COMMIT.append(checkpoint_when_due)
 
 
 def checkpoint(session: Session) -> Checkpoint:
-    """Record the current head as a checkpoint (idempotent for an unchanged head). The reads must see
-    one state of the database: a snapshot, or no other writer."""
+    """Seal, then record the current head as a checkpoint (idempotent for an unchanged head). The reads
+    must see one state of the database: a snapshot, or no other writer (`take_checkpoint` arranges it)."""
+    seal(session, wait=True)
+    session.info.pop("checkpoint_due", None)  # this is the checkpoint
     head = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
     existing = session.execute(select(Checkpoint).where(Checkpoint.seq == head.seq)).scalar_one_or_none()
     if existing:
@@ -286,6 +341,8 @@ class Problem:
 @dataclass
 class VerifyReport:
     events: int = 0
+    #: events written but not yet sealed into the chain (their states are compared all the same)
+    pending: int = 0
     head: str = GENESIS
     subjects: int = 0
     checkpoints: int = 0
@@ -297,7 +354,14 @@ class VerifyReport:
 
 
 def _iter_events(session: Session) -> Iterator[Event]:
-    yield from session.execute(select(Event).order_by(Event.seq).execution_options(yield_per=2000)).scalars()
+    """The chain: sealed events in order."""
+    yield from session.execute(select(Event).where(Event.seq.is_not(None)).order_by(Event.seq)
+                               .execution_options(yield_per=2000)).scalars()
+
+
+def pending(session: Session) -> list[Event]:
+    """Events written but not yet sealed, in the order they will be."""
+    return list(session.execute(select(Event).where(Event.seq.is_(None)).order_by(Event.id)).scalars())
 
 
 def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable[str]]] = ()) -> VerifyReport:
@@ -349,6 +413,10 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
             if replayed != recorded:
                 report.problems.append(Problem(cp.seq, f"checkpoint's {name} Merkle root {recorded[:12]}… differs from the one the events replay to ({str(replayed)[:12]}…)"))
 
+    for ev in pending(session):  # their changes are in the tables already; sealing will chain them in this order
+        for kind_name, sid, state in _vouched(ev):
+            latest_state[(kind_name, sid)] = (None, state)
+        report.pending += 1
     report.problems.extend(_check_states(session, latest_state, report))
     for check in [*INVARIANTS, *extra_checks]:
         report.problems.extend(Problem(None, msg) for msg in check(session))

@@ -58,7 +58,7 @@ class Events(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(EventOut, "EventPage"))
     def get(self, filters, page):
-        stmt = _visible(select(events.Event), current_actor())
+        stmt = _visible(select(events.Event), current_actor()).where(events.Event.seq.is_not(None))  # the chain; pending ones follow shortly
         for key, value in filters.items():
             if value is not None:
                 stmt = stmt.where(getattr(events.Event, key) == value)

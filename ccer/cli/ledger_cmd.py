@@ -7,7 +7,6 @@ import sys
 import click
 
 from .. import events
-from ..db import mutating
 from . import main
 
 
@@ -39,7 +38,7 @@ def verify(obj, checkpoint_file) -> None:
             click.echo(f"FAIL {p}", err=True)
         sys.exit(1)
     click.echo(f"ok: {report.events} events, head {report.head}, {report.subjects} subjects match their vouched state, "
-               f"{report.checkpoints} checkpoints")
+               f"{report.checkpoints} checkpoints" + (f"; {report.pending} events pending their place in the chain" if report.pending else ""))
 
 
 @ledger.command("checkpoint")
@@ -47,7 +46,7 @@ def verify(obj, checkpoint_file) -> None:
 def checkpoint(obj) -> None:
     """Record the chain head now."""
     with obj.session() as session:
-        cp = mutating(events.checkpoint)(session)
+        cp = events.take_checkpoint(session)
         click.echo(f"checkpoint #{cp.seq} {cp.head_hash}")
 
 
@@ -58,7 +57,7 @@ def export_checkpoint(obj, with_states) -> None:
     """Print a checkpoint of the head now as JSON, to keep outside the platform: the chain head and the
     Merkle root of every committed subject type (the registry's holdings)."""
     with obj.session() as session:
-        cp = mutating(events.checkpoint)(session)
+        cp = events.take_checkpoint(session)
         out = {"seq": cp.seq, "head_hash": cp.head_hash, "created_at": cp.created_at.isoformat(), "roots": cp.roots}
         if with_states:
             out["leaves"] = {name: events.merkle_leaves(events.SUBJECT_TYPES[name], events.replayed_states(session, name, cp.seq))

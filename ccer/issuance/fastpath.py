@@ -86,7 +86,8 @@ def _call(session: Session, sql: str, params: dict) -> dict | None:
                 return None
             raise
     session.expire_all()  # what this session remembers may predate the change
-    if events.passed_checkpoint(result["seq"] - result["events"], result["seq"]):
+    sealed = result["sealed"]  # [head before, head after] when the call sealed, else None (sealed later)
+    if sealed and events.passed_checkpoint(*sealed):
         session.info["checkpoint_due"] = True
         after_commit(session)
     return result

@@ -45,7 +45,7 @@ def _unit_type(project: Project) -> str:
 
 
 def credits(session: Session, after: int | None, limit: int) -> tuple[list[dict], int | None]:
-    stmt = select(Event).where(Event.action.in_(list(CREDIT_ACTIONS)))
+    stmt = select(Event).where(Event.action.in_(list(CREDIT_ACTIONS)), Event.seq.is_not(None))  # sealed: the cursor is the seq
     if after is not None:
         stmt = stmt.where(Event.seq > after)
     evs = session.execute(stmt.order_by(Event.seq).limit(limit + 1)).scalars().all()

@@ -9,53 +9,6 @@
 --
 -- Frozen once released: a change is a new file and a new migration (CREATE OR REPLACE).
 
--- The event hash: SHA-256 of exactly the bytes ccer.events.canonical(Event.content()) gives in Python —
--- keys sorted, no spaces, strings escaped as json.dumps(ensure_ascii=False) does (PostgreSQL's to_json
--- escapes the same characters the same way), occurred_at as datetime.isoformat() in UTC.
-CREATE OR REPLACE FUNCTION ccer_isoformat(p_at timestamptz) RETURNS text
-LANGUAGE sql STABLE AS $$
-  SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-      || CASE WHEN date_part('microseconds', p_at AT TIME ZONE 'UTC')::bigint % 1000000 = 0 THEN ''
-              ELSE to_char(p_at AT TIME ZONE 'UTC', '.US') END
-      || '+00:00'
-$$;
-
-CREATE OR REPLACE FUNCTION ccer_event_hash(p_seq integer, p_at timestamptz, p_user integer, p_actor text,
-    p_subject_type text, p_subject_id text, p_action text, p_payload text, p_prev text) RETURNS text
-LANGUAGE sql STABLE AS $$
-  SELECT encode(sha256(convert_to(
-       '{"action":' || to_json(p_action)::text
-    || ',"actor":' || to_json(p_actor)::text
-    || ',"actor_user_id":' || coalesce(p_user::text, 'null')
-    || ',"occurred_at":"' || ccer_isoformat(p_at) || '"'
-    || ',"payload":' || to_json(p_payload)::text
-    || ',"prev_hash":' || to_json(p_prev)::text
-    || ',"seq":' || p_seq::text
-    || ',"subject_id":' || to_json(p_subject_id)::text
-    || ',"subject_type":' || to_json(p_subject_type)::text
-    || '}', 'UTF8')), 'hex')
-$$;
-
--- Append events to the chain under the head's row lock (taken last, so it is held only until commit);
--- returns the new head's seq.
-CREATE OR REPLACE FUNCTION ccer_append_events(p_at timestamptz, p_user integer, p_actor text,
-    p_subject_types text[], p_subject_ids text[], p_actions text[], p_payloads text[])
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-  head_seq integer; head_hash text; i integer;
-BEGIN
-  SELECT seq, hash INTO head_seq, head_hash FROM ledger_head WHERE id = 1 FOR UPDATE;
-  FOR i IN 1 .. array_length(p_actions, 1) LOOP
-    head_seq := head_seq + 1;
-    INSERT INTO events (seq, occurred_at, actor_user_id, actor, subject_type, subject_id, action, payload_json, prev_hash, hash)
-    VALUES (head_seq, p_at, p_user, p_actor, p_subject_types[i], p_subject_ids[i], p_actions[i], p_payloads[i], head_hash,
-            ccer_event_hash(head_seq, p_at, p_user, p_actor, p_subject_types[i], p_subject_ids[i], p_actions[i], p_payloads[i], head_hash))
-    RETURNING hash INTO head_hash;
-  END LOOP;
-  UPDATE ledger_head SET seq = head_seq, hash = head_hash WHERE id = 1;
-  RETURN head_seq;
-END $$;
-
 -- The platform clock (ccer.clock.now): a frozen instant, or the wall clock plus the offset.
 -- (PL/pgSQL rather than SQL: its plans are cached for the session, an SQL function's are not.)
 CREATE OR REPLACE FUNCTION ccer_now() RETURNS timestamptz
@@ -149,7 +102,7 @@ DECLARE
   pl jsonb := p_payload::jsonb;
   sender registry_accounts; recipient registry_accounts; req approval_requests;
   v_at timestamptz := ccer_now();
-  held bigint; head_seq integer;
+  held bigint; sealed integer[];
 BEGIN
   SELECT * INTO sender FROM registry_accounts WHERE id = p_sender;
   IF NOT ccer_usable(sender) OR sender.organisation_id <> p_org OR sender.number <> coalesce(p_sender_number, sender.number) THEN
@@ -170,9 +123,9 @@ BEGIN
 
   INSERT INTO approval_requests (organisation_id, kind, target, payload_json, status, initiated_by, initiated_at)
   VALUES (p_org, p_kind, 'account:' || sender.id, p_payload, 'pending', p_user, v_at) RETURNING * INTO req;
-  head_seq := ccer_append_events(v_at, p_user, p_actor, ARRAY['approval_request'], ARRAY[req.id::text], ARRAY['approval.proposed'],
+  sealed := ccer_append_events(v_at, p_user, p_actor, ARRAY['approval_request'], ARRAY[req.id::text], ARRAY['approval.proposed'],
                                  ARRAY[jsonb_build_object('state', ccer_request_state(req))::text]);
-  RETURN jsonb_build_object('request', to_jsonb(req), 'seq', head_seq, 'events', 1);
+  RETURN jsonb_build_object('request', to_jsonb(req), 'sealed', sealed);
 END $$;
 
 -- The checker's half (makerchecker.confirm running the registry.transfer or registry.retire operation):
@@ -188,7 +141,7 @@ DECLARE
   picked serial_blocks[] := '{}'; takes bigint[] := '{}';
   new_account integer; new_status text; result_id integer; retirement retirements; transfer registry_transfers;
   states jsonb := '{}'; serials jsonb := '[]'; subject_type text; action text; data jsonb; result jsonb;
-  i integer; head_seq integer;
+  i integer; sealed integer[];
 BEGIN
   SELECT * INTO req FROM approval_requests WHERE id = p_request FOR UPDATE;
   IF req.id IS NULL OR req.status <> 'pending' OR req.initiated_by = p_user OR req.organisation_id <> p_org
@@ -279,8 +232,8 @@ BEGIN
       'states', states);
     result := jsonb_build_object('retirement', to_jsonb(retirement));
   END IF;
-  head_seq := ccer_append_events(v_at, p_user, p_actor,
+  sealed := ccer_append_events(v_at, p_user, p_actor,
     ARRAY['approval_request', subject_type], ARRAY[req.id::text, result_id::text], ARRAY['approval.confirmed', action],
     ARRAY[jsonb_build_object('state', ccer_request_state(req))::text, data::text]);
-  RETURN result || jsonb_build_object('request', to_jsonb(req), 'seq', head_seq, 'events', 2);
+  RETURN result || jsonb_build_object('request', to_jsonb(req), 'sealed', sealed);
 END $$;

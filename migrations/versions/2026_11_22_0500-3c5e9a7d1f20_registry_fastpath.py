@@ -1,7 +1,7 @@
 """registry fast path: one-statement transfer and retirement halves on PostgreSQL (nothing on SQLite)
 
 Revision ID: 3c5e9a7d1f20
-Revises: fbcf49132a90
+Revises: 8b1f0c2d4e6a
 Create Date: 2026-11-22 05:00:00
 """
 from pathlib import Path
@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import op
 
 revision = '3c5e9a7d1f20'
-down_revision = 'fbcf49132a90'
+down_revision = '8b1f0c2d4e6a'
 branch_labels = None
 depends_on = None
 
@@ -18,8 +18,7 @@ FUNCTIONS = ("ccer_fast_confirm(integer, integer, text, integer, text[], text)",
              "ccer_fast_propose(text, integer, text, integer, text, text, integer, integer, text)",
              "ccer_payload_project(jsonb)", "ccer_plain_payload(jsonb)", "ccer_available(integer, integer, integer)", "ccer_request_state(approval_requests)",
              "ccer_serial(serial_blocks)", "ccer_block_state(serial_blocks)", "ccer_usable(registry_accounts)", "ccer_decline(text)",
-             "ccer_now()", "ccer_append_events(timestamptz, integer, text, text[], text[], text[], text[])",
-             "ccer_event_hash(integer, timestamptz, integer, text, text, text, text, text, text)", "ccer_isoformat(timestamptz)")
+             "ccer_now()")
 
 
 def upgrade() -> None:
