@@ -60,13 +60,16 @@ class Operation:
     permission: str
     #: checks the payload when proposed, so a bad request never waits for a confirmer
     precheck: Callable[[Session, str, dict], None] | None = None
+    #: `apply` takes vouch=[("approval_request", id)] and its own event vouches for the approved request,
+    #: so a confirmation is one event rather than "approval.confirmed" followed by the operation's
+    one_event: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(kind: str, apply, permission: str, precheck=None) -> None:
-    OPERATIONS[kind] = Operation(kind, apply, permission, precheck)
+def operation(kind: str, apply, permission: str, precheck=None, one_event: bool = False) -> None:
+    OPERATIONS[kind] = Operation(kind, apply, permission, precheck, one_event)
 
 
 def _operation(kind: str) -> Operation:
@@ -141,6 +144,8 @@ def _confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     req.status = "approved"
     req.decided_by = confirmer.user_id
     req.decided_at = clock.now(session)
+    if op.one_event:
+        return op.apply(session, confirmer, req.target, json.loads(req.payload_json), vouch=[("approval_request", req.id)])
     events.record(session, confirmer, "approval.confirmed", "approval_request", req.id)
     return op.apply(session, confirmer, req.target, json.loads(req.payload_json))
 

@@ -106,7 +106,7 @@ def _retire_precheck(session: Session, target: str, payload: dict) -> None:
 
 
 def retire_units(session: Session, actor: Actor, account: Account, spec: dict, details: dict,
-                 statuses=(AVAILABLE,), final: str = RETIRED) -> Retirement:
+                 statuses=(AVAILABLE,), final: str = RETIRED, also=()) -> Retirement:
     lock_accounts(session, account.id)
     if final == RETIRED:
         _usable(account, "account")
@@ -124,20 +124,20 @@ def retire_units(session: Session, actor: Actor, account: Account, spec: dict, d
     moved, touched = cut(session, pieces, status=final, retirement_id=record.id, freeze_id=None)
     action = "ccer.retired" if final == RETIRED else "ccer.force_cancelled"
     events.record(session, actor, action, "retirement", record.id,
-                  {"number": record.number, "serials": _serials(session, moved)}, touches=touches(touched))
+                  {"number": record.number, "serials": _serials(session, moved)}, touches=[*touches(touched), *also])
     return record
 
 
-def _retire_apply(session: Session, actor: Actor, target: str, payload: dict) -> Retirement:
+def _retire_apply(session: Session, actor: Actor, target: str, payload: dict, vouch=()) -> Retirement:
     account = _transfer_target(session, target)
     _own_account(session, actor, account, "registry.retire")
     details = retirement_details(payload)
     if details["purpose"] == "forced_cancellation":
         raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
-    return retire_units(session, actor, account, unit_spec(session, payload), details)
+    return retire_units(session, actor, account, unit_spec(session, payload), details, also=vouch)
 
 
-makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _retire_precheck)
+makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _retire_precheck, one_event=True)
 
 _DETAIL_KEYS = ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year", "event_name", "event_start", "event_end", "note")
 

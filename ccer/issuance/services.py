@@ -215,14 +215,14 @@ def _transfer_precheck(session: Session, target: str, payload: dict) -> None:
     _pick(session, sender, unit_spec(session, payload))  # refuse now what would be refused at confirmation
 
 
-def _transfer_apply(session: Session, actor: Actor, target: str, payload: dict) -> Transfer:
+def _transfer_apply(session: Session, actor: Actor, target: str, payload: dict, vouch=()) -> Transfer:
     sender = _transfer_target(session, target)
     _own_account(session, actor, sender, "registry.transfer")
     recipient = get_account(session, str(payload["to_account"]))
-    return move_units(session, actor, "transfer", sender, recipient, unit_spec(session, payload))
+    return move_units(session, actor, "transfer", sender, recipient, unit_spec(session, payload), also=vouch)
 
 
-makerchecker.operation("registry.transfer", _transfer_apply, "registry.transfer", _transfer_precheck)
+makerchecker.operation("registry.transfer", _transfer_apply, "registry.transfer", _transfer_precheck, one_event=True)
 
 _SPEC_KEYS = ("quantity", "project_no", "vintage", "serial")
 

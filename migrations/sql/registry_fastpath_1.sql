@@ -130,7 +130,7 @@ END $$;
 
 -- The checker's half (makerchecker.confirm running the registry.transfer or registry.retire operation):
 -- lock the accounts in id order, pick and cut the blocks, write the transfer or retirement, then the
--- two events the general path writes (approval.confirmed, then ccer.transferred / ccer.retired).
+-- event the general path writes (ccer.transfer / ccer.retired, vouching for the approved request too).
 CREATE OR REPLACE FUNCTION ccer_fast_confirm(p_request integer, p_user integer, p_actor text, p_org integer,
     p_allowed text[], p_time_zone text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -212,6 +212,7 @@ BEGIN
   END LOOP;
 
   UPDATE approval_requests SET status = 'approved', decided_by = p_user, decided_at = v_at WHERE id = req.id RETURNING * INTO req;
+  states := states || jsonb_build_object('approval_request:' || req.id, ccer_request_state(req));  -- one event vouches for both
   IF req.kind = 'registry.transfer' THEN
     subject_type := 'transfer'; action := 'ccer.transfer';
     data := jsonb_build_object('from', sender.number, 'to', recipient.number, 'serials', serials,
@@ -232,8 +233,6 @@ BEGIN
       'states', states);
     result := jsonb_build_object('retirement', to_jsonb(retirement));
   END IF;
-  sealed := ccer_append_events(v_at, p_user, p_actor,
-    ARRAY['approval_request', subject_type], ARRAY[req.id::text, result_id::text], ARRAY['approval.confirmed', action],
-    ARRAY[jsonb_build_object('state', ccer_request_state(req))::text, data::text]);
+  sealed := ccer_append_events(v_at, p_user, p_actor, ARRAY[subject_type], ARRAY[result_id::text], ARRAY[action], ARRAY[data::text]);
   RETURN result || jsonb_build_object('request', to_jsonb(req), 'sealed', sealed);
 END $$;
