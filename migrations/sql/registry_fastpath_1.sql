@@ -136,7 +136,7 @@ CREATE OR REPLACE FUNCTION ccer_fast_confirm(p_request integer, p_user integer, 
 LANGUAGE plpgsql AS $$
 DECLARE
   req approval_requests; pl jsonb; v_at timestamptz := ccer_now();
-  sender registry_accounts; recipient registry_accounts; b serial_blocks; child serial_blocks;
+  sender registry_accounts; recipient registry_accounts; acc registry_accounts; b serial_blocks; child serial_blocks;
   sender_id integer; recipient_id integer; v_quantity bigint; need bigint; take bigint;
   picked serial_blocks[] := '{}'; takes bigint[] := '{}';
   new_account integer; new_status text; result_id integer; retirement retirements; transfer registry_transfers;
@@ -157,12 +157,14 @@ BEGIN
     recipient_id := coalesce((SELECT id FROM registry_accounts WHERE number = pl->>'to_account'),
                              CASE WHEN pl->>'to_account' ~ '^[0-9]{1,9}$' THEN (pl->>'to_account')::integer END);
   END IF;
-  PERFORM 1 FROM registry_accounts WHERE id IN (sender_id, recipient_id) ORDER BY id FOR NO KEY UPDATE;
-  SELECT * INTO sender FROM registry_accounts WHERE id = sender_id;
+  -- holdings.lock_accounts: both rows locked in id order, read as locked
+  FOR acc IN SELECT * FROM registry_accounts WHERE id IN (sender_id, recipient_id) ORDER BY id FOR NO KEY UPDATE LOOP
+    IF acc.id = sender_id THEN sender := acc; END IF;
+    IF acc.id = recipient_id THEN recipient := acc; END IF;
+  END LOOP;
   IF NOT ccer_usable(sender) OR sender.organisation_id <> p_org THEN PERFORM ccer_decline('sender'); END IF;
-  IF req.kind = 'registry.transfer' THEN
-    SELECT * INTO recipient FROM registry_accounts WHERE id = recipient_id;
-    IF NOT ccer_usable(recipient) OR recipient.id = sender.id THEN PERFORM ccer_decline('recipient'); END IF;
+  IF req.kind = 'registry.transfer' AND (NOT ccer_usable(recipient) OR recipient.id = sender.id) THEN
+    PERFORM ccer_decline('recipient');
   END IF;
 
   need := v_quantity;
@@ -234,5 +236,5 @@ BEGIN
     result := jsonb_build_object('retirement', to_jsonb(retirement));
   END IF;
   sealed := ccer_append_events(v_at, p_user, p_actor, ARRAY[subject_type], ARRAY[result_id::text], ARRAY[action], ARRAY[data::text]);
-  RETURN result || jsonb_build_object('request', to_jsonb(req), 'sealed', sealed);
+  RETURN result || jsonb_build_object('sealed', sealed);
 END $$;
