@@ -200,3 +200,32 @@ def test_retirement_objects_read_back(world, session):
     session.rollback()
     assert r.number == retirements.get_retirement(session, r.number).number and r.quantity == 12
     assert retirements.retirement_serials(session, r) == [format_serial("01", world.project.registry_no, 2021, 1, 1, 12)]  # units 1–12 of 1–100
+
+
+# ---- sealing: events written while another transaction holds the chain head ------------------------------------
+
+
+def test_events_wait_pending_while_the_head_is_held_and_are_sealed_in_order(world, session, engine, calls):
+    world.issue({2021: 100})
+    session.rollback()
+    before = events.head(session)[0]
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE"))  # another transaction holds the head
+    try:
+        world.transfer(world.owner, world.trader, quantity=10)
+        world.retire(world.trader, quantity=4)
+        session.rollback()
+        waiting = events.pending(session)
+        assert [e.action for e in waiting] == ["approval.proposed", "ccer.transfer", "approval.proposed", "ccer.retired"]
+        assert events.head(session)[0] == before and calls["n"] == 4  # nothing waited for the holder
+        report = events.verify(session)  # their changes are in the tables: verify compares them all the same
+        assert report.ok and report.pending == 4, [str(p) for p in report.problems]
+        session.rollback()
+    finally:
+        holder.rollback()
+        holder.close()
+    cp = events.take_checkpoint(session)  # seals first, then roots the same snapshot
+    assert cp.seq == before + 4 and not events.pending(session)
+    chained = session.execute(select(events.Event.action).where(events.Event.seq > before).order_by(events.Event.seq)).scalars().all()
+    assert chained == [e.action for e in waiting]  # id order: the order the changes were made
+    _ok(session)
