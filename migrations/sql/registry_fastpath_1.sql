@@ -32,8 +32,9 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- A block's vouched state (ccer.issuance.services._block_state).
+-- (STABLE like jsonb_build_object itself: a wrapper declared more stable than its body is never inlined)
 CREATE OR REPLACE FUNCTION ccer_block_state(b serial_blocks) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('issuance_id', b.issuance_id, 'parent_id', b.parent_id, 'account_id', b.account_id,
     'first', b.first, 'last', b.last, 'status', b.status, 'active', b.active, 'freeze_id', b.freeze_id,
     'retirement_id', b.retirement_id)
@@ -52,7 +53,7 @@ END $$;
 
 -- An approval request's vouched state (ccer.auth.makerchecker.request_state).
 CREATE OR REPLACE FUNCTION ccer_request_state(r approval_requests) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('kind', r.kind, 'target', r.target, 'payload', r.payload_json, 'status', r.status,
     'initiated_by', r.initiated_by, 'decided_by', r.decided_by, 'organisation_id', r.organisation_id)
 $$;
