@@ -93,18 +93,28 @@ def _call(session: Session, sql: str, params: dict) -> dict | None:
     return result
 
 
+def _converters(model) -> list[tuple[str, str, Any]]:
+    """(attribute, column, str -> value or None) for each column of a model: JSON gives dates as text."""
+    if model not in _CONVERTERS:
+        out = []
+        for column in model.__table__.columns:
+            kind = getattr(column.type, "impl", column.type).python_type  # through UTCDateTime to DateTime
+            convert = (lambda v: datetime.fromisoformat(v).astimezone(timezone.utc)) if kind is datetime else (
+                date.fromisoformat if kind is date else None)
+            out.append((column.key, column.name, convert))
+        _CONVERTERS[model] = out
+    return _CONVERTERS[model]
+
+
+_CONVERTERS: dict[Any, list] = {}
+
+
 def _detached(model, row: dict):
     """The ORM object for a row the function returned, without a query (detached: its columns are loaded)."""
-    values = {}
-    for column in model.__table__.columns:
-        value = row.get(column.name)
-        kind = getattr(column.type, "impl", column.type).python_type  # through UTCDateTime to DateTime
-        if isinstance(value, str) and kind is datetime:
-            value = datetime.fromisoformat(value).astimezone(timezone.utc)
-        elif isinstance(value, str) and kind is date:
-            value = date.fromisoformat(value)
-        values[column.key] = value
-    obj = model(**values)
+    obj = model.__mapper__.class_manager.new_instance()
+    for key, name, convert in _converters(model):
+        value = row.get(name)
+        obj.__dict__[key] = convert(value) if convert is not None and value is not None else value
     make_transient_to_detached(obj)
     return obj
 
