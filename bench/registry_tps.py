@@ -6,7 +6,8 @@ Peer: `pgbench` TPC-B-like (scale 1, the default script: one account/teller/bran
 insert per transaction) with the same number of clients. Ours: complete registry operations through the
 services — a transfer or a retirement, each proposed by one user and confirmed by a second (two
 transactions, maker–checker), each cutting serial blocks and writing hash-chained events — by the same
-number of client processes, each on its own pair of accounts. On PostgreSQL the services take their
+number of clients, each on its own connection and pair of accounts: threads of one process by default,
+as `ccer serve` (waitress) serves requests, or separate processes with --processes. On PostgreSQL the services take their
 one-statement path (ccer/issuance/fastpath.py). The ratio printed is complete operations / pgbench
 transactions; the target is ≥ 0.5. The rate of service transactions (two per operation) is printed
 beside it. The invariants and the whole chain are verified after the run.
@@ -20,6 +21,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import date
@@ -108,10 +110,28 @@ def _client(url: str, pair, seconds: float, seed: int) -> int:
     return done
 
 
+def _run_clients(url: str, pairs, seconds: int, processes: bool) -> list[int]:
+    if processes:
+        with mp.get_context("spawn").Pool(len(pairs)) as pool:
+            return pool.starmap(_client, [(url, pairs[i], seconds, i) for i in range(len(pairs))])
+    counts = [0] * len(pairs)
+
+    def run(i: int) -> None:
+        counts[i] = _client(url, pairs[i], seconds, i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(pairs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--processes", action="store_true", help="one process per client instead of threads of one process")
     ap.add_argument("--pg", default=os.environ.get("CCER_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = ap.parse_args()
 
@@ -123,10 +143,9 @@ def main() -> None:
     try:
         migrate.upgrade(url)
         pairs = _seed(url, args.clients)
-        print(f"registry services, {args.clients} client processes, {args.seconds} s …", flush=True)
+        print(f"registry services, {args.clients} clients ({'processes' if args.processes else 'threads'}), {args.seconds} s …", flush=True)
         t0 = time.monotonic()
-        with mp.get_context("spawn").Pool(args.clients) as pool:
-            counts = pool.starmap(_client, [(url, pairs[i], args.seconds, i) for i in range(args.clients)])
+        counts = _run_clients(url, pairs, args.seconds, args.processes)
         elapsed = time.monotonic() - t0
         ours = sum(counts) / args.seconds
         print(f"  ccer: {sum(counts):,} transfers and retirements (each propose + confirm) in {elapsed:.1f} s wall → {ours:,.1f} ops/s"

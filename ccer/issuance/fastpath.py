@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 
 from .. import events
 from ..auth import makerchecker, policy
@@ -96,6 +96,7 @@ def _call(session: Session, sql: str, params: dict) -> dict | None:
 def _converters(model) -> list[tuple[str, str, Any]]:
     """(attribute, column, str -> value or None) for each column of a model: JSON gives dates as text."""
     if model not in _CONVERTERS:
+        configure_mappers()  # building instances by hand needs the mappers set up, as a constructor call would
         out = []
         for column in model.__table__.columns:
             kind = getattr(column.type, "impl", column.type).python_type  # through UTCDateTime to DateTime
