@@ -32,25 +32,29 @@ LANGUAGE sql STABLE AS $$
     || '}', 'UTF8')), 'hex')
 $$;
 
--- Chain every pending event this transaction can see, in id order. p_wait: wait for the head (checkpoints,
--- readers that need the chain complete); otherwise give up at once when another transaction holds it or a
--- checkpoint is being taken. Returns {head before, head after}, or NULL when it gave up.
-CREATE OR REPLACE FUNCTION ccer_seal(p_wait boolean) RETURNS integer[]
+-- The chain head's row, locked for this transaction, or NULL when another transaction holds it (or a
+-- checkpoint is being taken) and p_wait is false.
+CREATE OR REPLACE FUNCTION ccer_take_head(p_wait boolean) RETURNS ledger_head
 LANGUAGE plpgsql AS $$
-DECLARE
-  head_seq integer; head_hash text; first_seq integer; e events;
-  ids integer[] := '{}'; seqs integer[] := '{}'; prevs text[] := '{}'; hashes text[] := '{}';
+DECLARE h ledger_head;
 BEGIN
   -- a checkpoint holds this key exclusively while it seals and roots one snapshot (ccer.events)
   IF p_wait THEN
     PERFORM pg_advisory_xact_lock_shared(7220914);
-    SELECT seq, hash INTO head_seq, head_hash FROM ledger_head WHERE id = 1 FOR UPDATE;
-  ELSE
-    IF NOT pg_try_advisory_xact_lock_shared(7220914) THEN RETURN NULL; END IF;
-    SELECT seq, hash INTO head_seq, head_hash FROM ledger_head WHERE id = 1 FOR UPDATE SKIP LOCKED;
-    IF NOT FOUND THEN RETURN NULL; END IF;
+    SELECT * INTO h FROM ledger_head WHERE id = 1 FOR UPDATE;
+  ELSIF pg_try_advisory_xact_lock_shared(7220914) THEN
+    SELECT * INTO h FROM ledger_head WHERE id = 1 FOR UPDATE SKIP LOCKED;
   END IF;
-  first_seq := head_seq;
+  RETURN h;
+END $$;
+
+-- Chain every pending event this transaction can see, in id order, after the head (head_seq, head_hash),
+-- which the caller holds; returns the new head. The caller writes the head row.
+CREATE OR REPLACE FUNCTION ccer_chain_pending(INOUT head_seq integer, INOUT head_hash text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  e events; ids integer[] := '{}'; seqs integer[] := '{}'; prevs text[] := '{}'; hashes text[] := '{}';
+BEGIN
   FOR e IN SELECT * FROM events WHERE seq IS NULL ORDER BY id LOOP
     head_seq := head_seq + 1;
     ids := ids || e.id;
@@ -60,12 +64,25 @@ BEGIN
                                  e.action, e.payload_json, head_hash);
     hashes := hashes || head_hash;
   END LOOP;
-  IF head_seq > first_seq THEN
+  IF array_length(ids, 1) > 0 THEN
     UPDATE events SET seq = u.seq, prev_hash = u.prev, hash = u.hash
     FROM unnest(ids, seqs, prevs, hashes) AS u(id, seq, prev, hash) WHERE events.id = u.id;
-    UPDATE ledger_head SET seq = head_seq, hash = head_hash WHERE id = 1;
   END IF;
-  RETURN ARRAY[first_seq, head_seq];
+END $$;
+
+-- Seal: chain every pending event this transaction can see. p_wait: wait for the head (checkpoints,
+-- readers that want the chain complete); otherwise give up at once when another transaction holds it.
+-- Returns {head before, head after}, or NULL when it gave up.
+CREATE OR REPLACE FUNCTION ccer_seal(p_wait boolean) RETURNS integer[]
+LANGUAGE plpgsql AS $$
+DECLARE h ledger_head := ccer_take_head(p_wait); new_seq integer; new_hash text;
+BEGIN
+  IF h.id IS NULL THEN RETURN NULL; END IF;
+  SELECT * INTO new_seq, new_hash FROM ccer_chain_pending(h.seq, h.hash);
+  IF new_seq > h.seq THEN
+    UPDATE ledger_head SET seq = new_seq, hash = new_hash WHERE id = 1;
+  END IF;
+  RETURN ARRAY[h.seq, new_seq];
 END $$;
 
 -- The fast path's append. When the head is free the transaction takes it, seals what others left pending
@@ -75,14 +92,14 @@ CREATE OR REPLACE FUNCTION ccer_append_events(p_at timestamptz, p_user integer, 
     p_subject_types text[], p_subject_ids text[], p_actions text[], p_payloads text[])
 RETURNS integer[] LANGUAGE plpgsql AS $$
 DECLARE
-  span integer[] := ccer_seal(false); head_seq integer; head_hash text; i integer;
+  h ledger_head := ccer_take_head(false); head_seq integer; head_hash text; i integer;
 BEGIN
-  IF span IS NULL THEN
+  IF h.id IS NULL THEN
     INSERT INTO events (occurred_at, actor_user_id, actor, subject_type, subject_id, action, payload_json)
     SELECT p_at, p_user, p_actor, t, s, a, p FROM unnest(p_subject_types, p_subject_ids, p_actions, p_payloads) AS u(t, s, a, p);
     RETURN NULL;
   END IF;
-  SELECT seq, hash INTO head_seq, head_hash FROM ledger_head WHERE id = 1;  -- ours until commit
+  SELECT * INTO head_seq, head_hash FROM ccer_chain_pending(h.seq, h.hash);
   FOR i IN 1 .. array_length(p_actions, 1) LOOP
     head_seq := head_seq + 1;
     INSERT INTO events (seq, occurred_at, actor_user_id, actor, subject_type, subject_id, action, payload_json, prev_hash, hash)
@@ -91,5 +108,5 @@ BEGIN
     RETURNING hash INTO head_hash;
   END LOOP;
   UPDATE ledger_head SET seq = head_seq, hash = head_hash WHERE id = 1;
-  RETURN ARRAY[span[1], head_seq];
+  RETURN ARRAY[h.seq, head_seq];
 END $$;

@@ -101,17 +101,19 @@ RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   pl jsonb := p_payload::jsonb;
-  sender registry_accounts; recipient registry_accounts; req approval_requests;
+  sender registry_accounts; recipient registry_accounts; acc registry_accounts; req approval_requests;
   v_at timestamptz := ccer_now();
   held bigint; sealed integer[];
 BEGIN
-  SELECT * INTO sender FROM registry_accounts WHERE id = p_sender;
+  FOR acc IN SELECT * FROM registry_accounts WHERE id IN (p_sender, p_recipient) LOOP
+    IF acc.id = p_sender THEN sender := acc; END IF;
+    IF acc.id = p_recipient THEN recipient := acc; END IF;
+  END LOOP;
   IF NOT ccer_usable(sender) OR sender.organisation_id <> p_org OR sender.number <> coalesce(p_sender_number, sender.number) THEN
     PERFORM ccer_decline('sender');
   END IF;
   IF NOT ccer_plain_payload(pl) THEN PERFORM ccer_decline('not a plain payload'); END IF;
   IF p_kind = 'registry.transfer' THEN
-    SELECT * INTO recipient FROM registry_accounts WHERE id = p_recipient;
     IF NOT ccer_usable(recipient) OR recipient.id = sender.id OR recipient.number <> coalesce(p_recipient_number, recipient.number) THEN
       PERFORM ccer_decline('recipient');
     END IF;
@@ -138,7 +140,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   req approval_requests; pl jsonb; v_at timestamptz := ccer_now();
   sender registry_accounts; recipient registry_accounts; acc registry_accounts; b serial_blocks; child serial_blocks;
-  sender_id integer; recipient_id integer; v_quantity bigint; need bigint; take bigint;
+  sender_id integer; plain_id integer; v_quantity bigint; need bigint; take bigint;
   picked serial_blocks[] := '{}'; takes bigint[] := '{}';
   new_account integer; new_status text; result_id integer; retirement retirements; transfer registry_transfers;
   states jsonb := '{}'; serials jsonb := '[]'; subject_type text; action text; data jsonb; result jsonb;
@@ -153,15 +155,14 @@ BEGIN
   IF NOT ccer_plain_payload(pl) THEN PERFORM ccer_decline('not a plain payload'); END IF;
   v_quantity := (pl->>'quantity')::bigint;
   sender_id := substr(req.target, 9)::integer;  -- 'account:<id>'
-  IF req.kind = 'registry.transfer' THEN
-    -- an exact account number or a plain id; any other spelling goes to the general path's get_account
-    recipient_id := coalesce((SELECT id FROM registry_accounts WHERE number = pl->>'to_account'),
-                             CASE WHEN pl->>'to_account' ~ '^[0-9]{1,9}$' THEN (pl->>'to_account')::integer END);
-  END IF;
-  -- holdings.lock_accounts: both rows locked in id order, read as locked
-  FOR acc IN SELECT * FROM registry_accounts WHERE id IN (sender_id, recipient_id) ORDER BY id FOR NO KEY UPDATE LOOP
+  -- holdings.lock_accounts: both rows locked in id order and read as locked; the recipient named by its exact
+  -- account number or a plain id (any other spelling goes to the general path's get_account)
+  plain_id := CASE WHEN pl->>'to_account' ~ '^[0-9]{1,9}$' THEN (pl->>'to_account')::integer END;
+  FOR acc IN SELECT * FROM registry_accounts
+             WHERE id = sender_id OR (req.kind = 'registry.transfer' AND (number = pl->>'to_account' OR id = plain_id))
+             ORDER BY id FOR NO KEY UPDATE LOOP
     IF acc.id = sender_id THEN sender := acc; END IF;
-    IF acc.id = recipient_id THEN recipient := acc; END IF;
+    IF req.kind = 'registry.transfer' AND (acc.number = pl->>'to_account' OR acc.id = plain_id) THEN recipient := acc; END IF;
   END LOOP;
   IF NOT ccer_usable(sender) OR sender.organisation_id <> p_org THEN PERFORM ccer_decline('sender'); END IF;
   IF req.kind = 'registry.transfer' AND (NOT ccer_usable(recipient) OR recipient.id = sender.id) THEN

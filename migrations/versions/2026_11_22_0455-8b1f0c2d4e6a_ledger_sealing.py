@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 SQL = Path(__file__).resolve().parent.parent / "sql" / "ledger_sealing_1.sql"
-FUNCTIONS = ("ccer_append_events(timestamptz, integer, text, text[], text[], text[], text[])", "ccer_seal(boolean)",
+FUNCTIONS = ("ccer_append_events(timestamptz, integer, text, text[], text[], text[], text[])", "ccer_seal(boolean)", "ccer_chain_pending(integer, text)", "ccer_take_head(boolean)",
              "ccer_event_hash(integer, timestamptz, integer, text, text, text, text, text, text)", "ccer_isoformat(timestamptz)")
 
 
