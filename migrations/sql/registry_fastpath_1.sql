@@ -141,7 +141,7 @@ DECLARE
   req approval_requests; pl jsonb; v_at timestamptz := ccer_now();
   sender registry_accounts; recipient registry_accounts; acc registry_accounts; b serial_blocks; child serial_blocks;
   sender_id integer; plain_id integer; v_quantity bigint; need bigint; take bigint;
-  picked serial_blocks[] := '{}'; takes bigint[] := '{}';
+  picked serial_blocks[] := '{}'; takes bigint[] := '{}'; mixed boolean := false;
   new_account integer; new_status text; result_id integer; retirement retirements; transfer registry_transfers;
   states jsonb := '{}'; serials jsonb := '[]'; subject_type text; action text; data jsonb; result jsonb;
   i integer; sealed integer[];
@@ -172,6 +172,7 @@ BEGIN
   need := v_quantity;
   FOR b IN SELECT * FROM ccer_available(sender.id, ccer_payload_project(pl), (pl->>'vintage')::integer) LOOP
     take := least(need, b.last - b.first + 1);
+    mixed := mixed OR (b.project_id, b.vintage) <> (coalesce(picked[1].project_id, b.project_id), coalesce(picked[1].vintage, b.vintage));
     picked := picked || b;
     takes := takes || take;
     need := need - take;
@@ -184,9 +185,7 @@ BEGIN
     VALUES ('transfer', sender.id, recipient.id, v_quantity, NULL, v_at) RETURNING * INTO transfer;
     new_account := recipient.id; new_status := 'available'; result_id := transfer.id;
   ELSE
-    IF (SELECT count(DISTINCT (x.project_id, x.vintage)) FROM unnest(picked) x) <> 1 THEN
-      PERFORM ccer_decline('more than one project and vintage');
-    END IF;
+    IF mixed THEN PERFORM ccer_decline('more than one project and vintage'); END IF;
     INSERT INTO retirements (account_id, project_id, vintage, quantity, purpose, beneficiary_name, beneficiary_uscc,
                              compliance_year, event_name, event_start, event_end, note, retired_at)
     VALUES (sender.id, picked[1].project_id, picked[1].vintage, v_quantity, pl->>'purpose', pl->>'beneficiary_name',
