@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -24,6 +26,7 @@ from . import clock, db, merkle
 from .db import Base
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 #: a checkpoint is written automatically once the chain passes a multiple of this many events
 CHECKPOINT_EVERY = 10_000
 
@@ -251,6 +254,36 @@ def seal(session: Session, wait: bool = False) -> tuple[int, int] | None:
     if span is not None and passed_checkpoint(span[0], span[1]):
         session.info["checkpoint_due"] = True
     return None if span is None else (span[0], span[1])
+
+
+def seal_pending(session: Session) -> int:
+    """Seal whatever is pending now, waiting for the head if need be, and commit (then checkpoint if the
+    chain passed a multiple of CHECKPOINT_EVERY); how many events it chained. `ccer ledger seal`, and the
+    sealer of `ccer serve`, so that events left pending by the last writers of a burst do not wait for the
+    next write. The session must have no transaction open."""
+    before, after = seal(session, wait=True)
+    session.commit()
+    db.after_commit(session)
+    return after - before
+
+
+def keep_sealing(factory, every: float = 1.0, stop: threading.Event | None = None) -> threading.Thread:
+    """A daemon thread that seals pending events every `every` seconds (PostgreSQL; SQLite seals inline)."""
+    stop = stop or threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            try:
+                with factory() as session:
+                    if session.execute(select(Event.id).where(Event.seq.is_(None)).limit(1)).first():
+                        session.rollback()
+                        seal_pending(session)
+            except Exception:  # a lost connection, say: log it and try again next time
+                log.exception("sealing pending events failed; retrying in %s s", every)
+
+    thread = threading.Thread(target=run, name="ccer-sealer", daemon=True)
+    thread.start()
+    return thread
 
 
 def _seal_here(session: Session) -> tuple[int, int]:

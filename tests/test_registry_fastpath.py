@@ -7,6 +7,8 @@ reason and leave nothing behind.
 """
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from ccer import events
+from ccer.db import make_session_factory
 from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
 from ccer.issuance import fastpath, holdings, retirements, services
 from ccer.events import Checkpoint
@@ -224,8 +227,35 @@ def test_events_wait_pending_while_the_head_is_held_and_are_sealed_in_order(worl
     finally:
         holder.rollback()
         holder.close()
-    cp = events.take_checkpoint(session)  # seals first, then roots the same snapshot
-    assert cp.seq == before + 4 and not events.pending(session)
+    session.rollback()
+    assert events.seal_pending(session) == 4 and not events.pending(session)  # `ccer ledger seal`
+    cp = events.take_checkpoint(session)
+    assert cp.seq == before + 4
     chained = session.execute(select(events.Event.action).where(events.Event.seq > before).order_by(events.Event.seq)).scalars().all()
     assert chained == [e.action for e in waiting]  # id order: the order the changes were made
+    _ok(session)
+
+
+def test_the_servers_sealer_chains_what_the_last_writers_left(world, session, engine):
+    world.issue({2021: 100})
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE"))
+    world.transfer(world.owner, world.trader, quantity=10)
+    session.rollback()
+    assert len(events.pending(session)) == 2
+    session.rollback()
+    holder.rollback()
+    holder.close()
+    stop = threading.Event()
+    thread = events.keep_sealing(make_session_factory(engine), every=0.05, stop=stop)
+    try:
+        for _ in range(100):
+            session.rollback()
+            if not events.pending(session):
+                break
+            time.sleep(0.05)
+        assert not events.pending(session)
+    finally:
+        stop.set()
+        thread.join(5)
     _ok(session)

@@ -41,6 +41,14 @@ def verify(obj, checkpoint_file) -> None:
                f"{report.checkpoints} checkpoints" + (f"; {report.pending} events pending their place in the chain" if report.pending else ""))
 
 
+@ledger.command("seal")
+@click.pass_obj
+def seal(obj) -> None:
+    """Chain the events still pending (written while another transaction held the chain head)."""
+    with obj.session() as session:
+        click.echo(f"sealed {events.seal_pending(session)} pending events; head #{events.head(session)[0]}")
+
+
 @ledger.command("checkpoint")
 @click.pass_obj
 def checkpoint(obj) -> None:
