@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
 from ccer import events
-from ccer.db import make_session_factory
+from ccer.db import make_engine, make_session_factory
 from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
 from ccer.issuance import fastpath, holdings, retirements, services
 from ccer.events import Checkpoint
@@ -259,3 +259,17 @@ def test_the_servers_sealer_chains_what_the_last_writers_left(world, session, en
         stop.set()
         thread.join(5)
     _ok(session)
+
+
+def test_fast_path_connections_leave_the_pool_to_the_sessions(world, session, db_url):
+    world.issue({2021: 100})
+    session.rollback()
+    small = make_engine(db_url, pool_size=1, max_overflow=0, pool_timeout=3)
+    try:
+        s = make_session_factory(small)()
+        req = services.propose_transfer(s, world.owner.maker, world.owner.account.id, world.trader.account.number, quantity=3)
+        assert req.status == "pending" and fastpath._connection(small) is not None
+        assert s.execute(select(func.count()).select_from(SerialBlock)).scalar_one() == 1  # the one pool connection is free
+        s.close()
+    finally:
+        small.dispose()

@@ -57,15 +57,18 @@ def _usable(session: Session) -> bool:
 
 
 def _connection(engine: Engine):
-    """This thread's autocommit connection to the engine's database for fast-path calls: a pool connection
-    kept checked out, so a call costs one round trip and no Session or pool bookkeeping."""
+    """This thread's autocommit connection to the engine's database for fast-path calls, kept open so that a
+    call costs one round trip and no Session or pool bookkeeping. Detached from the pool: a server's threads
+    holding one each must not use up the pool their sessions draw from. Closed with the thread."""
     conns = _local.__dict__.setdefault("conns", weakref.WeakKeyDictionary())
-    fairy = conns.get(engine)
-    if fairy is None or fairy.driver_connection.closed:
+    conn = conns.get(engine)
+    if conn is None or conn.closed:
         fairy = engine.raw_connection()
-        fairy.driver_connection.autocommit = True
-        conns[engine] = fairy
-    return fairy.driver_connection
+        conn = fairy.driver_connection
+        fairy.detach()
+        conn.autocommit = True
+        conns[engine] = conn
+    return conn
 
 
 def _call(session: Session, sql: str, params: dict) -> dict | None:
