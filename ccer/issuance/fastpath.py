@@ -3,17 +3,18 @@
 Why: through the ORM a maker–checker transfer costs two transactions of some fifteen statements each and
 ~10 ms of Python; the registry must keep up with the exchange (bench/registry_tps.py). The functions in
 migrations/sql/registry_fastpath_1.sql do each half — proposal, and confirmation with the account locks,
-block cutting and the hash-chained events — in one statement, which in autocommit is one transaction.
+block cutting and the event (written pending and sealed as ccer/events.py explains) — in one statement,
+which in autocommit is one transaction.
 
 They *decline* (SQLSTATE CC001, or a data error from a cast; nothing is written) whenever anything is
-wrong or out of the ordinary: a serial range, the 5 % cap, a misspelt account, a block that changed, a
-checkpoint due. The caller then runs the general path, which refuses with its reason or does the work. So
-the fast path never accepts what the general path refuses, and the general path stays the one place where
-rules are explained. The property and concurrency tests run on PostgreSQL through this path and on SQLite
-through the general one, against the same model; test_registry_fastpath compares the two directly.
+wrong or out of the ordinary: a serial range, the 5 % cap, a misspelt account, a block that changed. The
+caller then runs the general path, which refuses with its reason or does the work. So the fast path never
+accepts what the general path refuses, and the general path stays the one place where rules are explained.
+The property and concurrency tests run on PostgreSQL through this path and on SQLite through the general
+one, against the same model; test_registry_fastpath compares the two directly.
 
-Used only for a top-level call (no transaction open on the session): inside a caller's transaction a
-decline would abort the caller's work.
+Used only for a top-level call whose session has written nothing: inside a caller's transaction a decline
+would abort the caller's work, and the caller's writes would not be atomic with the operation.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ _missing: weakref.WeakSet[Engine] = weakref.WeakSet()
 _local = threading.local()
 
 
-def _usable(session: Session) -> bool:
+def _applies(session: Session) -> bool:
     """On PostgreSQL, outside any service, with nothing the session wrote that would have to be part of
     the same transaction (a transaction that only read — the API's login lookup — is simply ended)."""
     bind = session.get_bind()
@@ -126,7 +127,7 @@ def _detached(model, row: dict):
 def propose(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> Any | None:
     """The maker's half of a transfer or retirement whose payload the general path would store as is;
     None when the general path must do it."""
-    if not _usable(session) or kind not in KINDS or actor.user_id is None or actor.organisation_id is None:
+    if not _applies(session) or kind not in KINDS or actor.user_id is None or actor.organisation_id is None:
         return None
     if not policy.can(actor, makerchecker.OPERATIONS[kind].permission, policy.OrganisationRef(actor.organisation_id)):
         return None
@@ -145,7 +146,7 @@ def propose(session: Session, actor: Actor, kind: str, account_ref: int | str, p
 def confirm(session: Session, confirmer: Actor, request_id: int) -> Any | None:
     """The checker's half of a pending transfer or retirement: the Transfer or Retirement, or None when
     the general path must do it."""
-    if not _usable(session) or confirmer.user_id is None or confirmer.organisation_id is None or not isinstance(request_id, int):
+    if not _applies(session) or confirmer.user_id is None or confirmer.organisation_id is None or not isinstance(request_id, int):
         return None
     own = policy.OrganisationRef(confirmer.organisation_id)
     allowed = [k for k in KINDS if policy.can(confirmer, makerchecker.OPERATIONS[k].permission, own)]
