@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .errors import NotFound
+
 # Constraint names are fixed from the first migration on, so that later migrations can alter them
 # by name on both SQLite (batch mode) and PostgreSQL.
 NAMING_CONVENTION = {
@@ -106,6 +108,16 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M")
+
+
+def fetch(session: Session, model: type[M], ident: Any, what: str, field: str, **options) -> M:
+    """The row with this primary key, or NotFound naming the field ("no project 7"); options go to Session.get
+    (with_for_update, populate_existing)."""
+    row = session.get(model, ident, **options)
+    if row is None:
+        raise NotFound(f"no {what} {ident}", field=field)
+    return row
 
 
 #: PostgreSQL SQLSTATEs after which the whole transaction can simply be run again

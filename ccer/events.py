@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock, db, merkle

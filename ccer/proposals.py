@@ -23,8 +23,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from . import clock, events
 from .auth import policy
 from .auth.roles import Role
-from .db import Base, mutating
-from .errors import Conflict, NotFound, ValidationError
+from .db import Base, fetch, mutating
+from .errors import Conflict, ValidationError
 from .events import Actor
 from .methodologies import conformance, registry
 from .projects import comments
@@ -160,9 +160,7 @@ def submit(session: Session, actor: Actor, package: bytes) -> MethodologyProposa
 
 @mutating
 def fire(session: Session, actor: Actor, proposal_id: int, transition: str, **context) -> MethodologyProposal:
-    p = session.get(MethodologyProposal, proposal_id)
-    if p is None:
-        raise NotFound(f"no methodology proposal {proposal_id}", field="proposal_id")
+    p = fetch(session, MethodologyProposal, proposal_id, "methodology proposal", "proposal_id")
     return PROPOSAL.fire(session, actor, p, transition, context)
 
 

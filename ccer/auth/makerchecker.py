@@ -15,8 +15,8 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .. import clock, events
-from ..db import Base, mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..db import Base, fetch, mutating
+from ..errors import Conflict, Forbidden, ValidationError
 from ..events import Actor
 from . import policy
 
@@ -106,9 +106,7 @@ def propose(session: Session, initiator: Actor, kind: str, target: str, payload:
 
 
 def _pending(session: Session, request_id: int) -> ApprovalRequest:
-    req = session.get(ApprovalRequest, request_id, with_for_update=True)
-    if req is None:
-        raise NotFound(f"no approval request {request_id}", field="request_id")
+    req = fetch(session, ApprovalRequest, request_id, "approval request", "request_id", with_for_update=True)
     if req.status != "pending":
         raise Conflict(f"request {request_id} is already {req.status}", field="status")
     return req

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock, events
-from ..db import mutating
+from ..db import fetch, mutating
 from ..errors import Conflict, NotFound, Unauthorized, ValidationError
 from ..events import Actor
 from . import policy, uscc
@@ -126,10 +126,7 @@ def create_organisation(
 
 
 def get_organisation(session: Session, org_id: int) -> Organisation:
-    org = session.get(Organisation, org_id)
-    if org is None:
-        raise NotFound(f"no organisation {org_id}", field="organisation_id")
-    return org
+    return fetch(session, Organisation, org_id, "organisation", "organisation_id")
 
 
 def organisation_by_uscc(session: Session, code: str) -> Organisation:

@@ -12,7 +12,7 @@ from ..auth import policy
 from ..auth.models import Organisation
 from ..auth.roles import Role
 from ..auth.services import apply_profile_change, get_organisation
-from ..db import mutating
+from ..db import fetch, mutating
 from ..errors import Conflict, NotFound, ValidationError
 from ..events import Actor
 from .models import FINAL, Account, AccountChange, SerialBlock
@@ -166,9 +166,7 @@ def request_change(session: Session, actor: Actor, account_ref: int | str, chang
 @mutating
 def decide_change(session: Session, actor: Actor, change_id: int, approve: bool, reason: str | None = None) -> AccountChange:
     policy.require(actor, "registry.account.decide")
-    change = session.get(AccountChange, change_id, with_for_update=True)
-    if change is None:
-        raise NotFound(f"no account change {change_id}", field="change_id")
+    change = fetch(session, AccountChange, change_id, "account change", "change_id", with_for_update=True)
     if change.status != "pending":
         raise Conflict(f"change {change_id} is already {change.status}", field="status")
     if not approve and not (reason or "").strip():

@@ -97,6 +97,10 @@ def _call(session: Session, sql: str, params: dict) -> dict | None:
     return result
 
 
+#: per model, (attribute, column, converter) — computed once
+_CONVERTERS: dict[Any, list] = {}
+
+
 def _converters(model) -> list[tuple[str, str, Any]]:
     """(attribute, column, str -> value or None) for each column of a model: JSON gives dates as text."""
     if model not in _CONVERTERS:
@@ -109,9 +113,6 @@ def _converters(model) -> list[tuple[str, str, Any]]:
             out.append((column.key, column.name, convert))
         _CONVERTERS[model] = out
     return _CONVERTERS[model]
-
-
-_CONVERTERS: dict[Any, list] = {}
 
 
 def _detached(model, row: dict):

@@ -12,7 +12,7 @@ from .. import clock, events
 from ..auth import makerchecker, policy, uscc
 from ..auth.models import Organisation
 from ..auth.roles import Role
-from ..db import mutating
+from ..db import fetch, mutating
 from ..errors import Forbidden, NotFound, ValidationError
 from ..events import Actor
 from . import fastpath, purposes
@@ -30,9 +30,7 @@ policy.allow("registry.obligation.set", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_
 def set_obligation(session: Session, actor: Actor, organisation_id: int, year: int, allowances: int, source: str) -> ComplianceObligation:
     """Record a key emitter's allowances to surrender for a year, the base of its 5 % offset cap."""
     policy.require(actor, "registry.obligation.set")
-    org = session.get(Organisation, organisation_id)
-    if org is None:
-        raise NotFound(f"no organisation {organisation_id}", field="organisation_id")
+    org = fetch(session, Organisation, organisation_id, "organisation", "organisation_id")
     if Role.KEY_EMITTER.value not in org.role_names:
         raise ValidationError(f"{org.name} is not a key emitting unit", field="organisation_id", rule="ETS Measures Art. 29")
     if not (source or "").strip():

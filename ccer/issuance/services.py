@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from .. import clock, events
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
-from ..db import mutating
+from ..db import fetch, mutating
 from ..errors import Conflict, NotFound, ValidationError
 from ..events import Actor
 from ..projects.models import Project
@@ -128,9 +128,7 @@ def issue(session: Session, actor: Actor, *, project_id: int, batch: int, quanti
     """Registered reductions of one batch become CCERs in the owner's account, one serial block per vintage
     (Measures Art. 22; instruments by project and vintage, Trading Rules Art. 10)."""
     policy.require(actor, "registry.issue")
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}", field="project_id")
+    project = fetch(session, Project, project_id, "project", "project_id")
     if project.status != "registered" or project.registry_no is None:
         raise Conflict(f"project {project.title} is {project.status}; only registered projects' reductions are registered", field="project_id", rule="Measures Art. 22")
     batch = _whole(batch, "batch")
@@ -262,9 +260,7 @@ def non_trade_transfer(session: Session, actor: Actor, kind: str, from_account: 
 
 
 def _active_freeze(session: Session, freeze_id: int) -> Freeze:
-    freeze = session.get(Freeze, freeze_id, with_for_update={"key_share": True})
-    if freeze is None:
-        raise NotFound(f"no freeze {freeze_id}", field="freeze_id")
+    freeze = fetch(session, Freeze, freeze_id, "freeze", "freeze_id", with_for_update={"key_share": True})
     if freeze.status != "active":
         raise Conflict(f"freeze {freeze_id} is already {freeze.status}", field="freeze_id", rule="Registry Rules Art. 16")
     return freeze

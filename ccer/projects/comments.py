@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from .. import clock, events
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import mutating
-from ..errors import Conflict, NotFound, ValidationError
+from ..db import fetch, mutating
+from ..errors import Conflict, ValidationError
 from ..events import Actor
 from .models import Comment, MonitoringPeriod, Project
 
@@ -36,10 +36,7 @@ def subject(session: Session, subject_type: str, subject_id: int):
     model = SUBJECTS.get(subject_type)
     if model is None:
         raise ValidationError(f"comments are on {' or '.join(SUBJECTS)}", field="subject_type")
-    record = session.get(model, subject_id)
-    if record is None:
-        raise NotFound(f"no {subject_type} {subject_id}", field="subject_id")
-    return record
+    return fetch(session, model, subject_id, subject_type, "subject_id")
 
 
 def owner_id_of(record) -> int:
@@ -72,9 +69,7 @@ def submit(session: Session, actor: Actor, subject_type: str, subject_id: int, a
 @mutating
 def moderate(session: Session, actor: Actor, comment_id: int, publish: bool, reason: str | None = None) -> Comment:
     policy.require(actor, "comment.moderate")
-    c = session.get(Comment, comment_id)
-    if c is None:
-        raise NotFound(f"no comment {comment_id}", field="comment_id")
+    c = fetch(session, Comment, comment_id, "comment", "comment_id")
     if c.status != "pending":
         raise Conflict(f"comment {comment_id} is already {c.status}", field="status")
     if not publish and not (reason or "").strip():
@@ -86,9 +81,7 @@ def moderate(session: Session, actor: Actor, comment_id: int, publish: bool, rea
 
 @mutating
 def respond(session: Session, actor: Actor, comment_id: int, response: str) -> Comment:
-    c = session.get(Comment, comment_id)
-    if c is None:
-        raise NotFound(f"no comment {comment_id}", field="comment_id")
+    c = fetch(session, Comment, comment_id, "comment", "comment_id")
     record = subject(session, c.subject_type, c.subject_id)
     if actor.user_id is not None and actor.organisation_id != owner_id_of(record):
         policy.require(actor, "comment.moderate")  # nobody but the owner (or the operator) answers

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from .. import calendar, clock, events
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import mutating
-from ..errors import NotFound, ValidationError
+from ..db import fetch, mutating
+from ..errors import ValidationError
 from ..events import Actor
 from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv
@@ -277,10 +277,7 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
 
 
 def get(session: Session, project_id: int) -> Project:
-    p = session.get(Project, project_id)
-    if p is None:
-        raise NotFound(f"no project {project_id}", field="project_id")
-    return p
+    return fetch(session, Project, project_id, "project", "project_id")
 
 
 @mutating

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from .. import calendar, clock, events
 from ..auth import policy
-from ..db import mutating
-from ..errors import Conflict, NotFound, ValidationError
+from ..db import fetch, mutating
+from ..errors import Conflict, ValidationError
 from ..events import Actor
 from ..issuance import services as issuance
 from ..methodologies import registry as methodologies
@@ -173,9 +173,7 @@ def _calculate(project: Project, periods: list[dict]) -> dict:
 @mutating
 def create(session: Session, actor: Actor, project_id: int, periods: list[dict], green_certificates_mwh: int = 0) -> MonitoringPeriod:
     """Enter a batch's monitored data; its dates run from the first sub-period's start to the last one's end."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}", field="project_id")
+    project = fetch(session, Project, project_id, "project", "project_id")
     policy.require(actor, "project.owner", project)
     if project.status != "registered":
         raise Conflict(f"the project is {project.status}; reductions are monitored for registered projects", field="project_id", rule="Measures Art. 18")
@@ -198,10 +196,7 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
 
 
 def get(session: Session, mp_id: int) -> MonitoringPeriod:
-    mp = session.get(MonitoringPeriod, mp_id)
-    if mp is None:
-        raise NotFound(f"no monitoring period {mp_id}", field="monitoring_period_id")
-    return mp
+    return fetch(session, MonitoringPeriod, mp_id, "monitoring period", "monitoring_period_id")
 
 
 @mutating

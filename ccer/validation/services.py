@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from .. import clock, events
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..db import fetch, mutating
+from ..errors import Conflict, Forbidden, ValidationError
 from ..events import Actor
 from ..projects import comments
 from ..projects.eligibility import vvb_problem
@@ -73,9 +73,7 @@ def engage(session: Session, actor: Actor, role: str, subject_id: int, vvb_id: i
 @mutating
 def decide_engagement(session: Session, actor: Actor, engagement_id: int, accept: bool) -> Engagement:
     """The VVB accepts (signs the contract) or declines (CNCA-CCER-01 §4.2)."""
-    e = session.get(Engagement, engagement_id)
-    if e is None:
-        raise NotFound(f"no engagement {engagement_id}", field="engagement_id")
+    e = fetch(session, Engagement, engagement_id, "engagement", "engagement_id")
     policy.require(actor, "engagement.decide", e)
     if e.status != "proposed":
         raise Conflict(f"engagement {engagement_id} is already {e.status}", field="status")
@@ -118,10 +116,7 @@ def raise_finding(session: Session, actor: Actor, subject_type: str, subject_id:
 
 
 def _finding(session: Session, finding_id: int) -> Finding:
-    f = session.get(Finding, finding_id)
-    if f is None:
-        raise NotFound(f"no finding {finding_id}", field="finding_id")
-    return f
+    return fetch(session, Finding, finding_id, "finding", "finding_id")
 
 
 @mutating
