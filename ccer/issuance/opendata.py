@@ -44,12 +44,18 @@ def _unit_type(project: Project) -> str:
     return "Removal - nature" if project.sector == "14" else "Reduction - technical"
 
 
+def _keyset_page(session: Session, stmt, key, after: int | None, limit: int) -> tuple[list, int | None]:
+    """Up to `limit` rows after the cursor, in key order, and the cursor of the next page (None at the end):
+    stable under inserts, unlike offsets."""
+    if after is not None:
+        stmt = stmt.where(key > after)
+    rows = session.execute(stmt.order_by(key).limit(limit + 1)).scalars().all()
+    return rows[:limit], (getattr(rows[limit - 1], key.key) if len(rows) > limit else None)
+
+
 def credits(session: Session, after: int | None, limit: int) -> tuple[list[dict], int | None]:
     stmt = select(Event).where(Event.action.in_(list(CREDIT_ACTIONS)), Event.seq.is_not(None))  # sealed: the cursor is the seq
-    if after is not None:
-        stmt = stmt.where(Event.seq > after)
-    evs = session.execute(stmt.order_by(Event.seq).limit(limit + 1)).scalars().all()
-    more, evs = len(evs) > limit, evs[:limit]
+    evs, cursor = _keyset_page(session, stmt, Event.seq, after, limit)
     rows = []
     for ev in evs:
         payload, kind = ev.payload, CREDIT_ACTIONS[ev.action]
@@ -68,15 +74,11 @@ def credits(session: Session, after: int | None, limit: int) -> tuple[list[dict]
         row.update(project_id=public_project_id(project), project_name=project.title, methodology=project.methodology_code,
                    vintage=vintage, quantity=quantity, serial_numbers=" ".join(serials))
         rows.append(row)
-    return rows, (evs[-1].seq if more else None)
+    return rows, cursor
 
 
 def units(session: Session, after: int | None, limit: int, public_url: str = "") -> tuple[list[dict], int | None]:
-    stmt = select(SerialBlock).where(SerialBlock.active.is_(True))
-    if after is not None:
-        stmt = stmt.where(SerialBlock.id > after)
-    blocks = session.execute(stmt.order_by(SerialBlock.id).limit(limit + 1)).scalars().all()
-    more, blocks = len(blocks) > limit, blocks[:limit]
+    blocks, cursor = _keyset_page(session, select(SerialBlock).where(SerialBlock.active.is_(True)), SerialBlock.id, after, limit)
     rows = []
     for b in blocks:
         project, account = session.get(Project, b.project_id), session.get(Account, b.account_id)
@@ -93,7 +95,7 @@ def units(session: Session, after: int | None, limit: int, public_url: str = "")
             "inCountryJurisdictionOfOwner": account.organisation.province,
             "unitRegistryLink": f"{public_url}/registry/units/{b.id}", "holdingStatus": b.status,
         })
-    return rows, (blocks[-1].id if more else None)
+    return rows, cursor
 
 
 def totals(session: Session) -> dict:
