@@ -1,10 +1,12 @@
-"""Several processes hammer the same blocks on the real PostgreSQL: transfers both ways, retirements by
-quantity, and every worker trying to retire the very same serial range. Afterwards nothing was
+"""Several processes — or threads of one process, whose fast-path calls share transactions by group commit —
+hammer the same blocks on the real PostgreSQL: transfers both ways, retirements by quantity, and every
+worker trying to retire the very same serial range. Afterwards nothing was
 over-spent or retired twice: the invariants and the chain verify, units are conserved, the contested
 range was retired exactly once, and each account holds exactly what the successful operations say."""
 from __future__ import annotations
 
 import multiprocessing as mp
+from multiprocessing.pool import ThreadPool
 import random
 from collections import Counter
 
@@ -14,7 +16,7 @@ from ccer import events, load_models
 from ccer.auth import makerchecker
 from ccer.db import make_engine, make_session_factory
 from ccer.errors import DomainError
-from ccer.issuance import invariants, retirements, services
+from ccer.issuance import fastpath, groupcommit, invariants, retirements, services
 from ccer.issuance.holdings import holdings
 from ccer.issuance.serials import format_serial
 from tests.registry_world import World
@@ -25,10 +27,12 @@ WORKERS, OPS = 4, 40
 CONTESTED = format_serial("01", 1, 2022, 2, 1501, 1510)
 
 
-def _worker(url: str, seed: int, owner, trader, numbers) -> dict:
-    """One process: its own engine and session; returns what it did that succeeded."""
+def _worker(url: str | None, seed: int, owner, trader, numbers, engine=None) -> dict:
+    """One worker: its own session, and its own engine unless it is a thread given the shared one; returns
+    what it did that succeeded."""
     load_models()
-    engine = make_engine(url)
+    own = engine is None
+    engine = make_engine(url) if own else engine
     session = make_session_factory(engine)()
     rng = random.Random(seed)
     done = Counter()
@@ -62,21 +66,33 @@ def _worker(url: str, seed: int, owner, trader, numbers) -> dict:
                 done["refused"] += 1
     finally:
         session.close()
-        engine.dispose()
+        if own:
+            engine.dispose()
     return dict(done)
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_concurrent_transfers_and_retirements_never_overspend(db_url, session, parties):
+@pytest.mark.parametrize("workers", ["processes", "threads"])
+def test_concurrent_transfers_and_retirements_never_overspend(db_url, session, parties, workers, monkeypatch):
     w = World(session, parties)
     w.issue({2021: 1500})
     w.issue({2022: 10}, batch=2)
     session.commit()
     numbers = {"owner": w.owner.account.number, "trader": w.trader.account.number}
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(WORKERS) as pool:
-        results = pool.starmap(_worker, [(db_url, seed, (w.owner.maker, w.owner.checker), (w.trader.maker, w.trader.checker), numbers)
-                                         for seed in range(WORKERS)])
+    args = [(db_url, seed, (w.owner.maker, w.owner.checker), (w.trader.maker, w.trader.checker), numbers) for seed in range(WORKERS)]
+    if workers == "processes":
+        with mp.get_context("spawn").Pool(WORKERS) as pool:
+            results = pool.starmap(_worker, args)
+    else:  # threads of this process on one engine: their calls travel in shared transactions, two groups at a time
+        monkeypatch.setattr(groupcommit, "LANES", 2)
+        engine = make_engine(db_url)
+        try:
+            with ThreadPool(WORKERS) as pool:
+                results = pool.starmap(_worker, [a + (engine,) for a in args])
+            group = fastpath._group(engine)
+            assert group.calls > group.groups  # some calls did share a transaction
+        finally:
+            engine.dispose()
     done = Counter()
     for r in results:
         done.update(r)

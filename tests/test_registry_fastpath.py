@@ -18,8 +18,9 @@ from sqlalchemy import func, select, text
 
 from ccer import events
 from ccer.db import make_engine, make_session_factory
-from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
-from ccer.issuance import fastpath, holdings, retirements, services
+from ccer.auth import makerchecker
+from ccer.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ccer.issuance import fastpath, groupcommit, holdings, retirements, services
 from ccer.events import Checkpoint
 from ccer.issuance.models import SerialBlock
 from ccer.issuance.serials import format_serial
@@ -268,8 +269,58 @@ def test_fast_path_connections_leave_the_pool_to_the_sessions(world, session, db
     try:
         s = make_session_factory(small)()
         req = services.propose_transfer(s, world.owner.maker, world.owner.account.id, world.trader.account.number, quantity=3)
-        assert req.status == "pending" and fastpath._connection(small) is not None
+        assert req.status == "pending" and fastpath._group(small).calls == 1
         assert s.execute(select(func.count()).select_from(SerialBlock)).scalar_one() == 1  # the one pool connection is free
         s.close()
     finally:
         small.dispose()
+
+
+def _until(condition, timeout=10.0):
+    stop = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < stop, "timed out"
+        time.sleep(0.005)
+
+
+def test_waiting_calls_travel_together_each_with_its_own_outcome(world, session, engine, monkeypatch):
+    """While one call holds the only lane, three more queue; they then go as one group in one transaction,
+    and the one that over-spends is refused with the general path's reason without undoing the other two."""
+    world.issue({2021: 100})
+    session.commit()
+    group = groupcommit.GroupCommit(engine, lanes=1)
+    monkeypatch.setitem(fastpath._groups, engine, group)
+    first, real = threading.Event(), group._execute
+
+    def held(calls):
+        if not first.is_set():  # the first group waits until the other three are queued behind it
+            first.set()
+            _until(lambda: len(group._waiting) == 3)
+        real(calls)
+
+    monkeypatch.setattr(group, "_execute", held)
+    out = {}
+
+    def propose(i, quantity):
+        s = make_session_factory(engine)()
+        try:
+            out[i] = services.propose_transfer(s, world.owner.maker, world.owner.account.id, world.trader.account.number,
+                                               quantity=quantity)
+        except DomainError as exc:
+            out[i] = exc
+        finally:
+            s.close()
+
+    threads = []
+    for i, quantity in enumerate([10, 20, 1000, 30]):
+        threads.append(threading.Thread(target=propose, args=(i, quantity)))
+        threads[-1].start()
+        _until(first.is_set if i == 0 else (lambda n=i: len(group._waiting) == n))
+    for t in threads:
+        t.join(10)
+    assert (group.groups, group.calls) == (2, 4)  # [10] alone, then [20, 1000, 30] together
+    assert isinstance(out[2], ValidationError) and "holds 100" in out[2].message
+    for i in (0, 1, 3):
+        makerchecker.confirm(session, world.owner.checker, out[i].id)
+    assert (world.balance(world.owner), world.balance(world.trader)) == (40, 60)
+    _ok(session)

@@ -3,8 +3,9 @@
 Why: through the ORM a maker–checker transfer costs two transactions of some fifteen statements each and
 ~10 ms of Python; the registry must keep up with the exchange (bench/registry_tps.py). The functions in
 migrations/sql/registry_fastpath_1.sql do each half — proposal, and confirmation with the account locks,
-block cutting and the event (written pending and sealed as ccer/events.py explains) — in one statement,
-which in autocommit is one transaction.
+block cutting and the event (sealed as ccer/events.py explains) — in one statement. Calls that threads of
+one process make at the same moment share one transaction and one round trip (ccer/issuance/groupcommit.py,
+each call in a subtransaction of its own); a call made alone is a transaction of its own.
 
 They *decline* (SQLSTATE CC001, or a data error from a cast; nothing is written) whenever anything is
 wrong or out of the ordinary: a serial range, the 5 % cap, a misspelt account, a block that changed. The
@@ -33,16 +34,17 @@ from ..config import TIME_ZONE
 from ..db import RETRIES, RETRYABLE, after_commit, only_read
 from ..events import Actor
 from .accounts import parse_account_ref
+from .groupcommit import GroupCommit
 from .models import Retirement, Transfer
 
 #: tests switch it off to run the general path on PostgreSQL too
 ENABLED = True
-DECLINED = "CC001"
 UNDEFINED_FUNCTION = "42883"
 KINDS = ("registry.transfer", "registry.retire")
 #: engines whose database has no fast-path functions (migrated before them)
 _missing: weakref.WeakSet[Engine] = weakref.WeakSet()
-_local = threading.local()
+_groups: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
+_groups_lock = threading.Lock()
 
 
 def _applies(session: Session) -> bool:
@@ -57,38 +59,38 @@ def _applies(session: Session) -> bool:
     return True
 
 
-def _connection(engine: Engine):
-    """This thread's autocommit connection to the engine's database for fast-path calls, kept open so that a
-    call costs one round trip and no Session or pool bookkeeping. Detached from the pool: a server's threads
-    holding one each must not use up the pool their sessions draw from. Closed with the thread."""
-    conns = _local.__dict__.setdefault("conns", weakref.WeakKeyDictionary())
-    conn = conns.get(engine)
-    if conn is None or conn.closed:
-        fairy = engine.raw_connection()
-        conn = fairy.driver_connection
-        fairy.detach()
-        conn.autocommit = True
-        conns[engine] = conn
-    return conn
+def _group(engine: Engine) -> GroupCommit:
+    """The engine's group-commit queue (ccer/issuance/groupcommit.py): calls that threads make at the same
+    moment share one transaction and one round trip."""
+    with _groups_lock:
+        group = _groups.get(engine)
+        if group is None:
+            group = _groups[engine] = GroupCommit(engine)
+        return group
 
 
-def _call(session: Session, sql: str, params: dict) -> dict | None:
-    """Run one fast-path function in a transaction of its own; None when it declined."""
+def _call(session: Session, fn: str, args: dict) -> dict | None:
+    """Run one fast-path function ("propose" or "confirm") in a transaction of its own or shared with other
+    threads' calls; None when it declined."""
     engine = session.get_bind()
     for attempt in range(RETRIES + 1):
-        try:
-            result = _connection(engine).execute(sql, params).fetchone()[0]
-            break
-        except psycopg.Error as exc:
-            state = exc.sqlstate or ""
-            if state in RETRYABLE and attempt < RETRIES:
-                continue
-            if state == UNDEFINED_FUNCTION:
+        call = _group(engine).run(fn, args)
+        if call.error is not None:
+            state = getattr(call.error, "sqlstate", None) or ""
+            if state == UNDEFINED_FUNCTION:  # migrated before the fast path: the general path it is
                 _missing.add(engine)
                 return None
-            if state == DECLINED or state.startswith("22"):  # 22: a value the casts refused
-                return None
-            raise
+            raise call.error
+        outcome = call.outcome
+        if "retry" in outcome and attempt < RETRIES:
+            continue
+        if "declined" in outcome:
+            return None
+        if "ok" not in outcome:
+            state, message = outcome.get("error") or (outcome["retry"], RETRYABLE[outcome["retry"]])
+            raise psycopg.errors.lookup(state)(message)
+        result = outcome["ok"]
+        break
     session.expire_all()  # what this session remembers may predate the change
     sealed = result["sealed"]  # [head before, head after] when the call sealed, else None (sealed later)
     if sealed and events.passed_checkpoint(*sealed):
@@ -136,8 +138,7 @@ def propose(session: Session, actor: Actor, kind: str, account_ref: int | str, p
     recipient = parse_account_ref(payload.get("to_account", "")) if kind == "registry.transfer" else (None, None)
     if sender is None or recipient is None:
         return None
-    row = _call(session, "SELECT ccer_fast_propose(%(kind)s, %(sender)s, %(sender_no)s, %(recipient)s, %(recipient_no)s, "
-                         "%(payload)s, %(org)s, %(user)s, %(actor)s)",
+    row = _call(session, "propose",
                 {"kind": kind, "sender": sender[0], "sender_no": sender[1], "recipient": recipient[0], "recipient_no": recipient[1],
                  "payload": events.canonical(payload), "org": actor.organisation_id, "user": actor.user_id,
                  "actor": actor.label})
@@ -153,7 +154,7 @@ def confirm(session: Session, confirmer: Actor, request_id: int) -> Any | None:
     allowed = [k for k in KINDS if policy.can(confirmer, makerchecker.OPERATIONS[k].permission, own)]
     if not allowed:
         return None
-    row = _call(session, "SELECT ccer_fast_confirm(%(request)s, %(user)s, %(actor)s, %(org)s, %(allowed)s, %(tz)s)",
+    row = _call(session, "confirm",
                 {"request": request_id, "user": confirmer.user_id, "actor": confirmer.label, "org": confirmer.organisation_id,
                  "allowed": allowed, "tz": TIME_ZONE})
     if row is None:
