@@ -80,6 +80,8 @@ def _call(session: Session, fn: str, args: dict) -> dict | None:
             if state == UNDEFINED_FUNCTION:  # migrated before the fast path: the general path it is
                 _missing.add(engine)
                 return None
+            if state in RETRYABLE and attempt < RETRIES:  # the group's turn at the chain head met a deadlock
+                continue
             raise call.error
         outcome = call.outcome
         if "retry" in outcome and attempt < RETRIES:

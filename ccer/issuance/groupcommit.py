@@ -103,15 +103,16 @@ class GroupCommit:
         try:
             outcomes = conn.execute("SELECT ccer_fast_batch(%s)",
                                     [json.dumps([{"fn": c.fn, "args": c.args} for c in group], ensure_ascii=False)]).fetchone()[0]
+            if not isinstance(outcomes, list) or len(outcomes) != len(group):
+                raise RuntimeError(f"ccer_fast_batch answered {len(group)} calls with {outcomes!r}")
+            for call, outcome in zip(group, outcomes):
+                call.outcome = outcome
         except BaseException as exc:  # the statement as a whole failed: each caller raises it
             for call in group:
-                call.error = exc
+                call.outcome, call.error = None, exc
             if conn.closed or conn.broken:
                 conn.close()
                 conn = None
-        else:
-            for call, outcome in zip(group, outcomes):
-                call.outcome = outcome
         finally:
             with self._lock:
                 self.groups += 1
