@@ -70,7 +70,9 @@ class Event(Base):
     #: canonical JSON, hashed exactly as stored
     payload_json: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    #: (not indexed: the chain is walked by seq, and writing a random key into an index on every event cost
+    #: more than any lookup by hash would save)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def payload(self) -> dict:

@@ -106,7 +106,7 @@ def test_transfer_by_serial_range_from_the_middle(world, session):
     serial = format_serial("01", 1, 2021, 1, 401, 500)
     world.transfer(world.owner, world.trader, serial=serial)
     owner_ranges = sorted((b.first, b.last) for b in session.execute(select(SerialBlock).where(
-        SerialBlock.active.is_(True), SerialBlock.account_id == world.owner.account.id)).scalars())
+        SerialBlock.active, SerialBlock.account_id == world.owner.account.id)).scalars())
     assert owner_ranges == [(1, 400), (501, 1000)]
     assert world.balance(world.trader) == 100
     with pytest.raises(ValidationError, match="not in account"):

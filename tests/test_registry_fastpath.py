@@ -172,7 +172,7 @@ def test_a_request_that_changed_is_declined_and_refused(world, session, calls):
 
 def test_serial_ranges_take_the_general_path(world, session, calls):
     world.issue({2021: 100})
-    first = session.execute(select(SerialBlock.first).where(SerialBlock.active.is_(True))).scalar_one()
+    first = session.execute(select(SerialBlock.first).where(SerialBlock.active)).scalar_one()
     serial = format_serial("01", world.project.registry_no, 2021, 1, first + 10, first + 19)
     r = world.retire(world.owner, serial=serial)
     assert r.quantity == 10 and calls["n"] == 0

@@ -79,7 +79,7 @@ class RegistryMachine(RuleBasedStateMachine):
         if sender == recipient:
             return
         blocks = self.session.execute(select(SerialBlock).where(
-            SerialBlock.account_id == self._holder(sender).account.id, SerialBlock.active.is_(True),
+            SerialBlock.account_id == self._holder(sender).account.id, SerialBlock.active,
             SerialBlock.status == "available").order_by(SerialBlock.first)).scalars().all()
         if not blocks:
             return
@@ -104,7 +104,7 @@ class RegistryMachine(RuleBasedStateMachine):
         """One retirement is one project and vintage (Trading Rules Art. 10): would the lowest serials the
         quantity takes cross a vintage?"""
         blocks = self.session.execute(select(SerialBlock).where(
-            SerialBlock.account_id == self._holder(holder).account.id, SerialBlock.active.is_(True),
+            SerialBlock.account_id == self._holder(holder).account.id, SerialBlock.active,
             SerialBlock.status == "available").order_by(SerialBlock.first)).scalars()
         vintages, need = set(), quantity
         for b in blocks:

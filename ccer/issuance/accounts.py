@@ -130,7 +130,7 @@ def decide_account(session: Session, actor: Actor, account_ref: int | str, actio
     if action == "close":
         held = session.execute(
             select(func.coalesce(func.sum(SerialBlock.last - SerialBlock.first + 1), 0)).where(
-                SerialBlock.account_id == account.id, SerialBlock.active.is_(True), SerialBlock.status.not_in(FINAL))
+                SerialBlock.account_id == account.id, SerialBlock.active, SerialBlock.status.not_in(FINAL))
         ).scalar_one()
         if held:
             raise Conflict(f"account {account.number} still holds {held} tCO2e; its business must be wound up first", field="account", rule=rule)

@@ -65,7 +65,7 @@ def pick(
         return [_pick_range(session, account, serial, quantity, statuses)]
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         raise ValidationError("must be a whole number of tCO2e ≥ 1", field="quantity")
-    stmt = select(SerialBlock).where(SerialBlock.account_id == account.id, SerialBlock.active.is_(True), SerialBlock.status.in_(statuses))
+    stmt = select(SerialBlock).where(SerialBlock.account_id == account.id, SerialBlock.active, SerialBlock.status.in_(statuses))
     if project is not None:
         stmt = stmt.where(SerialBlock.project_id == project.id)
     if vintage is not None:
@@ -90,7 +90,7 @@ def _pick_range(session: Session, account: Account, serial: Serial, quantity: in
     if quantity is not None and quantity != serial.quantity:
         raise ValidationError(f"the serial range holds {serial.quantity} tCO2e, the quantity says {quantity}", field="quantity", rule=RULE)
     block = session.execute(
-        select(SerialBlock).where(SerialBlock.active.is_(True), SerialBlock.first <= serial.first, SerialBlock.last >= serial.first)
+        select(SerialBlock).where(SerialBlock.active, SerialBlock.first <= serial.first, SerialBlock.last >= serial.first)
     ).scalar_one_or_none()
     if block is None or block.last < serial.last:
         raise ValidationError("no block on record holds that whole serial range", field="serial", rule=OVERSPEND_RULE)
@@ -112,7 +112,7 @@ def cut(session: Session, pieces: list[Piece], **new) -> tuple[list[SerialBlock]
     for piece in pieces:
         old = piece.block
         hit = session.execute(
-            update(SerialBlock).where(SerialBlock.id == old.id, SerialBlock.active.is_(True)).values(active=False)
+            update(SerialBlock).where(SerialBlock.id == old.id, SerialBlock.active).values(active=False)
         ).rowcount
         if hit != 1:
             raise Conflict(f"serial block {old.id} changed while this operation ran; nothing was moved, try again", field="serial")
@@ -139,7 +139,7 @@ def holdings(session: Session, account_id: int, include_final: bool = True) -> l
     """Quantity by project, vintage and status (Registry Rules Art. 12)."""
     q = func.sum(SerialBlock.last - SerialBlock.first + 1)
     stmt = (select(SerialBlock.project_id, SerialBlock.vintage, SerialBlock.status, q)
-            .where(SerialBlock.account_id == account_id, SerialBlock.active.is_(True))
+            .where(SerialBlock.account_id == account_id, SerialBlock.active)
             .group_by(SerialBlock.project_id, SerialBlock.vintage, SerialBlock.status)
             .order_by(SerialBlock.project_id, SerialBlock.vintage, SerialBlock.status))
     rows = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation
@@ -92,9 +92,14 @@ class Issuance(Base):
 
 class SerialBlock(Base):
     __tablename__ = "serial_blocks"
+    # Live blocks only: every holding and serial lookup asks for active blocks, so the superseded ones — most
+    # rows, in a busy registry — stay out of these indexes and superseding a block removes it from them
+    # instead of adding an entry. Queries must say `active` as the predicate does (PostgreSQL does not prove
+    # "active IS true" implies it): `where(SerialBlock.active)`, which SQLite gets as "active = 1".
     __table_args__ = (
-        Index("ix_serial_blocks_holding", "account_id", "active", "status", "project_id", "vintage"),
-        Index("ix_serial_blocks_range", "first", "last"),
+        Index("ix_serial_blocks_holding", "account_id", "status", "project_id", "vintage",
+              postgresql_where=text("active"), sqlite_where=text("active = 1")),
+        Index("ix_serial_blocks_range", "first", "last", postgresql_where=text("active"), sqlite_where=text("active = 1")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issuance_id: Mapped[int] = mapped_column(ForeignKey("issuances.id"), index=True)

@@ -78,7 +78,7 @@ def credits(session: Session, after: int | None, limit: int) -> tuple[list[dict]
 
 
 def units(session: Session, after: int | None, limit: int, public_url: str = "") -> tuple[list[dict], int | None]:
-    blocks, cursor = _keyset_page(session, select(SerialBlock).where(SerialBlock.active.is_(True)), SerialBlock.id, after, limit)
+    blocks, cursor = _keyset_page(session, select(SerialBlock).where(SerialBlock.active), SerialBlock.id, after, limit)
     rows = []
     for b in blocks:
         project, account = session.get(Project, b.project_id), session.get(Account, b.account_id)
@@ -101,7 +101,7 @@ def units(session: Session, after: int | None, limit: int, public_url: str = "")
 def totals(session: Session) -> dict:
     """Units by status over the whole registry, and issued/retired per project."""
     q = func.sum(SerialBlock.last - SerialBlock.first + 1)
-    by_status = {s: int(n) for s, n in session.execute(select(SerialBlock.status, q).where(SerialBlock.active.is_(True)).group_by(SerialBlock.status))}
+    by_status = {s: int(n) for s, n in session.execute(select(SerialBlock.status, q).where(SerialBlock.active).group_by(SerialBlock.status))}
     per_project = []
     issued = dict(session.execute(select(Issuance.project_id, func.sum(Issuance.quantity)).group_by(Issuance.project_id)).all())
     retired = dict(session.execute(select(Retirement.project_id, func.sum(Retirement.quantity)).group_by(Retirement.project_id)).all())

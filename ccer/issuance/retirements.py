@@ -184,6 +184,6 @@ def get_retirement(session: Session, number: str) -> Retirement:
 
 
 def retirement_serials(session: Session, record: Retirement) -> list[str]:
-    blocks = session.execute(select(SerialBlock).where(SerialBlock.retirement_id == record.id, SerialBlock.active.is_(True))
+    blocks = session.execute(select(SerialBlock).where(SerialBlock.retirement_id == record.id, SerialBlock.active)
                              .order_by(SerialBlock.first)).scalars().all()
     return _serials(session, blocks)

@@ -285,7 +285,7 @@ def freeze(session: Session, actor: Actor, account_ref: int | str, *, authority:
 
 
 def _frozen_pieces(session: Session, record: Freeze) -> list[Piece]:
-    blocks = session.execute(select(SerialBlock).where(SerialBlock.freeze_id == record.id, SerialBlock.active.is_(True),
+    blocks = session.execute(select(SerialBlock).where(SerialBlock.freeze_id == record.id, SerialBlock.active,
                                                        SerialBlock.status == FROZEN).order_by(SerialBlock.first)).scalars()
     return [Piece(b, b.first, b.last) for b in blocks]
 
