@@ -272,8 +272,11 @@ def test_fast_path_connections_leave_the_pool_to_the_sessions(world, session, db
         assert req.status == "pending" and fastpath._group(small).calls == 1
         assert s.execute(select(func.count()).select_from(SerialBlock)).scalar_one() == 1  # the one pool connection is free
         s.close()
+        lanes = list(fastpath._group(small)._idle)
+        assert lanes and not any(c.closed for c in lanes)
     finally:
         small.dispose()
+    assert small not in fastpath._groups and all(c.closed for c in lanes)  # the group's connections closed with the pool
 
 
 def _until(condition, timeout=10.0):

@@ -25,6 +25,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import psycopg
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 
@@ -66,7 +67,16 @@ def _group(engine: Engine) -> GroupCommit:
         group = _groups.get(engine)
         if group is None:
             group = _groups[engine] = GroupCommit(engine)
+            event.listen(engine, "engine_disposed", _disposed)
         return group
+
+
+def _disposed(engine: Engine) -> None:
+    """The engine's pool was closed: close the group's connections with it."""
+    with _groups_lock:
+        group = _groups.pop(engine, None)
+    if group is not None:
+        group.close()
 
 
 def _call(session: Session, fn: str, args: dict) -> dict | None:
