@@ -17,6 +17,8 @@ a time, each on its own autocommit connection (detached from the pool, like fast
 server threads cannot use up the pool their sessions draw from). Each call runs in a subtransaction, so one
 call's decline or deadlock does not touch the others; every caller gets its own outcome (see the SQL file).
 An error of the whole statement — the connection lost, the function missing — is every caller's error.
+The price of sharing: a call that waits for a row lock holds up the calls grouped with it (the other lanes
+go on), as a commit's fsync holds up the commits flushed with it.
 
 With one caller at a time a group is that one call, so the single-threaded behaviour is the plain call.
 """
