@@ -33,8 +33,9 @@ import psycopg
 from sqlalchemy.engine import Engine
 
 #: groups in flight at once: one per core keeps the cores busy, and one more runs while another waits for
-#: its commit to reach the disk (bench/registry_tps.py: 2 cores, 3 lanes)
-LANES = (os.cpu_count() or 1) + 1
+#: its commit to reach the disk (bench/registry_tps.py: 2 cores, 3 lanes). Each is a connection beside the
+#: pool's, hence the cap: a big machine runs several server processes, all within max_connections.
+LANES = min((os.cpu_count() or 1) + 1, 8)
 #: calls per group; each takes a subtransaction id, and PostgreSQL caches 64 per transaction before slowing
 MAX_BATCH = 32
 
