@@ -83,32 +83,39 @@ def _call(session: Session, fn: str, args: dict) -> dict | None:
     """Run one fast-path function ("propose" or "confirm") in a transaction of its own or shared with other
     threads' calls; None when it declined."""
     engine = session.get_bind()
-    for attempt in range(RETRIES + 1):
-        call = _group(engine).run(fn, args)
-        if call.error is not None:
-            state = getattr(call.error, "sqlstate", None) or ""
-            if state == UNDEFINED_FUNCTION:  # migrated before the fast path: the general path it is
-                _missing.add(engine)
-                return None
-            if state in RETRYABLE and attempt < RETRIES:  # the group's turn at the chain head met a deadlock
-                continue
-            raise call.error
-        outcome = call.outcome
-        if "retry" in outcome and attempt < RETRIES:
-            continue
-        if "declined" in outcome:
+    for _ in range(RETRIES + 1):
+        outcome = _outcome(_group(engine).run(fn, args))
+        if outcome is None:  # migrated before the fast path: the general path it is
+            _missing.add(engine)
             return None
-        if "ok" not in outcome:
-            state, message = outcome.get("error") or (outcome["retry"], RETRYABLE[outcome["retry"]])
-            raise psycopg.errors.lookup(state)(message)
-        result = outcome["ok"]
-        break
+        if "retry" not in outcome:
+            break
+    else:
+        raise psycopg.errors.lookup(outcome["retry"])(RETRYABLE[outcome["retry"]])
+    if "declined" in outcome:
+        return None
+    if "error" in outcome:
+        raise psycopg.errors.lookup(outcome["error"][0])(outcome["error"][1])
+    result = outcome["ok"]
     session.expire_all()  # what this session remembers may predate the change
     sealed = result["sealed"]  # [head before, head after] when the call sealed, else None (sealed later)
     if sealed and events.passed_checkpoint(*sealed):
         session.info["checkpoint_due"] = True
         after_commit(session)
     return result
+
+
+def _outcome(call) -> dict | None:
+    """The call's outcome (see registry_fastpath_2.sql), a failure of its whole group read as one too;
+    None when the database has no fast-path functions."""
+    if call.error is None:
+        return call.outcome
+    state = getattr(call.error, "sqlstate", None) or ""
+    if state == UNDEFINED_FUNCTION:
+        return None
+    if state in RETRYABLE:
+        return {"retry": state}
+    raise call.error
 
 
 #: per model, (attribute, column, converter) — computed once

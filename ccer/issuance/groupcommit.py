@@ -60,10 +60,9 @@ class GroupCommit:
     def __init__(self, engine: Engine, lanes: int | None = None, max_batch: int | None = None) -> None:
         self._engine = engine
         self._max = max_batch or MAX_BATCH
-        lanes = lanes or LANES
         self._lock = threading.Lock()
         self._waiting: deque[Call] = deque()
-        self._free_lanes = lanes
+        self._free_lanes = lanes or LANES
         self._idle: list[psycopg.Connection] = []
         #: groups run and calls carried, for tests and the benchmark
         self.groups = self.calls = 0
@@ -102,8 +101,9 @@ class GroupCommit:
                 successor.ready.set()
 
     def _execute(self, group: list[Call]) -> None:
-        conn = self._connection()
+        conn = None
         try:
+            conn = self._connection()
             outcomes = conn.execute("SELECT ccer_fast_batch(%s)",
                                     [json.dumps([{"fn": c.fn, "args": c.args} for c in group], ensure_ascii=False)]).fetchone()[0]
             if not isinstance(outcomes, list) or len(outcomes) != len(group):
@@ -113,7 +113,7 @@ class GroupCommit:
         except BaseException as exc:  # the statement as a whole failed: each caller raises it
             for call in group:
                 call.outcome, call.error = None, exc
-            if conn.closed or conn.broken:
+            if conn is not None and (conn.closed or conn.broken):
                 conn.close()
                 conn = None
         finally:

@@ -15,11 +15,11 @@ from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import Forbidden, NotFound, ValidationError
 from ..events import Actor
-from . import fastpath, purposes
+from . import purposes
 from .accounts import get_account
 from .holdings import cut, lock_accounts, touches
 from .models import AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Retirement, SerialBlock
-from .services import _SENDERS, _SPEC_KEYS, _own_account, _propose, _pick, _serials, _transfer_target, _usable, _whole, unit_spec
+from .services import _SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _transfer_target, _usable, _whole, propose_request, unit_spec
 
 policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
 policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
@@ -146,10 +146,10 @@ def propose_retirement(session: Session, actor: Actor, account_ref: int | str, *
                if k in _SPEC_KEYS + _DETAIL_KEYS and v is not None}
     try:
         retirement_details(payload)  # the fast path takes only details the general path would accept as they are
+        plain = True
     except ValidationError:
-        return _propose(session, actor, "registry.retire", account_ref, payload)
-    return (fastpath.propose(session, actor, "registry.retire", account_ref, payload)
-            or _propose(session, actor, "registry.retire", account_ref, payload))
+        plain = False
+    return propose_request(session, actor, "registry.retire", account_ref, payload, fast=plain)
 
 
 @mutating

@@ -229,8 +229,14 @@ def propose_transfer(session: Session, actor: Actor, from_account: int | str, to
     """The initiator's half of a transfer (持有量转移); a second user of the organisation confirms it through
     `makerchecker.confirm`, which carries it out."""
     payload = {"to_account": to_account, **{k: v for k, v in spec.items() if k in _SPEC_KEYS and v is not None}}
-    return (fastpath.propose(session, actor, "registry.transfer", from_account, payload)
-            or _propose(session, actor, "registry.transfer", from_account, payload))
+    return propose_request(session, actor, "registry.transfer", from_account, payload)
+
+
+def propose_request(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict,
+                    fast: bool = True) -> makerchecker.ApprovalRequest:
+    """The maker's half of a transfer or retirement from an account: the one-statement path when it applies
+    (fastpath.py; `fast=False` when the caller knows it cannot), otherwise the general path."""
+    return (fast and fastpath.propose(session, actor, kind, account_ref, payload)) or _propose(session, actor, kind, account_ref, payload)
 
 
 @mutating
