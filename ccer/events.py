@@ -32,10 +32,19 @@ CHECKPOINT_EVERY = 10_000
 
 def canonical(obj: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 text, Decimals and dates as strings."""
-    return json.dumps(_plain(obj), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _dumps(_plain(obj))
+
+
+def _dumps(plain: Any) -> str:
+    return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+_SCALARS = (str, int, bool, float, type(None))
 
 
 def _plain(obj: Any) -> Any:
+    if type(obj) in _SCALARS:  # most values; checkpoints plain every state of the registry
+        return obj
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -130,13 +139,15 @@ class SubjectType:
     all_ids: Callable[[Session], Iterable[str]]
     #: when set, checkpoints carry a Merkle root over the states this predicate keeps (e.g. active blocks)
     merkle: Callable[[dict], bool] | None = None
-    #: every subject's state in one query (optional; speeds up checkpoints)
-    snapshot_all: Callable[[Session], dict[str, dict]] | None = None
+    #: the states the Merkle root keeps, in one query (optional; checkpoints read every one of them)
+    kept_all: Callable[[Session], dict[str, dict]] | None = None
 
-    def states_now(self, session: Session) -> dict[str, dict]:
-        if self.snapshot_all is not None:
-            return self.snapshot_all(session)
-        return {str(i): self.snapshot(session, str(i)) for i in self.all_ids(session)}
+    def kept_now(self, session: Session) -> dict[str, dict]:
+        """The current states of the subjects the Merkle root keeps (`merkle`), by id."""
+        if self.kept_all is not None:
+            return self.kept_all(session)
+        states = ((str(i), self.snapshot(session, str(i))) for i in self.all_ids(session))
+        return {sid: st for sid, st in states if st is not None and self.merkle(_plain(st))}
 
 
 SUBJECT_TYPES: dict[str, SubjectType] = {}
@@ -149,8 +160,8 @@ def register_invariant(check: Callable[[Session], Iterable[str]]) -> None:
     INVARIANTS.append(check)
 
 
-def register_subject(name: str, snapshot, all_ids, merkle=None, snapshot_all=None) -> None:
-    SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids, merkle, snapshot_all)
+def register_subject(name: str, snapshot, all_ids, merkle=None, kept_all=None) -> None:
+    SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids, merkle, kept_all)
 
 
 def register_fields(name: str, model, fields: tuple[str, ...], **kw) -> None:
@@ -164,8 +175,12 @@ def register_fields(name: str, model, fields: tuple[str, ...], **kw) -> None:
 
 def merkle_leaves(kind: SubjectType, states: dict[str, Any]) -> list[str]:
     """The leaves of a subject type's Merkle tree: "id|canonical state" of the kept states, by id."""
-    return [f"{sid}|{canonical(st)}" for sid, st in sorted(states.items(), key=lambda kv: _natural(kv[0]))
-            if st is not None and kind.merkle(_plain(st))]
+    leaves = []
+    for sid, st in sorted(states.items(), key=lambda kv: _natural(kv[0])):
+        plain = None if st is None else _plain(st)
+        if plain is not None and kind.merkle(plain):
+            leaves.append(f"{sid}|{_dumps(plain)}")
+    return leaves
 
 
 def merkle_roots(states_by_type: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -176,7 +191,7 @@ def _roots_now(session: Session) -> str | None:
     kinds = [k for k in SUBJECT_TYPES.values() if k.merkle is not None]
     if not kinds:
         return None
-    return canonical(merkle_roots({k.name: k.states_now(session) for k in kinds}))
+    return canonical(merkle_roots({k.name: k.kept_now(session) for k in kinds}))
 
 
 @dataclass

@@ -98,7 +98,7 @@ def _call(session: Session, fn: str, args: dict) -> dict | None:
         raise psycopg.errors.lookup(outcome["error"][0])(outcome["error"][1])
     result = outcome["ok"]
     session.expire_all()  # what this session remembers may predate the change
-    sealed = result["sealed"]  # [head before, head after] when the call sealed, else None (sealed later)
+    sealed = result["sealed"]  # [head before, head after] when its group sealed (given to one call of the group), else None
     if sealed and events.passed_checkpoint(*sealed):
         session.info["checkpoint_due"] = True
         after_commit(session)

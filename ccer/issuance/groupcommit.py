@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 #: groups in flight at once: one per core keeps the cores busy, and one more runs while another waits for
 #: its commit to reach the disk (bench/registry_tps.py: 2 cores, 3 lanes). Each is a connection beside the
 #: pool's, hence the cap: a big machine runs several server processes, all within max_connections.
-LANES = min((os.cpu_count() or 1) + 1, 8)
+LANES = min(os.cpu_count() or 1, 8)
 #: calls per group; each takes a subtransaction id, and PostgreSQL caches 64 per transaction before slowing
 MAX_BATCH = 32
 
@@ -104,11 +104,15 @@ class GroupCommit:
         conn = None
         try:
             conn = self._connection()
-            outcomes = conn.execute("SELECT ccer_fast_batch(%s)",
-                                    [json.dumps([{"fn": c.fn, "args": c.args} for c in group], ensure_ascii=False)]).fetchone()[0]
+            answer = conn.execute("SELECT ccer_fast_batch(%s)",
+                                  [json.dumps([{"fn": c.fn, "args": c.args} for c in group], ensure_ascii=False)]).fetchone()[0]
+            outcomes = answer.get("outcomes") if isinstance(answer, dict) else None
             if not isinstance(outcomes, list) or len(outcomes) != len(group):
-                raise RuntimeError(f"ccer_fast_batch answered {len(group)} calls with {outcomes!r}")
+                raise RuntimeError(f"ccer_fast_batch answered {len(group)} calls with {answer!r}")
+            sealed = answer["sealed"]  # the group's events went in at its end, chained then if the head was free
             for call, outcome in zip(group, outcomes):
+                if "ok" in outcome:
+                    outcome["ok"]["sealed"], sealed = sealed, None  # one caller looks after a checkpoint it passed
                 call.outcome = outcome
         except BaseException as exc:  # the statement as a whole failed: each caller raises it
             for call in group:

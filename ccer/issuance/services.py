@@ -45,7 +45,8 @@ events.register_subject(
     lambda s, sid: (lambda b: None if b is None else _block_state(b))(s.get(SerialBlock, int(sid))),
     lambda s: s.execute(select(SerialBlock.id)).scalars(),
     merkle=lambda state: bool(state["active"]),
-    snapshot_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock.__table__))},  # rows, not ORM objects: checkpoints read every block
+    # rows, not ORM objects, and only live blocks: checkpoints read every one of them
+    kept_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
 )
 events.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
 events.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
