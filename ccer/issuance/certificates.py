@@ -2,7 +2,7 @@
 of a certificate against the ledger that its QR code leads to."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .. import clock, documents, events
@@ -17,7 +17,7 @@ def public_path(record: Retirement) -> str:
 
 
 def retirement_event(session: Session, record: Retirement) -> Event | None:
-    return session.execute(select(Event).where(Event.subject_type == "retirement", Event.subject_id == str(record.id),
+    return session.execute(select(Event).where(text(events.RETIREMENT_EVENTS), Event.subject_id == str(record.id),
                                                Event.action.in_(("ccer.retired", "ccer.force_cancelled")))).scalar_one_or_none()
 
 

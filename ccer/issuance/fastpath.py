@@ -2,7 +2,7 @@
 
 Why: through the ORM a maker–checker transfer costs two transactions of some fifteen statements each and
 ~10 ms of Python; the registry must keep up with the exchange (bench/registry_tps.py). The functions in
-migrations/sql/registry_fastpath_1.sql do each half — proposal, and confirmation with the account locks,
+migrations/sql/registry_fastpath_1.sql and _3.sql do each half — proposal, and confirmation with the account locks,
 block cutting and the event (sealed as ccer/events.py explains) — in one statement. Calls that threads of
 one process make at the same moment share one transaction and one round trip (ccer/issuance/groupcommit.py,
 each call in a subtransaction of its own); a call made alone is a transaction of its own.
@@ -106,7 +106,7 @@ def _call(session: Session, fn: str, args: dict) -> dict | None:
 
 
 def _outcome(call) -> dict | None:
-    """The call's outcome (see registry_fastpath_2.sql), a failure of its whole group read as one too;
+    """The call's outcome (see registry_fastpath_3.sql), a failure of its whole group read as one too;
     None when the database has no fast-path functions."""
     if call.error is None:
         return call.outcome

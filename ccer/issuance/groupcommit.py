@@ -1,14 +1,13 @@
 """Group commit for the registry's fast path: the calls that threads of one process make at the same moment
 go to PostgreSQL together, as one statement in one transaction (ccer_fast_batch,
-migrations/sql/registry_fastpath_2.sql).
+migrations/sql/registry_fastpath_3.sql).
 
 Why: a fast-path call costs little work but a whole transaction — a round trip, a commit, a turn at the
 ledger head (ccer/events.py). Under load those fixed costs were most of an operation's price; a server's
 threads (waitress) and the exchange's clients make many calls at once, and paying the fixed costs once per
 group instead of once per call is what lets the registry keep up (bench/registry_tps.py). PostgreSQL's own
-WAL group commit shares only the flush; this shares the round trip, the commit and the chain head, and the
-group's events are chained in place by the one transaction that holds the head instead of being left
-pending and rewritten.
+WAL group commit shares only the flush; this shares the round trip, the commit, the clock reading and the
+chain head: the group's events are appended together after its last call, with one turn at the head.
 
 How: leader and followers, as in a database's own group commit. A caller that finds a lane free runs at
 once, taking along whatever calls are waiting (at most MAX_BATCH, its own first); a caller that finds every
@@ -32,9 +31,10 @@ from collections import deque
 import psycopg
 from sqlalchemy.engine import Engine
 
-#: groups in flight at once: one per core keeps the cores busy, and one more runs while another waits for
-#: its commit to reach the disk (bench/registry_tps.py: 2 cores, 3 lanes). Each is a connection beside the
-#: pool's, hence the cap: a big machine runs several server processes, all within max_connections.
+#: groups in flight at once: one per core. More lanes make smaller groups, and every group pays the fixed
+#: costs again (bench/registry_tps.py, 2 cores: 3 lanes used ~9 % more CPU per operation than 2, and 1 lane
+#: left the second core idle while its commit reached the disk). Each is a connection beside the pool's,
+#: hence the cap: a big machine runs several server processes, all within max_connections.
 LANES = min(os.cpu_count() or 1, 8)
 #: calls per group; each takes a subtransaction id, and PostgreSQL caches 64 per transaction before slowing
 MAX_BATCH = 32
@@ -42,7 +42,7 @@ MAX_BATCH = 32
 
 class Call:
     """One fast-path call: function name ("propose" or "confirm") and arguments; after the group ran,
-    `outcome` (a dict, see registry_fastpath_2.sql) or `error` (an exception of the whole statement)."""
+    `outcome` (a dict, see registry_fastpath_3.sql) or `error` (an exception of the whole statement)."""
 
     __slots__ = ("fn", "args", "outcome", "error", "lead", "ready")
 

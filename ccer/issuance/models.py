@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation
@@ -71,7 +71,9 @@ class Issuance(Base):
     """CCERs registered for one reduction batch and vintage (Measures Art. 22)."""
 
     __tablename__ = "issuances"
-    __table_args__ = (UniqueConstraint("project_id", "batch", "vintage"),)
+    # (id, project_id, vintage): what a serial block's foreign key names, so that a block cannot claim
+    # another project or vintage than its issuance's
+    __table_args__ = (UniqueConstraint("project_id", "batch", "vintage"), UniqueConstraint("id", "project_id", "vintage"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     #: the project's reduction batch (monitoring period) number
@@ -100,13 +102,23 @@ class SerialBlock(Base):
         Index("ix_serial_blocks_holding", "account_id", "status", "project_id", "vintage",
               postgresql_where=text("active"), sqlite_where=text("active = 1")),
         Index("ix_serial_blocks_range", "first", "last", postgresql_where=text("active"), sqlite_where=text("active = 1")),
+        # Every cut writes blocks, so each index and foreign key here is paid per transfer and retirement
+        # (bench/README.md): the issuance, project and vintage are checked by one key; an issuance's blocks
+        # are looked up by its first block only, a retirement's among retired blocks only, and no query
+        # asks for a block's children (lineage is checked over all blocks at once, ccer.issuance.invariants).
+        ForeignKeyConstraint(["issuance_id", "project_id", "vintage"], ["issuances.id", "issuances.project_id", "issuances.vintage"]),
+        Index("ix_serial_blocks_issuance_id", "issuance_id",
+              postgresql_where=text("parent_id IS NULL"), sqlite_where=text("parent_id IS NULL")),
+        Index("ix_serial_blocks_retirement_id", "retirement_id",
+              postgresql_where=text("retirement_id IS NOT NULL"), sqlite_where=text("retirement_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issuance_id: Mapped[int] = mapped_column(ForeignKey("issuances.id"), index=True)
+    issuance_id: Mapped[int] = mapped_column(Integer)
     #: the block this one was cut from (None for the block an issuance created)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("serial_blocks.id"), nullable=True, index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("serial_blocks.id"), nullable=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("registry_accounts.id"))
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    #: the issuance's project and vintage (the foreign key above holds them to it)
+    project_id: Mapped[int] = mapped_column(Integer)
     vintage: Mapped[int] = mapped_column(Integer)
     first: Mapped[int] = mapped_column(BigInteger)
     last: Mapped[int] = mapped_column(BigInteger)
@@ -115,7 +127,7 @@ class SerialBlock(Base):
     #: False once superseded by the blocks cut from it
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     freeze_id: Mapped[int | None] = mapped_column(ForeignKey("registry_freezes.id"), nullable=True)
-    retirement_id: Mapped[int | None] = mapped_column(ForeignKey("retirements.id"), nullable=True, index=True)
+    retirement_id: Mapped[int | None] = mapped_column(ForeignKey("retirements.id"), nullable=True)
 
     issuance: Mapped[Issuance] = relationship()
 
