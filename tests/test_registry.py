@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from ccer import events
 from ccer.auth import makerchecker
@@ -281,6 +282,17 @@ def test_invariants_catch_an_overlap_and_a_moved_retirement(world, session):
     problems = list(invariants.check(session))
     assert any("two blocks" in p for p in problems)  # units 41–45 are now in the retired and the available block
     assert any(r.number in p for p in problems)  # 45 in the blocks, 40 on the certificate
+
+
+def test_a_block_cannot_claim_another_vintage_than_its_issuance(world, session):
+    """The database itself holds a block to its issuance's project and vintage (one composite foreign key)."""
+    world.issue({2021: 100})
+    session.commit()
+    with pytest.raises(IntegrityError):
+        session.execute(text("UPDATE serial_blocks SET vintage = 2022"))
+        session.flush()
+    session.rollback()
+    assert list(invariants.check(session)) == []
 
 
 def test_checkpoint_commits_to_holdings_with_a_merkle_root(world, session):

@@ -323,6 +323,14 @@ def test_waiting_calls_travel_together_each_with_its_own_outcome(world, session,
         t.join(10)
     assert (group.groups, group.calls) == (2, 4)  # [10] alone, then [20, 1000, 30] together
     assert isinstance(out[2], ValidationError) and "holds 100" in out[2].message
+    # the group's events were appended together at its end: one per call that succeeded, in call order,
+    # chained at once (the head was free), none for the call that declined (the general path refused it)
+    session.rollback()
+    proposed = session.execute(select(events.Event).where(events.Event.action == "approval.proposed")
+                               .order_by(events.Event.id)).scalars().all()
+    assert [e.subject_id for e in proposed] == [str(out[i].id) for i in (0, 1, 3)]
+    assert proposed[2].id == proposed[1].id + 1 and proposed[2].seq == proposed[1].seq + 1
+    assert proposed[1].occurred_at == proposed[2].occurred_at  # one clock reading per group
     for i in (0, 1, 3):
         makerchecker.confirm(session, world.owner.checker, out[i].id)
     assert (world.balance(world.owner), world.balance(world.trader)) == (40, 60)

@@ -10,7 +10,8 @@
 -- transaction: ccer_now() is now() plus the platform's offset).
 --
 -- The calls' checks, writes and declines are those of registry_fastpath_1.sql, unchanged but for the two
--- things above; the events are the same rows with the same payloads.
+-- things above (and a payload's project looked up once per call, not once per block scanned); the events
+-- are the same rows with the same payloads.
 --
 -- Frozen once released: a change is a new file and a new migration (CREATE OR REPLACE).
 
@@ -61,7 +62,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   pl jsonb := p_payload::jsonb;
   sender registry_accounts; recipient registry_accounts; acc registry_accounts; req approval_requests;
-  held bigint;
+  held bigint; v_project integer;
 BEGIN
   FOR acc IN SELECT * FROM registry_accounts WHERE id IN (p_sender, p_recipient) LOOP
     IF acc.id = p_sender THEN sender := acc; END IF;
@@ -78,8 +79,9 @@ BEGIN
   ELSIF p_kind <> 'registry.retire' THEN
     PERFORM ccer_decline('kind');
   END IF;
+  v_project := ccer_payload_project(pl);  -- once: as an argument it would run for every block the scan meets
   SELECT coalesce(sum(last - first + 1), 0) INTO held
-  FROM ccer_available(sender.id, ccer_payload_project(pl), (pl->>'vintage')::integer);
+  FROM ccer_available(sender.id, v_project, (pl->>'vintage')::integer);
   IF held < (pl->>'quantity')::bigint THEN PERFORM ccer_decline('over-spending'); END IF;
 
   INSERT INTO approval_requests (organisation_id, kind, target, payload_json, status, initiated_by, initiated_at)
@@ -98,7 +100,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
   req approval_requests; pl jsonb;
   sender registry_accounts; recipient registry_accounts; acc registry_accounts; b serial_blocks; child serial_blocks;
-  sender_id integer; plain_id integer; v_quantity bigint; need bigint; take bigint;
+  sender_id integer; plain_id integer; v_project integer; v_quantity bigint; need bigint; take bigint;
   picked serial_blocks[] := '{}'; takes bigint[] := '{}'; mixed boolean := false;
   new_account integer; new_status text; result_id integer; retirement retirements; transfer registry_transfers;
   states jsonb := '{}'; serials jsonb := '[]'; subject_type text; action text; data jsonb; result jsonb;
@@ -128,7 +130,8 @@ BEGIN
   END IF;
 
   need := v_quantity;
-  FOR b IN SELECT * FROM ccer_available(sender.id, ccer_payload_project(pl), (pl->>'vintage')::integer) LOOP
+  v_project := ccer_payload_project(pl);  -- once: as an argument it would run for every block the scan meets
+  FOR b IN SELECT * FROM ccer_available(sender.id, v_project, (pl->>'vintage')::integer) LOOP
     take := least(need, b.last - b.first + 1);
     mixed := mixed OR (b.project_id, b.vintage) <> (coalesce(picked[1].project_id, b.project_id), coalesce(picked[1].vintage, b.vintage));
     picked := picked || b;
