@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from ccer import events
+from ccer import events, merkle
 from ccer.db import make_engine, make_session_factory
 from ccer.auth import makerchecker
 from ccer.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -335,3 +335,31 @@ def test_waiting_calls_travel_together_each_with_its_own_outcome(world, session,
         makerchecker.confirm(session, world.owner.checker, out[i].id)
     assert (world.balance(world.owner), world.balance(world.trader)) == (40, 60)
     _ok(session)
+
+
+def test_the_checkpoint_root_computed_in_postgresql_is_pythons(world, session):
+    """ccer_serial_block_root (migrations/sql/ledger_checkpoint_1.sql) builds the tree ccer/merkle.py
+    defines over the leaves ccer.events.merkle_leaves gives, for every size from no live block up: odd
+    levels, frozen and retired blocks (their freeze and retirement ids), superseded blocks left out."""
+    kind = events.SUBJECT_TYPES["serial_block"]
+
+    def both() -> tuple[str, str]:
+        session.commit()
+        leaves = events.merkle_leaves(kind, kind.kept_now(session))
+        in_sql = session.execute(text("SELECT ccer_block_leaf(b) FROM serial_blocks b WHERE b.active ORDER BY b.id")).scalars().all()
+        assert in_sql == leaves
+        return session.execute(text("SELECT ccer_serial_block_root()")).scalar_one(), merkle.root(leaves)
+
+    assert both() == (merkle.EMPTY_ROOT, merkle.EMPTY_ROOT)
+    world.issue({2021: 1000})
+    roots = [both()]
+    for quantity in (7, 11, 13):
+        world.transfer(world.owner, world.trader, quantity=quantity)
+        roots.append(both())
+    services.freeze(session, world.registry, world.owner.account.id, authority="北京市朝阳区人民法院", order_ref="（2026）京0105执1号",
+                    quantity=5)
+    roots.append(both())
+    world.retire(world.trader, quantity=3)
+    roots.append(both())
+    assert all(sql == py for sql, py in roots) and len({py for _, py in roots}) == len(roots)
+    assert events.root_now(session, kind) == roots[-1][1]

@@ -47,6 +47,7 @@ events.register_subject(
     merkle=lambda state: bool(state["active"]),
     # rows, not ORM objects, and only live blocks: checkpoints read every one of them
     kept_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
+    root_sql="ccer_serial_block_root",  # migrations/sql/ledger_checkpoint_1.sql
 )
 events.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
 events.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
