@@ -22,7 +22,7 @@ DROP FUNCTION IF EXISTS ccer_append_events(timestamptz, integer, text, text[], t
 -- Append events (one per element of the arrays, in order) at p_at. When the head is free the transaction
 -- takes it, seals what others left pending and writes these already in place (no second write of each
 -- row); otherwise they go in pending. Returns {head before, head after} when it sealed, or NULL.
-CREATE FUNCTION ccer_append_events(p_at timestamptz, p_users integer[], p_actors text[],
+CREATE OR REPLACE FUNCTION ccer_append_events(p_at timestamptz, p_users integer[], p_actors text[],
     p_subject_types text[], p_subject_ids text[], p_actions text[], p_payloads text[])
 RETURNS integer[] LANGUAGE plpgsql AS $$
 DECLARE
@@ -55,7 +55,7 @@ END $$;
 -- p_sender / p_recipient: account ids the caller parsed from the references (ccer.issuance.accounts),
 -- p_*_number: the account number the reference spelled, when it spelled one. Returns the request and the
 -- event to append: [subject_type, subject_id, action, payload].
-CREATE FUNCTION ccer_fast_propose(p_kind text, p_sender integer, p_sender_number text,
+CREATE OR REPLACE FUNCTION ccer_fast_propose(p_kind text, p_sender integer, p_sender_number text,
     p_recipient integer, p_recipient_number text, p_payload text, p_org integer, p_user integer, p_at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -94,7 +94,7 @@ END $$;
 -- The checker's half (makerchecker.confirm running the registry.transfer or registry.retire operation):
 -- lock the accounts in id order, pick and cut the blocks, write the transfer or retirement; returns it
 -- and the event the general path writes (ccer.transfer / ccer.retired, vouching for the approved request too).
-CREATE FUNCTION ccer_fast_confirm(p_request integer, p_user integer, p_org integer,
+CREATE OR REPLACE FUNCTION ccer_fast_confirm(p_request integer, p_user integer, p_org integer,
     p_allowed text[], p_time_zone text, p_at timestamptz) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -106,8 +106,10 @@ DECLARE
   states jsonb := '{}'; serials jsonb := '[]'; subject_type text; action text; data jsonb; result jsonb;
   i integer;
 BEGIN
-  SELECT * INTO req FROM approval_requests WHERE id = p_request FOR UPDATE;
-  IF req.id IS NULL OR req.status <> 'pending' OR req.initiated_by = p_user OR req.organisation_id <> p_org
+  -- approved first, which locks it (a decline anywhere below undoes it with the rest)
+  UPDATE approval_requests SET status = 'approved', decided_by = p_user, decided_at = p_at
+  WHERE id = p_request AND status = 'pending' RETURNING * INTO req;
+  IF req.id IS NULL OR req.initiated_by = p_user OR req.organisation_id <> p_org
      OR NOT req.kind = ANY(p_allowed) OR req.kind NOT IN ('registry.transfer', 'registry.retire') THEN
     PERFORM ccer_decline('request');
   END IF;
@@ -175,7 +177,6 @@ BEGIN
     END IF;
   END LOOP;
 
-  UPDATE approval_requests SET status = 'approved', decided_by = p_user, decided_at = p_at WHERE id = req.id RETURNING * INTO req;
   states := states || jsonb_build_object('approval_request:' || req.id, ccer_request_state(req));  -- one event vouches for both
   IF req.kind = 'registry.transfer' THEN
     subject_type := 'transfer'; action := 'ccer.transfer';
