@@ -2,10 +2,11 @@
 
 Why: through the ORM a maker–checker transfer costs two transactions of some fifteen statements each and
 ~10 ms of Python; the registry must keep up with the exchange (bench/registry_tps.py). The functions in
-migrations/sql/registry_fastpath_1.sql and _3.sql do each half — proposal, and confirmation with the account locks,
-block cutting and the event (sealed as ccer/events.py explains) — in one statement. Calls that threads of
-one process make at the same moment share one transaction and one round trip (ccer/issuance/groupcommit.py,
-each call in a subtransaction of its own); a call made alone is a transaction of its own.
+migrations/sql/registry_fastpath_3.sql do each half — proposal, and confirmation with the account locks and
+block cutting — in one statement, with its event (chained as ccer/events.py explains). Calls that threads
+of one process make at the same moment share one transaction and one round trip, and their events are
+appended together at the end (ccer/issuance/groupcommit.py, each call in a subtransaction of its own); a
+call made alone is a transaction of its own.
 
 They *decline* (SQLSTATE CC001, or a data error from a cast; nothing is written) whenever anything is
 wrong or out of the ordinary: a serial range, the 5 % cap, a misspelt account, a block that changed. The
