@@ -34,7 +34,7 @@ os.environ.setdefault("CCER_FAST_HASH", "1")
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from ccer import events, load_models, migrate  # noqa: E402
+from ccer import ledger, load_models, migrate  # noqa: E402
 from ccer.auth import makerchecker  # noqa: E402
 from ccer.db import make_engine, make_session_factory  # noqa: E402
 from ccer.issuance import invariants, retirements, services  # noqa: E402
@@ -162,7 +162,7 @@ def main() -> None:
         load_models()
         session = make_session_factory(make_engine(url))()
         problems = list(invariants.check(session))
-        report = events.verify(session)
+        report = ledger.verify(session)
         print(f"  invariants: {'ok' if not problems else problems[:3]}; ledger verify: {'ok' if report.ok else report.problems[:3]} "
               f"({report.events:,} events chained, {report.pending} pending)")
         session.close()

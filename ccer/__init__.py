@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 def load_models() -> None:
     """Import every module that defines tables or event subjects, so metadata and the chain are complete."""
-    from . import clock, events  # noqa: F401
+    from . import clock, ledger  # noqa: F401
     from .auth import makerchecker, models, services  # noqa: F401
     from .projects import models as project_models, services as project_services  # noqa: F401
     from .projects import boundaries, comments, lifecycle, monitoring  # noqa: F401

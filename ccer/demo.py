@@ -13,7 +13,7 @@ from . import ROOT
 from .auth import makerchecker, services
 from .auth.models import Organisation
 from .auth.uscc import ALPHABET, check_character
-from .events import Actor
+from .actor import Actor
 
 LISTING = ROOT / "data" / "ccer_registry_projects.csv"
 DEMO_PASSWORD = "ccer-demo-2026"

@@ -20,7 +20,7 @@ from .auth.services import actor_for
 from .clock import CST
 from .demo import DemoParties
 from .errors import ValidationError
-from .events import Actor
+from .actor import Actor
 from .projects import comments, lifecycle, monitoring
 from .projects.models import Project
 from .validation import services as vv

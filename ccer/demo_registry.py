@@ -16,7 +16,7 @@ from .auth import makerchecker
 from .auth.models import Organisation, User
 from .auth.services import actor_for
 from .demo import DemoParties, demo_uscc, listing_rows
-from .events import Actor
+from .actor import Actor
 from .issuance import accounts, retirements, services
 from .issuance.models import Issuance
 from .methodologies import registry as methodologies

@@ -43,19 +43,3 @@ def differences(engine: Engine) -> list:
 def _ignored(diff) -> bool:
     # alembic's own version table is not a model
     return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
-
-
-# ---- PostgreSQL-only SQL (functions of the registry's fast path and the ledger's sealing) -----------------
-
-
-def run_postgres_sql(op, filename: str) -> None:
-    """In a migration: run migrations/sql/<filename> on PostgreSQL; nothing on SQLite, whose services take
-    the general (Python) path."""
-    if op.get_context().dialect.name == "postgresql":
-        op.execute((ROOT / "migrations" / "sql" / filename).read_text(encoding="utf-8"))
-
-
-def drop_postgres_functions(op, signatures: tuple[str, ...]) -> None:
-    if op.get_context().dialect.name == "postgresql":
-        for signature in signatures:
-            op.execute(f"DROP FUNCTION IF EXISTS {signature}")

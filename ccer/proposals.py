@@ -20,12 +20,12 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import clock, events
+from . import clock, ledger
 from .auth import policy
 from .auth.roles import Role
 from .db import Base, fetch, mutating
 from .errors import Conflict, ValidationError
-from .events import Actor
+from .actor import Actor
 from .methodologies import conformance, registry
 from .projects import comments
 from .projects.lifecycle import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
@@ -72,7 +72,7 @@ def _is_author(actor: Actor, record) -> bool:
 policy.allow("methodology.propose", Role.METHODOLOGY_AUTHOR, cites="Measures Art. 8")
 policy.allow("methodology.decide", Role.REGISTRY_OPERATOR, cites="Measures Art. 5, 8 (MEE issues methodologies)")
 
-events.register_fields("methodology_proposal", MethodologyProposal, ("code", "name", "author_id", "status", "package_sha256",
+ledger.register_fields("methodology_proposal", MethodologyProposal, ("code", "name", "author_id", "status", "package_sha256",
                                                                   "publicity_start", "publicity_end", "reason"))
 
 
@@ -95,7 +95,7 @@ def _activate(session: Session, actor: Actor, m: MethodologyProposal, ctx: dict)
                                                                  MethodologyProposal.id != m.id)).scalars():
         if old.base_code == m.base_code:
             old.status = "superseded"
-            events.record(session, actor, "methodology_proposal.superseded", "methodology_proposal", old.id, {"by": m.code})
+            ledger.record(session, actor, "methodology_proposal.superseded", "methodology_proposal", old.id, {"by": m.code})
     registry.refresh()
 
 
@@ -154,7 +154,7 @@ def submit(session: Session, actor: Actor, package: bytes) -> MethodologyProposa
                             created_at=clock.now(session))
     session.add(p)
     session.flush()
-    events.record(session, actor, "methodology_proposal.submitted", "methodology_proposal", p.id)
+    ledger.record(session, actor, "methodology_proposal.submitted", "methodology_proposal", p.id)
     return p
 
 

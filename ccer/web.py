@@ -5,7 +5,7 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from . import db_session, events
+from . import db_session, ledger
 from .api import current_actor
 from .auth import services
 from .errors import Unauthorized
@@ -33,7 +33,7 @@ def _check_csrf():
 
 @bp.get("/")
 def home():
-    seq, head = events.head(db_session())
+    seq, head = ledger.head(db_session())
     return render_template("home.html", seq=seq, head=head)
 
 

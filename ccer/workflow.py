@@ -18,10 +18,10 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from . import events
+from . import ledger
 from .auth import policy
 from .errors import Conflict, ValidationError
-from .events import Actor
+from .actor import Actor
 
 #: a guard's check returns None when satisfied, else what is wrong
 Check = Callable[[Session, Any, dict], str | None]
@@ -108,5 +108,5 @@ class Machine:
         setattr(record, self.attribute, t.target)
         session.flush()
         recorded = {k: context[k] for k in self.recorded if context.get(k) is not None}
-        events.record(session, actor, f"{self.name}.{name}", self.name, record.id, {"from": state, "to": t.target, **recorded})
+        ledger.record(session, actor, f"{self.name}.{name}", self.name, record.id, {"from": state, "to": t.target, **recorded})
         return record

@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, text
 from ccer import create_app, load_models, migrate
 from ccer.auth import services
 from ccer.db import Base, make_engine, make_session_factory
-from ccer.events import GENESIS, Actor
+from ccer.actor import Actor
+from ccer.ledger import GENESIS
 
 PG_ADMIN_URL = os.environ.get("CCER_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TESTED: set[str] = set()

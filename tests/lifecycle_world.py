@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ccer import clock
 from ccer.clock import CST
-from ccer.events import Actor
+from ccer.actor import Actor
 from ccer.issuance import accounts
 from ccer.projects import comments, lifecycle, monitoring
 from ccer.validation import services as vv

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from ccer import clock, events
+from ccer import clock, ledger
 from ccer.clock import CST
 from ccer.errors import Conflict, Forbidden, ValidationError
 from ccer.issuance.holdings import holdings
@@ -28,7 +28,7 @@ def w(session, parties):
 
 
 def _ok(session):
-    report = events.verify(session)
+    report = ledger.verify(session)
     assert report.ok, [str(p) for p in report.problems]
 
 
@@ -340,18 +340,18 @@ def test_verify_catches_an_altered_published_document(w, session):
     _ok(session)
     session.execute(text("UPDATE documents SET content = :c"), {"c": b"%PDF-1.7 forged"})
     session.commit()
-    problems = [str(x) for x in events.verify(session).problems]
+    problems = [str(x) for x in ledger.verify(session).problems]
     assert any("altered after publication" in x for x in problems), problems
     assert records.latest(session, "pdd", "project", p.id) is not None
 
 
 def test_failed_transition_changes_nothing(w, session):
     p = w.project()
-    before = events.count(session)
+    before = ledger.count(session)
     with pytest.raises(ValidationError):
         lifecycle.fire(session, w.owner, p.id, "publicise")
     session.expire_all()
-    assert events.count(session) == before and lifecycle.get(session, p.id).status == "draft"
+    assert ledger.count(session) == before and lifecycle.get(session, p.id).status == "draft"
     assert session.execute(select(MonitoringPeriod)).first() is None
 
 

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from ccer import events
+from ccer import ledger
 from ccer.auth import makerchecker
 from ccer.errors import Forbidden, ValidationError
 
@@ -21,9 +21,9 @@ def test_initiator_cannot_confirm_and_other_orgs_cannot_either(session, parties)
     makerchecker.confirm(session, parties.actor(checker), req.id)
     session.refresh(owner)
     assert owner.name_en == "Owner Co."
-    actions = session.execute(select(events.Event.action).order_by(events.Event.seq)).scalars().all()
+    actions = session.execute(select(ledger.Event.action).order_by(ledger.Event.seq)).scalars().all()
     assert actions[-3:] == ["approval.proposed", "approval.confirmed", "organisation.profile_changed"]
-    assert events.verify(session).ok
+    assert ledger.verify(session).ok
 
 
 def test_bad_payload_is_refused_when_proposed(session, parties):

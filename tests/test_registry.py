@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from ccer import events
+from ccer import ledger
 from ccer.auth import makerchecker
 from ccer.errors import Conflict, DomainError, Forbidden, ValidationError
 from ccer.issuance import accounts, invariants, retirements, services
@@ -24,7 +24,7 @@ def world(session, parties):
 
 
 def _ok(session):
-    report = events.verify(session)
+    report = ledger.verify(session)
     assert report.ok, [str(p) for p in report.problems]
     return report
 
@@ -119,11 +119,11 @@ def test_transfer_by_serial_range_from_the_middle(world, session):
 
 def test_overspending_is_refused_and_nothing_moves(world, session):
     world.issue({2021: 100})
-    before = events.count(session)
+    before = ledger.count(session)
     with pytest.raises(ValidationError) as err:
         world.transfer(world.owner, world.trader, quantity=101)
     assert err.value.field == "quantity" and "100" in str(err.value) and "over-spending" in err.value.rule
-    assert events.count(session) == before
+    assert ledger.count(session) == before
     assert world.balance(world.owner) == 100
 
 
@@ -268,7 +268,7 @@ def test_verify_catches_an_edited_holding(world, session):
     session.execute(text("UPDATE serial_blocks SET account_id = :a WHERE active AND account_id = :b"),
                     {"a": world.trader.account.id, "b": world.owner.account.id})
     session.commit()
-    report = events.verify(session)
+    report = ledger.verify(session)
     assert not report.ok
     assert any("serial_block" in str(p) and "account_id" in str(p) for p in report.problems)
 
@@ -296,14 +296,14 @@ def test_a_block_cannot_claim_another_vintage_than_its_issuance(world, session):
 
 def test_checkpoint_commits_to_holdings_with_a_merkle_root(world, session):
     world.issue({2021: 100})
-    cp = events.checkpoint(session)
+    cp = ledger.checkpoint(session)
     session.commit()
     assert set(cp.roots) >= {"serial_block"}
     world.transfer(world.owner, world.trader, quantity=1)
     _ok(session)  # the checkpoint's root is replayed from the events up to its seq
     session.execute(text("UPDATE checkpoints SET roots_json = :r"), {"r": '{"serial_block":"' + "0" * 64 + '"}'})
     session.commit()
-    assert any("Merkle root" in str(p) for p in events.verify(session).problems)
+    assert any("Merkle root" in str(p) for p in ledger.verify(session).problems)
 
 
 def test_every_refusal_is_a_domain_error_with_a_field(world, session):

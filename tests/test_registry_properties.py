@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from sqlalchemy import select
 
-from ccer import events
+from ccer import ledger
 from ccer.db import make_session_factory
 from ccer.errors import DomainError
 from ccer.issuance import invariants, services
@@ -185,6 +185,6 @@ def test_random_registry_sequences_keep_the_invariants(db_url, engine):
     RegistryMachine.TestCase.settings = run
     RegistryMachine.TestCase().runTest()
     session = make_session_factory(engine)()
-    report = events.verify(session)  # the last sequence's whole chain, checkpoints and vouched states
+    report = ledger.verify(session)  # the last sequence's whole chain, checkpoints and vouched states
     session.close()
     assert report.ok, [str(p) for p in report.problems]

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ..auth import policy
 from ..auth.services import actor_for, user_for_token
 from ..errors import DomainError, ValidationError
-from ..events import Actor
+from ..actor import Actor
 
 
 class CcerApi(Api):

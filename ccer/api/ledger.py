@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import or_, select
 
-from .. import db_session, events
+from .. import db_session, ledger
 from ..auth import policy
 from ..auth.models import User
 from ..errors import NotFound
@@ -47,8 +47,8 @@ def _visible(stmt, actor):
     policy.require(actor, "events.read_own")
     colleagues = select(User.id).where(User.organisation_id == actor.organisation_id)
     return stmt.where(or_(
-        events.Event.actor_user_id.in_(colleagues),
-        (events.Event.subject_type == "organisation") & (events.Event.subject_id == str(actor.organisation_id)),
+        ledger.Event.actor_user_id.in_(colleagues),
+        (ledger.Event.subject_type == "organisation") & (ledger.Event.subject_id == str(actor.organisation_id)),
     ))
 
 
@@ -58,18 +58,18 @@ class Events(MethodView):
     @blp.arguments(PageArgs, location="query")
     @blp.response(200, page_schema(EventOut, "EventPage"))
     def get(self, filters, page):
-        stmt = _visible(select(events.Event), current_actor()).where(events.Event.seq.is_not(None))  # the chain; pending ones follow shortly
+        stmt = _visible(select(ledger.Event), current_actor()).where(ledger.Event.seq.is_not(None))  # the chain; pending ones follow shortly
         for key, value in filters.items():
             if value is not None:
-                stmt = stmt.where(getattr(events.Event, key) == value)
-        return paginate(db_session(), stmt, events.Event.seq, page)
+                stmt = stmt.where(getattr(ledger.Event, key) == value)
+        return paginate(db_session(), stmt, ledger.Event.seq, page)
 
 
 @blp.route("/events/<int:seq>")
 class EventOne(MethodView):
     @blp.response(200, EventOut)
     def get(self, seq):
-        ev = db_session().execute(_visible(select(events.Event), current_actor()).where(events.Event.seq == seq)).scalar_one_or_none()
+        ev = db_session().execute(_visible(select(ledger.Event), current_actor()).where(ledger.Event.seq == seq)).scalar_one_or_none()
         if ev is None:
             raise NotFound(f"no visible event #{seq}", field="seq")
         return ev
@@ -81,5 +81,5 @@ class Head(MethodView):
     def get(self):
         """The chain head anyone can compare with an exported checkpoint."""
         policy.require(current_actor(), "ledger.head")
-        seq, hash_ = events.head(db_session())
+        seq, hash_ = ledger.head(db_session())
         return {"seq": seq, "hash": hash_}

@@ -14,10 +14,10 @@ from typing import Any, Callable
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .. import clock, events
+from .. import clock, ledger
 from ..db import Base, fetch, mutating
 from ..errors import Conflict, Forbidden, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from . import policy
 
 
@@ -48,7 +48,7 @@ def request_state(session: Session, rid: str) -> dict | None:
             "initiated_by": r.initiated_by, "decided_by": r.decided_by, "organisation_id": r.organisation_id}
 
 
-events.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars())
+ledger.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars())
 
 
 @dataclass
@@ -96,12 +96,12 @@ def propose(session: Session, initiator: Actor, kind: str, target: str, payload:
         op.precheck(session, target, payload)
     req = ApprovalRequest(
         organisation_id=initiator.organisation_id, kind=kind, target=target,
-        payload_json=events.canonical(payload), status="pending",
+        payload_json=ledger.canonical(payload), status="pending",
         initiated_by=initiator.user_id, initiated_at=clock.now(session),
     )
     session.add(req)
     session.flush()
-    events.record(session, initiator, "approval.proposed", "approval_request", req.id)
+    ledger.record(session, initiator, "approval.proposed", "approval_request", req.id)
     return req
 
 
@@ -112,26 +112,9 @@ def _pending(session: Session, request_id: int) -> ApprovalRequest:
     return req
 
 
-#: faster ways to confirm some kinds of request: (session, confirmer, request_id) -> the result, or None
-#: when the request is not theirs to do (the registry's one-statement path on PostgreSQL)
-_FAST_CONFIRMS: list[Callable[[Session, Actor, int], Any]] = []
-
-
-def fast_confirm(fn: Callable[[Session, Actor, int], Any]) -> None:
-    _FAST_CONFIRMS.append(fn)
-
-
+@mutating
 def confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     """The confirmer's half: a different user of the same organisation; runs the operation."""
-    for fast in _FAST_CONFIRMS:
-        result = fast(session, confirmer, request_id)
-        if result is not None:
-            return result
-    return _confirm(session, confirmer, request_id)
-
-
-@mutating
-def _confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     req = _pending(session, request_id)
     op = _operation(req.kind)
     if confirmer.user_id == req.initiated_by:
@@ -144,7 +127,7 @@ def _confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     req.decided_at = clock.now(session)
     if op.one_event:
         return op.apply(session, confirmer, req.target, json.loads(req.payload_json), vouch=[("approval_request", req.id)])
-    events.record(session, confirmer, "approval.confirmed", "approval_request", req.id)
+    ledger.record(session, confirmer, "approval.confirmed", "approval_request", req.id)
     return op.apply(session, confirmer, req.target, json.loads(req.payload_json))
 
 
@@ -159,7 +142,7 @@ def reject(session: Session, confirmer: Actor, request_id: int, reason: str) -> 
     req.decided_by = confirmer.user_id
     req.decided_at = clock.now(session)
     req.reason = reason
-    events.record(session, confirmer, f"approval.{req.status}", "approval_request", req.id)
+    ledger.record(session, confirmer, f"approval.{req.status}", "approval_request", req.id)
     return req
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import Forbidden, Unauthorized
-from ..events import Actor
+from ..actor import Actor
 from .roles import Role
 
 Condition = Callable[[Actor, Any], bool]

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, events
+from .. import clock, ledger
 from ..db import fetch, mutating
 from ..errors import Conflict, NotFound, Unauthorized, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from . import policy, uscc
 from .models import Accreditation, ApiToken, Organisation, OrganisationRole, User, UserRole
 from .passwords import check_password, hash_password
@@ -53,12 +53,12 @@ def user_state(session: Session, uid: str) -> dict | None:
         "is_active": user.is_active,
         "roles": user.role_names,
         # the hash itself stays private; its digest still exposes a password swapped behind our back
-        "password": events.sha256(user.password_hash)[:16],
+        "password": ledger.sha256(user.password_hash)[:16],
     }
 
 
-events.register_subject("organisation", organisation_state, lambda s: s.execute(select(Organisation.id)).scalars())
-events.register_subject("user", user_state, lambda s: s.execute(select(User.id)).scalars())
+ledger.register_subject("organisation", organisation_state, lambda s: s.execute(select(Organisation.id)).scalars())
+ledger.register_subject("user", user_state, lambda s: s.execute(select(User.id)).scalars())
 
 
 # ---- organisations ------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def create_organisation(
     org.accreditations = [Accreditation(sector=s) for s in sectors]
     session.add(org)
     session.flush()
-    events.record(session, actor, "organisation.created", "organisation", org.id)
+    ledger.record(session, actor, "organisation.created", "organisation", org.id)
     return org
 
 
@@ -147,7 +147,7 @@ def apply_profile_change(session: Session, actor: Actor, org: Organisation, chan
     for key, value in changes.items():
         setattr(org, key, value)
     session.flush()
-    events.record(session, actor, "organisation.profile_changed", "organisation", org.id, {"changes": changes})
+    ledger.record(session, actor, "organisation.profile_changed", "organisation", org.id, {"changes": changes})
     return org
 
 
@@ -187,7 +187,7 @@ def create_user(
     user.roles = [UserRole(role=r.value) for r in role_list]
     session.add(user)
     session.flush()
-    events.record(session, actor, "user.created", "user", user.id)
+    ledger.record(session, actor, "user.created", "user", user.id)
     return user
 
 
@@ -218,7 +218,7 @@ def issue_token(session: Session, user: User, name: str = "api") -> str:
     now = clock.now(session)
     session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), name=name, created_at=now, expires_at=now + TOKEN_LIFETIME))
     session.flush()
-    events.record(session, actor_for(user), "token.issued", "user", user.id, {"token_name": name})
+    ledger.record(session, actor_for(user), "token.issued", "user", user.id, {"token_name": name})
     return token
 
 
@@ -238,4 +238,4 @@ def revoke_token(session: Session, actor: Actor, token: str) -> None:
     if row is None:
         raise NotFound("no such token", field="token")
     row.revoked_at = clock.now(session)
-    events.record(session, actor, "token.revoked", "user", row.user_id, {"token_name": row.name})
+    ledger.record(session, actor, "token.revoked", "user", row.user_id, {"token_name": row.name})

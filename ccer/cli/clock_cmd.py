@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import click
 
-from .. import clock, events
+from .. import clock, ledger
 from ..db import mutating
 from ..errors import ValidationError
-from ..events import Actor
+from ..actor import Actor
 from . import main
 
 
@@ -37,7 +37,7 @@ def _delta(text: str) -> timedelta:
 def _move(session, how: str, value):
     before = clock.now(session)
     after = clock.advance(session, value) if how == "advance" else clock.set_time(session, value)
-    events.record(session, Actor.system("cli"), "clock.moved", "clock", 1, {"from": before, "to": after})
+    ledger.record(session, Actor.system("cli"), "clock.moved", "clock", 1, {"from": before, "to": after})
     return after
 
 

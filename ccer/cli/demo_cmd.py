@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .. import demo, demo_lifecycle, demo_registry, events, migrate
+from .. import demo, demo_lifecycle, demo_registry, ledger, migrate
 from . import main
 
 
@@ -30,7 +30,7 @@ def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
             click.echo(f"lifecycle: {walked['projects']} projects (one per methodology) from design document to registration, "
                        f"one batch each verified and issued ({walked['issued']:,} tCO2e); project {walked['open']} open for comments")
         click.echo(f"demo users (password {demo.DEMO_PASSWORD!r}): {', '.join(sorted(parties.users))}")
-        report = events.verify(session)
+        report = ledger.verify(session)
         click.echo(f"ledger: {report.events} events, verify {'ok' if report.ok else 'FAILED'}")
     if serve:
         ctx = click.get_current_context()

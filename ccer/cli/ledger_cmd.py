@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .. import events
+from .. import ledger as chain
 from . import main
 
 
@@ -21,18 +21,18 @@ def ledger() -> None:
 def verify(obj, checkpoint_file) -> None:
     """Recompute the chain and cross-check the state it vouches for; exit 1 naming the first bad event."""
     with obj.session() as session:
-        report = events.verify(session)
+        report = chain.verify(session)
         if checkpoint_file is not None and report.ok:
             cp = json.load(checkpoint_file)
             from sqlalchemy import select
 
-            ev = session.execute(select(events.Event).where(events.Event.seq == cp["seq"])).scalar_one_or_none()
+            ev = session.execute(select(chain.Event).where(chain.Event.seq == cp["seq"])).scalar_one_or_none()
             if ev is None or ev.hash != cp["head_hash"]:
-                report.problems.append(events.Problem(cp["seq"], "does not match the exported checkpoint: history was rewritten"))
+                report.problems.append(chain.Problem(cp["seq"], "does not match the exported checkpoint: history was rewritten"))
             for name, root in cp.get("roots", {}).items():
-                replayed = events.merkle_roots({name: events.replayed_states(session, name, cp["seq"])})[name]
+                replayed = chain.merkle_roots({name: chain.replayed_states(session, name, cp["seq"])})[name]
                 if replayed != root:
-                    report.problems.append(events.Problem(cp["seq"], f"the {name} the events replay to differ from the exported checkpoint's Merkle root"))
+                    report.problems.append(chain.Problem(cp["seq"], f"the {name} the events replay to differ from the exported checkpoint's Merkle root"))
     if not report.ok:
         for p in report.problems:
             click.echo(f"FAIL {p}", err=True)
@@ -46,7 +46,7 @@ def verify(obj, checkpoint_file) -> None:
 def seal(obj) -> None:
     """Chain the events still pending (written while another transaction held the chain head)."""
     with obj.session() as session:
-        click.echo(f"sealed {events.seal_pending(session)} pending events; head #{events.head(session)[0]}")
+        click.echo(f"sealed {chain.seal_pending(session)} pending events; head #{chain.head(session)[0]}")
 
 
 @ledger.command("checkpoint")
@@ -54,7 +54,7 @@ def seal(obj) -> None:
 def checkpoint(obj) -> None:
     """Record the chain head now."""
     with obj.session() as session:
-        cp = events.take_checkpoint(session)
+        cp = chain.take_checkpoint(session)
         click.echo(f"checkpoint #{cp.seq} {cp.head_hash}")
 
 
@@ -65,10 +65,10 @@ def export_checkpoint(obj, with_states) -> None:
     """Print a checkpoint of the head now as JSON, to keep outside the platform: the chain head and the
     Merkle root of every committed subject type (the registry's holdings)."""
     with obj.session() as session:
-        cp = events.take_checkpoint(session)
+        cp = chain.take_checkpoint(session)
         out = {"seq": cp.seq, "head_hash": cp.head_hash, "created_at": cp.created_at.isoformat(), "roots": cp.roots}
         if with_states:
-            out["leaves"] = {name: events.merkle_leaves(events.SUBJECT_TYPES[name], events.replayed_states(session, name, cp.seq))
+            out["leaves"] = {name: chain.merkle_leaves(chain.SUBJECT_TYPES[name], chain.replayed_states(session, name, cp.seq))
                              for name in cp.roots}
         click.echo(json.dumps(out, ensure_ascii=False))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from ..events import Actor
+from ..actor import Actor
 from . import main
 
 OPERATOR = Actor.system("cli")

@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from ..events import Actor
+from ..actor import Actor
 from . import main
 
 OPERATOR = Actor.system("cli")

@@ -19,8 +19,8 @@ def serve(obj, host: str, port: int, threads: int) -> None:
 
     app = create_app({"database_url": obj.settings.database_url})
     if obj.settings.database_url.startswith("postgresql"):  # seal events left pending by a burst's last writers
-        from .. import events
+        from .. import ledger
 
-        events.keep_sealing(app.extensions["ccer.sessions"])
+        ledger.keep_sealing(app.extensions["ccer.sessions"])
     click.echo(f"ccer on http://{host}:{port}/  (API: /api/v1/openapi.json)")
     waitress_serve(app, host=host, port=port, threads=threads)

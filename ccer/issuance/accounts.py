@@ -7,14 +7,14 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, events
+from .. import calendar, clock, ledger
 from ..auth import policy
 from ..auth.models import Organisation
 from ..auth.roles import Role
 from ..auth.services import apply_profile_change, get_organisation
 from ..db import fetch, mutating
 from ..errors import Conflict, NotFound, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from .models import FINAL, Account, AccountChange, SerialBlock
 
 #: registry decisions on accounts and changes: within 15 working days (Registry Rules Art. 7, 8)
@@ -46,7 +46,7 @@ def account_state(session: Session, aid: str) -> dict | None:
     return {"number": a.number, "organisation_id": a.organisation_id, "kind": a.kind, "status": a.status, "reason": a.reason}
 
 
-events.register_subject("account", account_state, lambda s: s.execute(select(Account.id)).scalars())
+ledger.register_subject("account", account_state, lambda s: s.execute(select(Account.id)).scalars())
 
 
 def _kind_for(org: Organisation) -> str:
@@ -101,7 +101,7 @@ def apply_for_account(session: Session, actor: Actor, organisation_id: int) -> A
     session.add(account)
     session.flush()
     account.number = f"RA{account.id:08d}"
-    events.record(session, actor, "account.applied", "account", account.id, {"review_due": account.review_due})
+    ledger.record(session, actor, "account.applied", "account", account.id, {"review_due": account.review_due})
     return account
 
 
@@ -137,7 +137,7 @@ def decide_account(session: Session, actor: Actor, account_ref: int | str, actio
     account.status = after
     account.reason = reason
     account.decided_at = clock.now(session)
-    events.record(session, actor, f"account.{action}", "account", account.id, {"reason": reason})
+    ledger.record(session, actor, f"account.{action}", "account", account.id, {"reason": reason})
     return account
 
 
@@ -154,11 +154,11 @@ def request_change(session: Session, actor: Actor, account_ref: int | str, chang
             raise ValidationError(f"cannot be changed by request; changeable: {', '.join(sorted(allowed))}", field=key, rule="Registry Rules Art. 8")
         if key == "name" and not str(value or "").strip():
             raise ValidationError("is required", field="name")
-    change = AccountChange(account_id=account.id, changes_json=events.canonical(changes), submitted_at=clock.now(session),
+    change = AccountChange(account_id=account.id, changes_json=ledger.canonical(changes), submitted_at=clock.now(session),
                            review_due=calendar.add_workdays(clock.today(session), REVIEW_WORKDAYS), status="pending")
     session.add(change)
     session.flush()
-    events.record(session, actor, "account.change_requested", "account", account.id,
+    ledger.record(session, actor, "account.change_requested", "account", account.id,
                   {"change_id": change.id, "changes": changes, "review_due": change.review_due})
     return change
 
@@ -177,5 +177,5 @@ def decide_change(session: Session, actor: Actor, change_id: int, approve: bool,
     account = session.get(Account, change.account_id)
     if approve:
         apply_profile_change(session, actor, account.organisation, json.loads(change.changes_json))
-    events.record(session, actor, f"account.change_{change.status}", "account", account.id, {"change_id": change.id, "reason": reason})
+    ledger.record(session, actor, f"account.change_{change.status}", "account", account.id, {"change_id": change.id, "reason": reason})
     return change

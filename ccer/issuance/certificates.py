@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .. import clock, documents, events
-from ..events import Event, _plain
+from .. import clock, documents, ledger
+from ..ledger import Event, plain as _plain
 from .models import Retirement
 from .purposes import PURPOSES
 from .retirements import retirement_serials
@@ -17,7 +17,7 @@ def public_path(record: Retirement) -> str:
 
 
 def retirement_event(session: Session, record: Retirement) -> Event | None:
-    return session.execute(select(Event).where(text(events.RETIREMENT_EVENTS), Event.subject_id == str(record.id),
+    return session.execute(select(Event).where(text(ledger.RETIREMENT_EVENTS), Event.subject_id == str(record.id),
                                                Event.action.in_(("ccer.retired", "ccer.force_cancelled")))).scalar_one_or_none()
 
 
@@ -39,12 +39,12 @@ def verify_retirement(session: Session, record: Retirement) -> dict:
                 problems.append(f"event #{ev.seq} is not linked to event #{ev.seq - 1}")
     if ev is not None:
         payload = ev.payload
-        current = _plain(events.SUBJECT_TYPES["retirement"].snapshot(session, str(record.id)))
+        current = _plain(ledger.SUBJECT_TYPES["retirement"].snapshot(session, str(record.id)))
         if payload.get("state") != current:
             problems.append("the retirement on record differs from what the ledger recorded")
         if payload.get("serials") != serials:
             problems.append("the retired serial ranges differ from the ones the ledger recorded")
-    seq, head = events.head(session)
+    seq, head = ledger.head(session)
     return {"number": record.number, "ok": not problems, "problems": problems, "serials": serials,
             "event_seq": ev.seq if ev else None, "event_hash": ev.hash if ev else None, "head_seq": seq, "head_hash": head}
 

@@ -16,7 +16,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import events
+from .. import ledger
 from .models import FINAL, FROZEN, RETIRED, STATUSES, Freeze, Issuance, Retirement, SerialBlock
 
 _B = SerialBlock
@@ -110,4 +110,4 @@ def check(session: Session) -> Iterator[str]:
                 yield f"retirement {r.number}: block {b['id']} is not {want} in its account, project and vintage"
 
 
-events.register_invariant(check)
+ledger.register_invariant(check)

@@ -17,15 +17,15 @@ import json
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from .. import events
-from ..events import Event
+from .. import ledger
+from ..ledger import Event
 from ..projects.models import Project
 from .holdings import block_serial
 from .models import Account, Issuance, Retirement, SerialBlock
 from .purposes import PURPOSES
 from .serials import parse_serial
 
-CREDIT_ACTIONS = dict(zip(events.CREDIT_ACTIONS, ("issuance", "retirement", "cancellation")))
+CREDIT_ACTIONS = dict(zip(ledger.CREDIT_ACTIONS, ("issuance", "retirement", "cancellation")))
 CREDIT_COLUMNS = ["id", "project_id", "project_name", "methodology", "vintage", "quantity", "transaction_date",
                   "transaction_type", "serial_numbers", "retirement_account", "retirement_beneficiary",
                   "retirement_beneficiary_uscc", "retirement_reason", "retirement_note", "certificate"]
@@ -55,7 +55,7 @@ def _keyset_page(session: Session, stmt, key, after: int | None, limit: int) -> 
 
 
 def credits(session: Session, after: int | None, limit: int) -> tuple[list[dict], int | None]:
-    stmt = select(Event).where(text(events.CREDIT_EVENTS), Event.seq.is_not(None))  # sealed: the cursor is the seq
+    stmt = select(Event).where(text(ledger.CREDIT_EVENTS), Event.seq.is_not(None))  # sealed: the cursor is the seq
     evs, cursor = _keyset_page(session, stmt, Event.seq, after, limit)
     rows = []
     for ev in evs:

@@ -8,13 +8,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, events
+from .. import clock, ledger
 from ..auth import makerchecker, policy, uscc
 from ..auth.models import Organisation
 from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import Forbidden, NotFound, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from . import purposes
 from .accounts import get_account
 from .holdings import cut, lock_accounts, touches
@@ -44,7 +44,7 @@ def set_obligation(session: Session, actor: Actor, organisation_id: int, year: i
     else:
         row.allowances, row.source, row.set_at = allowances, source, clock.now(session)
     session.flush()
-    events.record(session, actor, "obligation.set", "compliance_obligation", row.id)
+    ledger.record(session, actor, "obligation.set", "compliance_obligation", row.id)
     return row
 
 
@@ -121,7 +121,7 @@ def retire_units(session: Session, actor: Actor, account: Account, spec: dict, d
     session.flush()
     moved, touched = cut(session, pieces, status=final, retirement_id=record.id, freeze_id=None)
     action = "ccer.retired" if final == RETIRED else "ccer.force_cancelled"
-    events.record(session, actor, action, "retirement", record.id,
+    ledger.record(session, actor, action, "retirement", record.id,
                   {"number": record.number, "serials": _serials(session, moved)}, touches=[*touches(touched), *also])
     return record
 
@@ -144,12 +144,7 @@ def propose_retirement(session: Session, actor: Actor, account_ref: int | str, *
     """The initiator's half of a retirement (抵消及注销申请); a second user confirms it (注销确认)."""
     payload = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()
                if k in _SPEC_KEYS + _DETAIL_KEYS and v is not None}
-    try:
-        retirement_details(payload)  # the fast path takes only details the general path would accept as they are
-        plain = True
-    except ValidationError:
-        plain = False
-    return propose_request(session, actor, "registry.retire", account_ref, payload, fast=plain)
+    return propose_request(session, actor, "registry.retire", account_ref, payload)
 
 
 @mutating

@@ -8,14 +8,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, events
+from .. import clock, ledger
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import Conflict, NotFound, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from ..projects.models import Project
-from . import fastpath, holdings
+from . import holdings
 from .accounts import account_of, get_account
 from .holdings import Piece, block_serial, cut, lock_accounts, pick, touches
 from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, Freeze, Issuance,
@@ -40,22 +40,21 @@ def _block_state(b: SerialBlock) -> dict:
             "last": b.last, "status": b.status, "active": b.active, "freeze_id": b.freeze_id, "retirement_id": b.retirement_id}
 
 
-events.register_subject(
+ledger.register_subject(
     "serial_block",
     lambda s, sid: (lambda b: None if b is None else _block_state(b))(s.get(SerialBlock, int(sid))),
     lambda s: s.execute(select(SerialBlock.id)).scalars(),
     merkle=lambda state: bool(state["active"]),
     # rows, not ORM objects, and only live blocks: checkpoints read every one of them
     kept_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
-    root_sql="ccer_serial_block_root",  # migrations/sql/ledger_checkpoint_1.sql
 )
-events.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
-events.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
-events.register_fields("freeze", Freeze, ("account_id", "quantity", "authority", "order_ref", "status"))
-events.register_fields("retirement", Retirement, (
+ledger.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
+ledger.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
+ledger.register_fields("freeze", Freeze, ("account_id", "quantity", "authority", "order_ref", "status"))
+ledger.register_fields("retirement", Retirement, (
     "account_id", "project_id", "vintage", "quantity", "purpose", "beneficiary_name", "beneficiary_uscc",
     "compliance_year", "event_name", "event_start", "event_end", "note"))
-events.register_fields("compliance_obligation", ComplianceObligation, ("organisation_id", "year", "allowances", "source"))
+ledger.register_fields("compliance_obligation", ComplianceObligation, ("organisation_id", "year", "allowances", "source"))
 
 
 # ---- shared checks ------------------------------------------------------------------------------------------
@@ -153,7 +152,7 @@ def issue(session: Session, actor: Actor, *, project_id: int, batch: int, quanti
                                                            Issuance.vintage.in_(list(checked)))).scalars().first()
     if taken is not None:
         raise Conflict(f"batch {batch} vintage {taken} of project {project.registry_no:06d} was already issued", field="batch", rule="Measures Art. 17: never the same reductions twice")
-    events.lock_head(session)  # the unit axis is registry-wide: one issuer at a time
+    ledger.lock_head(session)  # the unit axis is registry-wide: one issuer at a time
     next_unit = (session.execute(select(func.max(Issuance.last))).scalar_one() or 0) + 1
     now = clock.now(session)
     made = []
@@ -168,7 +167,7 @@ def issue(session: Session, actor: Actor, *, project_id: int, batch: int, quanti
                             vintage=vintage, first=first, last=last, status=AVAILABLE, active=True)
         session.add(block)
         session.flush()
-        events.record(session, actor, "ccer.issued", "issuance", iss.id,
+        ledger.record(session, actor, "ccer.issued", "issuance", iss.id,
                       {"serial": block_serial(session, block), "account": account.number}, touches=[("serial_block", block.id)])
         made.append(iss)
     return made
@@ -192,7 +191,7 @@ def move_units(session: Session, actor: Actor, kind: str, sender: Account, recip
                         quantity=sum(p.quantity for p in pieces), evidence=evidence, executed_at=clock.now(session))
     session.add(transfer)
     session.flush()
-    events.record(session, actor, f"ccer.{kind}", "transfer", transfer.id,
+    ledger.record(session, actor, f"ccer.{kind}", "transfer", transfer.id,
                   {"from": sender.number, "to": recipient.number, "serials": _serials(session, moved)},
                   touches=[*touches(touched), *also])
     return transfer
@@ -234,15 +233,8 @@ def propose_transfer(session: Session, actor: Actor, from_account: int | str, to
     return propose_request(session, actor, "registry.transfer", from_account, payload)
 
 
-def propose_request(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict,
-                    fast: bool = True) -> makerchecker.ApprovalRequest:
-    """The maker's half of a transfer or retirement from an account: the one-statement path when it applies
-    (fastpath.py; `fast=False` when the caller knows it cannot), otherwise the general path."""
-    return (fast and fastpath.propose(session, actor, kind, account_ref, payload)) or _propose(session, actor, kind, account_ref, payload)
-
-
 @mutating
-def _propose(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> makerchecker.ApprovalRequest:
+def propose_request(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> makerchecker.ApprovalRequest:
     account = get_account(session, account_ref)
     _own_account(session, actor, account, kind)
     return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
@@ -288,7 +280,7 @@ def freeze(session: Session, actor: Actor, account_ref: int | str, *, authority:
     session.add(record)
     session.flush()
     moved, touched = cut(session, pieces, status=FROZEN, freeze_id=record.id)
-    events.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, touches=touches(touched))
+    ledger.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, touches=touches(touched))
     return record
 
 
@@ -307,7 +299,7 @@ def release_freeze(session: Session, actor: Actor, freeze_id: int, reason: str) 
     lock_accounts(session, record.account_id)
     moved, touched = cut(session, _frozen_pieces(session, record), status=AVAILABLE, freeze_id=None)
     record.status, record.closed_at = "released", clock.now(session)
-    events.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)}, touches=touches(touched))
+    ledger.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)}, touches=touches(touched))
     return record
 
 
@@ -335,7 +327,7 @@ def _relabel(session: Session, actor: Actor, account_ref, spec: dict, before: st
     lock_accounts(session, account.id)
     _usable(account, "account")
     moved, touched = cut(session, _pick(session, account, unit_spec(session, spec), statuses=(before,)), status=after)
-    events.record(session, actor, action, "account", account.id, {"serials": _serials(session, moved)}, touches=touches(touched))
+    ledger.record(session, actor, action, "account", account.id, {"serials": _serials(session, moved)}, touches=touches(touched))
     return moved
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .. import clock, events
+from .. import clock, ledger
 from ..auth import policy
 from ..db import Base, mutating
 from ..errors import Conflict, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from ..workflow import Guard
 from .models import Project
 
@@ -45,7 +45,7 @@ class BoundaryCheck(Base):
     created_at: Mapped[datetime]
 
 
-events.register_fields("boundary_check", BoundaryCheck, ("project_id", "eligible_parcels", "parcels", "cross_overlaps"))
+ledger.register_fields("boundary_check", BoundaryCheck, ("project_id", "eligible_parcels", "parcels", "cross_overlaps"))
 
 
 def registry_parcels(session: Session, exclude_project: int | None = None):
@@ -99,7 +99,7 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
                            cross_overlaps=len(report["cross_project_overlaps"]), created_at=clock.now(session))
     session.add(record)
     session.flush()
-    events.record(session, actor, "boundary.checked", "boundary_check", record.id, {"project_id": project.id})
+    ledger.record(session, actor, "boundary.checked", "boundary_check", record.id, {"project_id": project.id})
     return record
 
 

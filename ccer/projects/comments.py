@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, events
+from .. import clock, ledger
 from ..auth import policy
 from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import Conflict, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from .models import Comment, MonitoringPeriod, Project
 
 policy.allow("comment.submit", Role.PUBLIC, cites="Measures Art. 12, 19")
@@ -29,7 +29,7 @@ def comment_state(session: Session, cid: str) -> dict | None:
                                    "status": c.status, "moderation_reason": c.moderation_reason, "response": c.response}
 
 
-events.register_subject("comment", comment_state, lambda s: s.execute(select(Comment.id)).scalars())
+ledger.register_subject("comment", comment_state, lambda s: s.execute(select(Comment.id)).scalars())
 
 
 def subject(session: Session, subject_type: str, subject_id: int):
@@ -62,7 +62,7 @@ def submit(session: Session, actor: Actor, subject_type: str, subject_id: int, a
                 submitted_at=clock.now(session), status="pending")
     session.add(c)
     session.flush()
-    events.record(session, actor, "comment.submitted", "comment", c.id)
+    ledger.record(session, actor, "comment.submitted", "comment", c.id)
     return c
 
 
@@ -75,7 +75,7 @@ def moderate(session: Session, actor: Actor, comment_id: int, publish: bool, rea
     if not publish and not (reason or "").strip():
         raise ValidationError("say which rule the content breaks", field="reason", rule="Registry Rules Art. 19")
     c.status, c.moderation_reason = ("published" if publish else "refused"), reason
-    events.record(session, actor, f"comment.{c.status}", "comment", c.id)
+    ledger.record(session, actor, f"comment.{c.status}", "comment", c.id)
     return c
 
 
@@ -90,7 +90,7 @@ def respond(session: Session, actor: Actor, comment_id: int, response: str) -> C
     if not (response or "").strip():
         raise ValidationError("is required", field="response")
     c.response, c.responded_at = response.strip(), clock.now(session)
-    events.record(session, actor, "comment.answered", "comment", c.id)
+    ledger.record(session, actor, "comment.answered", "comment", c.id)
     return c
 
 

@@ -14,12 +14,12 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, events
+from .. import calendar, clock, ledger
 from ..auth import policy
 from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import ValidationError
-from ..events import Actor
+from ..actor import Actor
 from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
@@ -182,7 +182,7 @@ def _apply(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
 
 
 def _register(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
-    events.lock_head(session)  # registry numbers are a registry-wide sequence
+    ledger.lock_head(session)  # registry numbers are a registry-wide sequence
     p.registry_no, p.registered_at = next_registry_no(session), clock.now(session)
 
 
@@ -267,12 +267,12 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
                       construction_start=_date(construction_start, "construction_start"),
                       crediting_start=_date(facts.get("crediting_start"), "facts.crediting_start"),
                       crediting_end=_date(facts.get("crediting_end"), "facts.crediting_end"),
-                      facts_json=events.canonical(facts), design_json=events.canonical(periods),
+                      facts_json=ledger.canonical(facts), design_json=ledger.canonical(periods),
                       estimate_json=json.dumps(calc, ensure_ascii=False), estimate_tco2e=calc["total"]["ER_credited"],
                       pdd_author_id=pdd_author_id or owner_id, other_mechanism=bool(other_mechanism), ets_covered=bool(ets_covered))
     session.add(project)
     session.flush()
-    events.record(session, actor, "project.created", "project", project.id)
+    ledger.record(session, actor, "project.created", "project", project.id)
     return project
 
 

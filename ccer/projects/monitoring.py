@@ -20,11 +20,11 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, events
+from .. import calendar, clock, ledger
 from ..auth import policy
 from ..db import fetch, mutating
 from ..errors import Conflict, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from ..issuance import services as issuance
 from ..methodologies import registry as methodologies
 from ..validation import services as vv
@@ -44,7 +44,7 @@ def mp_state(session: Session, mid: str) -> dict | None:
     return None if mp is None else {**{f: getattr(mp, f) for f in MP_FIELDS}, "vintages": mp.vintages_json}
 
 
-events.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars())
+ledger.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars())
 
 
 # ---- guards ------------------------------------------------------------------------------------------------
@@ -182,8 +182,8 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
     calc = _calculate(project, periods)
     number = (session.execute(select(func.max(MonitoringPeriod.number)).where(MonitoringPeriod.project_id == project.id)).scalar_one() or 0) + 1
     mp = MonitoringPeriod(project_id=project.id, number=number, start=date.fromisoformat(calc["periods"][0]["start"]),
-                          end=date.fromisoformat(calc["periods"][-1]["end"]), status="draft", data_json=events.canonical(periods),
-                          calculation_json=json.dumps(calc, ensure_ascii=False), vintages_json=events.canonical(vintages(calc)),
+                          end=date.fromisoformat(calc["periods"][-1]["end"]), status="draft", data_json=ledger.canonical(periods),
+                          calculation_json=json.dumps(calc, ensure_ascii=False), vintages_json=ledger.canonical(vintages(calc)),
                           green_certificates_mwh=int(green_certificates_mwh or 0), created_at=clock.now(session))
     mp.project = project
     problem = eligibility.period_problem(session, mp)
@@ -191,7 +191,7 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
         raise ValidationError(problem[0], field=problem[2], rule=problem[1])
     session.add(mp)
     session.flush()
-    events.record(session, actor, "monitoring_period.created", "monitoring_period", mp.id)
+    ledger.record(session, actor, "monitoring_period.created", "monitoring_period", mp.id)
     return mp
 
 

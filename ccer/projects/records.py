@@ -9,7 +9,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, documents, events
+from .. import clock, documents, ledger
 from .models import Document
 
 TITLES = {
@@ -25,7 +25,7 @@ def document_state(session: Session, did: str) -> dict | None:
     return None if d is None else {"kind": d.kind, "subject": f"{d.subject_type}:{d.subject_id}", "sha256": d.sha256}
 
 
-events.register_subject("document", document_state, lambda s: s.execute(select(Document.id)).scalars())
+ledger.register_subject("document", document_state, lambda s: s.execute(select(Document.id)).scalars())
 
 
 def check_contents(session: Session):
@@ -36,7 +36,7 @@ def check_contents(session: Session):
             yield f"document {did}: its content no longer matches SHA-256 {sha[:12]}… (altered after publication)"
 
 
-events.register_invariant(check_contents)
+ledger.register_invariant(check_contents)
 
 
 def store(session: Session, actor, kind: str, subject_type: str, subject_id: int, content: bytes,
@@ -45,7 +45,7 @@ def store(session: Session, actor, kind: str, subject_type: str, subject_id: int
                    content=content, media_type=media_type, created_at=clock.now(session))
     session.add(doc)
     session.flush()
-    events.record(session, actor, "document.published", subject_type, subject_id,
+    ledger.record(session, actor, "document.published", subject_type, subject_id,
                   {"document_id": doc.id, "kind": kind, "sha256": doc.sha256}, touches=[("document", doc.id)])
     return doc
 

@@ -7,13 +7,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, events
+from .. import clock, ledger
 from ..auth import policy
 from ..auth.models import Organisation
 from ..auth.roles import Role
 from ..db import mutating
 from ..errors import NotFound, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from ..methodologies import registry as methodology_registry
 from .models import Project
 
@@ -25,7 +25,7 @@ PROJECT_FIELDS = ("registry_no", "title", "methodology_code", "owner_id", "provi
                   "other_mechanism", "ets_covered", "reason")
 
 
-events.register_fields("project", Project, PROJECT_FIELDS)
+ledger.register_fields("project", Project, PROJECT_FIELDS)
 
 
 def next_registry_no(session: Session) -> int:
@@ -51,10 +51,10 @@ def import_listed(session: Session, actor: Actor, *, title: str, methodology_cod
                       crediting_start=crediting_start, crediting_end=crediting_end, origin="listing", created_at=now,
                       status="registered" if registered else "listed")
     if registered:
-        events.lock_head(session)  # registry numbers are a registry-wide sequence
+        ledger.lock_head(session)  # registry numbers are a registry-wide sequence
         project.registry_no, project.registered_at = next_registry_no(session), now
     session.add(project)
     session.flush()
-    events.record(session, actor, "project.imported", "project", project.id)
+    ledger.record(session, actor, "project.imported", "project", project.id)
     return project
 

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, events
+from .. import clock, ledger
 from ..auth import policy
 from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import Conflict, Forbidden, ValidationError
-from ..events import Actor
+from ..actor import Actor
 from ..projects import comments
 from ..projects.eligibility import vvb_problem
 from ..projects.models import Project
@@ -29,9 +29,9 @@ policy.allow("finding.raise", Role.VVB, when=lambda a, f: a.organisation_id == g
              text="the engaged body", cites="CNCA-CCER-01 §4.6, §5.6")
 
 
-events.register_fields("engagement", Engagement, ("role", "subject_type", "subject_id", "vvb_id", "status"))
-events.register_fields("finding", Finding, ("subject_type", "subject_id", "vvb_id", "kind", "text", "response", "evidence", "status"))
-events.register_fields("commitment", Commitment, ("kind", "subject_type", "subject_id", "signer_user_id", "organisation_id",
+ledger.register_fields("engagement", Engagement, ("role", "subject_type", "subject_id", "vvb_id", "status"))
+ledger.register_fields("finding", Finding, ("subject_type", "subject_id", "vvb_id", "kind", "text", "response", "evidence", "status"))
+ledger.register_fields("commitment", Commitment, ("kind", "subject_type", "subject_id", "signer_user_id", "organisation_id",
                                                   "documents_json", "text"))
 
 
@@ -66,7 +66,7 @@ def engage(session: Session, actor: Actor, role: str, subject_id: int, vvb_id: i
                    proposed_at=clock.now(session))
     session.add(e)
     session.flush()
-    events.record(session, actor, "engagement.proposed", "engagement", e.id)
+    ledger.record(session, actor, "engagement.proposed", "engagement", e.id)
     return e
 
 
@@ -86,7 +86,7 @@ def decide_engagement(session: Session, actor: Actor, engagement_id: int, accept
         else:
             record.verifier_id = e.vvb_id
         touched = [(e.subject_type, record.id)]
-    events.record(session, actor, f"engagement.{e.status}", "engagement", e.id, touches=touched)
+    ledger.record(session, actor, f"engagement.{e.status}", "engagement", e.id, touches=touched)
     return e
 
 
@@ -111,7 +111,7 @@ def raise_finding(session: Session, actor: Actor, subject_type: str, subject_id:
         raise Conflict(f"the {subject_type} is {record.status}; findings are raised while it is validated or verified", field="status")
     session.add(f)
     session.flush()
-    events.record(session, actor, "finding.raised", "finding", f.id)
+    ledger.record(session, actor, "finding.raised", "finding", f.id)
     return f
 
 
@@ -129,7 +129,7 @@ def answer_finding(session: Session, actor: Actor, finding_id: int, response: st
     if not (response or "").strip():
         raise ValidationError("is required", field="response")
     f.response, f.evidence, f.responded_at, f.status = response.strip(), evidence, clock.now(session), "answered"
-    events.record(session, actor, "finding.answered", "finding", f.id)
+    ledger.record(session, actor, "finding.answered", "finding", f.id)
     return f
 
 
@@ -142,7 +142,7 @@ def close_finding(session: Session, actor: Actor, finding_id: int, accept: bool 
         raise Conflict(f"finding {finding_id} is {f.status}; the owner answers before it is closed", field="status")
     f.status = "closed" if accept else "open"
     f.closed_at = clock.now(session) if accept else None
-    events.record(session, actor, "finding.closed" if accept else "finding.reopened", "finding", f.id)
+    ledger.record(session, actor, "finding.closed" if accept else "finding.reopened", "finding", f.id)
     return f
 
 
@@ -181,11 +181,11 @@ def commit(session: Session, actor: Actor, kind: str, subject_type: str, subject
         raise Forbidden("a commitment is signed by a user for an organisation", field="actor")
     c = Commitment(kind=kind, subject_type=subject_type, subject_id=subject_id, signer_user_id=actor.user_id,
                    organisation_id=actor.organisation_id, signed_at=clock.now(session),
-                   documents_json=events.canonical([{"kind": d.kind, "document_id": d.id, "sha256": d.sha256} for d in documents]),
+                   documents_json=ledger.canonical([{"kind": d.kind, "document_id": d.id, "sha256": d.sha256} for d in documents]),
                    text=text)
     session.add(c)
     session.flush()
-    events.record(session, actor, "commitment.signed", "commitment", c.id)
+    ledger.record(session, actor, "commitment.signed", "commitment", c.id)
     return c
 
 

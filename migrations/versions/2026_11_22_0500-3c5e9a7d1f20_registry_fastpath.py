@@ -4,25 +4,22 @@ Revision ID: 3c5e9a7d1f20
 Revises: 8b1f0c2d4e6a
 Create Date: 2026-11-22 05:00:00
 """
-from alembic import op
+from alembic import op  # noqa: F401
 
-from ccer.migrate import drop_postgres_functions, run_postgres_sql
 
 revision = '3c5e9a7d1f20'
 down_revision = '8b1f0c2d4e6a'
 branch_labels = None
 depends_on = None
 
-FUNCTIONS = ("ccer_fast_confirm(integer, integer, text, integer, text[], text)",
-             "ccer_fast_propose(text, integer, text, integer, text, text, integer, integer, text)",
-             "ccer_payload_project(jsonb)", "ccer_plain_payload(jsonb)", "ccer_available(integer, integer, integer)", "ccer_request_state(approval_requests)",
-             "ccer_serial(serial_blocks)", "ccer_block_state(serial_blocks)", "ccer_usable(registry_accounts)", "ccer_decline(text)",
-             "ccer_now()")
+# The PL/pgSQL this revision once installed was a second implementation of the registry's rules; it is gone
+# (every rule is written once, in Python). A fresh database never gets it; revision 0c1d2e3f4a5b drops it
+# from databases migrated before.
 
 
 def upgrade() -> None:
-    run_postgres_sql(op, "registry_fastpath_1.sql")
+    pass
 
 
 def downgrade() -> None:
-    drop_postgres_functions(op, FUNCTIONS)
+    pass

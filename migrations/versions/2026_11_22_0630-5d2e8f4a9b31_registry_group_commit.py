@@ -4,21 +4,22 @@ Revision ID: 5d2e8f4a9b31
 Revises: 3c5e9a7d1f20
 Create Date: 2026-11-22 06:30:00
 """
-from alembic import op
+from alembic import op  # noqa: F401
 
-from ccer.migrate import drop_postgres_functions, run_postgres_sql
 
 revision = '5d2e8f4a9b31'
 down_revision = '3c5e9a7d1f20'
 branch_labels = None
 depends_on = None
 
-FUNCTIONS = ("ccer_fast_batch(text)",)
+# The PL/pgSQL this revision once installed was a second implementation of the registry's rules; it is gone
+# (every rule is written once, in Python). A fresh database never gets it; revision 0c1d2e3f4a5b drops it
+# from databases migrated before.
 
 
 def upgrade() -> None:
-    run_postgres_sql(op, "registry_fastpath_2.sql")
+    pass
 
 
 def downgrade() -> None:
-    drop_postgres_functions(op, FUNCTIONS)
+    pass

@@ -4,26 +4,22 @@ Revision ID: 7f3b2c8d1e45
 Revises: 6e1a4b7c9d02
 Create Date: 2026-11-22 09:00:00
 """
-from alembic import op
+from alembic import op  # noqa: F401
 
-from ccer.migrate import drop_postgres_functions, run_postgres_sql
 
 revision = '7f3b2c8d1e45'
 down_revision = '6e1a4b7c9d02'
 branch_labels = None
 depends_on = None
 
-FUNCTIONS = ("ccer_fast_confirm(integer, integer, integer, text[], text, timestamptz)",
-             "ccer_fast_propose(text, integer, text, integer, text, text, integer, integer, timestamptz)",
-             "ccer_append_events(timestamptz, integer[], text[], text[], text[], text[], text[])")
+# The PL/pgSQL this revision once installed was a second implementation of the registry's rules; it is gone
+# (every rule is written once, in Python). A fresh database never gets it; revision 0c1d2e3f4a5b drops it
+# from databases migrated before.
 
 
 def upgrade() -> None:
-    run_postgres_sql(op, "registry_fastpath_3.sql")
+    pass
 
 
 def downgrade() -> None:
-    # the functions as the earlier files define them (each file replaces what it defines)
-    drop_postgres_functions(op, FUNCTIONS)
-    for filename in ("ledger_sealing_1.sql", "registry_fastpath_1.sql", "registry_fastpath_2.sql"):
-        run_postgres_sql(op, filename)
+    pass

@@ -1,0 +1,39 @@
+"""The ledger: an append-only, SHA-256 hash-chained event log, and the checkpoints anyone can keep.
+
+Every state change is an event (actor, time, subject, action, payload). Its hash covers its own content
+and the previous event's hash, so editing, deleting or reordering any stored event breaks the chain from
+there on. Events about a *subject* (an organisation, a serial block, …) also carry the subject's state
+after the change; `verify` compares the latest vouched state of every subject with the tables, so a row
+edited behind the platform's back is caught too.
+
+    codec        canonical JSON and the event hash — the public format (docs/ledger-format.md)
+    models       events, the chain head, checkpoints
+    subjects     what an event vouches for; Merkle roots of those states
+    append       record an event; seal pending events into the chain
+    checkpoints  the head with its Merkle roots, every CHECKPOINT_EVERY events
+    verify       recompute everything and name the first thing that is wrong
+"""
+from __future__ import annotations
+
+from .. import db
+from .append import (CHECKPOINT_EVERY, CHECKPOINT_LOCK, count, head, keep_sealing, lock_head, passed_checkpoint,
+                     pending, record, seal, seal_pending)
+from .checkpoints import checkpoint, checkpoint_when_due, roots_now, take_checkpoint
+from .codec import GENESIS, canonical, event_hash, is_canonical, plain, sha256
+from .models import CREDIT_ACTIONS, CREDIT_EVENTS, RETIREMENT_EVENTS, Checkpoint, Event, LedgerHead
+from .subjects import (INVARIANTS, SUBJECT_TYPES, SubjectType, merkle_leaves, merkle_roots, register_fields,
+                       register_invariant, register_subject, root_now)
+from .verify import Problem, VerifyReport, iter_events, replayed_states, verify, vouched
+
+# wiring: a commit whose sealing passed a multiple of CHECKPOINT_EVERY takes a checkpoint afterwards
+if checkpoint_when_due not in db.AFTER_COMMIT:
+    db.AFTER_COMMIT.append(checkpoint_when_due)
+
+__all__ = [
+    "CHECKPOINT_EVERY", "CHECKPOINT_LOCK", "count", "head", "keep_sealing", "lock_head", "passed_checkpoint", "pending",
+    "record", "seal", "seal_pending", "checkpoint", "checkpoint_when_due", "roots_now", "take_checkpoint", "GENESIS",
+    "canonical", "event_hash", "is_canonical", "plain", "sha256", "CREDIT_ACTIONS", "CREDIT_EVENTS", "RETIREMENT_EVENTS",
+    "Checkpoint", "Event", "LedgerHead", "INVARIANTS", "SUBJECT_TYPES", "SubjectType", "merkle_leaves", "merkle_roots",
+    "register_fields", "register_invariant", "register_subject", "root_now", "Problem", "VerifyReport", "iter_events",
+    "replayed_states", "verify", "vouched",
+]

@@ -1,0 +1,88 @@
+"""What an event vouches for: the subject types whose state the chain carries, and their Merkle roots.
+
+Packages register their subjects (and invariants) from their own `__init__.py`; an event about a
+registered subject carries the subject's state after the change, and `verify` compares the latest vouched
+state of every subject with the tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import merkle
+from .codec import dumps, plain
+
+
+@dataclass
+class SubjectType:
+    name: str
+    #: state of one subject as a JSON-able dict, or None if it no longer exists
+    snapshot: Callable[[Session, str], dict | None]
+    #: ids of every subject of this type that exists now
+    all_ids: Callable[[Session], Iterable[str]]
+    #: when set, checkpoints carry a Merkle root over the states this predicate keeps (e.g. active blocks)
+    merkle: Callable[[dict], bool] | None = None
+    #: the states the Merkle root keeps, in one query (optional; checkpoints read every one of them)
+    kept_all: Callable[[Session], dict[str, dict]] | None = None
+
+    def kept_now(self, session: Session) -> dict[str, dict]:
+        """The current states of the subjects the Merkle root keeps (`merkle`), by id."""
+        if self.kept_all is not None:
+            return self.kept_all(session)
+        states = ((str(i), self.snapshot(session, str(i))) for i in self.all_ids(session))
+        return {sid: st for sid, st in states if st is not None and self.merkle(plain(st))}
+
+
+SUBJECT_TYPES: dict[str, SubjectType] = {}
+
+#: checks `verify` runs after the chain and state comparison: (session) -> messages of what is wrong
+INVARIANTS: list[Callable[[Session], Iterable[str]]] = []
+
+
+def register_invariant(check: Callable[[Session], Iterable[str]]) -> None:
+    if check not in INVARIANTS:
+        INVARIANTS.append(check)
+
+
+def register_subject(name: str, snapshot, all_ids, merkle=None, kept_all=None) -> None:
+    SUBJECT_TYPES[name] = SubjectType(name, snapshot, all_ids, merkle, kept_all)
+
+
+def register_fields(name: str, model, fields: tuple[str, ...], **kw) -> None:
+    """A subject whose vouched state is a fixed set of its row's columns (the common case)."""
+    def snapshot(session: Session, sid: str) -> dict | None:
+        row = session.get(model, int(sid))
+        return None if row is None else {f: getattr(row, f) for f in fields}
+
+    register_subject(name, snapshot, lambda session: session.execute(select(model.id)).scalars(), **kw)
+
+
+def natural(s: str):
+    """Ids in numeric order ("9" before "10") without parsing them."""
+    return (len(s), s)
+
+
+def merkle_leaves(kind: SubjectType, states: dict[str, Any]) -> list[str]:
+    """The leaves of a subject type's Merkle tree: "id|canonical state" of the kept states, by id."""
+    leaves = []
+    for sid, st in sorted(states.items(), key=lambda kv: natural(kv[0])):
+        p = None if st is None else plain(st)
+        if p is not None and kind.merkle(p):
+            leaves.append(f"{sid}|{dumps(p)}")
+    return leaves
+
+
+def merkle_roots(states_by_type: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {name: merkle.root(merkle_leaves(SUBJECT_TYPES[name], states)) for name, states in states_by_type.items()}
+
+
+def root_now(session: Session, kind: SubjectType) -> str:
+    """The Merkle root of a subject type's kept states as they are now."""
+    return merkle.root(merkle_leaves(kind, kind.kept_now(session)))
+
+
+def rooted_types() -> list[SubjectType]:
+    return [k for k in SUBJECT_TYPES.values() if k.merkle is not None]

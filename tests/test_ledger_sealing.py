@@ -1,0 +1,83 @@
+"""Sealing on PostgreSQL: events written while another transaction holds the chain head wait pending, are
+chained in the order their changes were made, and the server's sealer chains what the last writers left
+(ccer/ledger/append.py)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select, text
+
+from ccer import ledger
+from ccer.db import make_session_factory
+
+from tests.registry_world import World
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture()
+def world(session, parties):
+    return World(session, parties)
+
+
+def _ok(session):
+    report = ledger.verify(session)
+    assert report.ok, [str(p) for p in report.problems]
+
+
+# ---- sealing: events written while another transaction holds the chain head ------------------------------------
+
+
+def test_events_wait_pending_while_the_head_is_held_and_are_sealed_in_order(world, session, engine):
+    world.issue({2021: 100})
+    session.rollback()
+    before = ledger.head(session)[0]
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE"))  # another transaction holds the head
+    try:
+        world.transfer(world.owner, world.trader, quantity=10)
+        world.retire(world.trader, quantity=4)
+        session.rollback()
+        waiting = ledger.pending(session)
+        assert [e.action for e in waiting] == ["approval.proposed", "ccer.transfer", "approval.proposed", "ccer.retired"]
+        assert ledger.head(session)[0] == before  # nothing waited for the holder
+        report = ledger.verify(session)  # their changes are in the tables: verify compares them all the same
+        assert report.ok and report.pending == 4, [str(p) for p in report.problems]
+        session.rollback()
+    finally:
+        holder.rollback()
+        holder.close()
+    session.rollback()
+    assert ledger.seal_pending(session) == 4 and not ledger.pending(session)  # `ccer ledger seal`
+    cp = ledger.take_checkpoint(session)
+    assert cp.seq == before + 4
+    chained = session.execute(select(ledger.Event.action).where(ledger.Event.seq > before).order_by(ledger.Event.seq)).scalars().all()
+    assert chained == [e.action for e in waiting]  # id order: the order the changes were made
+    _ok(session)
+
+
+def test_the_servers_sealer_chains_what_the_last_writers_left(world, session, engine):
+    world.issue({2021: 100})
+    holder = engine.connect()
+    holder.execute(text("SELECT 1 FROM ledger_head WHERE id = 1 FOR UPDATE"))
+    world.transfer(world.owner, world.trader, quantity=10)
+    session.rollback()
+    assert len(ledger.pending(session)) == 2
+    session.rollback()
+    holder.rollback()
+    holder.close()
+    stop = threading.Event()
+    thread = ledger.keep_sealing(make_session_factory(engine), every=0.05, stop=stop)
+    try:
+        for _ in range(100):
+            session.rollback()
+            if not ledger.pending(session):
+                break
+            time.sleep(0.05)
+        assert not ledger.pending(session)
+    finally:
+        stop.set()
+        thread.join(5)
+    _ok(session)
