@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 # Flask and SQLAlchemy are imported where they are used, so that commands which need neither (`ccer gis …`,
 # `ccer calendar …`) start quickly.
-ROOT = Path(__file__).resolve().parent.parent
+#: the package folder: templates, migrations and demo data travel inside it (a built wheel needs no source tree)
+PACKAGE = Path(__file__).resolve().parent
 __version__ = "0.1.0"
 
 
@@ -37,8 +38,8 @@ def create_app(config: dict | None = None) -> "Flask":
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(PACKAGE / "templates"),
+        static_folder=str(PACKAGE / "static"),
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from .. import demo, demo_lifecycle, demo_registry, ledger, migrate
+from .. import demo, ledger, migrate
+from ..demo import lifecycle as demo_lifecycle, registry as demo_registry
 from . import main
 
 

@@ -5,7 +5,7 @@ registry review, registration; then a monitoring period, publicity, verification
 application for the verified quantity, registration and issuance. A seventh project is left in publicity
 at today's date, and the clock is handed back to the wall clock.
 
-Inputs: data/demo_lifecycle.json (the plug-ins' worked examples)."""
+Inputs: ccer/demo/data/demo_lifecycle.json (the plug-ins' worked examples)."""
 from __future__ import annotations
 
 import json
@@ -14,18 +14,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import ROOT, clock
-from .auth.models import Organisation, User
-from .auth.services import actor_for
-from .clock import CST
-from .demo import DemoParties
-from .errors import ValidationError
-from .actor import Actor
-from .projects import comments, lifecycle, monitoring
-from .projects.models import Project
-from .validation import services as vv
+from .. import clock
+from ..auth.models import Organisation, User
+from ..auth.services import actor_for
+from ..clock import CST
+from ..errors import ValidationError
+from ..actor import Actor
+from ..projects import comments, lifecycle, monitoring
+from ..projects.models import Project
+from ..validation import services as vv
+from . import DATA, DemoParties
 
-DATA = ROOT / "data" / "demo_lifecycle.json"
+LIFECYCLE_DATA = DATA / "demo_lifecycle.json"
 START = datetime(2025, 3, 3, 9, 0, tzinfo=CST)
 MONITORING_START = datetime(2026, 7, 1, 9, 0, tzinfo=CST)
 
@@ -41,7 +41,7 @@ def _advance(session: Session, days: int) -> None:
 
 def _owner_for(session: Session, parties: DemoParties, code: str) -> tuple[Organisation, str]:
     """The first demo owner that holds projects of this methodology in the listing (by user name)."""
-    from .demo import listing_rows
+    from . import listing_rows
 
     for row in listing_rows():
         if row["methodology"] == code and row["owner"] in parties.owners:
@@ -56,7 +56,7 @@ def walk(session: Session, parties: DemoParties) -> dict:
     """Idempotent: does nothing once a platform project exists."""
     if session.execute(select(Project.id).where(Project.origin == "platform")).first():
         return {}
-    spec = json.loads(DATA.read_text(encoding="utf-8"))["projects"]
+    spec = json.loads(LIFECYCLE_DATA.read_text(encoding="utf-8"))["projects"]
     vvb_a, vvb_b = parties.vvbs
     validator, verifier = _actor(session, parties, "vvb-a"), _actor(session, parties, "vvb-b")
     registry = _actor(session, parties, "registry")

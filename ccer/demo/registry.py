@@ -12,15 +12,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .auth import makerchecker
-from .auth.models import Organisation, User
-from .auth.services import actor_for
-from .demo import DemoParties, demo_uscc, listing_rows
-from .actor import Actor
-from .issuance import accounts, retirements, services
-from .issuance.models import Issuance
-from .methodologies import registry as methodologies
-from .projects import services as projects
+from ..auth import makerchecker
+from ..auth.models import Organisation, User
+from ..auth.services import actor_for
+from . import DemoParties, demo_uscc, listing_rows
+from ..actor import Actor
+from ..issuance import accounts, retirements, services
+from ..issuance.models import Issuance
+from ..methodologies import registry as methodologies
+from ..projects import services as projects
 
 DEMO = Actor.system("demo")
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import csv
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import ROOT
-from .auth import makerchecker, services
-from .auth.models import Organisation
-from .auth.uscc import ALPHABET, check_character
-from .actor import Actor
+from ..auth import makerchecker, services
+from ..auth.models import Organisation
+from ..auth.uscc import ALPHABET, check_character
+from ..actor import Actor
 
-LISTING = ROOT / "data" / "ccer_registry_projects.csv"
+DATA = Path(__file__).resolve().parent / "data"
+LISTING = DATA / "ccer_registry_projects.csv"
 DEMO_PASSWORD = "ccer-demo-2026"
 
 #: province-level administrative division codes (GB/T 2260)
@@ -65,7 +66,7 @@ def _org(session, actor, name, province, roles, **kw) -> Organisation:
 
 
 def _user(session, actor, parties, username, org, roles):
-    from .auth.models import User
+    from ..auth.models import User
 
     found = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     user = found or services.create_user(session, actor, username=username, password=DEMO_PASSWORD, organisation_id=org.id,
@@ -114,7 +115,7 @@ def seed_parties(session: Session, owners_per_methodology: int = 2) -> DemoParti
 
 def maker_checker_example(session: Session, parties: DemoParties) -> None:
     """The first owner's initiator proposes an English name; its confirmer approves (Registry Rules Art. 8)."""
-    from .auth.models import User
+    from ..auth.models import User
 
     org = next(iter(parties.owners.values()))
     if org.name_en:
