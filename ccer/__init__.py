@@ -24,12 +24,12 @@ def load_models() -> None:
     from .projects import boundaries, comments, lifecycle, monitoring  # noqa: F401
     from .validation import models as validation_models, services as validation_services  # noqa: F401
     from . import proposals  # noqa: F401
-    from .issuance import accounts, invariants, models as registry_models, retirements, services as registry_services  # noqa: F401
+    from .issuance import accounts, invariants, models as registry_models, retirements, services as registry_services, trading  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> "Flask":
     """The app factory. `config` overrides the environment (database_url, secret_key, instance_path, …)."""
-    from flask import Flask, g
+    from flask import Flask
 
     from .db import make_engine, make_session_factory
 
@@ -58,28 +58,15 @@ def create_app(config: dict | None = None) -> "Flask":
     app.extensions["ccer.engine"] = engine
     app.extensions["ccer.sessions"] = make_session_factory(engine)
 
-    @app.teardown_appcontext
-    def _close_session(_exc):  # noqa: ANN001
-        session = g.pop("db", None)
-        if session is not None:
-            session.close()
-
     from .api import init_api
     from .issuance.views import bp as registry_bp
     from .projects.views import bp as projects_bp
+    from .requests import close_session
     from .web import bp as web_bp
 
+    app.teardown_appcontext(close_session)
     init_api(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(projects_bp)
     return app
-
-
-def db_session():
-    """The request's session (one per app context)."""
-    from flask import current_app, g
-
-    if "db" not in g:
-        g.db = current_app.extensions["ccer.sessions"]()
-    return g.db

@@ -28,7 +28,7 @@ from .errors import Conflict, ValidationError
 from .actor import Actor
 from .methodologies import conformance, registry
 from .projects import comments
-from .projects.lifecycle import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
+from .projects.guards import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
 from .workflow import Machine
 
 CONSULTATION_DAYS = 30

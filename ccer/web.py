@@ -5,10 +5,10 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 
-from . import db_session, ledger
-from .api import current_actor
+from . import ledger
 from .auth import services
 from .errors import Unauthorized
+from .requests import current_actor, db_session
 
 bp = Blueprint("web", __name__)
 

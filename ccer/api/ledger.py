@@ -6,11 +6,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import or_, select
 
-from .. import db_session, ledger
+from .. import ledger
 from ..auth import policy
 from ..auth.models import User
 from ..errors import NotFound
-from . import PageArgs, current_actor, page_schema, paginate
+from ..requests import current_actor, db_session
+from .pagination import PageArgs, page_schema, paginate
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="The hash-chained event log")
 

@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from .. import db_session
-from ..api import PageArgs, current_actor, page_schema, paginate
+from ..api.pagination import PageArgs, page_schema, paginate
+from ..requests import current_actor, db_session
 from . import makerchecker, policy, services
 from .models import Organisation, OrganisationRole, User
 from .schemas import (ApprovalDecision, ApprovalIn, ApprovalOut, OrganisationFilter, OrganisationIn,

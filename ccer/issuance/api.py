@@ -8,11 +8,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from .. import db_session
-from ..api import PageArgs, current_actor, decode_cursor, encode_cursor, page_schema, paginate
+from ..api.pagination import PageArgs, decode_cursor, encode_cursor, page_schema, paginate
 from ..auth import policy
 from ..auth.schemas import ApprovalOut
 from ..projects.models import Project
+from ..requests import current_actor, db_session
 from . import accounts, certificates, opendata, retirements, services
 from .holdings import holdings
 from .models import Account, Issuance, Retirement

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
 
-from .. import db_session
+from ..requests import db_session
 from . import certificates, opendata, retirements
 from .models import Retirement
 from .purposes import PURPOSES

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .protocol import MethodologyError, Param
+from .declarations import MethodologyError, Param
 
 STAGES = ("ex-ante", "ex-post")
 

@@ -17,73 +17,13 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 from typing import Any, ClassVar
 
-from ..errors import ValidationError
+from . import inputs
+from .declarations import ApplicabilityError, MethodologyError, Monitoring, Param, ProjectFact
 
 D = Decimal
 
-
-class MethodologyError(ValidationError):
-    """Bad input to a methodology: names the parameter and the rule."""
-
-
-class ApplicabilityError(MethodologyError):
-    code = "not_applicable"
-
-
-# ---- declarations -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter of a period (or of the project, when `stage='validation'`)."""
-
-    symbol: str
-    unit: str
-    description: str
-    #: "monitored" (ex-post, per period) or "validation" (fixed when the PDD is validated)
-    stage: str = "monitored"
-    min: Decimal | None = None
-    max: Decimal | None = None
-    #: default value (Decimal) and the document it comes from; None = required
-    default: Decimal | None = None
-    source: str | None = None
-    #: "number" | "by_fuel" (a mapping fuel -> quantity) | "choice" | "list"
-    kind: str = "number"
-    choices: tuple[str, ...] = ()
-    required: bool = True
-    #: VERIFIED / RECONSTRUCTED (…) / UNCONFIRMED
-    status: str = "VERIFIED"
-
-    def describe(self) -> dict:
-        out = {"symbol": self.symbol, "unit": self.unit, "description": self.description, "stage": self.stage,
-               "kind": self.kind, "required": self.required and self.default is None, "status": self.status}
-        if self.min is not None:
-            out["min"] = str(self.min)
-        if self.max is not None:
-            out["max"] = str(self.max)
-        if self.default is not None:
-            out["default"] = str(self.default)
-            out["source"] = self.source
-        if self.choices:
-            out["choices"] = list(self.choices)
-        return out
-
-
-@dataclass(frozen=True)
-class ProjectFact(Param):
-    """An applicability or design fact about the project (distance offshore, start date, …)."""
-
-    stage: str = "validation"
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    symbol: str
-    frequency: str
-    instrument: str = ""
-    accuracy: str = ""
-    calibration: str = ""
-    cites: str = ""
+__all__ = ["ApplicabilityError", "Calculation", "Methodology", "MethodologyError", "Monitoring", "Param", "PeriodContext",
+           "PeriodResult", "ProjectFact", "Step", "Trace", "Value"]
 
 
 # ---- the trace ------------------------------------------------------------------------------------------
@@ -263,8 +203,6 @@ class Methodology:
 
     def calculate(self, data: dict) -> Calculation:
         """Validate the input document and run the formulas for each period."""
-        from . import inputs
-
         stage, project, periods = inputs.parse(self, data)
         self.applicability(project)
         additionality = self.additionality(project)

@@ -12,11 +12,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 
-from .. import db_session
-from ..api import PageArgs, current_actor, page_schema, paginate
+from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
 from ..errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
+from ..requests import current_actor, db_session
 from ..validation import services as vv
 from . import boundaries, comments, lifecycle, monitoring
 from .models import Document, MonitoringPeriod, Project

@@ -10,7 +10,7 @@ Each transition names who may fire it and its guards; `fire` refuses with the fa
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -21,11 +21,13 @@ from ..db import fetch, mutating
 from ..errors import ValidationError
 from ..actor import Actor
 from ..methodologies import inputs, registry as methodologies
+from ..proposals import superseded
 from ..validation import services as vv
 from ..workflow import Guard, Machine
 from . import boundaries, comments, eligibility, records
 from .boundaries import LAND_ELIGIBLE
 from .eligibility import BAR_YEARS, PROJECT_GATES, years_after
+from .guards import COMMENTS_HANDLED, ENGAGED, FINDINGS_CLOSED, PUBLICITY_OVER, REASON, WITHIN_100_DAYS, deadline
 from .models import OwnerBar, Project
 from .services import PROJECT_FIELDS, next_registry_no
 
@@ -33,8 +35,6 @@ from .services import PROJECT_FIELDS, next_registry_no
 PUBLICITY_WORKDAYS = 20
 #: registry decision: 15 working days from receipt (Measures Art. 15)
 REVIEW_WORKDAYS = 15
-#: validation: 100 days from publicity to report, owner-caused delays excluded (CNCA-CCER-01 §4.3.3)
-VALIDATION_DAYS = 100
 
 
 def owns(actor: Actor, record) -> bool:
@@ -53,67 +53,6 @@ policy.allow("project.review", Role.REGISTRY_OPERATOR, cites="Measures Art. 15, 
 policy.allow("project.cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 16")
 policy.allow("project.cancel", Role.PROJECT_OWNER, when=owns, text="the project's owner (voluntary)", cites="Measures Art. 16")
 policy.allow("project.revoke", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
-
-
-# ---- guards shared with monitoring periods ---------------------------------------------------------------
-
-
-def _engaged(session: Session, record, ctx: dict) -> str | None:
-    return None if vv.engaged_vvb(record) else "no validation/verification body has accepted the engagement"
-
-
-def _publicity_over(session: Session, record, ctx: dict) -> str | None:
-    today = clock.today(session)
-    if record.publicity_end is None or today <= record.publicity_end:
-        return f"publicity runs until {record.publicity_end}; the report follows it"
-    return None
-
-
-def _comments_handled(session: Session, record, ctx: dict) -> str | None:
-    left = comments.unhandled(session, _kind(record), record.id)
-    return f"{len(left)} public comment(s) not moderated or not answered (#{', #'.join(str(c.id) for c in left)})" if left else None
-
-
-def _findings_closed(session: Session, record, ctx: dict) -> str | None:
-    if ctx.get("conclusion") == "negative":
-        return None
-    left = vv.unclosed(session, _kind(record), record.id)
-    return f"{len(left)} finding(s) still open (#{', #'.join(str(f.id) for f in left)})" if left else None
-
-
-def deadline(session: Session, record) -> date | None:
-    """The VVB's report deadline: 100 days after publicity starts, plus the owner's response time."""
-    if record.publicity_start is None:
-        return None
-    delay = vv.owner_delay_days(session, _kind(record), record.id, clock.now(session))
-    return record.publicity_start + timedelta(days=VALIDATION_DAYS + delay)
-
-
-def _within_deadline(session: Session, record, ctx: dict) -> str | None:
-    due = deadline(session, record)
-    if due is not None and clock.today(session) > due:
-        return f"the report was due by {due} (100 days from publicity, owner delays excluded)"
-    return None
-
-
-def _reason(session: Session, record, ctx: dict) -> str | None:
-    return None if (ctx.get("reason") or "").strip() else "give the reasons"
-
-
-ENGAGED = Guard("a validation/verification body is engaged", _engaged, "Measures Art. 12, 19", "vvb")
-PUBLICITY_OVER = Guard("20 working days of publicity are over", _publicity_over, "Measures Art. 12, 19", "publicity_end")
-COMMENTS_HANDLED = Guard("every public comment moderated and answered", _comments_handled, "Measures Art. 12–13, 19–20", "comments")
-FINDINGS_CLOSED = Guard("all corrective action requests and clarifications closed", _findings_closed, "CNCA-CCER-01 §4.7, §5.7", "findings")
-WITHIN_100_DAYS = Guard("report within 100 days of publicity", _within_deadline, "CNCA-CCER-01 §4.3.3, §5.3.3", "deadline")
-REASON = Guard("reasons given", _reason, "Measures Art. 15", "reason")
-
-
-#: the subject type comments, findings and documents use for each kind of record
-SUBJECT_TYPE = {"projects": "project", "monitoring_periods": "monitoring_period", "methodology_proposals": "methodology_proposal"}
-
-
-def _kind(record) -> str:
-    return SUBJECT_TYPE[record.__tablename__]
 
 
 # ---- the registry's checklist (Measures Art. 14–15: completeness and conformity) ---------------------------
@@ -256,8 +195,6 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
         raise ValidationError("is required", field="title")
     if not isinstance(facts, dict):
         raise ValidationError("must be an object of the methodology's project facts", field="facts")
-    from ..proposals import superseded
-
     if superseded(session, methodology_code):
         raise ValidationError(f"{methodology_code} has been superseded; new projects use the active version", field="methodology_code",
                               rule="methodology versions")
