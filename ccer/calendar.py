@@ -39,3 +39,38 @@ def workdays_between(start: date, end: date) -> int:
     if end < start:
         return -workdays_between(end, start)
     return sum(is_workday(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+
+# ---- trading days (Trading Rules Art. 21–23) --------------------------------------------------------------
+#
+# The exchange trades Monday to Friday less statutory holidays and announced closures. A make-up working
+# Saturday (调休) counts as a working day for the registry's deadlines above, but it is not a trading day.
+
+
+def is_trading_day(day: date) -> bool:
+    if day.weekday() >= 5:
+        return False
+    try:
+        return not chinese_calendar.is_holiday(day)
+    except NotImplementedError:
+        raise ValidationError(f"the official holiday calendar for {day.year} is not available yet", field="date",
+                              rule="PRC statutory holiday calendar") from None
+
+
+def add_trading_days(start: date, n: int) -> date:
+    """The Nth trading day after `start` (not counted)."""
+    if n < 0:
+        raise ValidationError("must be zero or more", field="n")
+    day, left = start, n
+    while left:
+        day += timedelta(days=1)
+        if is_trading_day(day):
+            left -= 1
+    return day
+
+
+def trading_days_between(start: date, end: date) -> int:
+    """Trading days after `start` up to and including `end`."""
+    if end < start:
+        return -trading_days_between(end, start)
+    return sum(is_trading_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))

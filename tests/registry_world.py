@@ -1,12 +1,17 @@
-"""A small registry to test against: the registry operator, an owner with a registered project and an open
-account, a key emitter, a trading company and a VVB, each with two users (initiator and confirmer)."""
+"""A small registry to test against: the registry operator, the exchange, an owner with a registered project
+and an open account, a key emitter, a trading company and a VVB, each with two users (initiator and
+confirmer) and, but for the VVB, a bound trading account. The platform clock stands on a trading day at
+10:00 Beijing time (Monday 2026-12-07), when CCERs may move to and from trading accounts."""
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from ccer import clock
 from ccer.auth import makerchecker
-from ccer.issuance import accounts, retirements, services
+from ccer.issuance import accounts, retirements, services, trading
 from ccer.projects import services as projects
 
 from tests.conftest import SYSTEM
@@ -25,6 +30,10 @@ class World:
         self.session, self.parties = session, parties
         reg_org = parties.org(["registry_operator"], name="国家应对气候变化战略研究和国际合作中心")
         self.registry = parties.actor(parties.user(reg_org))
+        clock.set_time(session, TRADING_MORNING, freeze=True)
+        exchange_org = parties.org(["exchange_operator"], name="北京绿色交易所测试")
+        self.exchange = parties.actor(parties.user(exchange_org))
+        self._trades = itertools.count(1)
         self.owner = self.holder(["project_owner"], "敦煌光热测试有限公司")
         self.emitter = self.holder(["key_emitter"], "华能测试电厂有限公司")
         self.trader = self.holder(["trading_participant"], "碳资产测试有限公司")
@@ -34,21 +43,51 @@ class World:
             owner_id=self.owner.org.id, province="甘肃省", crediting_start=date(2021, 1, 1),
             crediting_end=date(2030, 12, 31), registered=True)
 
-    def holder(self, roles, name, sectors=None) -> Holder:
+    def holder(self, roles, name, sectors=None, bind=True) -> Holder:
         org = self.parties.org(roles, name=name, sectors=sectors)
         maker = self.parties.actor(self.parties.user(org))
         checker = self.parties.actor(self.parties.user(org))
         account = accounts.apply_for_account(self.session, maker, org.id)
         accounts.decide_account(self.session, self.registry, account.id, "open")
+        if bind and "vvb" not in roles:
+            trading.bind_trading_account(self.session, self.exchange, account.id, f"TA{account.id:08d}")
         return Holder(org, account, maker, checker)
 
     def issue(self, quantities, batch=1, project=None):
         project = project or self.project
         return services.issue(self.session, self.registry, project_id=project.id, batch=batch, quantities=quantities)
 
+    def to_trading(self, holder: Holder, **spec):
+        req = trading.propose_to_trading(self.session, holder.maker, holder.account.id, **spec)
+        return makerchecker.confirm(self.session, holder.checker, req.id)
+
+    def from_trading(self, holder: Holder, **spec):
+        req = trading.propose_from_trading(self.session, holder.maker, holder.account.id, **spec)
+        return makerchecker.confirm(self.session, holder.checker, req.id)
+
+    def deliver(self, seller: Holder, buyer: Holder, project_no: int, vintage: int, quantity: int):
+        return trading.deliver(self.session, self.exchange, {
+            "trade_ref": f"T{next(self._trades):06d}", "seller": seller.account.number, "buyer": buyer.account.number,
+            "project_no": project_no, "vintage": vintage, "quantity": quantity})
+
     def transfer(self, sender: Holder, recipient: Holder, **spec):
-        req = services.propose_transfer(self.session, sender.maker, sender.account.id, recipient.account.number, **spec)
-        return makerchecker.confirm(self.session, sender.checker, req.id)
+        """A sale through the exchange, the only way holdings change hands between holders: the seller moves
+        the units into its trading account, the exchange delivers the trade(s), the buyer moves them back.
+        Returns the last delivery."""
+        moved = self.to_trading(sender, **spec)
+        lots = defaultdict(int)
+        for b in moved:
+            lots[(self._project_no(b.project_id), b.vintage)] += b.quantity
+        last = None
+        for (project_no, vintage), quantity in lots.items():
+            last = self.deliver(sender, recipient, project_no, vintage, quantity)
+            self.from_trading(recipient, quantity=quantity, project_no=project_no, vintage=vintage)
+        return last
+
+    def _project_no(self, project_id: int) -> int:
+        from ccer.projects.models import Project
+
+        return self.session.get(Project, project_id).registry_no
 
     def retire(self, holder: Holder, **fields):
         fields.setdefault("purpose", "public_good")
@@ -60,3 +99,7 @@ class World:
         from ccer.issuance.holdings import holdings
 
         return sum(r["quantity"] for r in holdings(self.session, holder.account.id) if r["status"] == status)
+
+
+#: Monday 2026-12-07 10:00 Beijing time: a trading day, inside 9:30–15:00
+TRADING_MORNING = datetime(2026, 12, 7, 10, 0, tzinfo=clock.CST)

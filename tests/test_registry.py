@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ccer import ledger
 from ccer.auth import makerchecker
 from ccer.errors import Conflict, DomainError, Forbidden, ValidationError
-from ccer.issuance import accounts, invariants, retirements, services
+from ccer.issuance import accounts, invariants, retirements, services, trading
 from ccer.issuance.models import Issuance, SerialBlock
 from ccer.issuance.purposes import national_ets_cap
 from ccer.issuance.serials import format_serial, parse_serial
@@ -88,17 +88,22 @@ def test_issuance_is_refused_twice_before_2020_and_outside_crediting(world, sess
 # ---- transfers -------------------------------------------------------------------------------------------
 
 
-def test_transfer_splits_the_block_and_keeps_lineage(world, session):
+def test_a_sale_splits_the_block_and_keeps_lineage(world, session):
     (iss,) = world.issue({2021: 1000})
-    transfer = world.transfer(world.owner, world.trader, quantity=300, project_no=1, vintage=2021)
-    assert transfer.quantity == 300
+    delivery = world.transfer(world.owner, world.trader, quantity=300, project_no=1, vintage=2021)
+    assert (delivery.kind, delivery.quantity) == ("settlement", 300)
     assert world.balance(world.owner) == 700  # 1000 − 300
     assert world.balance(world.trader) == 300
     blocks = session.execute(select(SerialBlock).order_by(SerialBlock.id)).scalars().all()
-    root, moved, kept = blocks
-    assert not root.active and moved.parent_id == root.id and kept.parent_id == root.id
-    assert (moved.first, moved.last, moved.account_id) == (1, 300, world.trader.account.id)  # lowest serials go first
-    assert (kept.first, kept.last, kept.account_id) == (301, 1000, world.owner.account.id)
+    # into the owner's trading account (root → 1–300 trading + 301–1000 kept), delivered to the trader's
+    # trading holding, then back into the trader's registry account: each step supersedes, never edits
+    root, in_trading, kept, delivered, home = blocks
+    assert not root.active and in_trading.parent_id == root.id and kept.parent_id == root.id
+    assert (in_trading.first, in_trading.last, in_trading.status, in_trading.active) == (1, 300, "trading", False)  # lowest serials first
+    assert (kept.first, kept.last, kept.account_id, kept.active) == (301, 1000, world.owner.account.id, True)
+    assert (delivered.parent_id, delivered.account_id, delivered.status, delivered.active) == (in_trading.id, world.trader.account.id, "trading", False)
+    assert (home.parent_id, home.first, home.last, home.account_id, home.status, home.active) == (
+        delivered.id, 1, 300, world.trader.account.id, "available", True)
     _ok(session)
 
 
@@ -127,17 +132,15 @@ def test_overspending_is_refused_and_nothing_moves(world, session):
     assert world.balance(world.owner) == 100
 
 
-def test_maker_checker_needs_a_second_user_and_a_usable_recipient(world, session):
+def test_maker_checker_needs_a_second_user_of_the_holder(world, session):
     world.issue({2021: 100})
-    req = services.propose_transfer(session, world.owner.maker, world.owner.account.id, world.trader.account.number, quantity=10)
+    req = trading.propose_to_trading(session, world.owner.maker, world.owner.account.id, quantity=10)
     with pytest.raises(Forbidden, match="initiator cannot confirm"):
         makerchecker.confirm(session, world.owner.maker, req.id)
     with pytest.raises(Forbidden):  # someone else's account
-        services.propose_transfer(session, world.trader.maker, world.owner.account.id, world.trader.account.number, quantity=1)
-    with pytest.raises(Conflict, match="vvb account"):
-        services.propose_transfer(session, world.owner.maker, world.owner.account.id, world.vvb.account.number, quantity=1)
+        trading.propose_to_trading(session, world.trader.maker, world.owner.account.id, quantity=1)
     makerchecker.confirm(session, world.owner.checker, req.id)
-    assert world.balance(world.trader) == 10
+    assert world.balance(world.owner, "trading") == 10 and world.balance(world.owner) == 90
 
 
 def test_restricted_account_cannot_transfer_until_restored(world, session):
@@ -249,7 +252,7 @@ def test_retired_units_never_move_again(world, session):
 
 def test_forced_cancellation_takes_frozen_and_trading_units(world, session):
     world.issue({2021: 30})
-    services.hold_for_trading(session, world.owner.maker, world.owner.account.id, quantity=10)
+    world.to_trading(world.owner, quantity=10)
     services.freeze(session, world.registry, world.owner.account.id, authority="法院", order_ref="（2026）执9号", quantity=10)
     r = retirements.force_cancel(session, world.registry, world.owner.account.id, quantity=30,
                               order="甘肃省生态环境厅 责令注销决定 甘环〔2026〕1号")

@@ -34,3 +34,17 @@ def add_workdays(start: str, n: int) -> None:
 @click.argument("day")
 def is_workday(day: str) -> None:
     click.echo("yes" if calendar.is_workday(_date(day)) else "no")
+
+
+@calendar_group.command("add-trading-days")
+@click.argument("start")
+@click.argument("n", type=int)
+def add_trading_days(start: str, n: int) -> None:
+    """Print the Nth trading day after START (Mon–Fri less statutory holidays; a make-up Saturday is not one)."""
+    click.echo(calendar.add_trading_days(_date(start), n).isoformat())
+
+
+@calendar_group.command("is-trading-day")
+@click.argument("day")
+def is_trading_day(day: str) -> None:
+    click.echo("yes" if calendar.is_trading_day(_date(day)) else "no")

@@ -1,31 +1,85 @@
 """Picking units out of an account and cutting serial blocks: the only code that changes blocks.
 
-Every service that moves or re-labels units first locks the accounts involved (`lock_accounts`, row locks
-on PostgreSQL taken in id order so two transfers in opposite directions cannot deadlock; FOR NO KEY UPDATE,
-so the key-share locks that inserting a block referencing an account takes never wait on them), then picks the
-units (`pick`), then `cut`s: each picked block is superseded by a conditional UPDATE that must hit exactly
-one still-active row, so even a path that forgot the account lock could not spend a block twice.
+A block's range never changes. Moving, freezing or retiring part of a block *supersedes* it (active =
+False) by children that tile its range: the piece that moves, with its new account/status, and the
+remainders, which keep the block's own. Every service that moves or re-labels units first locks the
+accounts involved (`lock_accounts`: row locks on PostgreSQL in id order, so two operations in opposite
+directions cannot deadlock; FOR NO KEY UPDATE, so the key-share locks that inserting a block referencing
+an account takes never wait on them), then picks the units (`pick`), then cuts.
+
+Cutting is planned in memory (`Cut`) and written set-wise (`Cut.write`): one UPDATE supersedes the picked
+blocks — it must hit exactly the blocks planned, still active, so even a path that forgot the account lock
+could not spend a block twice — and one multi-row INSERT adds the children, whose ids come from the
+table's own sequence. A block cut twice inside one plan (the exchange's day of trades) is written once,
+already superseded. One planner serves a single transfer and a day's 100,000 settlements alike.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, replace
+from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, ValidationError
 from ..projects.models import Project
-from .models import AVAILABLE, Account, SerialBlock
+from .models import AVAILABLE, Account, Issuance, SerialBlock
 from .serials import RULE, Serial, format_serial
 
 OVERSPEND_RULE = "no over-spending: only units the account holds in that status can move (Measures Art. 6)"
+#: the columns of a block's vouched state (the ledger subject "serial_block")
+STATE_FIELDS = ("issuance_id", "parent_id", "account_id", "first", "last", "status", "active", "freeze_id", "retirement_id")
+_blocks = SerialBlock.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A serial block's row, as read or as planned (not an ORM object: cuts never load those)."""
+
+    id: int
+    issuance_id: int
+    parent_id: int | None
+    account_id: int
+    project_id: int
+    vintage: int
+    first: int
+    last: int
+    status: str
+    active: bool
+    freeze_id: int | None
+    retirement_id: int | None
+
+    @property
+    def quantity(self) -> int:
+        return self.last - self.first + 1
+
+    def state(self) -> dict:
+        return {f: getattr(self, f) for f in STATE_FIELDS}
+
+
+def block_state(row) -> dict:
+    """The vouched state of a block (ORM object, row or Block)."""
+    return {f: getattr(row, f) for f in STATE_FIELDS}
+
+
+_BLOCK_COLUMNS = [_blocks.c[name] for name in Block.__dataclass_fields__]
+
+
+def _rows(session: Session, stmt) -> list[Block]:
+    return [Block(*row) for row in session.execute(stmt)]
+
+
+def live_blocks(session: Session, *where) -> list[Block]:
+    """Live blocks matching the conditions, in serial order."""
+    return _rows(session, select(*_BLOCK_COLUMNS).where(_blocks.c.active, *where).order_by(_blocks.c.first))
 
 
 @dataclass(frozen=True)
 class Piece:
     """Units [first, last] of a block, about to change hands or status."""
 
-    block: SerialBlock
+    block: Block
     first: int
     last: int
 
@@ -41,11 +95,22 @@ def lock_accounts(session: Session, *account_ids: int) -> dict[int, Account]:
     return {a.id: a for a in rows}
 
 
-def block_serial(session: Session, block: SerialBlock, first: int | None = None, last: int | None = None) -> str:
-    issuance = block.issuance
-    project = session.get(Project, block.project_id)
-    return format_serial(project.sector, project.registry_no, issuance.vintage, issuance.batch,
-                         block.first if first is None else first, block.last if last is None else last)
+def take(blocks: Iterable[Block], quantity: int) -> tuple[list[Piece], int]:
+    """`quantity` units from the lowest serial numbers up: (pieces, units still missing)."""
+    pieces, need = [], quantity
+    for block in blocks:
+        if need == 0:
+            break
+        n = min(need, block.quantity)
+        pieces.append(Piece(block, block.first, block.first + n - 1))
+        need -= n
+    return pieces, need
+
+
+def shortfall_message(account_number: str, held: int, asked: int, statuses: Iterable[str], project_no: int | None = None,
+                      vintage: int | None = None) -> str:
+    what = " ".join(x for x in (f"of project {project_no:06d}" if project_no else "", f"vintage {vintage}" if vintage else "") if x)
+    return f"account {account_number} holds {held} tCO2e {'/'.join(statuses)} {what}".rstrip() + f"; {asked} asked for"
 
 
 def pick(
@@ -65,37 +130,30 @@ def pick(
         return [_pick_range(session, account, serial, quantity, statuses)]
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
         raise ValidationError("must be a whole number of tCO2e ≥ 1", field="quantity")
-    stmt = select(SerialBlock).where(SerialBlock.account_id == account.id, SerialBlock.active, SerialBlock.status.in_(statuses))
+    where = [_blocks.c.account_id == account.id, _blocks.c.status.in_(statuses)]
     if project is not None:
-        stmt = stmt.where(SerialBlock.project_id == project.id)
+        where.append(_blocks.c.project_id == project.id)
     if vintage is not None:
-        stmt = stmt.where(SerialBlock.vintage == vintage)
+        where.append(_blocks.c.vintage == vintage)
     if freeze_id is not None:
-        stmt = stmt.where(SerialBlock.freeze_id == freeze_id)
-    pieces, need = [], quantity
-    for block in session.execute(stmt.order_by(SerialBlock.first)).scalars():
-        take = min(need, block.quantity)
-        pieces.append(Piece(block, block.first, block.first + take - 1))
-        need -= take
-        if need == 0:
-            return pieces
-    held = quantity - need
-    what = " ".join(x for x in (f"of project {project.registry_no:06d}" if project and project.registry_no else "",
-                                f"vintage {vintage}" if vintage else "") if x)
-    raise ValidationError(f"account {account.number} holds {held} tCO2e {'/'.join(statuses)} {what}".rstrip() + f"; {quantity} asked for",
-                          field="quantity", rule=OVERSPEND_RULE)
+        where.append(_blocks.c.freeze_id == freeze_id)
+    pieces, missing = take(live_blocks(session, *where), quantity)
+    if missing:
+        raise ValidationError(shortfall_message(account.number, quantity - missing, quantity, statuses,
+                                                project.registry_no if project else None, vintage),
+                              field="quantity", rule=OVERSPEND_RULE)
+    return pieces
 
 
 def _pick_range(session: Session, account: Account, serial: Serial, quantity: int | None, statuses) -> Piece:
     if quantity is not None and quantity != serial.quantity:
         raise ValidationError(f"the serial range holds {serial.quantity} tCO2e, the quantity says {quantity}", field="quantity", rule=RULE)
-    block = session.execute(
-        select(SerialBlock).where(SerialBlock.active, SerialBlock.first <= serial.first, SerialBlock.last >= serial.first)
-    ).scalar_one_or_none()
+    found = live_blocks(session, _blocks.c.first <= serial.first, _blocks.c.last >= serial.first)
+    block = found[0] if found else None
     if block is None or block.last < serial.last:
         raise ValidationError("no block on record holds that whole serial range", field="serial", rule=OVERSPEND_RULE)
-    issuance, project = block.issuance, session.get(Project, block.project_id)
-    if (serial.sector, serial.project_no, serial.vintage, serial.batch) != (project.sector, project.registry_no, issuance.vintage, issuance.batch):
+    project, batch = _serial_context(session, [block])[block.issuance_id]
+    if (serial.sector, serial.project_no, serial.vintage, serial.batch) != (project[0], project[1], block.vintage, batch):
         raise ValidationError("the serial's project, vintage or batch does not match the units on record", field="serial", rule=RULE)
     if block.account_id != account.id:
         raise ValidationError(f"units {serial.first}–{serial.last} are not in account {account.number}", field="serial", rule=OVERSPEND_RULE)
@@ -104,49 +162,179 @@ def _pick_range(session: Session, account: Account, serial: Serial, quantity: in
     return Piece(block, serial.first, serial.last)
 
 
-def cut(session: Session, pieces: list[Piece], **new) -> tuple[list[SerialBlock], list[SerialBlock]]:
-    """Supersede each picked block by the piece with the `new` attributes (account_id, status, freeze_id,
-    retirement_id) and the remainders with the block's own. Returns (the moved blocks, every block
-    created or superseded), the latter for the event's vouched states."""
-    moved, touched = [], []
-    for piece in pieces:
-        old = piece.block
-        hit = session.execute(
-            update(SerialBlock).where(SerialBlock.id == old.id, SerialBlock.active).values(active=False)
-        ).rowcount
-        if hit != 1:
-            raise Conflict(f"serial block {old.id} changed while this operation ran; nothing was moved, try again", field="serial")
-        keep = {"account_id": old.account_id, "status": old.status, "freeze_id": old.freeze_id, "retirement_id": old.retirement_id}
-        parts = [(piece.first, piece.last, {**keep, **new})]
-        if old.first < piece.first:
-            parts.append((old.first, piece.first - 1, keep))
-        if piece.last < old.last:
-            parts.append((piece.last + 1, old.last, keep))
-        children = [SerialBlock(issuance_id=old.issuance_id, parent_id=old.id, project_id=old.project_id, vintage=old.vintage,
-                                first=f, last=l, active=True, **attrs) for f, l, attrs in parts]
-        session.add_all(children)
-        moved.append(children[0])
-        touched.extend([old, *children])
-    session.flush()
+# ---- cutting --------------------------------------------------------------------------------------------------
+
+
+class Cut:
+    """A plan of cuts, written at once. `apply` may be called many times; a block created by an earlier
+    `apply` may be cut again by a later one (it is then written already superseded)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        #: existing blocks to supersede, by id
+        self._stored: dict[int, Block] = {}
+        #: blocks to insert, by id (their `active` as of the end of the plan)
+        self._new: dict[int, Block] = {}
+        self._ids: list[int] = []
+
+    def apply(self, pieces: list[Piece], **new) -> tuple[list[Block], list[Block]]:
+        """Supersede each picked block by the piece with the `new` attributes (account_id, status,
+        freeze_id, retirement_id) and the remainders with the block's own. Returns (the moved blocks,
+        every block created or superseded) — the latter's states are what the event vouches for."""
+        self._reserve(3 * len(pieces))
+        moved, touched = [], []
+        for piece in pieces:
+            old = piece.block
+            if old.id in self._new:
+                if not self._new[old.id].active:
+                    raise Conflict(f"serial block {old.id} was cut twice in one plan", field="serial")
+            elif old.id in self._stored:
+                raise Conflict(f"serial block {old.id} was cut twice in one plan", field="serial")
+            gone = replace(old, active=False)
+            (self._new if old.id in self._new else self._stored)[old.id] = gone
+            parts = [replace(old, id=self._ids.pop(), parent_id=old.id, first=piece.first, last=piece.last, **new)]
+            if old.first < piece.first:
+                parts.append(replace(old, id=self._ids.pop(), parent_id=old.id, last=piece.first - 1))
+            if piece.last < old.last:
+                parts.append(replace(old, id=self._ids.pop(), parent_id=old.id, first=piece.last + 1))
+            for part in parts:
+                self._new[part.id] = part
+            moved.append(parts[0])
+            touched.extend([gone, *parts])
+        return moved, touched
+
+    def _reserve(self, n: int) -> None:
+        if len(self._ids) < n:
+            self._ids.extend(reversed(allocate_ids(self.session, _blocks, max(n - len(self._ids), 64))))
+
+    def write(self) -> None:
+        """Supersede the stored blocks (each must still be active) and insert the new ones."""
+        ids = list(self._stored)
+        for i in range(0, len(ids), 5000):
+            chunk = ids[i:i + 5000]
+            hit = self.session.execute(update(_blocks).where(_blocks.c.id.in_(chunk), _blocks.c.active)
+                                       .values(active=False)).rowcount
+            if hit != len(chunk):
+                raise Conflict("serial blocks changed while this operation ran; nothing was moved, try again", field="serial")
+        if self._new:
+            self.session.execute(insert(_blocks), [
+                {f: getattr(b, f) for f in Block.__dataclass_fields__} for b in self._new.values()])
+        for obj in list(self.session.identity_map.values()):  # ORM copies of blocks are stale now
+            if isinstance(obj, SerialBlock):
+                self.session.expire(obj)
+        self._stored, self._new = {}, {}
+
+
+def cut(session: Session, pieces: list[Piece], **new) -> tuple[list[Block], list[Block]]:
+    """Plan and write one cut (see Cut.apply)."""
+    plan = Cut(session)
+    moved, touched = plan.apply(pieces, **new)
+    plan.write()
     return moved, touched
 
 
-def touches(blocks: list[SerialBlock]) -> list[tuple[str, int]]:
-    return [("serial_block", b.id) for b in blocks]
+def vouch(blocks: Iterable[Block]) -> dict[str, dict]:
+    """The states an event vouches for, keyed as the ledger wants them ("serial_block:ID")."""
+    return {f"serial_block:{b.id}": b.state() for b in blocks}
+
+
+def allocate_ids(session: Session, table, n: int) -> list[int]:
+    """`n` fresh primary keys of `table`, taken from its sequence before the rows are written (PostgreSQL:
+    nextval; SQLite, one writer at a time: after the highest id this transaction has seen or taken)."""
+    if n <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    key = f"next_id:{table.name}"
+    first = max(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1, session.info.get(key, 0))
+    session.info[key] = first + n
+    return list(range(first, first + n))
+
+
+# ---- serial numbers --------------------------------------------------------------------------------------
+
+
+def _serial_context(session: Session, blocks: Iterable[Block | SerialBlock]) -> dict[int, tuple[tuple[str, int], int]]:
+    """issuance id -> ((project sector, registry number), batch), in one query."""
+    ids = {b.issuance_id for b in blocks}
+    if not ids:
+        return {}
+    rows = session.execute(select(Issuance.id, Project.methodology_code, Project.registry_no, Issuance.batch)
+                           .join(Project, Project.id == Issuance.project_id).where(Issuance.id.in_(ids)))
+    return {i: ((sector_of(code), no), batch) for i, code, no, batch in rows}
+
+
+def sector_of(methodology_code: str) -> str:
+    """The methodology's field, e.g. "14" of CCER-14-001-V01 (Project.sector, read without loading projects)."""
+    return methodology_code.split("-")[1]
+
+
+def serials(session: Session, blocks: list[Block | SerialBlock]) -> list[str]:
+    """The serial numbers of blocks (CN-CCER-SS-PPPPPP-YYYY-BBB-F-L), in the order given."""
+    ctx = _serial_context(session, blocks)
+    return [format_serial(ctx[b.issuance_id][0][0], ctx[b.issuance_id][0][1], b.vintage, ctx[b.issuance_id][1], b.first, b.last)
+            for b in blocks]
+
+
+def block_serial(session: Session, block: Block | SerialBlock, first: int | None = None, last: int | None = None) -> str:
+    (sector, no), batch = _serial_context(session, [block])[block.issuance_id]
+    return format_serial(sector, no, block.vintage, batch, block.first if first is None else first, block.last if last is None else last)
+
+
+# ---- holdings ----------------------------------------------------------------------------------------------
 
 
 def holdings(session: Session, account_id: int, include_final: bool = True) -> list[dict]:
     """Quantity by project, vintage and status (Registry Rules Art. 12)."""
     q = func.sum(SerialBlock.last - SerialBlock.first + 1)
-    stmt = (select(SerialBlock.project_id, SerialBlock.vintage, SerialBlock.status, q)
+    stmt = (select(SerialBlock.project_id, Project.registry_no, Project.title, Project.methodology_code, SerialBlock.vintage,
+                   SerialBlock.status, q)
+            .join(Project, Project.id == SerialBlock.project_id)
             .where(SerialBlock.account_id == account_id, SerialBlock.active)
-            .group_by(SerialBlock.project_id, SerialBlock.vintage, SerialBlock.status)
+            .group_by(SerialBlock.project_id, Project.registry_no, Project.title, Project.methodology_code, SerialBlock.vintage,
+                      SerialBlock.status)
             .order_by(SerialBlock.project_id, SerialBlock.vintage, SerialBlock.status))
     rows = []
-    for project_id, vintage, status, quantity in session.execute(stmt):
+    for project_id, no, title, code, vintage, status, quantity in session.execute(stmt):
         if not include_final and status in ("retired", "cancelled"):
             continue
-        project = session.get(Project, project_id)
-        rows.append({"project_id": project_id, "project_no": project.registry_no, "project": project.title,
-                     "methodology": project.methodology_code, "vintage": vintage, "status": status, "quantity": int(quantity)})
+        rows.append({"project_id": project_id, "project_no": no, "project": title, "methodology": code, "vintage": vintage,
+                     "status": status, "quantity": int(quantity)})
     return rows
+
+
+class Pool:
+    """Live blocks of some accounts in memory, by (account, status, project, vintage), in serial order — what
+    a plan of many cuts picks from (the exchange's day of settlements), updated as it cuts."""
+
+    def __init__(self, blocks: Iterable[Block]) -> None:
+        self._by: dict[tuple, list[tuple[int, Block]]] = {}
+        for b in blocks:
+            self.add(b)
+
+    @staticmethod
+    def _key(b: Block) -> tuple:
+        return (b.account_id, b.status, b.project_id, b.vintage)
+
+    def add(self, b: Block) -> None:
+        bisect.insort(self._by.setdefault(self._key(b), []), (b.first, b))
+
+    def blocks(self, account_id: int, status: str, project_id: int, vintage: int) -> list[Block]:
+        return [b for _, b in self._by.get((account_id, status, project_id, vintage), [])]
+
+    def held(self, account_id: int, status: str, project_id: int, vintage: int) -> int:
+        return sum(b.quantity for _, b in self._by.get((account_id, status, project_id, vintage), []))
+
+    def apply(self, touched: list[Block]) -> None:
+        """Take superseded blocks out and put live ones in."""
+        for b in touched:
+            if b.active:
+                self.add(b)
+            else:
+                entries = self._by.get(self._key(b), [])
+                i = bisect.bisect_left(entries, (b.first,))
+                while i < len(entries) and entries[i][1].id != b.id:
+                    i += 1
+                if i < len(entries):
+                    entries.pop(i)

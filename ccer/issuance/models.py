@@ -86,8 +86,8 @@ class Issuance(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
     account_id: Mapped[int] = mapped_column(ForeignKey("registry_accounts.id"))
     issued_at: Mapped[datetime]
-    #: the registered reduction batch it came from, when it went through this platform's workflow
-    monitoring_period_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: the registered reduction batch it issues (Measures Art. 22: only registered reductions become CCERs)
+    monitoring_period_id: Mapped[int] = mapped_column(ForeignKey("monitoring_periods.id"), index=True)
 
     project: Mapped[Project] = relationship()
 
@@ -141,14 +141,30 @@ class Transfer(Base):
 
     __tablename__ = "registry_transfers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: transfer | succession (承继) | enforcement (强制执行) | deduction (司法扣划)
+    #: settlement (交易交收) | succession (承继) | enforcement (强制执行) | deduction (司法扣划); before 2026-12: transfer
     kind: Mapped[str] = mapped_column(String(16))
     from_account_id: Mapped[int] = mapped_column(ForeignKey("registry_accounts.id"), index=True)
     to_account_id: Mapped[int] = mapped_column(ForeignKey("registry_accounts.id"), index=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
     #: court decision, succession document … for non-trade transfers
     evidence: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the exchange's trade number, for a settlement delivery (delivered once: unique)
+    trade_ref: Mapped[str | None] = mapped_column(String(40), unique=True, nullable=True)
     executed_at: Mapped[datetime]
+
+
+class TradingBinding(Base):
+    """A registry account bound to the holder's trading account at the exchange (账户绑定, [S7]): CCERs move
+    between the two only while the binding is active."""
+
+    __tablename__ = "registry_trading_bindings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("registry_accounts.id"), unique=True)
+    #: the exchange's trading account number
+    trading_account: Mapped[str] = mapped_column(String(20), unique=True)
+    #: active | closed
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    bound_at: Mapped[datetime]
 
 
 class Freeze(Base):

@@ -17,9 +17,9 @@ from ..errors import Forbidden, NotFound, ValidationError
 from ..actor import Actor
 from . import purposes
 from .accounts import get_account
-from .holdings import cut, lock_accounts, touches
+from .holdings import cut, live_blocks, lock_accounts, vouch
 from .models import AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Retirement, SerialBlock
-from .services import _SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _transfer_target, _usable, _whole, propose_request, unit_spec
+from .services import _SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _usable, _whole, account_target, propose_request, unit_spec
 
 policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
 policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
@@ -92,7 +92,7 @@ def retirement_details(payload: dict) -> dict:
 
 
 def _retire_precheck(session: Session, target: str, payload: dict) -> None:
-    account = _transfer_target(session, target)
+    account = account_target(session, target)
     _usable(account, "account")
     details = retirement_details(payload)
     if details["purpose"] == "forced_cancellation":
@@ -122,12 +122,12 @@ def retire_units(session: Session, actor: Actor, account: Account, spec: dict, d
     moved, touched = cut(session, pieces, status=final, retirement_id=record.id, freeze_id=None)
     action = "ccer.retired" if final == RETIRED else "ccer.force_cancelled"
     ledger.record(session, actor, action, "retirement", record.id,
-                  {"number": record.number, "serials": _serials(session, moved)}, touches=[*touches(touched), *also])
+                  {"number": record.number, "serials": _serials(session, moved)}, touches=also, states=vouch(touched))
     return record
 
 
 def _retire_apply(session: Session, actor: Actor, target: str, payload: dict, vouch=()) -> Retirement:
-    account = _transfer_target(session, target)
+    account = account_target(session, target)
     _own_account(session, actor, account, "registry.retire")
     details = retirement_details(payload)
     if details["purpose"] == "forced_cancellation":
@@ -179,6 +179,4 @@ def get_retirement(session: Session, number: str) -> Retirement:
 
 
 def retirement_serials(session: Session, record: Retirement) -> list[str]:
-    blocks = session.execute(select(SerialBlock).where(SerialBlock.retirement_id == record.id, SerialBlock.active)
-                             .order_by(SerialBlock.first)).scalars().all()
-    return _serials(session, blocks)
+    return _serials(session, live_blocks(session, SerialBlock.retirement_id == record.id))

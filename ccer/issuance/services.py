@@ -1,7 +1,9 @@
-"""The registry's verbs on CCERs: issue, transfer (maker–checker), non-trade transfers, judicial freeze and
-deduction, holding for trading (retirements are in retirements.py). Each is one
-transaction that locks the accounts it touches, cuts serial blocks (holdings.py) and writes one event
-vouching for every block it created or superseded."""
+"""The registry's verbs on CCERs: non-trade transfers, judicial freeze and deduction (issuance is in issuing.py,
+moves to and from the trading account and the exchange's settlement in trading.py, retirements in retirements.py).
+Each is one transaction that locks the accounts it touches, cuts serial blocks (holdings.py) and writes one
+event vouching for every block it created or superseded. There is no free holder-to-holder transfer:
+holdings change by settlement, non-trade transfer, judicial deduction, retirement or forced cancellation
+(Measures Art. 26; Registry Rules Art. 14–16)."""
 from __future__ import annotations
 
 
@@ -17,15 +19,12 @@ from ..actor import Actor
 from ..projects.models import Project
 from . import holdings
 from .accounts import account_of, get_account
-from .holdings import Piece, block_serial, cut, lock_accounts, pick, touches
+from .holdings import Block, Piece, block_serial, block_state, cut, lock_accounts, pick, serials, vouch
 from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, Freeze, Issuance,
                      Retirement, SerialBlock, Transfer)
 from .serials import parse_serial
 
 _SENDERS = (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT, Role.EXCHANGE_OPERATOR)
-policy.allow("registry.issue", Role.REGISTRY_OPERATOR, cites="Measures Art. 22")
-policy.allow("registry.transfer", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules: 发起代表/确认代表")
-policy.allow("registry.trading", *_SENDERS, when=policy.same_organisation, text="in the user's own account", cites="Trading Rules Art. 10")
 policy.allow("registry.judicial", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 14, 16")
 
 #: reductions count only if generated after 2020-09-22 (Measures Art. 17), so no vintage before 2020
@@ -35,21 +34,22 @@ FIRST_VINTAGE = 2020
 # ---- subjects the chain vouches for -------------------------------------------------------------------------
 
 
-def _block_state(b: SerialBlock) -> dict:
-    return {"issuance_id": b.issuance_id, "parent_id": b.parent_id, "account_id": b.account_id, "first": b.first,
-            "last": b.last, "status": b.status, "active": b.active, "freeze_id": b.freeze_id, "retirement_id": b.retirement_id}
-
-
 ledger.register_subject(
     "serial_block",
-    lambda s, sid: (lambda b: None if b is None else _block_state(b))(s.get(SerialBlock, int(sid))),
+    lambda s, sid: (lambda b: None if b is None else block_state(b))(s.get(SerialBlock, int(sid))),
     lambda s: s.execute(select(SerialBlock.id)).scalars(),
     merkle=lambda state: bool(state["active"]),
     # rows, not ORM objects, and only live blocks: checkpoints read every one of them
-    kept_all=lambda s: {str(b.id): _block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
+    kept_all=lambda s: {str(b.id): block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
 )
 ledger.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
-ledger.register_fields("transfer", Transfer, ("kind", "from_account_id", "to_account_id", "quantity", "evidence"))
+TRANSFER_FIELDS = ("kind", "from_account_id", "to_account_id", "quantity", "evidence", "trade_ref")
+ledger.register_fields("transfer", Transfer, TRANSFER_FIELDS)
+
+
+def transfer_state(row: dict) -> dict:
+    """A transfer's vouched state from the values written (settlement writes many without reading them back)."""
+    return {f: row[f] for f in TRANSFER_FIELDS}
 ledger.register_fields("freeze", Freeze, ("account_id", "quantity", "authority", "order_ref", "status"))
 ledger.register_fields("retirement", Retirement, (
     "account_id", "project_id", "vintage", "quantity", "purpose", "beneficiary_name", "beneficiary_uscc",
@@ -112,65 +112,12 @@ def _pick(session: Session, account: Account, spec: dict, statuses=(AVAILABLE,),
                 serial=spec["serial"], **kw)
 
 
-def _serials(session: Session, blocks: list[SerialBlock]) -> list[str]:
-    return [block_serial(session, b) for b in blocks]
+def _serials(session: Session, blocks: list[Block]) -> list[str]:
+    return serials(session, blocks)
 
 
 def _own_account(session: Session, actor: Actor, account: Account, action: str) -> None:
     policy.require(actor, action, account.organisation)
-
-
-# ---- issuance -----------------------------------------------------------------------------------------------
-
-
-@mutating
-def issue(session: Session, actor: Actor, *, project_id: int, batch: int, quantities: dict[int, int],
-          monitoring_period_id: int | None = None) -> list[Issuance]:
-    """Registered reductions of one batch become CCERs in the owner's account, one serial block per vintage
-    (Measures Art. 22; instruments by project and vintage, Trading Rules Art. 10)."""
-    policy.require(actor, "registry.issue")
-    project = fetch(session, Project, project_id, "project", "project_id")
-    if project.status != "registered" or project.registry_no is None:
-        raise Conflict(f"project {project.title} is {project.status}; only registered projects' reductions are registered", field="project_id", rule="Measures Art. 22")
-    batch = _whole(batch, "batch")
-    if not quantities:
-        raise ValidationError("name at least one vintage and its quantity", field="quantities")
-    checked = {}
-    for vintage, quantity in quantities.items():
-        vintage = _whole(vintage, "vintage")
-        if vintage < FIRST_VINTAGE:
-            raise ValidationError(f"{vintage}: reductions must be generated after 2020-09-22", field="vintage", rule="Measures Art. 17")
-        start, end = project.crediting_start, project.crediting_end
-        if start and end and not start.year <= vintage <= end.year:
-            raise ValidationError(f"{vintage} is outside the crediting period {start}–{end}", field="vintage", rule="Measures Art. 17")
-        checked[vintage] = _whole(quantity, f"quantities.{vintage}")
-    account = account_of(session, project.owner_id)
-    if account is None:
-        raise Conflict(f"the owner {project.owner.name} has no registry account", field="project_id", rule="Registry Rules Art. 5")
-    _usable(account, "account", restricted_ok=True)
-    taken = session.execute(select(Issuance.vintage).where(Issuance.project_id == project.id, Issuance.batch == batch,
-                                                           Issuance.vintage.in_(list(checked)))).scalars().first()
-    if taken is not None:
-        raise Conflict(f"batch {batch} vintage {taken} of project {project.registry_no:06d} was already issued", field="batch", rule="Measures Art. 17: never the same reductions twice")
-    ledger.lock_head(session)  # the unit axis is registry-wide: one issuer at a time
-    next_unit = (session.execute(select(func.max(Issuance.last))).scalar_one() or 0) + 1
-    now = clock.now(session)
-    made = []
-    for vintage, quantity in sorted(checked.items()):
-        first, last = next_unit, next_unit + quantity - 1
-        next_unit = last + 1
-        iss = Issuance(project_id=project.id, batch=batch, vintage=vintage, first=first, last=last, quantity=quantity,
-                       account_id=account.id, issued_at=now, monitoring_period_id=monitoring_period_id)
-        session.add(iss)
-        session.flush()
-        block = SerialBlock(issuance_id=iss.id, parent_id=None, account_id=account.id, project_id=project.id,
-                            vintage=vintage, first=first, last=last, status=AVAILABLE, active=True)
-        session.add(block)
-        session.flush()
-        ledger.record(session, actor, "ccer.issued", "issuance", iss.id,
-                      {"serial": block_serial(session, block), "account": account.number}, touches=[("serial_block", block.id)])
-        made.append(iss)
-    return made
 
 
 # ---- transfers ---------------------------------------------------------------------------------------------
@@ -183,7 +130,7 @@ def move_units(session: Session, actor: Actor, kind: str, sender: Account, recip
     lock_accounts(session, sender.id, recipient.id)  # re-reads both: their status is now fixed
     if sender.id == recipient.id:
         raise ValidationError("sender and recipient are the same account", field="to_account")
-    _usable(sender, "from_account", restricted_ok=kind != "transfer")
+    _usable(sender, "from_account", restricted_ok=True)
     _usable(recipient, "to_account")
     pieces = _pick(session, sender, spec, statuses, freeze_id=freeze_id)
     moved, touched = cut(session, pieces, account_id=recipient.id, status=AVAILABLE, freeze_id=None)
@@ -193,51 +140,27 @@ def move_units(session: Session, actor: Actor, kind: str, sender: Account, recip
     session.flush()
     ledger.record(session, actor, f"ccer.{kind}", "transfer", transfer.id,
                   {"from": sender.number, "to": recipient.number, "serials": _serials(session, moved)},
-                  touches=[*touches(touched), *also])
+                  touches=also, states=vouch(touched))
     return transfer
 
 
-def _transfer_target(session: Session, target: str) -> Account:
+@mutating
+def propose_request(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> makerchecker.ApprovalRequest:
+    """The maker's half of an operation on an account (a retirement, say); a second user confirms it."""
+    account = get_account(session, account_ref)
+    _own_account(session, actor, account, kind)
+    return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
+
+
+def account_target(session: Session, target: str) -> Account:
+    """The account a maker–checker request names ("account:<id>")."""
     kind, _, aid = target.partition(":")
     if kind != "account" or not aid.isdigit():
         raise ValidationError(f"target must be account:<id>, got {target!r}", field="target")
     return get_account(session, int(aid))
 
 
-def _transfer_precheck(session: Session, target: str, payload: dict) -> None:
-    sender = _transfer_target(session, target)
-    recipient = get_account(session, str(payload.get("to_account") or ""))
-    _usable(sender, "from_account")
-    _usable(recipient, "to_account")
-    if sender.id == recipient.id:
-        raise ValidationError("sender and recipient are the same account", field="to_account")
-    _pick(session, sender, unit_spec(session, payload))  # refuse now what would be refused at confirmation
-
-
-def _transfer_apply(session: Session, actor: Actor, target: str, payload: dict, vouch=()) -> Transfer:
-    sender = _transfer_target(session, target)
-    _own_account(session, actor, sender, "registry.transfer")
-    recipient = get_account(session, str(payload["to_account"]))
-    return move_units(session, actor, "transfer", sender, recipient, unit_spec(session, payload), also=vouch)
-
-
-makerchecker.operation("registry.transfer", _transfer_apply, "registry.transfer", _transfer_precheck, one_event=True)
-
 _SPEC_KEYS = ("quantity", "project_no", "vintage", "serial")
-
-
-def propose_transfer(session: Session, actor: Actor, from_account: int | str, to_account: str, **spec) -> makerchecker.ApprovalRequest:
-    """The initiator's half of a transfer (持有量转移); a second user of the organisation confirms it through
-    `makerchecker.confirm`, which carries it out."""
-    payload = {"to_account": to_account, **{k: v for k, v in spec.items() if k in _SPEC_KEYS and v is not None}}
-    return propose_request(session, actor, "registry.transfer", from_account, payload)
-
-
-@mutating
-def propose_request(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> makerchecker.ApprovalRequest:
-    account = get_account(session, account_ref)
-    _own_account(session, actor, account, kind)
-    return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
 
 
 NON_TRADE = {"succession": "承继 (Registry Rules Art. 14)", "enforcement": "强制执行 (Registry Rules Art. 14)"}
@@ -280,13 +203,12 @@ def freeze(session: Session, actor: Actor, account_ref: int | str, *, authority:
     session.add(record)
     session.flush()
     moved, touched = cut(session, pieces, status=FROZEN, freeze_id=record.id)
-    ledger.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, touches=touches(touched))
+    ledger.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, states=vouch(touched))
     return record
 
 
 def _frozen_pieces(session: Session, record: Freeze) -> list[Piece]:
-    blocks = session.execute(select(SerialBlock).where(SerialBlock.freeze_id == record.id, SerialBlock.active,
-                                                       SerialBlock.status == FROZEN).order_by(SerialBlock.first)).scalars()
+    blocks = holdings.live_blocks(session, SerialBlock.freeze_id == record.id, SerialBlock.status == FROZEN)
     return [Piece(b, b.first, b.last) for b in blocks]
 
 
@@ -299,7 +221,8 @@ def release_freeze(session: Session, actor: Actor, freeze_id: int, reason: str) 
     lock_accounts(session, record.account_id)
     moved, touched = cut(session, _frozen_pieces(session, record), status=AVAILABLE, freeze_id=None)
     record.status, record.closed_at = "released", clock.now(session)
-    ledger.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)}, touches=touches(touched))
+    ledger.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)},
+                  states=vouch(touched))
     return record
 
 
@@ -318,28 +241,4 @@ def deduct(session: Session, actor: Actor, freeze_id: int, to_account: int | str
                        freeze_id=record.id, also=[("freeze", record.id)])
 
 
-# ---- units held for trading (转移至交易账户, Trading Rules Art. 10; [S7]) ------------------------------------
-
-
-def _relabel(session: Session, actor: Actor, account_ref, spec: dict, before: str, after: str, action: str) -> list[SerialBlock]:
-    account = get_account(session, account_ref)
-    _own_account(session, actor, account, "registry.trading")
-    lock_accounts(session, account.id)
-    _usable(account, "account")
-    moved, touched = cut(session, _pick(session, account, unit_spec(session, spec), statuses=(before,)), status=after)
-    ledger.record(session, actor, action, "account", account.id, {"serials": _serials(session, moved)}, touches=touches(touched))
-    return moved
-
-
-@mutating
-def hold_for_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> list[SerialBlock]:
-    return _relabel(session, actor, account_ref, spec, AVAILABLE, TRADING, "ccer.held_for_trading")
-
-
-@mutating
-def release_from_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> list[SerialBlock]:
-    return _relabel(session, actor, account_ref, spec, TRADING, AVAILABLE, "ccer.released_from_trading")
-
-
-__all__ = ["issue", "propose_transfer", "non_trade_transfer", "freeze", "release_freeze", "deduct", "hold_for_trading",
-           "release_from_trading", "holdings"]
+__all__ = ["non_trade_transfer", "freeze", "release_freeze", "deduct", "propose_request", "holdings"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .. import db
 from .append import (CHECKPOINT_EVERY, CHECKPOINT_LOCK, count, head, keep_sealing, lock_head, passed_checkpoint,
-                     pending, record, seal, seal_pending)
+                     payload, pending, record, record_many, seal, seal_pending)
 from .checkpoints import checkpoint, checkpoint_when_due, roots_now, take_checkpoint
 from .codec import GENESIS, canonical, event_hash, is_canonical, plain, sha256
 from .models import CREDIT_ACTIONS, CREDIT_EVENTS, RETIREMENT_EVENTS, Checkpoint, Event, LedgerHead
@@ -30,7 +30,7 @@ if checkpoint_when_due not in db.AFTER_COMMIT:
     db.AFTER_COMMIT.append(checkpoint_when_due)
 
 __all__ = [
-    "CHECKPOINT_EVERY", "CHECKPOINT_LOCK", "count", "head", "keep_sealing", "lock_head", "passed_checkpoint", "pending",
+    "CHECKPOINT_EVERY", "CHECKPOINT_LOCK", "count", "head", "keep_sealing", "lock_head", "passed_checkpoint", "payload", "pending", "record_many",
     "record", "seal", "seal_pending", "checkpoint", "checkpoint_when_due", "roots_now", "take_checkpoint", "GENESIS",
     "canonical", "event_hash", "is_canonical", "plain", "sha256", "CREDIT_ACTIONS", "CREDIT_EVENTS", "RETIREMENT_EVENTS",
     "Checkpoint", "Event", "LedgerHead", "INVARIANTS", "SUBJECT_TYPES", "SubjectType", "merkle_leaves", "merkle_roots",

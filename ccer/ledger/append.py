@@ -17,7 +17,7 @@ import threading
 from datetime import timezone
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from .. import clock, db
@@ -36,29 +36,51 @@ _events = Event.__table__
 _head = LedgerHead.__table__
 
 
-def record(session: Session, actor: Actor, action: str, subject_type: str, subject_id: Any, data: dict | None = None,
-           touches: Iterable[tuple[str, Any]] = (), states: dict[str, dict] | None = None) -> Event:
-    """Write one event in the caller's transaction. When the subject type is registered, the subject's
-    state after the change is included under "state"; the states of other subjects the change touched
-    (the serial blocks a transfer cut, say) under "states", keyed "type:id" — read through their subject
-    type (`touches`) or given by a caller that already holds them (`states`). The event is written pending
-    and sealed into the chain at once if the head is free (see `seal`)."""
-    session.flush()
-    payload = dict(data or {})
+_UNSET = object()
+
+
+def payload(session: Session, subject_type: str, subject_id: Any, data: dict | None = None,
+            touches: Iterable[tuple[str, Any]] = (), states: dict[str, dict] | None = None, state: Any = _UNSET) -> str:
+    """An event's payload, canonical: `data`, the subject's state after the change under "state" (when the
+    subject type is registered; read through it unless the caller gives it), and the states of other
+    subjects the change touched under "states", keyed "type:id" — read through their subject type
+    (`touches`) or given by a caller that already holds them (`states`)."""
+    out = dict(data or {})
     kind = SUBJECT_TYPES.get(subject_type)
     if kind is not None:
-        payload["state"] = kind.snapshot(session, str(subject_id))
+        out["state"] = kind.snapshot(session, str(subject_id)) if state is _UNSET else state
     others = {f"{t}:{i}": SUBJECT_TYPES[t].snapshot(session, str(i)) for t, i in touches}
     if states:
         others.update(states)
     if others:
-        payload["states"] = others
+        out["states"] = others
+    return canonical(out)
+
+
+def record(session: Session, actor: Actor, action: str, subject_type: str, subject_id: Any, data: dict | None = None,
+           touches: Iterable[tuple[str, Any]] = (), states: dict[str, dict] | None = None, state: Any = _UNSET) -> Event:
+    """Write one event in the caller's transaction (see `payload`). The event is written pending and sealed
+    into the chain at once if the head is free (see `seal`)."""
+    session.flush()
     ev = Event(occurred_at=clock.now(session).astimezone(timezone.utc), actor_user_id=actor.user_id, actor=actor.label,
-               subject_type=subject_type, subject_id=str(subject_id), action=action, payload_json=canonical(payload))
+               subject_type=subject_type, subject_id=str(subject_id), action=action,
+               payload_json=payload(session, subject_type, subject_id, data, touches, states, state))
     session.add(ev)
     session.flush()
     seal(session)
     return ev
+
+
+def record_many(session: Session, actor: Actor, entries: Iterable[tuple[str, str, Any, str]]) -> int:
+    """Write many events at once — (action, subject type, subject id, payload from `payload`) — in one
+    statement at one clock reading, then seal; for a day's settlement. Returns how many."""
+    at = clock.now(session).astimezone(timezone.utc)
+    rows = [{"occurred_at": at, "actor_user_id": actor.user_id, "actor": actor.label, "subject_type": t, "subject_id": str(i),
+             "action": a, "payload_json": p} for a, t, i, p in entries]
+    if rows:
+        session.execute(insert(_events), rows)
+        seal(session)
+    return len(rows)
 
 
 def _take_head(session: Session, wait: bool) -> tuple[int, str] | None:
