@@ -25,6 +25,8 @@ class EventOut(Schema):
     subject_id = fields.Str()
     action = fields.Str()
     payload = fields.Dict()
+    payload_json = fields.Str(metadata={"description": "the payload exactly as stored and hashed: canonical JSON text "
+                                                      "(docs/ledger-format.md); verify with this, not with a re-serialised `payload`"})
     prev_hash = fields.Str()
     hash = fields.Str()
 
