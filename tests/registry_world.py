@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from ccer import clock
 from ccer.auth import makerchecker
-from ccer.issuance import accounts, retirements, services, trading
-from ccer.projects import services as projects
+from ccer.issuance import accounts, issuing, retirements, services, trading
+from ccer.projects import monitoring, services as projects
 
 from tests.conftest import SYSTEM
 
@@ -54,8 +54,30 @@ class World:
         return Holder(org, account, maker, checker)
 
     def issue(self, quantities, batch=1, project=None):
+        """Record batch `batch` of a listed project with these vintages ({year: tCO2e}) and issue it through
+        the only issuance path (issuing.issue_batch); returns its issuances, one per vintage. The batch runs
+        from the first day of its first vintage's year that no other batch of the project covers to the first
+        such day of its last vintage's year, so that batches of one vintage never overlap."""
         project = project or self.project
-        return services.issue(self.session, self.registry, project_id=project.id, batch=batch, quantities=quantities)
+        years = sorted(int(y) for y in quantities)
+        mp = monitoring.import_listed_batch(self.session, self.registry, project.id, self._free_day(project, years[0]),
+                                            self._free_day(project, years[-1]), dict(quantities), "测试：注册登记系统公示的减排量登记",
+                                            number=batch)
+        return issuing.issue_batch(self.session, self.registry, mp.id)
+
+    def _free_day(self, project, year: int) -> date:
+        from datetime import timedelta
+
+        from sqlalchemy import select
+
+        from ccer.projects.models import MonitoringPeriod
+
+        periods = self.session.execute(select(MonitoringPeriod.start, MonitoringPeriod.end)
+                                       .where(MonitoringPeriod.project_id == project.id)).all()
+        day = date(year, 1, 1)
+        while any(start <= day <= end for start, end in periods):
+            day = next(end for start, end in periods if start <= day <= end) + timedelta(days=1)
+        return day
 
     def to_trading(self, holder: Holder, **spec):
         req = trading.propose_to_trading(self.session, holder.maker, holder.account.id, **spec)

@@ -3,14 +3,16 @@ and `ledger verify` proving the conservation invariants. Quantities are chosen s
 figure is a one-line subtraction, written next to the assertion."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from ccer import ledger
+from ccer import clock, ledger
 from ccer.auth import makerchecker
 from ccer.errors import Conflict, DomainError, Forbidden, ValidationError
-from ccer.issuance import accounts, invariants, retirements, services, trading
+from ccer.issuance import accounts, invariants, issuing, retirements, services, trading
 from ccer.issuance.models import Issuance, SerialBlock
 from ccer.issuance.purposes import national_ets_cap
 from ccer.issuance.serials import format_serial, parse_serial
@@ -72,16 +74,20 @@ def test_issuance_makes_one_block_per_vintage_on_one_axis(world, session):
 
 
 def test_issuance_is_refused_twice_before_2020_and_outside_crediting(world, session):
-    world.issue({2021: 5})
+    (iss,) = world.issue({2021: 5})
     with pytest.raises(Conflict, match="already issued"):
-        world.issue({2021: 5})
+        issuing.issue_batch(session, world.registry, iss.monitoring_period_id)
+    with pytest.raises(Conflict, match="already recorded"):
+        world.issue({2021: 5})  # batch 1 again
     with pytest.raises(ValidationError) as err:
         world.issue({2019: 5}, batch=2)
-    assert err.value.rule == "Measures Art. 17"
-    with pytest.raises(ValidationError, match="outside the crediting period"):
-        world.issue({2031: 5}, batch=2)
+    assert err.value.rule == "Measures Art. 17" and "after 2020-09-22" in str(err.value)
     with pytest.raises(Forbidden):
-        services.issue(session, world.owner.maker, project_id=world.project.id, batch=3, quantities={2021: 1})
+        issuing.issue_batch(session, world.owner.maker, iss.monitoring_period_id)
+    clock.set_time(session, datetime(2032, 1, 5, 10, tzinfo=clock.CST), freeze=True)  # 2031 is over, past the crediting period
+    with pytest.raises(ValidationError, match="not inside the crediting period 2021-01-01–2030-12-31") as err:
+        world.issue({2031: 5}, batch=2)
+    assert err.value.rule == "Measures Art. 17"
     assert session.execute(select(Issuance)).scalars().all().__len__() == 1  # nothing half-written
 
 

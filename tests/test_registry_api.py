@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ccer.projects import monitoring
 from tests.registry_world import World
 
 PASSWORD = "correct-horse-battery"
@@ -20,9 +21,10 @@ def test_transfer_and_retire_through_the_api(client, session, parties):
     w = World(session, parties)
     registry, maker, checker = _auth(client, w.registry), _auth(client, w.owner.maker), _auth(client, w.owner.checker)
 
-    denied = client.post("/api/v1/issuances", headers=maker, json={"project_id": w.project.id, "batch": 1, "quantities": {"2021": 10}})
+    mp = monitoring.import_listed_batch(session, w.registry, w.project.id, "2021-01-01", "2021-12-31", {2021: 1000}, "测试：登记系统公示")
+    denied = client.post("/api/v1/issuances", headers=maker, json={"monitoring_period_id": mp.id})
     assert denied.status_code == 403 and "registry.issue" in denied.json["message"]
-    issued = client.post("/api/v1/issuances", headers=registry, json={"project_id": w.project.id, "batch": 1, "quantities": {"2021": 1000}})
+    issued = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
     assert issued.status_code == 201 and issued.json[0]["quantity"] == 1000
 
     proposal = client.post("/api/v1/transfers", headers=maker, json={

@@ -78,25 +78,29 @@ def show_holdings(obj, account) -> None:
 
 
 @registry.command("issue")
-@click.option("--project-id", type=int, required=True)
-@click.option("--batch", type=int, required=True)
-@click.option("--vintage-quantity", "pairs", multiple=True, required=True, help="YEAR=TCO2E, once per vintage")
+@click.option("--batch-id", type=int, help="the registered monitoring period (reduction batch)")
+@click.option("--project-id", type=int, help="… or the project, with --batch")
+@click.option("--batch", type=int, help="the project's batch number")
 @click.pass_obj
-def issue(obj, project_id, batch, pairs) -> None:
-    """Issue a registered batch's reductions as serial blocks."""
-    from ..errors import ValidationError
-    from ..issuance import services
+def issue(obj, batch_id, project_id, batch) -> None:
+    """Issue a registered reduction batch: exactly its verified quantity, one serial block per vintage.
+
+    Measures Art. 22; the quantities are the batch's, never typed in."""
+    from ..errors import NotFound, ValidationError
+    from ..issuance import issuing
     from ..issuance.holdings import block_serial
     from ..issuance.models import SerialBlock
+    from ..projects.models import MonitoringPeriod
 
-    quantities = {}
-    for pair in pairs:
-        year, _, qty = pair.partition("=")
-        if not (year.isdigit() and qty.isdigit()):
-            raise ValidationError(f"{pair!r} is not YEAR=TCO2E", field="vintage-quantity")
-        quantities[int(year)] = int(qty)
+    if (batch_id is None) == (project_id is None) or (project_id is not None) != (batch is not None):
+        raise ValidationError("give --batch-id, or --project-id with --batch", field="batch-id")
     with obj.session() as session:
-        for iss in services.issue(session, OPERATOR, project_id=project_id, batch=batch, quantities=quantities):
+        if batch_id is None:
+            batch_id = session.execute(select(MonitoringPeriod.id).where(MonitoringPeriod.project_id == project_id,
+                                                                         MonitoringPeriod.number == batch)).scalar_one_or_none()
+            if batch_id is None:
+                raise NotFound(f"project {project_id} has no batch {batch}", field="batch")
+        for iss in issuing.issue_batch(session, OPERATOR, batch_id):
             block = session.execute(select(SerialBlock).where(SerialBlock.issuance_id == iss.id, SerialBlock.parent_id.is_(None))).scalar_one()
             click.echo(f"issued {iss.quantity:,} tCO2e  {block_serial(session, block)}")
 

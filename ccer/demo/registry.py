@@ -7,7 +7,7 @@ The listing gives each project's registered quantity, not its split by year of g
 books it to the first year of the crediting period (data/README.md says so)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,9 @@ from ..actor import Actor
 from ..issuance import accounts, retirements, services
 from ..issuance.models import Issuance
 from ..methodologies import registry as methodologies
-from ..projects import services as projects
+from ..issuance import issuing
+from ..projects import monitoring, services as projects
+from ..projects.eligibility import REDUCTIONS_AFTER
 
 DEMO = Actor.system("demo")
 
@@ -58,7 +60,7 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
                                          crediting_end=end, registered=registered)
         quantity = int(row["actualRegistered"] or 0)
         if registered and quantity and start:
-            issued += services.issue(session, DEMO, project_id=project.id, batch=1, quantities={max(start.year, 2020): quantity})
+            issued += _issue_listed(session, project, start, quantity)
 
     if not issued:
         return {"issuances": 0}
@@ -100,4 +102,14 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
     services.non_trade_transfer(session, DEMO, "succession", owner_account.id, accounts.account_of(session, heir.id).id,
                                 "合并协议及市场监管部门变更登记通知书（演示）", quantity=3_000)
     return {"issuances": len(issued), "issued": sum(i.quantity for i in issued)}
+
+
+def _issue_listed(session: Session, project, crediting_start: date, quantity: int) -> list[Issuance]:
+    """The listing's registered quantity as one listed batch, booked to the first year of the crediting period
+    (the listing gives no split by year), then issued like any batch (Measures Art. 22)."""
+    start = max(crediting_start, REDUCTIONS_AFTER + timedelta(days=1))  # Measures Art. 17: generated after 2020-09-22
+    end = min(date(start.year, 12, 31), project.crediting_end or date(start.year, 12, 31))
+    mp = monitoring.import_listed_batch(session, DEMO, project.id, start, end, {start.year: quantity},
+                                        "注册登记系统项目清单（第三方抓取，data/ccer_registry_projects.csv）")
+    return issuing.issue_batch(session, DEMO, mp.id)
 

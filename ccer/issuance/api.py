@@ -13,7 +13,7 @@ from ..auth import policy
 from ..auth.schemas import ApprovalOut
 from ..projects.models import Project
 from ..requests import current_actor, db_session
-from . import accounts, certificates, opendata, retirements, services
+from . import accounts, certificates, issuing, opendata, retirements, services
 from .holdings import holdings
 from .models import Account, Issuance, Retirement
 from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, ChangeDecision, ChangeIn, ChangeOut,
@@ -130,9 +130,9 @@ class Issuances(MethodView):
     @blp.arguments(IssueIn)
     @blp.response(201, IssuanceOut(many=True))
     def post(self, data):
-        """Registry: issue a registered batch's reductions, one serial block per vintage."""
-        return services.issue(db_session(), current_actor(), project_id=data["project_id"], batch=data["batch"],
-                              quantities=data["quantities"])
+        """Registry: issue a registered reduction batch — exactly its verified quantity, one serial block per
+        vintage, once (Measures Art. 22)."""
+        return issuing.issue_batch(db_session(), current_actor(), data["monitoring_period_id"])
 
 
 @blp.route("/transfers")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .. import ledger
 from .models import FINAL, FROZEN, RETIRED, STATUSES, Freeze, Issuance, Retirement, SerialBlock
+from .purposes import CANCELLATIONS
 
 _B = SerialBlock
 
@@ -104,7 +105,7 @@ def check(session: Session) -> Iterator[str]:
         total = sum(b["last"] - b["first"] + 1 for b in rb)
         if total != r.quantity:
             yield f"retirement {r.number}: {r.quantity} tCO2e on the certificate, {total} in its blocks"
-        want = "cancelled" if r.purpose == "forced_cancellation" else RETIRED
+        want = "cancelled" if r.purpose in CANCELLATIONS else RETIRED
         for b in rb:
             if (b["account_id"], b["project_id"], b["vintage"], b["status"]) != (r.account_id, r.project_id, r.vintage, want):
                 yield f"retirement {r.number}: block {b['id']} is not {want} in its account, project and vintage"

@@ -35,9 +35,14 @@ PURPOSES = {
         Purpose("public_good", "公益注销", "Voluntary cancellation for the public good"),
         # Art. 43: CCERs obtained by fraud; the registry cancels them, not the holder
         Purpose("forced_cancellation", "强制注销", "Forced cancellation (fraud)", ("note",), "Measures Art. 43"),
+        # Art. 43: the owner cancels, as ordered, as many CCERs as it obtained by fraud (fraud.py)
+        Purpose("fraud_cancellation", "责令注销", "Cancellation ordered after fraud", ("note",), "Measures Art. 43"),
     )
 }
-HOLDER_PURPOSES = tuple(code for code in PURPOSES if code != "forced_cancellation")
+#: cancellations ordered after fraud (Measures Art. 43): their units end `cancelled`, not `retired`, and no
+#: holder chooses them as a use
+CANCELLATIONS = ("forced_cancellation", "fraud_cancellation")
+HOLDER_PURPOSES = tuple(code for code in PURPOSES if code not in CANCELLATIONS)
 
 #: the national ETS offset cap: ≤ 5 % of the allowances to be surrendered (ETS Measures Art. 29)
 NATIONAL_ETS_CAP_PERCENT = 5

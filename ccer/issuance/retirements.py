@@ -95,8 +95,9 @@ def _retire_precheck(session: Session, target: str, payload: dict) -> None:
     account = account_target(session, target)
     _usable(account, "account")
     details = retirement_details(payload)
-    if details["purpose"] == "forced_cancellation":
-        raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
+    if details["purpose"] in purposes.CANCELLATIONS:
+        raise Forbidden(f"{details['purpose']} is not a use a holder chooses: the registry force-cancels, an owner cancels as a fraud "
+                        "case orders", field="purpose", rule="Measures Art. 43")
     spec = unit_spec(session, payload)
     pieces = _pick(session, account, spec)
     if details["purpose"] == "national_ets":
@@ -130,8 +131,9 @@ def _retire_apply(session: Session, actor: Actor, target: str, payload: dict, vo
     account = account_target(session, target)
     _own_account(session, actor, account, "registry.retire")
     details = retirement_details(payload)
-    if details["purpose"] == "forced_cancellation":
-        raise Forbidden("forced cancellation is the registry's act, not the holder's", field="purpose", rule="Measures Art. 43")
+    if details["purpose"] in purposes.CANCELLATIONS:
+        raise Forbidden(f"{details['purpose']} is not a use a holder chooses: the registry force-cancels, an owner cancels as a fraud "
+                        "case orders", field="purpose", rule="Measures Art. 43")
     return retire_units(session, actor, account, unit_spec(session, payload), details, also=vouch)
 
 
@@ -147,6 +149,10 @@ def propose_retirement(session: Session, actor: Actor, account_ref: int | str, *
     return propose_request(session, actor, "registry.retire", account_ref, payload)
 
 
+#: what a forced cancellation takes: every unit short of retired or cancelled, frozen ones included (Measures Art. 43)
+FORCEABLE = (AVAILABLE, TRADING, FROZEN)
+
+
 @mutating
 def force_cancel(session: Session, actor: Actor, account_ref: int | str, *, order: str, **spec) -> Retirement:
     """强制注销 (Measures Art. 43): CCERs obtained by fraud are cancelled by the registry on a provincial or
@@ -158,7 +164,7 @@ def force_cancel(session: Session, actor: Actor, account_ref: int | str, *, orde
     details = {"purpose": "forced_cancellation", "beneficiary_name": account.organisation.name,
                "beneficiary_uscc": account.organisation.uscc, "compliance_year": None, "event_name": None,
                "event_start": None, "event_end": None, "note": order.strip()}
-    return retire_units(session, actor, account, unit_spec(session, spec), details, statuses=(AVAILABLE, TRADING, FROZEN), final=CANCELLED)
+    return retire_units(session, actor, account, unit_spec(session, spec), details, statuses=FORCEABLE, final=CANCELLED)
 
 
 # ---- queries ---------------------------------------------------------------------------------------------

@@ -71,9 +71,9 @@ class UnitSpec(Schema):
 
 
 class IssueIn(Schema):
-    project_id = fields.Int(required=True)
-    batch = fields.Int(required=True)
-    quantities = fields.Dict(keys=fields.Int(), values=fields.Int(), required=True, metadata={"description": "{vintage: tCO2e}"})
+    """A registered reduction batch; the quantities are its verified vintages, never given here."""
+
+    monitoring_period_id = fields.Int(required=True, strict=True, metadata={"description": "the registered monitoring period (reduction batch)"})
 
 
 class IssuanceOut(Schema):
@@ -86,6 +86,7 @@ class IssuanceOut(Schema):
     quantity = fields.Int()
     account_id = fields.Int()
     issued_at = fields.DateTime()
+    monitoring_period_id = fields.Int()
 
 
 class TransferIn(UnitSpec):

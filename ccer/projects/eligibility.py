@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -59,14 +59,18 @@ def _not_ets(session: Session, p: Project, ctx: dict) -> str | None:
 
 
 def owner_bar(session: Session, owner_id: int, today: date) -> OwnerBar | None:
-    return session.execute(select(OwnerBar).where(OwnerBar.organisation_id == owner_id, OwnerBar.until >= today)
-                           .order_by(OwnerBar.until.desc())).scalars().first()
+    """The bar in force on `today`, the longest first: a permanent one (until None) before any dated one."""
+    return session.execute(select(OwnerBar).where(OwnerBar.organisation_id == owner_id,
+                                                  or_(OwnerBar.until.is_(None), OwnerBar.until >= today))
+                           .order_by(OwnerBar.until.is_(None).desc(), OwnerBar.until.desc())).scalars().first()
 
 
 def _owner_free(session: Session, record, ctx: dict) -> str | None:
     owner_id = record.owner_id if isinstance(record, Project) else record.project.owner_id
     bar = owner_bar(session, owner_id, clock.today(session))
-    return f"the owner is barred from applying until {bar.until} ({bar.reason})" if bar else None
+    if bar is None:
+        return None
+    return f"the owner is barred from applying {'permanently' if bar.until is None else f'until {bar.until}'} ({bar.reason})"
 
 
 CONSTRUCTION = Guard("construction started after 2012-11-08", _construction, "Measures Art. 10", "construction_start")

@@ -20,15 +20,16 @@ from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import ValidationError
 from ..actor import Actor
+from ..issuance import fraud
 from ..methodologies import inputs, registry as methodologies
 from ..proposals import superseded
 from ..validation import services as vv
 from ..workflow import Guard, Machine
 from . import boundaries, comments, eligibility, records
 from .boundaries import LAND_ELIGIBLE
-from .eligibility import BAR_YEARS, PROJECT_GATES, years_after
+from .eligibility import PROJECT_GATES
 from .guards import COMMENTS_HANDLED, ENGAGED, FINDINGS_CLOSED, PUBLICITY_OVER, REASON, WITHIN_100_DAYS, deadline
-from .models import OwnerBar, Project
+from .models import Project
 from .services import PROJECT_FIELDS, next_registry_no
 
 #: publicity of the design document: 20 working days (Measures Art. 12)
@@ -131,8 +132,9 @@ def _with_reason(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
 
 def _revoke(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
     _with_reason(session, actor, p, ctx)
-    today = clock.today(session)
-    session.add(OwnerBar(organisation_id=p.owner_id, until=years_after(today, BAR_YEARS), reason=p.reason, created_at=clock.now(session)))
+    # Measures Art. 43: the fraud case — CCERs suspended, the quantity owed, the owner barred (issuance/fraud.py)
+    fraud.open_case(session, actor, p, finding=p.reason, owed=ctx.get("owed"), owed_reason=ctx.get("owed_reason"),
+                    cancel_by=ctx.get("cancel_by"))
 
 
 VVB_COMMITMENT = ("本机构承诺：本报告所依据的审定/核查活动符合国家有关规定和技术规范，报告内容真实、准确。"
@@ -166,7 +168,7 @@ PROJECT.transition("refuse", "applied", "refused", permission="project.review", 
 PROJECT.transition("cancel", ("draft", "publicity", "validated", "applied", "returned", "registered"), "cancelled",
                    permission="project.cancel", guards=[REASON], effect=_with_reason, label="注销 cancel (never re-registered)")
 PROJECT.transition("revoke", "registered", "revoked", permission="project.revoke", guards=[REASON], effect=_revoke,
-                   label="撤销 revoke for fraud; owner barred 3 years")
+                   label="撤销 revoke for fraud: its CCERs suspended, the owner barred and ordered to cancel")
 
 
 # ---- services ---------------------------------------------------------------------------------------------

@@ -97,6 +97,11 @@ class MonitoringPeriod(Base):
     registered_at: Mapped[datetime | None] = mapped_column(nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
+    #: "platform" for a batch walked through this platform's workflow, "listing" for a batch the registry
+    #: recorded from the public listing (a listed project's registered reductions, Measures Art. 49)
+    origin: Mapped[str] = mapped_column(String(12), default="platform", server_default="platform")
+    #: listed batches: where the figures come from (the listing entry, the registry's notice)
+    source: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     project: Mapped[Project] = relationship()
 
@@ -137,11 +142,13 @@ class Document(Base):
 
 
 class OwnerBar(Base):
-    """An owner barred from applying after fraud: 3 years (Measures Art. 43)."""
+    """An owner barred from applying after fraud (Measures Art. 43): 3 years after a revocation for tampering
+    or forgery; for good (until None) once it failed to cancel CCERs obtained by fraud as ordered."""
 
     __tablename__ = "owner_bars"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    until: Mapped[date]
+    #: the last barred day; None: barred permanently (不再受理)
+    until: Mapped[date | None] = mapped_column(nullable=True)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]

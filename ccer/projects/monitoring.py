@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from .. import calendar, clock, ledger
 from ..auth import policy
+from ..auth.roles import Role
 from ..db import fetch, mutating
 from ..errors import Conflict, ValidationError
 from ..actor import Actor
-from ..issuance import services as issuance
-from ..methodologies import registry as methodologies
+from ..issuance import issuing
+from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
 from . import comments, eligibility, records
@@ -41,10 +42,16 @@ MP_FIELDS = ("project_id", "number", "start", "end", "status", "verifier_id", "p
 
 def mp_state(session: Session, mid: str) -> dict | None:
     mp = session.get(MonitoringPeriod, int(mid))
-    return None if mp is None else {**{f: getattr(mp, f) for f in MP_FIELDS}, "vintages": mp.vintages_json}
+    if mp is None:
+        return None
+    state = {**{f: getattr(mp, f) for f in MP_FIELDS}, "vintages": mp.vintages_json}
+    if mp.origin != "platform":  # a listed batch also vouches for its provenance (platform batches' states are as before)
+        state.update(origin=mp.origin, source=mp.source)
+    return state
 
 
 ledger.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars())
+policy.allow("reductions.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 22, 49: the registry records registered reductions")
 
 
 # ---- guards ------------------------------------------------------------------------------------------------
@@ -111,10 +118,10 @@ def _apply(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> N
 
 
 def _register(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
-    mp.registered_at = clock.now(session)
-    quantities = {int(y): q for y, q in json.loads(mp.vintages_json).items() if q > 0}
-    # Measures Art. 22: registered reductions are CCERs — the registry issues them as serial blocks
-    issuance.issue(session, actor, project_id=mp.project_id, batch=mp.number, quantities=quantities, monitoring_period_id=mp.id)
+    # Measures Art. 22: registered reductions are CCERs — the batch is registered, and the registry issues
+    # exactly its verified vintages as serial blocks (issue_batch refuses a batch in any other state)
+    mp.registered_at, mp.status = clock.now(session), "registered"
+    issuing.issue_batch(session, actor, mp.id)
 
 
 def _with_reason(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
@@ -192,6 +199,59 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
     session.add(mp)
     session.flush()
     ledger.record(session, actor, "monitoring_period.created", "monitoring_period", mp.id)
+    return mp
+
+
+@mutating
+def import_listed_batch(session: Session, actor: Actor, project_id: int, start, end, vintages: dict, source: str,
+                        number: int | None = None) -> MonitoringPeriod:
+    """Record a reduction batch that the registry registered for a listed project (one imported from the public
+    listing, services.import_listed) as a registered monitoring period with its provenance: its period, its
+    quantity by vintage and where the figures come from. The registry then issues it with
+    issuing.issue_batch like any other batch. A platform project's batches are monitored, verified and applied
+    for here instead (Measures Art. 18–21)."""
+    policy.require(actor, "reductions.import")
+    project = fetch(session, Project, project_id, "project", "project_id")
+    if project.origin != "listing":
+        raise Conflict(f"{project.title} is a platform project: its batches are monitored, verified and applied for here",
+                       field="project_id", rule="Measures Art. 18–21")
+    if project.status != "registered":
+        raise Conflict(f"the project is {project.status}; reductions are registered for registered projects", field="project_id",
+                       rule="Measures Art. 22")
+    if not (source or "").strip():
+        raise ValidationError("name where the batch's figures come from (the listing entry, the registry's notice)", field="source",
+                              rule="Measures Art. 22: registered with all materials disclosed")
+    start, end = inputs.a_date(start, "start"), inputs.a_date(end, "end")
+    if not isinstance(vintages, dict) or not vintages:
+        raise ValidationError("give the quantity of at least one vintage", field="vintages", rule="Trading Rules Art. 10")
+    checked = {}
+    for year, quantity in vintages.items():
+        if not str(year).isdigit() or isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ValidationError(f"{year}: {quantity!r} is not a year and a whole number of tCO2e ≥ 1", field="vintages",
+                                  rule="Trading Rules Art. 10")
+        if not start.year <= int(year) <= end.year:
+            raise ValidationError(f"vintage {year} is outside the batch's period {start}–{end}", field="vintages", rule="Measures Art. 17")
+        checked[str(int(year))] = quantity
+    taken = select(MonitoringPeriod.id).where(MonitoringPeriod.project_id == project.id)
+    if number is None:
+        number = (session.execute(select(func.max(MonitoringPeriod.number)).where(MonitoringPeriod.project_id == project.id)).scalar_one() or 0) + 1
+    elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValidationError("must be a whole number ≥ 1", field="number")
+    elif session.execute(taken.where(MonitoringPeriod.number == number)).first():
+        raise Conflict(f"batch {number} of project {project.registry_no:06d} is already recorded", field="number",
+                       rule="Measures Art. 17, 22: the same reductions are registered and issued once")
+    now, total = clock.now(session), sum(checked.values())
+    mp = MonitoringPeriod(project_id=project.id, number=number, start=start, end=end, status="registered", data_json="[]",
+                          vintages_json=ledger.canonical(dict(sorted(checked.items()))), green_certificates_mwh=0,
+                          verified_quantity=total, applied_quantity=total, registered_at=now, created_at=now,
+                          origin="listing", source=source.strip())
+    mp.project = project
+    problem = eligibility.period_problem(session, mp)  # Measures Art. 17: after 2020-09-22, in the crediting period, no overlap
+    if problem:
+        raise ValidationError(problem[0], field=problem[2], rule=problem[1])
+    session.add(mp)
+    session.flush()
+    ledger.record(session, actor, "monitoring_period.imported", "monitoring_period", mp.id)
     return mp
 
 

@@ -48,6 +48,9 @@ class TransitionIn(Schema):
     comment_handling = fields.Str(load_default=None)
     quantity = fields.Int(load_default=None, metadata={"description": "monitoring periods: the quantity applied for"})
     verified_quantity = fields.Int(load_default=None)
+    owed = fields.Int(load_default=None, metadata={"description": "revoke: tCO2e the owner must cancel (default: everything issued)"})
+    owed_reason = fields.Str(load_default=None, metadata={"description": "revoke: why `owed` differs from the quantity issued"})
+    cancel_by = fields.Date(load_default=None, metadata={"description": "revoke: the owner's deadline to cancel"})
 
 
 class ChecklistItem(Schema):
