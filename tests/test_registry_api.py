@@ -17,7 +17,7 @@ def _auth(client, actor):
     return {"Authorization": f"Bearer {resp.json['token']}"}
 
 
-def test_transfer_and_retire_through_the_api(client, session, parties):
+def test_sell_and_retire_through_the_api(client, session, parties):
     w = World(session, parties)
     registry, maker, checker = _auth(client, w.registry), _auth(client, w.owner.maker), _auth(client, w.owner.checker)
 
@@ -27,11 +27,21 @@ def test_transfer_and_retire_through_the_api(client, session, parties):
     issued = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
     assert issued.status_code == 201 and issued.json[0]["quantity"] == 1000
 
-    proposal = client.post("/api/v1/transfers", headers=maker, json={
-        "from_account": w.owner.account.number, "to_account": w.trader.account.number, "quantity": 250})
+    # a sale: into the owner's trading account (maker–checker), delivered by the exchange after the close
+    proposal = client.post(f"/api/v1/accounts/{w.owner.account.number}/trading", headers=maker, json={"direction": "in", "quantity": 250})
     assert proposal.status_code == 202 and proposal.json["status"] == "pending"
     assert client.post(f"/api/v1/approvals/{proposal.json['id']}/confirm", headers=maker).status_code == 403
     assert client.post(f"/api/v1/approvals/{proposal.json['id']}/confirm", headers=checker).status_code == 200
+    exchange = _auth(client, w.exchange)
+    trade = {"trade_ref": "20261207-000001", "seller": w.owner.account.number, "buyer": w.trader.account.number,
+             "project_no": 1, "vintage": 2021, "quantity": 250}
+    assert client.post("/api/v1/settlements", headers=maker, json=trade).status_code == 403
+    delivered = client.post("/api/v1/settlements", headers=exchange, json=trade)
+    assert delivered.status_code == 201 and delivered.json["kind"] == "settlement" and delivered.json["quantity"] == 250
+    again = client.post("/api/v1/settlements", headers=exchange, json=trade)
+    assert again.status_code == 409 and again.json["field"] == "trade_ref"
+    day = client.post("/api/v1/settlements/day", headers=exchange, json={"trades": [{**trade, "trade_ref": "D2", "quantity": 1}]})
+    assert day.status_code == 200 and day.json[0]["ok"] is False and day.json[0]["error"]["field"] == "quantity"  # nothing left in trading
 
     holdings = client.get(f"/api/v1/accounts/{w.owner.account.number}/holdings", headers=maker).json
     assert holdings == [{"project_id": w.project.id, "project_no": 1, "project": w.project.title, "methodology": "CCER-01-001-V01",
@@ -39,11 +49,9 @@ def test_transfer_and_retire_through_the_api(client, session, parties):
     other = client.get(f"/api/v1/accounts/{w.trader.account.number}/holdings", headers=maker)
     assert other.status_code == 403
 
-    over = client.post("/api/v1/transfers", headers=maker, json={
-        "from_account": w.owner.account.number, "to_account": w.trader.account.number, "quantity": 751})
+    over = client.post(f"/api/v1/accounts/{w.owner.account.number}/trading", headers=maker, json={"direction": "in", "quantity": 751})
     assert over.status_code == 422 and over.json["field"] == "quantity" and "over-spending" in over.json["rule"]
-    bad_serial = client.post("/api/v1/transfers", headers=maker, json={
-        "from_account": w.owner.account.number, "to_account": w.trader.account.number, "serial": "CN-CCER-01-1"})
+    bad_serial = client.post(f"/api/v1/accounts/{w.owner.account.number}/trading", headers=maker, json={"direction": "in", "serial": "CN-CCER-01-1"})
     assert bad_serial.status_code == 422 and bad_serial.json["field"] == "serial"
 
     ret = client.post("/api/v1/retirements", headers=maker, json={
@@ -63,7 +71,7 @@ def test_transfer_and_retire_through_the_api(client, session, parties):
     assert page.status_code == 200 and "Matches the ledger" in page.get_data(as_text=True)
 
     totals = client.get("/api/v1/public/totals").json
-    assert totals["issued"] == 1000 and totals["by_status"] == {"available": 900, "retired": 100}
+    assert totals["issued"] == 1000 and totals["by_status"] == {"available": 650, "trading": 250, "retired": 100}  # 1000 − 250 sold − 100 retired; the buyer's 250 still in trading
 
 
 def test_open_data_exports_page_stably(client, session, parties):

@@ -25,7 +25,7 @@ def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
         session.commit()
         click.echo(f"demo parties: registry, {len(parties.vvbs)} VVBs, {len(parties.owners)} project owners (from the registry listing)")
         if registry:
-            click.echo(f"registry: {registry.get('issuances', 0)} issuances ({registry.get('issued', 0):,} tCO2e), a transfer, "
+            click.echo(f"registry: {registry.get('issuances', 0)} issuances ({registry.get('issued', 0):,} tCO2e), a sale through the exchange, "
                        "a succession, a freeze and release, retirements for the national ETS, an event, an enterprise, the public good")
         if walked:
             click.echo(f"lifecycle: {walked['projects']} projects (one per methodology) from design document to registration, "

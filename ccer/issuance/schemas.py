@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from . import fraud
 from .purposes import HOLDER_PURPOSES, national_ets_cap
 
 
@@ -89,12 +90,9 @@ class IssuanceOut(Schema):
     monitoring_period_id = fields.Int()
 
 
-class TransferIn(UnitSpec):
+class NonTradeIn(UnitSpec):
     from_account = fields.Str(required=True)
     to_account = fields.Str(required=True)
-
-
-class NonTradeIn(TransferIn):
     kind = fields.Str(required=True, validate=validate.OneOf(["succession", "enforcement"]))
     evidence = fields.Str(required=True)
 
@@ -102,6 +100,7 @@ class NonTradeIn(TransferIn):
 class TransferOut(Schema):
     id = fields.Int()
     kind = fields.Str()
+    trade_ref = fields.Str(allow_none=True)
     from_account_id = fields.Int()
     to_account_id = fields.Int()
     quantity = fields.Int()
@@ -135,7 +134,43 @@ class DeductIn(Schema):
 
 
 class TradingIn(UnitSpec):
-    direction = fields.Str(required=True, validate=validate.OneOf(["hold", "release"]))
+    direction = fields.Str(required=True, validate=validate.OneOf(["in", "out"]), metadata={
+        "description": "in: registry account → bound trading account (转移至交易账户); out: back"})
+
+
+class BindingIn(Schema):
+    trading_account = fields.Str(required=True, validate=validate.Length(min=1, max=20))
+
+
+class BindingOut(Schema):
+    id = fields.Int()
+    account_id = fields.Int()
+    trading_account = fields.Str()
+    status = fields.Str()
+    bound_at = fields.DateTime()
+
+
+class TradeIn(Schema):
+    """One settled trade, as the exchange delivers it."""
+
+    trade_ref = fields.Str(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "the exchange's trade number"})
+    seller = fields.Str(required=True, metadata={"description": "the seller's registry account number"})
+    buyer = fields.Str(required=True)
+    project_no = fields.Int(required=True, strict=True)
+    vintage = fields.Int(required=True, strict=True)
+    quantity = fields.Int(required=True, strict=True, validate=validate.Range(min=1), metadata={"description": "tCO2e"})
+
+
+class DayIn(Schema):
+    trades = fields.List(fields.Dict(), required=True, metadata={
+        "description": "the day's trades in delivery order, each as in POST /settlements; a malformed one gets its own refusal"})
+
+
+class DeliveryOut(Schema):
+    trade_ref = fields.Str()
+    ok = fields.Bool()
+    transfer_id = fields.Int(allow_none=True)
+    error = fields.Dict(metadata={"description": "message, field, rule — when the trade was refused (nothing of it moved)"})
 
 
 class RetireIn(UnitSpec):
@@ -219,3 +254,46 @@ class ProjectOut(Schema):
     crediting_start = fields.Date(allow_none=True)
     crediting_end = fields.Date(allow_none=True)
     origin = fields.Str()
+
+
+class FraudCancellationOut(Schema):
+    number = fields.Str()
+    purpose = fields.Str(metadata={"description": "fraud_cancellation (by the owner, as ordered) or forced_cancellation (by the registry)"})
+    project_no = fields.Function(lambda r: r.project.registry_no)
+    vintage = fields.Int()
+    quantity = fields.Int()
+    retired_at = fields.DateTime()
+
+
+class FraudCaseOut(Schema):
+    """A revocation for fraud and what followed it (Measures Art. 43), public."""
+
+    id = fields.Int()
+    project_id = fields.Int()
+    project_no = fields.Function(lambda c: c.project.registry_no)
+    project = fields.Function(lambda c: c.project.title)
+    owner_id = fields.Int()
+    owner = fields.Function(lambda c: c.owner.name)
+    finding = fields.Str()
+    opened_at = fields.DateTime()
+    issued = fields.Int(metadata={"description": "tCO2e issued for the project when the case opened"})
+    owed = fields.Int(metadata={"description": "tCO2e the owner must cancel"})
+    owed_reason = fields.Str(allow_none=True)
+    cancel_by = fields.Date()
+    cancelled = fields.Int(metadata={"description": "tCO2e the owner cancelled as ordered"})
+    force_cancelled = fields.Int(metadata={"description": "tCO2e the registry force-cancelled"})
+    shortfall = fields.Int(allow_none=True, metadata={"description": "tCO2e still owed at the forced cancellation (ordered returned)"})
+    outstanding = fields.Int(metadata={"description": "tCO2e still to be cancelled or returned"})
+    status = fields.Str(metadata={"description": "open | settled | enforced"})
+    enforcement_order = fields.Str(allow_none=True)
+    enforced_at = fields.DateTime(allow_none=True)
+    barred_until = fields.Function(lambda c: fraud.barred_until(c), metadata={"description": "the owner's bar now: a date, 'permanent' or null"})
+    cancellations = fields.Function(lambda c: FraudCancellationOut(many=True).dump(fraud.cancellations(c)))
+
+
+class FraudCancelIn(UnitSpec):
+    """CCERs of the owner's, any project and vintage (one per request), to cancel against the case."""
+
+
+class FraudEnforceIn(Schema):
+    order = fields.Str(required=True, metadata={"description": "the department's notice the registry acts on"})

@@ -26,9 +26,9 @@ from ..actor import Actor
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
 from ..db import mutating
-from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ..errors import Conflict, DomainError, NotFound, ValidationError
 from ..projects.models import Project
-from . import holdings
+from . import fraud, holdings
 from .accounts import get_account
 from .holdings import Cut, Pool, cut, live_blocks, lock_accounts, shortfall_message, take
 from .models import AVAILABLE, TRADING, Account, SerialBlock, TradingBinding, Transfer
@@ -157,20 +157,8 @@ def _propose(session: Session, actor: Actor, kind: str, account_ref, spec: dict)
     return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
 
 
-def _restricted(session: Session, project_ids: set[int]) -> set[int]:
-    """Projects whose CCERs fraud consequences restrict from trading and transfer (Measures Art. 43)."""
-    try:  # TEMPORARY until ccer/issuance/fraud.py lands (being written beside this)
-        from . import fraud
-    except ImportError:
-        return set()
-    return fraud.restricted_projects(session, project_ids)
-
-
 def _refuse_restricted(session: Session, project_ids: set[int]) -> None:
-    bad = _restricted(session, project_ids)
-    if bad:
-        raise Forbidden("CCERs of a project revoked for fraud are restricted from trading and transfer", field="project_no",
-                        rule="Measures Art. 43")
+    fraud.refuse_if_restricted(session, project_ids, "project_no")
 
 
 # ---- settlement verbs ---------------------------------------------------------------------------------------
@@ -271,7 +259,7 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
         TradingBinding.account_id.in_({a.id for a in accounts.values()}), TradingBinding.status == "active")).scalars()}
     delivered = set(session.execute(select(Transfer.trade_ref).where(Transfer.trade_ref.in_({t.ref for t in trades}))).scalars())
     lock_accounts(session, *{a.id for a in accounts.values()})
-    restricted = _restricted(session, {p.id for p in projects.values()})
+    restricted = fraud.restricted_projects(session, {p.id for p in projects.values()})
     sellers = {accounts[t.seller].id for t in trades if t.seller in accounts}
     pool = Pool(live_blocks(session, SerialBlock.account_id.in_(sellers), SerialBlock.status == TRADING) if sellers else [])
 
@@ -284,7 +272,7 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
         if trade is None:
             continue
         try:
-            seller, buyer, project = _check_trade(trade, accounts, projects, bound, delivered | seen, restricted)
+            seller, buyer, project = _check_trade(session, trade, accounts, projects, bound, delivered | seen, restricted)
             held = pool.held(seller.id, TRADING, project.id, trade.vintage)
             if held < trade.quantity:
                 raise ValidationError(shortfall_message(seller.number, held, trade.quantity, (TRADING,), trade.project_no, trade.vintage),
@@ -314,7 +302,7 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
     return outcomes
 
 
-def _check_trade(t: _Trade, accounts, projects, bound, delivered, restricted) -> tuple[Account, Account, Project]:
+def _check_trade(session: Session, t: _Trade, accounts, projects, bound, delivered, restricted) -> tuple[Account, Account, Project]:
     if t.ref in delivered:
         raise Conflict(f"trade {t.ref} was already delivered", field="trade_ref", rule=SETTLEMENT_RULE)
     seller, buyer = accounts.get(t.seller), accounts.get(t.buyer)
@@ -333,7 +321,7 @@ def _check_trade(t: _Trade, accounts, projects, bound, delivered, restricted) ->
     if project is None:
         raise NotFound(f"no registered project number {t.project_no:06d}", field="project_no")
     if project.id in restricted:
-        raise Forbidden(f"CCERs of project {t.project_no:06d} are restricted after fraud", field="project_no", rule="Measures Art. 43")
+        fraud.refuse_if_restricted(session, {project.id}, "project_no")
     return seller, buyer, project
 
 
