@@ -24,7 +24,7 @@ def load_models() -> None:
     from .projects import boundaries, comments, lifecycle, monitoring  # noqa: F401
     from .validation import models as validation_models, services as validation_services  # noqa: F401
     from . import proposals  # noqa: F401
-    from .issuance import accounts, invariants, models as registry_models, retirements, services as registry_services  # noqa: F401
+    from .issuance import accounts, invariants, models as registry_models, retirements, services as registry_services, trading  # noqa: F401
     from .issuance import fraud, issuing  # noqa: F401
 
 

@@ -1,13 +1,13 @@
 """Demo registry: accounts for the demo parties, their listed projects with the published status, the
 registered reductions of the listing issued as serial blocks, and a few of everything that happens to
-CCERs afterwards — a transfer, a succession (non-trade transfer), a judicial freeze and its release,
+CCERs afterwards — a sale through the exchange, a succession (non-trade transfer), a judicial freeze and its release,
 and retirements for the national ETS, a large event, an enterprise and the public good.
 
 The listing gives each project's registered quantity, not its split by year of generation; the demo
 books it to the first year of the crediting period (data/README.md says so)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,8 @@ from ..auth.models import Organisation, User
 from ..auth.services import actor_for
 from . import DemoParties, demo_uscc, listing_rows
 from ..actor import Actor
-from ..issuance import accounts, retirements, services
+from .. import calendar, clock
+from ..issuance import accounts, retirements, services, trading
 from ..issuance.models import Issuance
 from ..methodologies import registry as methodologies
 from ..issuance import issuing
@@ -72,14 +73,14 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
     emitter_account = accounts.account_of(session, emitter.id)
     project_no = first.project.registry_no
 
-    # a sale to the key emitter, proposed and confirmed by two users of the owner (maker–checker)
-    req = services.propose_transfer(session, maker, owner_account.id, emitter_account.number, quantity=60_000,
-                                    project_no=project_no, vintage=first.vintage)
-    makerchecker.confirm(session, checker, req.id)
+    # a sale to the key emitter through the exchange, on the last trading day at 10:00: the owner's two users
+    # move the CCERs into its trading account (maker–checker), the exchange delivers the trade after the
+    # close, the emitter's two users move them back into its registry account
+    em, em_confirm = _actor(session, parties, "emitter"), _actor(session, parties, "emitter-confirm")
+    _sale(session, parties, (maker, checker, owner_account), (em, em_confirm, emitter_account), project_no, first.vintage, 60_000)
 
     # the emitter offsets part of its 2025 obligation (cap: 5 % of 2 400 000 = 120 000 t)
     retirements.set_obligation(session, DEMO, emitter.id, 2025, 2_400_000, "演示数据：2025 年度配额分配（示例数值）")
-    em, em_confirm = _actor(session, parties, "emitter"), _actor(session, parties, "emitter-confirm")
     req = retirements.propose_retirement(session, em, emitter_account.id, quantity=45_000, purpose="national_ets",
                                       beneficiary_name=emitter.name, beneficiary_uscc=emitter.uscc, compliance_year=2025)
     makerchecker.confirm(session, em_confirm, req.id)
@@ -113,3 +114,24 @@ def _issue_listed(session: Session, project, crediting_start: date, quantity: in
                                         "注册登记系统项目清单（第三方抓取，data/ccer_registry_projects.csv）")
     return issuing.issue_batch(session, DEMO, mp.id)
 
+
+def _last_trading_morning(session: Session) -> datetime:
+    day = clock.today(session) - timedelta(days=1)
+    while not calendar.is_trading_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=clock.CST)
+
+
+def _sale(session: Session, parties: DemoParties, seller, buyer, project_no: int, vintage: int, quantity: int) -> None:
+    exchange = _actor(session, parties, "exchange")
+    morning = _last_trading_morning(session)
+    clock.set_time(session, morning, freeze=True)
+    for _, _, account in (seller, buyer):
+        if trading.binding_of(session, account.id) is None:
+            trading.bind_trading_account(session, exchange, account.id, f"TA{account.number[2:]}")
+    lot = {"project_no": project_no, "vintage": vintage, "quantity": quantity}
+    makerchecker.confirm(session, seller[1], trading.propose_to_trading(session, seller[0], seller[2].id, **lot).id)
+    trading.deliver(session, exchange, {"trade_ref": f"{morning:%Y%m%d}-000001", "seller": seller[2].number,
+                                        "buyer": buyer[2].number, **lot})
+    makerchecker.confirm(session, buyer[1], trading.propose_from_trading(session, buyer[0], buyer[2].id, **lot).id)
+    clock.reset(session)

@@ -13,13 +13,13 @@ from ..auth import policy
 from ..auth.schemas import ApprovalOut
 from ..projects.models import Project
 from ..requests import current_actor, db_session
-from . import accounts, certificates, issuing, opendata, retirements, services
+from . import accounts, certificates, issuing, opendata, retirements, services, trading
 from .holdings import holdings
 from .models import Account, Issuance, Retirement
 from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, ChangeDecision, ChangeIn, ChangeOut,
                       DeductIn, ExportArgs, FreezeIn, FreezeOut, ForceCancelIn, HoldingOut, IssuanceOut, IssueIn,
                       NonTradeIn, ObligationIn, ObligationOut, ProjectOut, ReleaseIn, RetireIn, RetirementOut,
-                      TradingIn, TransferIn, TransferOut, VerifyOut)
+                      TradingIn, TransferOut, VerifyOut, BindingIn, BindingOut, TradeIn, DayIn, DeliveryOut)
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="Registry: accounts, CCER holdings, transfers, retirements")
 public = Blueprint("open-data", __name__, url_prefix="/api/v1", description="Public registry data and exports (anonymous)")
@@ -112,14 +112,40 @@ class ChangeDecide(MethodView):
 @blp.route("/accounts/<ref>/trading")
 class AccountTrading(MethodView):
     @blp.arguments(TradingIn)
-    @blp.response(200, HoldingOut(many=True))
+    @blp.response(202, ApprovalOut)
     def post(self, data, ref):
-        """Hold units for trading (转移至交易账户) or release them back."""
-        session = db_session()
-        verb = services.hold_for_trading if data["direction"] == "hold" else services.release_from_trading
-        account = accounts.get_account(session, ref)
-        verb(session, current_actor(), account.id, **_spec(data))
-        return holdings(session, account.id)
+        """Propose moving units into the bound trading account (转移至交易账户) or back; a second user of the
+        organisation confirms it (maker–checker), on a trading day 9:30–15:00."""
+        verb = trading.propose_to_trading if data["direction"] == "in" else trading.propose_from_trading
+        return verb(db_session(), current_actor(), ref, **_spec(data))
+
+
+@blp.route("/accounts/<ref>/trading-binding")
+class AccountBinding(MethodView):
+    @blp.arguments(BindingIn)
+    @blp.response(201, BindingOut)
+    def post(self, data, ref):
+        """Exchange: bind the registry account to the holder's trading account (账户绑定)."""
+        return trading.bind_trading_account(db_session(), current_actor(), ref, data["trading_account"])
+
+
+@blp.route("/settlements")
+class Settlement(MethodView):
+    @blp.arguments(TradeIn)
+    @blp.response(201, TransferOut)
+    def post(self, data):
+        """Exchange: deliver one settled trade — the seller's trading units to the buyer's trading holding —
+        atomically (货银对付, Trading Rules Art. 25–32)."""
+        return trading.deliver(db_session(), current_actor(), data)
+
+
+@blp.route("/settlements/day")
+class SettlementDay(MethodView):
+    @blp.arguments(DayIn)
+    @blp.response(200, DeliveryOut(many=True))
+    def post(self, data):
+        """Exchange: deliver a day's trades in one transaction, each whole or refused with its reason."""
+        return [d.as_dict() for d in trading.deliver_day(db_session(), current_actor(), data["trades"])]
 
 
 # ---- issuance, transfers, freezes -------------------------------------------------------------------------
@@ -133,15 +159,6 @@ class Issuances(MethodView):
         """Registry: issue a registered reduction batch — exactly its verified quantity, one serial block per
         vintage, once (Measures Art. 22)."""
         return issuing.issue_batch(db_session(), current_actor(), data["monitoring_period_id"])
-
-
-@blp.route("/transfers")
-class Transfers(MethodView):
-    @blp.arguments(TransferIn)
-    @blp.response(202, ApprovalOut)
-    def post(self, data):
-        """Propose a transfer; a second user of the organisation confirms it (maker–checker)."""
-        return services.propose_transfer(db_session(), current_actor(), data["from_account"], data["to_account"], **_spec(data))
 
 
 @blp.route("/transfers/non-trade")
