@@ -85,6 +85,7 @@ def test_issuance_is_refused_twice_before_2020_and_outside_crediting(world, sess
     with pytest.raises(Forbidden):
         issuing.issue_batch(session, world.owner.maker, iss.monitoring_period_id)
     clock.set_time(session, datetime(2032, 1, 5, 10, tzinfo=clock.CST), freeze=True)  # 2031 is over, past the crediting period
+    session.commit()
     with pytest.raises(ValidationError, match="not inside the crediting period 2021-01-01–2030-12-31") as err:
         world.issue({2031: 5}, batch=2)
     assert err.value.rule == "Measures Art. 17"

@@ -54,10 +54,11 @@ def init_api(app: Flask) -> Api:
 
     from ..auth.api import blp as auth_blp, org_blp, user_blp, approvals_blp
     from ..issuance.api import blp as registry_blp, public as open_data_blp
+    from ..issuance.fraud_api import blp as fraud_blp
     from ..projects.api import blp as lifecycle_blp
     from .ledger import blp as ledger_blp
 
-    for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, lifecycle_blp):
+    for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp):
         api.register_blueprint(blp)
     app.extensions["ccer.api"] = api
     return api

@@ -183,6 +183,23 @@ def force_cancel(obj, account, order, **kw) -> None:
         click.echo(f"{r.number}: {r.quantity:,} tCO2e force-cancelled")
 
 
+@registry.command("fraud-enforce")
+@click.argument("case_id", type=int)
+@click.option("--order", required=True, help="the department's notice (Measures Art. 43)")
+@click.pass_obj
+def fraud_enforce(obj, case_id, order) -> None:
+    """After the owner's deadline: force-cancel what it holds up to what it owes, record the shortfall, bar it
+    for good.
+
+    Measures Art. 43 (强制注销, 不足部分责令退回, 不再受理)."""
+    from ..issuance import fraud
+
+    with obj.session() as session:
+        c = fraud.enforce(session, OPERATOR, case_id, order)
+        click.echo(f"fraud case {c.id}: {c.force_cancelled:,} tCO2e force-cancelled, shortfall {c.shortfall:,} tCO2e to return; "
+                   "owner barred permanently")
+
+
 @registry.command("obligation")
 @click.argument("uscc")
 @click.argument("year", type=int)
