@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from ccer import clock
 from ccer.auth import makerchecker
-from ccer.issuance import accounts, issuing, retirements, services, trading
+from ccer.issuance import accounts, issuing, retirements, trading
 from ccer.projects import monitoring, services as projects
 
 from tests.conftest import SYSTEM

@@ -7,7 +7,7 @@ holdings change by settlement, non-trade transfer, judicial deduction, retiremen
 from __future__ import annotations
 
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import clock, ledger
@@ -18,7 +18,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..actor import Actor
 from ..projects.models import Project
 from . import holdings
-from .accounts import account_of, get_account
+from .accounts import get_account
 from .holdings import Block, Piece, block_serial, block_state, cut, lock_accounts, pick, serials, vouch
 from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, Freeze, Issuance,
                      Retirement, SerialBlock, Transfer)
