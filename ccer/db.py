@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -171,3 +171,17 @@ def mutating(fn: F) -> F:
                 session.info["service_depth"] = depth
 
     return wrapper  # type: ignore[return-value]
+
+
+def allocate_ids(session: Session, table, n: int) -> list[int]:
+    """`n` fresh primary keys of `table`, taken from its sequence before the rows are written (PostgreSQL:
+    nextval; SQLite, one writer at a time: after the highest id this transaction has seen or taken)."""
+    if n <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    key = f"next_id:{table.name}"
+    first = max(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1, session.info.get(key, 0))
+    session.info[key] = first + n
+    return list(range(first, first + n))

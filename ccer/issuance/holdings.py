@@ -19,9 +19,10 @@ import bisect
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ..db import allocate_ids
 from ..errors import Conflict, ValidationError
 from ..projects.models import Project
 from .models import AVAILABLE, Account, Issuance, SerialBlock
@@ -236,20 +237,6 @@ def cut(session: Session, pieces: list[Piece], **new) -> tuple[list[Block], list
 def vouch(blocks: Iterable[Block]) -> dict[str, dict]:
     """The states an event vouches for, keyed as the ledger wants them ("serial_block:ID")."""
     return {f"serial_block:{b.id}": b.state() for b in blocks}
-
-
-def allocate_ids(session: Session, table, n: int) -> list[int]:
-    """`n` fresh primary keys of `table`, taken from its sequence before the rows are written (PostgreSQL:
-    nextval; SQLite, one writer at a time: after the highest id this transaction has seen or taken)."""
-    if n <= 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return list(session.execute(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-                                         "FROM generate_series(1, :n)"), {"n": n}).scalars())
-    key = f"next_id:{table.name}"
-    first = max(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1, session.info.get(key, 0))
-    session.info[key] = first + n
-    return list(range(first, first + n))
 
 
 # ---- serial numbers --------------------------------------------------------------------------------------

@@ -153,6 +153,20 @@ class Transfer(Base):
     executed_at: Mapped[datetime]
 
 
+class TradingMove(Base):
+    """CCERs of one project and vintage moved into (+) or out of (−) a trading account: what the exchange
+    takes into its positions ([S7] 转移至交易平台 / 转回注册登记账户)."""
+
+    __tablename__ = "registry_trading_moves"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("registry_accounts.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    vintage: Mapped[int] = mapped_column(Integer)
+    #: tCO2e, + into the trading account, − out of it
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime]
+
+
 class TradingBinding(Base):
     """A registry account bound to the holder's trading account at the exchange (账户绑定, [S7]): CCERs move
     between the two only while the binding is active."""

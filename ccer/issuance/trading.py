@@ -25,13 +25,13 @@ from .. import calendar, clock, ledger
 from ..actor import Actor
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
-from ..db import mutating
+from ..db import allocate_ids, mutating
 from ..errors import Conflict, DomainError, NotFound, ValidationError
 from ..projects.models import Project
 from . import fraud, holdings
 from .accounts import get_account
 from .holdings import Cut, Pool, cut, live_blocks, lock_accounts, shortfall_message, take
-from .models import AVAILABLE, TRADING, Account, SerialBlock, TradingBinding, Transfer
+from .models import AVAILABLE, TRADING, Account, SerialBlock, TradingBinding, TradingMove, Transfer
 from .services import _SENDERS, _own_account, _pick, _serials, _usable, _whole, account_target, transfer_state, unit_spec
 
 #: registry moves between the registry and the trading account: trading days, 9:30–15:00 Beijing time ([S7])
@@ -124,6 +124,13 @@ def _move_apply(kind: str):
         pieces = _pick(session, account, unit_spec(session, payload), (before,))
         _refuse_restricted(session, {p.block.project_id for p in pieces})
         moved, touched = cut(session, pieces, status=after)
+        lots: dict[tuple[int, int], int] = {}
+        for b in moved:
+            lots[(b.project_id, b.vintage)] = lots.get((b.project_id, b.vintage), 0) + b.quantity
+        sign = 1 if after == TRADING else -1
+        now = clock.now(session)
+        session.add_all(TradingMove(account_id=account.id, project_id=p, vintage=v, quantity=sign * q, moved_at=now)
+                        for (p, v), q in lots.items())
         ledger.record(session, actor, action, "account", account.id,
                       {"trading_account": binding.trading_account, "serials": _serials(session, moved)},
                       touches=vouch, states=holdings.vouch(touched))
@@ -159,6 +166,12 @@ def _propose(session: Session, actor: Actor, kind: str, account_ref, spec: dict)
 
 def _refuse_restricted(session: Session, project_ids: set[int]) -> None:
     fraud.refuse_if_restricted(session, project_ids, "project_no")
+
+
+def moves_since(session: Session, after_id: int, limit: int = 10_000) -> list[TradingMove]:
+    """The moves into (+) and out of (−) trading accounts after `after_id`, in order: what the exchange takes
+    into its positions."""
+    return list(session.execute(select(TradingMove).where(TradingMove.id > after_id).order_by(TradingMove.id).limit(limit)).scalars())
 
 
 # ---- settlement verbs ---------------------------------------------------------------------------------------
@@ -264,7 +277,7 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
     pool = Pool(live_blocks(session, SerialBlock.account_id.in_(sellers), SerialBlock.status == TRADING) if sellers else [])
 
     plan = Cut(session)
-    transfer_ids = iter(holdings.allocate_ids(session, Transfer.__table__, len(trades)))
+    transfer_ids = iter(allocate_ids(session, Transfer.__table__, len(trades)))
     now = clock.now(session)
     rows, done = [], []  # transfers to insert; (transfer row, seller, buyer, moved, touched) per delivered trade
     seen: set[str] = set()
@@ -325,5 +338,5 @@ def _check_trade(session: Session, t: _Trade, accounts, projects, bound, deliver
     return seller, buyer, project
 
 
-__all__ = ["bind_trading_account", "binding_of", "check_hours", "propose_to_trading", "propose_from_trading", "deliver",
+__all__ = ["bind_trading_account", "binding_of", "check_hours", "propose_to_trading", "propose_from_trading", "moves_since", "deliver",
            "deliver_day", "Delivery"]

@@ -1,1 +1,14 @@
-"""Instruments, orders, matching (挂牌协议, 大宗协议, 单向竞价), settlement, market data (later issue)."""
+"""The exchange (交易机构, Trading and Settlement Rules): participants' trading and fund accounts, instruments,
+sessions, the listing agreement (orders and lifts), risk rules, fees, end-of-day settlement through the
+registry's settlement verbs, reconciliation and market data. It never touches serial blocks.
+
+    models       the exchange's own records
+    sessions     trading days and sessions
+    bank         the settlement bank interface (simulated by default)
+    accounts     trading accounts, operators, funds
+    instruments  instruments, listing, halts, reference prices and limits, positions from registry moves
+    orders       挂牌协议: orders, lifts, cancellation, expiry; the 5-trading-day rule
+    fees         commissions per method and side
+    settlement   end-of-day delivery versus payment
+    reconcile    the two ledgers agree, to the tonne and the fen
+"""
