@@ -19,7 +19,7 @@ from ..actor import Actor
 from ..projects.models import Project
 from . import holdings
 from .accounts import get_account
-from .holdings import Block, Piece, block_serial, block_state, cut, lock_accounts, pick, serials, vouch
+from .holdings import Block, Piece, block_state, cut, lock_accounts, pick, serials, vouch
 from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, Freeze, Issuance,
                      Retirement, SerialBlock, Transfer)
 from .serials import parse_serial
@@ -41,6 +41,7 @@ ledger.register_subject(
     merkle=lambda state: bool(state["active"]),
     # rows, not ORM objects, and only live blocks: checkpoints read every one of them
     kept_all=lambda s: {str(b.id): block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
+    snapshot_all=ledger.fields_scan(SerialBlock, holdings.STATE_FIELDS),  # verify: one ordered scan
 )
 ledger.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
 TRANSFER_FIELDS = ("kind", "from_account_id", "to_account_id", "quantity", "evidence", "trade_ref")

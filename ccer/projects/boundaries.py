@@ -6,43 +6,20 @@ publicise a sink project whose stored check found ineligible parcels or double-c
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import clock, ledger
 from ..auth import policy
-from ..db import Base, mutating
+from ..db import mutating
 from ..errors import Conflict, ValidationError
 from ..actor import Actor
 from ..workflow import Guard
-from .models import Project
+from .models import BoundaryCheck, Project, ProjectParcel
 
 SINK_METHODOLOGIES = ("CCER-14-001-V01", "CCER-14-002-V01")
-
-
-class ProjectParcel(Base):
-    __tablename__ = "project_parcels"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    parcel_id: Mapped[str] = mapped_column(String(80))
-    #: WKB in WGS 84 (EPSG:4326)
-    wkb: Mapped[bytes] = mapped_column(LargeBinary)
-    area_ha: Mapped[float | None]
-
-
-class BoundaryCheck(Base):
-    __tablename__ = "boundary_checks"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    #: the gis.checks report plus cross-project overlaps, JSON
-    report_json: Mapped[str] = mapped_column(Text)
-    eligible_parcels: Mapped[int] = mapped_column(Integer)
-    parcels: Mapped[int] = mapped_column(Integer)
-    cross_overlaps: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime]
 
 
 ledger.register_fields("boundary_check", BoundaryCheck, ("project_id", "eligible_parcels", "parcels", "cross_overlaps"))

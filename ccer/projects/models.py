@@ -152,3 +152,25 @@ class OwnerBar(Base):
     until: Mapped[date | None] = mapped_column(nullable=True)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class ProjectParcel(Base):
+    __tablename__ = "project_parcels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    parcel_id: Mapped[str] = mapped_column(String(80))
+    #: WKB in WGS 84 (EPSG:4326)
+    wkb: Mapped[bytes] = mapped_column(LargeBinary)
+    area_ha: Mapped[float | None]
+
+
+class BoundaryCheck(Base):
+    __tablename__ = "boundary_checks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    #: the gis.checks report plus cross-project overlaps, JSON
+    report_json: Mapped[str] = mapped_column(Text)
+    eligible_parcels: Mapped[int] = mapped_column(Integer)
+    parcels: Mapped[int] = mapped_column(Integer)
+    cross_overlaps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]

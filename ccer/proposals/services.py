@@ -1,11 +1,4 @@
-"""Methodology proposals: an author submits a new module (a zipped package that passes the conformance
-suite) → public consultation → the registry, for the ministry, approves → the version is activated and
-plugs in like the official six. Activating a new version of a code supersedes the old one for new
-projects; projects registered under the old version keep calculating with it.
-
-The consultation period for methodologies is not fixed by the texts in ccer-rules.md (UNCONFIRMED); MEE's
-2024–2025 consultations ran about a month, so it is CONSULTATION_DAYS calendar days here, one constant.
-"""
+"""Methodology proposals' services: submission with the conformance report, consultation, decisions."""
 from __future__ import annotations
 
 import hashlib
@@ -14,66 +7,30 @@ import json
 import shutil
 import tempfile
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from . import clock, ledger
-from .auth import policy
-from .auth.roles import Role
-from .db import Base, fetch, mutating
-from .errors import Conflict, ValidationError
-from .actor import Actor
-from .methodologies import conformance, registry
-from .projects import comments
-from .projects.guards import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
-from .workflow import Machine
+from .. import clock, ledger
+from ..auth import policy
+from ..db import fetch, mutating
+from ..errors import Conflict, ValidationError
+from ..actor import Actor
+from ..methodologies import conformance, registry
+from ..projects.guards import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
+from ..workflow import Machine
+from .models import MethodologyProposal
 
 CONSULTATION_DAYS = 30
 MAX_PACKAGE_BYTES = 5_000_000
 
 
-class MethodologyProposal(Base):
-    __tablename__ = "methodology_proposals"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: e.g. CCER-14-003-V01
-    code: Mapped[str] = mapped_column(String(20), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    author_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
-    #: submitted | consultation | approved | active | rejected | superseded
-    status: Mapped[str] = mapped_column(String(12), default="submitted")
-    #: the zipped module as submitted, and its SHA-256
-    package: Mapped[bytes] = mapped_column(LargeBinary)
-    package_sha256: Mapped[str] = mapped_column(String(64))
-    #: the conformance report at submission, JSON
-    conformance_json: Mapped[str] = mapped_column(Text)
-    #: the consultation window (named like the publicity windows so comments work the same way)
-    publicity_start: Mapped[date | None] = mapped_column(nullable=True)
-    publicity_end: Mapped[date | None] = mapped_column(nullable=True)
-    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime]
-    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-    @property
-    def base_code(self) -> str:
-        """The code without its version: CCER-14-003."""
-        return self.code.rsplit("-", 1)[0]
-
-
-comments.SUBJECTS["methodology_proposal"] = MethodologyProposal
 
 
 def _is_author(actor: Actor, record) -> bool:
     return actor.organisation_id == getattr(record, "author_id", None)
-
-
-policy.allow("methodology.propose", Role.METHODOLOGY_AUTHOR, cites="Measures Art. 8")
-policy.allow("methodology.decide", Role.REGISTRY_OPERATOR, cites="Measures Art. 5, 8 (MEE issues methodologies)")
-
-ledger.register_fields("methodology_proposal", MethodologyProposal, ("code", "name", "author_id", "status", "package_sha256",
-                                                                  "publicity_start", "publicity_end", "reason"))
 
 
 def _open(session: Session, actor: Actor, m: MethodologyProposal, ctx: dict) -> None:
