@@ -189,3 +189,14 @@ def test_restricted_accounts_and_staff_do_not_trade(m, session):
     with pytest.raises(ValidationError, match="own name"):
         h = m.w.holder(["trading_participant"], "另一家公司")
         accounts.open_account(session, m.ex, h.org.id, bank_name="银行", bank_account_no="1", bank_account_name="别人的公司")
+
+
+def test_an_order_sees_the_registrys_latest_moves_into_trading(m, session):
+    m.w.to_trading(m.w.owner, quantity=2_000)  # the registry's move; the exchange takes it in at the next order
+    order = orders.place(session, m.w.owner.maker, CODE, "sell", "80.00", 6_500)  # 5,000 + 2,000 held, 6,500 listed
+    assert order.status == "open" and (m.position(m.w.owner).quantity, m.position(m.w.owner).reserved) == (7_000, 6_500)
+    m.w.from_trading(m.w.owner, quantity=1_000)  # out of trading below what is listed: the order gives way
+    instruments.take_in_moves(session, m.ex)
+    assert (m.position(m.w.owner).quantity, m.position(m.w.owner).reserved) == (6_000, 0)
+    session.refresh(order)
+    assert order.status == "cancelled" and reconcile.differences(session) == []

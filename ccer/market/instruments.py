@@ -17,6 +17,7 @@ from ..auth.roles import Role
 from ..db import mutating
 from ..errors import Conflict, NotFound, ValidationError
 from ..issuance import trading as registry_trading
+from ..issuance.models import TradingMove
 from ..projects.models import Project
 from . import sessions
 from .accounts import acting_account
@@ -200,6 +201,10 @@ def take_in_moves(session: Session, actor: Actor) -> int:
     """Take the registry's moves into and out of trading accounts into the exchange's positions (in order,
     once: a cursor). A move out below what open sell orders reserve cancels those orders, newest first —
     the registry's record is final (Measures Art. 6)."""
+    newest = session.execute(select(func.max(TradingMove.id))).scalar()
+    seen = session.execute(select(RegistryCursor.last_move_id).where(RegistryCursor.id == 1)).scalar()
+    if newest is None or (seen is not None and seen >= newest):  # nothing new: no lock taken
+        return 0
     cursor = session.execute(select(RegistryCursor).where(RegistryCursor.id == 1).with_for_update()).scalar_one_or_none()
     if cursor is None:
         cursor = RegistryCursor(id=1, last_move_id=0)

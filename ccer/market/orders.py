@@ -27,6 +27,8 @@ from .models import FundAccount, Instrument, Order, Position, Trade, TradingAcco
 HOLDING_DAYS = 5
 HOLDING_RULE = "Trading Rules Art. 29: ≥ 5 trading days between buying and selling the same instrument"
 SIDES = ("buy", "sell")
+#: who takes the registry's moves into the exchange's positions when an order needs them
+EXCHANGE = Actor.system("exchange")
 
 ledger.register_fields("order", Order, ("instrument_id", "trading_account_id", "method", "side", "price", "quantity", "filled", "status"))
 ledger.register_fields("trade", Trade, ("ref", "day", "instrument_id", "method", "buyer_id", "seller_id", "price", "quantity", "amount",
@@ -85,6 +87,7 @@ def reserve_funds(session: Session, account: TradingAccount, amount: int) -> Fun
 @mutating
 def place(session: Session, actor: Actor, instrument_code: str, side: str, price, quantity: int) -> Order:
     """List an order (挂牌)."""
+    instruments.take_in_moves(session, EXCHANGE)  # the registry's latest moves into trading accounts first
     account = accounts.acting_account(session, actor, "order", lock=True)
     inst = instruments.get(session, instrument_code)
     side, price, quantity = _side(side), instruments.price_fen(price), instruments.lot(quantity)
@@ -125,6 +128,7 @@ def lift(session: Session, actor: Actor, instrument_code: str, side: str, quanti
     """Lift (摘牌) listed orders of the other side in price then time priority, up to `quantity` t (and, if
     given, no worse than `limit_price`); partial lifts allowed. Each fill is a trade at the listed price.
     Refuses — nothing reserved, nothing traded — if the book cannot fill even one tonne."""
+    instruments.take_in_moves(session, EXCHANGE)
     account = accounts.acting_account(session, actor, "lift", lock=True)
     inst = instruments.get(session, instrument_code)
     side, quantity = _side(side), instruments.lot(quantity)
