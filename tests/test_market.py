@@ -181,6 +181,12 @@ def test_five_trading_days_between_buying_and_selling(m, session):
 
 
 def test_restricted_accounts_and_staff_do_not_trade(m, session):
+    from ccer.issuance import accounts as registry_accounts
+
+    registry_accounts.decide_account(session, m.w.registry, m.w.trader.account.id, "restrict", reason="信息不符（测试）")
+    with pytest.raises(Conflict) as err:  # the registry's restriction stops trading at once
+        orders.place(session, m.w.trader.maker, CODE, "buy", "80.00", 10)
+    assert err.value.rule.startswith("Registry Rules Art. 10")
     accounts.restrict(session, m.ex, m.account(m.w.owner).number, "违反交易规则（测试）")
     with pytest.raises(Conflict, match="restricted"):
         orders.place(session, m.w.owner.maker, CODE, "sell", "80.00", 10)

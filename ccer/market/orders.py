@@ -20,6 +20,7 @@ from ..actor import Actor
 from ..db import allocate_ids, fetch, mutating
 from ..errors import Conflict, Forbidden, ValidationError
 from ..issuance import fraud
+from ..issuance.models import Account as RegistryAccount
 from . import accounts, fees, instruments, sessions
 from .models import FundAccount, Instrument, Order, Position, Trade, TradingAccount
 
@@ -60,7 +61,13 @@ def check_holding_period(session: Session, account: TradingAccount, inst: Instru
 
 
 def check_restrictions(session: Session, account: TradingAccount, inst: Instrument) -> None:
+    """Restrictions take effect at once: the exchange's on the trading account (Art. 27), the registry's on the
+    bound registry account (Registry Rules Art. 10), and fraud consequences on the project (Measures Art. 43)."""
     accounts.usable(account)
+    registry_account = session.get(RegistryAccount, account.registry_account_id)
+    if registry_account.status != "open":
+        raise Conflict(f"the registry account {registry_account.number} is {registry_account.status}", field="trading_account",
+                       rule="Registry Rules Art. 10: a restricted account does not trade")
     fraud.refuse_if_restricted(session, {inst.project_id}, "instrument")
 
 
