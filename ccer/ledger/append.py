@@ -103,32 +103,51 @@ _PENDING = (select(_events.c.id, _events.c.occurred_at, _events.c.actor_user_id,
             .where(_events.c.seq.is_(None)).order_by(_events.c.id))
 _SEAL_ONE = (update(_events).where(_events.c.id == bindparam("b_id"))
              .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
-_SEAL_MANY_PG = text("UPDATE events SET seq = u.seq, prev_hash = u.prev, hash = u.hash "
-                     "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), CAST(:hashes AS text[])) "
-                     "AS u(id, seq, prev, hash) WHERE events.id = u.id")
+
+
+#: PostgreSQL, one round trip each way: take the head if free (with the shared checkpoint lock) and read the
+#: pending events; then chain them and move the head in one statement
+_TAKE_AND_READ_PG = text(
+    "WITH h AS (SELECT seq, hash FROM ledger_head WHERE id = 1 AND pg_try_advisory_xact_lock_shared(:k) FOR UPDATE SKIP LOCKED) "
+    "SELECT h.seq AS head_seq, h.hash AS head_hash, e.id, e.occurred_at, e.actor_user_id, e.actor, e.subject_type, e.subject_id, "
+    "e.action, e.payload_json FROM h LEFT JOIN events e ON e.seq IS NULL ORDER BY e.id")
+_SEAL_AND_MOVE_PG = text(
+    "WITH sealed AS (UPDATE events SET seq = u.seq, prev_hash = u.prev, hash = u.hash "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), CAST(:hashes AS text[])) "
+    "AS u(id, seq, prev, hash) WHERE events.id = u.id) "
+    "UPDATE ledger_head SET seq = :seq, hash = :hash WHERE id = 1")
 
 
 def seal(session: Session, wait: bool = False) -> tuple[int, int] | None:
     """Chain the pending events this transaction can see, in id order; (head before, head after), or None
     when another transaction holds the head and `wait` is False."""
-    got = _take_head(session, wait)
-    if got is None:
-        return None
-    before, prev = got
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not wait:
+        rows = session.execute(_TAKE_AND_READ_PG, {"k": CHECKPOINT_LOCK}).all()
+        if not rows:
+            return None
+        before, prev = rows[0].head_seq, rows[0].head_hash
+        pending_rows = [r for r in rows if r.id is not None]
+    else:
+        got = _take_head(session, wait)
+        if got is None:
+            return None
+        before, prev = got
+        pending_rows = session.execute(_PENDING).all()
     seq, sealed = before, []
-    for row in session.execute(_PENDING):
+    for row in pending_rows:
         seq += 1
         digest = event_hash(seq, row.occurred_at, row.actor_user_id, row.actor, row.subject_type, row.subject_id,
                             row.action, row.payload_json, prev)
         sealed.append((row.id, seq, prev, digest))
         prev = digest
     if sealed:
-        if session.get_bind().dialect.name == "postgresql" and len(sealed) > 1:
+        if postgres:
             ids, seqs, prevs, hashes = map(list, zip(*sealed))
-            session.execute(_SEAL_MANY_PG, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes})
+            session.execute(_SEAL_AND_MOVE_PG, {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes, "seq": seq, "hash": prev})
         else:
             session.execute(_SEAL_ONE, [{"b_id": i, "b_seq": s, "b_prev": p, "b_hash": h} for i, s, p, h in sealed])
-        session.execute(update(_head).where(_head.c.id == 1).values(seq=seq, hash=prev))
+            session.execute(update(_head).where(_head.c.id == 1).values(seq=seq, hash=prev))
         for obj in list(session.identity_map.values()):  # the rows sealed carry seq and hash now
             if isinstance(obj, (Event, LedgerHead)):
                 session.expire(obj)
