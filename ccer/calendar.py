@@ -24,21 +24,31 @@ def is_workday(day: date) -> bool:
 
 def add_workdays(start: date, n: int) -> date:
     """The date that ends a period of `n` working days beginning with the event on `start` (not counted)."""
+    return _add_days(start, n, is_workday)
+
+
+def workdays_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`."""
+    return _days_between(start, end, is_workday)
+
+
+def _add_days(start: date, n: int, counts) -> date:
+    """The Nth day after `start` (not counted) of the days `counts` admits."""
     if n < 0:
         raise ValidationError("must be zero or more", field="n")
     day, left = start, n
     while left:
         day += timedelta(days=1)
-        if is_workday(day):
+        if counts(day):
             left -= 1
     return day
 
 
-def workdays_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end`."""
+def _days_between(start: date, end: date, counts) -> int:
+    """Days `counts` admits after `start` up to and including `end` (negative when `end` is earlier)."""
     if end < start:
-        return -workdays_between(end, start)
-    return sum(is_workday(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+        return -_days_between(end, start, counts)
+    return sum(counts(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
 
 
 # ---- trading days (Trading Rules Art. 21–23) --------------------------------------------------------------
@@ -59,18 +69,9 @@ def is_trading_day(day: date) -> bool:
 
 def add_trading_days(start: date, n: int) -> date:
     """The Nth trading day after `start` (not counted)."""
-    if n < 0:
-        raise ValidationError("must be zero or more", field="n")
-    day, left = start, n
-    while left:
-        day += timedelta(days=1)
-        if is_trading_day(day):
-            left -= 1
-    return day
+    return _add_days(start, n, is_trading_day)
 
 
 def trading_days_between(start: date, end: date) -> int:
     """Trading days after `start` up to and including `end`."""
-    if end < start:
-        return -trading_days_between(end, start)
-    return sum(is_trading_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+    return _days_between(start, end, is_trading_day)
