@@ -39,3 +39,21 @@ def test_cli():
     assert out.exit_code == 0 and out.output.strip() == "2025-10-17"
     bad = CliRunner().invoke(main, ["calendar", "add-workdays", "15/09/2025", "20"])
     assert bad.exit_code == 2 and "DATE" in bad.output
+
+
+@pytest.mark.parametrize("start, n, end", [
+    # a make-up working Saturday or Sunday (调休) counts for the registry's deadlines, never as a trading day
+    (date(2025, 9, 26), 1, date(2025, 9, 29)),   # Fri → Sun 28th is a working day, not a trading day → Mon 29th
+    (date(2025, 9, 30), 1, date(2025, 10, 9)),   # 1–8 October closed
+    (date(2025, 10, 10), 1, date(2025, 10, 13)),  # Sat 11th works, does not trade
+    (date(2026, 12, 8), 6, date(2026, 12, 16)),  # 9, 10, 11, 14, 15, 16
+])
+def test_trading_days_skip_make_up_working_days(start, n, end):
+    assert calendar.add_trading_days(start, n) == end
+    assert calendar.trading_days_between(start, end) == n
+    assert calendar.is_workday(date(2025, 9, 28)) and not calendar.is_trading_day(date(2025, 9, 28))
+
+
+def test_cli_trading_days():
+    out = CliRunner().invoke(main, ["calendar", "add-trading-days", "2025-09-26", "1"])
+    assert out.exit_code == 0 and out.output.strip() == "2025-09-29"
