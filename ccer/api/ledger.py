@@ -1,4 +1,5 @@
-"""REST resources: the event log and the chain head."""
+"""REST resources: the event log, the chain head, and (anonymous) the signed checkpoints with the registry's
+public key, which anyone may keep to prove later that the history was not rewritten."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -86,3 +87,45 @@ class Head(MethodView):
         policy.require(current_actor(), "ledger.head")
         seq, hash_ = ledger.head(db_session())
         return {"seq": seq, "hash": hash_}
+
+
+class PublicKeyOut(Schema):
+    algorithm = fields.Str(metadata={"description": "Ed25519"})
+    key_id = fields.Str(metadata={"description": "hex SHA-256 of the raw public key"})
+    public_key = fields.Str(metadata={"description": "the raw 32-byte public key, hex"})
+
+
+class CheckpointOut(Schema):
+    seq = fields.Int()
+    head_hash = fields.Str()
+    created_at = fields.Str(metadata={"description": "ISO 8601 instant with its offset (not signed)"})
+    roots = fields.Dict(keys=fields.Str(), values=fields.Str(), metadata={"description": "{subject type: Merkle root}"})
+    key_id = fields.Str(allow_none=True)
+    signature = fields.Str(allow_none=True, metadata={"description": "Ed25519 signature (hex) of the canonical JSON of "
+                                                                     "head_hash, key_id, roots and seq (docs/ledger-format.md §7)"})
+
+
+class CheckpointPage(Schema):
+    key = fields.Nested(PublicKeyOut)
+    items = fields.List(fields.Nested(CheckpointOut))
+    next_cursor = fields.Str(allow_none=True)
+
+
+@blp.route("/public/ledger/key")
+class PublicLedgerKey(MethodView):
+    @blp.response(200, PublicKeyOut)
+    def get(self):
+        """The registry's public key, which signs every checkpoint (anonymous)."""
+        return ledger.public_key().as_dict()
+
+
+@blp.route("/public/ledger/checkpoints")
+class PublicCheckpoints(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, CheckpointPage)
+    def get(self, page):
+        """The signed checkpoints in seq order, with the key that signs them (anonymous): keep one, and any later
+        export or database must contain it (`ccer-verify --trust`, `ccer ledger verify --since`)."""
+        out = paginate(db_session(), select(ledger.Checkpoint), ledger.Checkpoint.seq, page)
+        out["items"] = [cp.public() for cp in out["items"]]
+        return {**out, "key": ledger.public_key().as_dict()}

@@ -48,7 +48,14 @@ def request_state(session: Session, rid: str) -> dict | None:
             "initiated_by": r.initiated_by, "decided_by": r.decided_by, "organisation_id": r.organisation_id}
 
 
-ledger.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars())
+#: request_state of every request in one ordered scan (ledger verify)
+request_states = ledger.scan(
+    [ApprovalRequest.id, ApprovalRequest.kind, ApprovalRequest.target, ApprovalRequest.payload_json, ApprovalRequest.status,
+     ApprovalRequest.initiated_by, ApprovalRequest.decided_by, ApprovalRequest.organisation_id],
+    lambda r: {"kind": r.kind, "target": r.target, "payload": r.payload_json, "status": r.status, "initiated_by": r.initiated_by,
+               "decided_by": r.decided_by, "organisation_id": r.organisation_id})
+ledger.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars(),
+                        snapshot_all=request_states)
 
 
 @dataclass

@@ -46,7 +46,8 @@ def account_state(session: Session, aid: str) -> dict | None:
     return {"number": a.number, "organisation_id": a.organisation_id, "kind": a.kind, "status": a.status, "reason": a.reason}
 
 
-ledger.register_subject("account", account_state, lambda s: s.execute(select(Account.id)).scalars())
+ledger.register_subject("account", account_state, lambda s: s.execute(select(Account.id)).scalars(),
+                        snapshot_all=ledger.fields_scan(Account, ("number", "organisation_id", "kind", "status", "reason")))
 
 
 def _kind_for(org: Organisation) -> str:

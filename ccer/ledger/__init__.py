@@ -10,8 +10,10 @@ edited behind the platform's back is caught too.
     models       events, the chain head, checkpoints
     subjects     what an event vouches for; Merkle roots of those states
     append       record an event; seal pending events into the chain
-    checkpoints  the head with its Merkle roots, every CHECKPOINT_EVERY events
-    verify       recompute everything and name the first thing that is wrong
+    checkpoints  the head with its Merkle roots, every CHECKPOINT_EVERY events, signed
+    signing      the registry's Ed25519 key and what a checkpoint signature covers
+    verify       recompute everything (set-based, or since a trusted checkpoint) and name the first thing wrong
+    export       the public ledger as JSON lines, streamed (what the stand-alone verifier in verifier/ reads)
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ from .append import (CHECKPOINT_EVERY, CHECKPOINT_LOCK, count, head, keep_sealin
 from .checkpoints import checkpoint, checkpoint_when_due, roots_now, take_checkpoint
 from .codec import GENESIS, canonical, event_hash, is_canonical, plain, sha256
 from .models import CREDIT_ACTIONS, CREDIT_EVENTS, RETIREMENT_EVENTS, Checkpoint, Event, LedgerHead
-from .subjects import (INVARIANTS, SUBJECT_TYPES, SubjectType, merkle_leaves, merkle_roots, register_fields,
-                       register_invariant, register_subject, root_now)
-from .verify import Problem, VerifyReport, iter_events, replayed_states, verify, vouched
+from .signing import PublicKey, public_key, signing_key
+from .subjects import (INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, SubjectType, fields_scan, merkle_leaves, merkle_roots, register_fields,
+                       register_invariant, register_subject, root_now, scan)
+from .verify import Problem, VerifyReport, chain_rows, iter_events, replayed_states, verify, vouched
 
 # wiring: a commit whose sealing passed a multiple of CHECKPOINT_EVERY takes a checkpoint afterwards
 if checkpoint_when_due not in db.AFTER_COMMIT:
@@ -35,5 +38,6 @@ __all__ = [
     "canonical", "event_hash", "is_canonical", "plain", "sha256", "CREDIT_ACTIONS", "CREDIT_EVENTS", "RETIREMENT_EVENTS",
     "Checkpoint", "Event", "LedgerHead", "INVARIANTS", "SUBJECT_TYPES", "SubjectType", "merkle_leaves", "merkle_roots",
     "register_fields", "register_invariant", "register_subject", "root_now", "Problem", "VerifyReport", "iter_events",
-    "replayed_states", "verify", "vouched",
+    "replayed_states", "verify", "vouched", "PublicKey", "public_key", "signing_key", "SCAN_PAGE", "fields_scan", "scan",
+    "chain_rows",
 ]

@@ -72,7 +72,16 @@ class Checkpoint(Base):
     created_at: Mapped[datetime]
     #: canonical JSON {subject type: Merkle root of its vouched states} at this seq, e.g. the holdings
     roots_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: the registry's Ed25519 signature (hex) of seq, head hash, roots and key id (signing.signed_text)
+    signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    #: the id of the key that signed it: hex SHA-256 of the raw public key
+    key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     @property
     def roots(self) -> dict[str, str]:
         return json.loads(self.roots_json) if self.roots_json else {}
+
+    def public(self) -> dict:
+        """The checkpoint as published (exports, the public API, `export-checkpoint`)."""
+        return {"seq": self.seq, "head_hash": self.head_hash, "created_at": self.created_at.isoformat(), "roots": self.roots,
+                "key_id": self.key_id, "signature": self.signature}

@@ -1,17 +1,53 @@
-"""Verification: recompute the chain, compare it with the head and the checkpoints, then compare the latest
-state each event vouches for with the tables, then run the registered invariants."""
+"""Verification: recompute the chain, check every checkpoint (its head, its signature, its Merkle roots), then
+compare the latest state each event vouches for with the tables, then run the registered invariants.
+
+Set-based, so that it keeps up with the registry at national scale:
+
+- the chain is read in keyset pages of plain rows (`WHERE seq > :last ORDER BY seq LIMIT n`): memory does
+  not grow with the ledger;
+- of every subject of a registered type, only the latest vouched state is kept, as a 16-byte BLAKE2b digest of
+  its canonical text (and, for the types checkpoints root, its Merkle leaf hash while it is kept);
+- the Merkle roots are recomputed once per checkpoint, from those leaf hashes;
+- each subject table is then read in one ordered scan (`SubjectType.snapshot_all`) and compared with the
+  digests; only the subjects that differ are read again, one by one, to name the fields that differ.
+
+Incremental (`since=`): a trusted checkpoint (kept outside, signed) stands for events 1…seq; its head is
+compared with the chain and with the stored checkpoint, then only the events after it are checked, and only
+the subjects they touched are compared with the tables.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
+from array import array
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from json.encoder import encode_basestring as _estr
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import merkle
 from .append import pending
-from .codec import GENESIS, is_canonical, plain
+from .codec import GENESIS, plain
 from .models import Checkpoint, Event, LedgerHead
-from .subjects import INVARIANTS, SUBJECT_TYPES, merkle_roots, natural
+from .signing import PublicKey, public_key
+from .subjects import INVARIANTS, SUBJECT_TYPES, SubjectType, natural
+
+#: events read per page of the chain walk
+PAGE = 5000
+#: (stage, done, total or None): `verify` reports its progress through it
+Progress = Callable[[str, int, "int | None"], None]
+
+_loads = json.loads
+_canon = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode  # codec.dumps, of plain values
+_sha256 = hashlib.sha256
+_blake = hashlib.blake2b
+_events = Event.__table__
+_CHAIN_COLUMNS = (_events.c.seq, _events.c.occurred_at, _events.c.actor_user_id, _events.c.actor, _events.c.subject_type,
+                  _events.c.subject_id, _events.c.action, _events.c.payload_json, _events.c.prev_hash, _events.c.hash)
 
 
 @dataclass
@@ -32,6 +68,10 @@ class VerifyReport:
     subjects: int = 0
     checkpoints: int = 0
     problems: list[Problem] = field(default_factory=list)
+    #: incremental: the seq of the trusted checkpoint the verification started from
+    since: int | None = None
+    #: what was not checked, and why (incremental verification says what it left to the trusted checkpoint)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,85 +84,482 @@ def iter_events(session: Session) -> Iterator[Event]:
                                .execution_options(yield_per=2000)).scalars()
 
 
-def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable[str]]] = ()) -> VerifyReport:
-    """Stops the chain walk at the first broken event (everything after it is unvouched) and names it."""
+def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[tuple]:
+    """The sealed events after seq `after` as plain rows (seq, occurred_at, actor_user_id, actor, subject_type,
+    subject_id, action, payload_json, prev_hash, hash), in keyset pages: memory does not grow with the chain."""
+    last = after
+    while True:
+        rows = session.execute(select(*_CHAIN_COLUMNS).where(_events.c.seq > last).order_by(_events.c.seq).limit(page)).all()
+        yield from rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
+
+
+def event_hash_of(seq: int, at_text: str, uid: int | None, actor: str, stype: str, sid: str, action: str, payload: str,
+                  prev: str) -> str:
+    """codec.event_hash with the instant already in its text form, built by concatenation (the hot path; the
+    golden vectors check that both agree)."""
+    return _sha256(('{"action":' + _estr(action) + ',"actor":' + _estr(actor) + ',"actor_user_id":'
+                    + ("null" if uid is None else str(uid)) + ',"occurred_at":' + _estr(at_text) + ',"payload":' + _estr(payload)
+                    + ',"prev_hash":' + _estr(prev) + ',"seq":' + str(seq) + ',"subject_id":' + _estr(sid)
+                    + ',"subject_type":' + _estr(stype) + "}").encode("utf-8")).hexdigest()
+
+
+def digest(text: str) -> bytes:
+    """The 16-byte digest a vouched state is kept as: BLAKE2b of its canonical text."""
+    return _blake(text.encode("utf-8"), digest_size=16).digest()
+
+
+NULL_DIGEST = digest("null")
+_INT_LIMIT = 1 << 31
+
+
+def _int_id(sid: str) -> int | None:
+    """The id as a table index when it is a canonical non-negative integer of sensible size."""
+    if sid.isdigit() and (sid == "0" or sid[0] != "0") and len(sid) < 11:
+        i = int(sid)
+        return i if i < _INT_LIMIT else None
+    return None
+
+
+class Slots:
+    """The latest vouched state of every subject of one type: (seq, digest) by id. Integer ids index two flat
+    arrays (8 + 16 bytes per id), others a dict. seq 0: never vouched; a negative seq: -id of a pending event."""
+
+    __slots__ = ("seqs", "digests", "other")
+
+    def __init__(self) -> None:
+        self.seqs = array("q")
+        self.digests = bytearray()
+        self.other: dict[str, tuple[int, bytes]] = {}
+
+    def put(self, sid: str, seq: int, dg: bytes) -> None:
+        i = _int_id(sid)
+        if i is None:
+            self.other[sid] = (seq, dg)
+        else:
+            self.put_int(i, seq, dg)
+
+    def put_int(self, i: int, seq: int, dg: bytes) -> None:
+        seqs = self.seqs
+        if i >= len(seqs):
+            grow = max(i + 1, 2 * len(seqs), 1024) - len(seqs)
+            seqs.extend(array("q", bytes(8 * grow)))
+            self.digests.extend(bytes(16 * grow))
+        seqs[i] = seq
+        self.digests[16 * i:16 * i + 16] = dg
+
+    def get(self, sid: str) -> tuple[int, bytes] | None:
+        i = _int_id(sid)
+        if i is None:
+            return self.other.get(sid)
+        if i >= len(self.seqs) or self.seqs[i] == 0:
+            return None
+        return self.seqs[i], bytes(self.digests[16 * i:16 * i + 16])
+
+    def ids(self) -> Iterator[str]:
+        """Every vouched id (integers first, ascending; then the others)."""
+        seqs = self.seqs
+        for i in range(len(seqs)):
+            if seqs[i]:
+                yield str(i)
+        yield from self.other
+
+    def int_ids(self) -> list[int]:
+        seqs = self.seqs
+        return [i for i in range(len(seqs)) if seqs[i]]
+
+    def __len__(self) -> int:
+        return sum(1 for s in self.seqs if s) + len(self.other)
+
+
+class Rooted:
+    """The leaf hashes of the states a rooted subject type keeps (its Merkle leaves), by id."""
+
+    __slots__ = ("kind", "leaves")
+
+    def __init__(self, kind: SubjectType) -> None:
+        self.kind = kind
+        self.leaves: dict[Any, bytes] = {}
+
+    def update(self, sid: str, state: Any, text: str) -> None:
+        key = _int_id(sid)
+        key = sid if key is None else key
+        if state is not None and self.kind.merkle(state):
+            self.leaves[key] = _sha256(b"\x00" + (sid + "|" + text).encode("utf-8")).digest()
+        else:
+            self.leaves.pop(key, None)
+
+    def root(self) -> str:
+        keys = list(self.leaves)
+        if all(type(k) is int for k in keys):
+            keys.sort()  # the natural order of canonical integer ids is numeric order
+        else:
+            keys.sort(key=lambda k: natural(str(k)))
+        leaves = self.leaves
+        return root_of_hashes([leaves[k] for k in keys])
+
+
+def root_of_hashes(level: list[bytes]) -> str:
+    """merkle.root, from the leaf hashes."""
+    if not level:
+        return merkle.EMPTY_ROOT
+    sha = _sha256
+    while len(level) > 1:
+        odd = level[-1] if len(level) % 2 else None
+        it = iter(level)
+        level = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it)]
+        if odd is not None:
+            level.append(odd)
+    return level[0].hex()
+
+
+def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """(id, leaf hash) of leaf strings "id|canonical state"."""
+    for leaf in leaves:
+        yield leaf.partition("|")[0], _sha256(b"\x00" + leaf.encode("utf-8")).digest()
+
+
+class _Walk:
+    """The state of a chain walk: what the events vouch for, by type."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, Slots] = {}
+        self.rooted: dict[str, Rooted] = {}
+        for name, kind in SUBJECT_TYPES.items():
+            self.slots[name] = Slots()
+            if kind.merkle is not None:
+                self.rooted[name] = Rooted(kind)
+        #: False when an incremental verification starts from a checkpoint without its leaves
+        self.replay_roots = True
+
+    def vouch(self, name: str, sid: str, seq: int, state: Any) -> None:
+        slots = self.slots.get(name)
+        if slots is None:  # not a registered subject type: nothing to compare it with
+            return
+        text = _canon(state)
+        dg = _blake(text.encode("utf-8"), digest_size=16).digest()
+        if sid.isdigit() and sid[0] != "0" and len(sid) < 10:
+            slots.put_int(int(sid), seq, dg)
+        else:
+            slots.put(sid, seq, dg)
+        rooted = self.rooted.get(name)
+        if rooted is not None:
+            rooted.update(sid, state, text)
+
+    def vouch_all(self, stype: str, sid: str, seq: int, obj: Any) -> None:
+        if type(obj) is not dict:
+            return
+        if "state" in obj:
+            self.vouch(stype, sid, seq, obj["state"])
+        states = obj.get("states")
+        if states and type(states) is dict:
+            vouch = self.vouch
+            for key, state in states.items():
+                name, _, other = key.partition(":")
+                vouch(name, other, seq, state)
+
+    def roots(self, names: Iterable[str]) -> dict[str, str | None]:
+        return {n: (self.rooted[n].root() if n in self.rooted else None) for n in names}
+
+
+def _since(session: Session, since: Any, key: PublicKey, report: VerifyReport, walk: _Walk) -> tuple[int, str] | None:
+    """Check the trusted checkpoint an incremental verification starts from; (seq, head hash) to go on from,
+    or None when it cannot be trusted or the chain does not reach it."""
+    if isinstance(since, int):
+        row = session.execute(select(Checkpoint).where(Checkpoint.seq == since)).scalar_one_or_none()
+        if row is None:
+            report.problems.append(Problem(None, f"no checkpoint at #{since} to start from"))
+            return None
+        since = row.public()
+    seq, head_hash, roots = int(since["seq"]), since["head_hash"], since.get("roots") or {}
+    report.since = seq
+    if since.get("signature") is not None or since.get("key_id") is not None:
+        if not key.verifies(since.get("signature"), seq, head_hash, roots, since.get("key_id")):
+            report.problems.append(Problem(seq, "the trusted checkpoint's signature does not verify with the registry's key "
+                                                f"{key.id[:16]}… (forged, or another registry's)"))
+            return None
+    else:
+        report.notes.append(f"the trusted checkpoint #{seq} carries no signature: trusted as given")
+    got = session.execute(select(_events.c.hash).where(_events.c.seq == seq)).scalar_one_or_none()
+    if got != head_hash:
+        report.problems.append(Problem(seq, f"does not match the exported checkpoint: the chain has {str(got)[:12]}… where it "
+                                            f"recorded {head_hash[:12]}… — history was rewritten"))
+        return None
+    stored = session.execute(select(Checkpoint).where(Checkpoint.seq == seq)).scalar_one_or_none()
+    if stored is not None and (stored.head_hash != head_hash or stored.roots != roots):
+        report.problems.append(Problem(seq, "the stored checkpoint differs from the exported checkpoint"))
+    leaves = since.get("leaves")
+    if leaves:
+        for name, rooted in walk.rooted.items():
+            if name not in roots:
+                continue
+            for sid, h in leaf_hashes(leaves.get(name, [])):
+                i = _int_id(sid)
+                rooted.leaves[sid if i is None else i] = h
+            if rooted.root() != roots[name]:
+                report.problems.append(Problem(seq, f"the trusted checkpoint's {name} leaves do not hash to its Merkle root"))
+                return None
+    else:
+        walk.rooted.clear()
+        walk.replay_roots = False
+        report.notes.append(f"the trusted checkpoint #{seq} carries no Merkle leaves: the roots of later checkpoints are not "
+                            "recomputed (export it with --with-states to have them)")
+    report.notes.append(f"events 1…{seq} and the subjects no later event touched are vouched for by the trusted checkpoint "
+                        "(a full verification checks them)")
+    return seq, head_hash
+
+
+def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable[str]]] = (), *, since: Any = None,
+           progress: Progress | None = None, key: PublicKey | None = None, invariants: bool | None = None,
+           page: int = PAGE) -> VerifyReport:
+    """Stops the chain walk at the first broken event (everything after it is unvouched) and names it.
+
+    since: a trusted checkpoint (a dict as exported: seq, head_hash, roots, signature, key_id, optionally
+    leaves) or the seq of a stored checkpoint: verify only what came after it. key: the registry's public key
+    (default: this instance's). invariants: run the registered invariants (default: on a full verification)."""
     session.expire_all()  # compare what is stored, not what this session remembers
     report = VerifyReport()
-    prev = GENESIS
-    latest_state: dict[tuple[str, str], tuple[int, Any]] = {}
-    hashes: dict[int, str] = {}
-    roots_at: dict[int, dict[str, str]] = {}
-    wanted = set(session.execute(select(Checkpoint.seq).where(Checkpoint.roots_json.is_not(None))).scalars())
-    expected_seq = 1
-    for ev in iter_events(session):
-        if ev.seq != expected_seq:
-            report.problems.append(Problem(ev.seq, f"sequence gap: expected #{expected_seq} (an event was removed)"))
+    key = key or public_key()
+    walk = _Walk()
+    tell = progress or (lambda stage, done, total: None)
+    prev, expected_seq = GENESIS, 1
+    if since is not None:
+        start = _since(session, since, key, report, walk)
+        if start is None:
+            return report
+        expected_seq, prev = start[0] + 1, start[1]
+    head_row = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
+    total = max(head_row.seq - expected_seq + 1, 0)
+    cps = {cp.seq: cp for cp in session.execute(select(Checkpoint).where(Checkpoint.seq >= expected_seq)
+                                                .order_by(Checkpoint.seq)).scalars()}
+
+    done, loads, canon, vouch_all = 0, _loads, _canon, walk.vouch_all
+    bad: Problem | None = None
+    for seq, at, uid, actor, stype, sid, action, payload, prev_hash, hash_ in chain_rows(session, expected_seq - 1, page):
+        if seq != expected_seq:
+            bad = Problem(seq, f"sequence gap: expected #{expected_seq} (an event was removed)")
             break
-        if ev.prev_hash != prev:
-            report.problems.append(Problem(ev.seq, "prev_hash does not match the hash of the event before it"))
+        if prev_hash != prev:
+            bad = Problem(seq, "prev_hash does not match the hash of the event before it")
             break
-        if ev.compute_hash() != ev.hash:
-            report.problems.append(Problem(ev.seq, f"content does not match its hash (action {ev.action} on {ev.subject_type} "
-                                                   f"{ev.subject_id}); the stored event was altered"))
+        if event_hash_of(seq, plain(at), uid, actor, stype, sid, action, payload, prev_hash) != hash_:
+            bad = Problem(seq, f"content does not match its hash (action {action} on {stype} {sid}); the stored event was altered")
             break
-        if not is_canonical(ev.payload_json):
-            report.problems.append(Problem(ev.seq, "payload is not canonical JSON (docs/ledger-format.md)"))
+        try:
+            obj = loads(payload)
+            canonical = canon(obj) == payload
+        except ValueError:
+            canonical = False
+        if not canonical:
+            bad = Problem(seq, "payload is not canonical JSON (docs/ledger-format.md)")
             break
-        for kind_name, sid, state in vouched(ev):
-            latest_state[(kind_name, sid)] = (ev.seq, state)
-        prev = ev.hash
-        hashes[ev.seq] = ev.hash
-        if ev.seq in wanted:
-            roots_at[ev.seq] = _replayed_roots(latest_state)
-        report.events += 1
+        vouch_all(stype, sid, seq, obj)
+        prev = hash_
         expected_seq += 1
+        done += 1
+        if seq in cps:
+            _check_checkpoint(cps.pop(seq), hash_, walk, key, report)
+        if not done % page:
+            tell("chain", done, total)
+    report.events = expected_seq - 1
     report.head = prev
-    if report.problems:
+    tell("chain", done, total)
+    if bad is not None:
+        report.problems.append(bad)
         return report
 
-    head = session.execute(select(LedgerHead).where(LedgerHead.id == 1)).scalar_one()
-    if (head.seq, head.hash) != (report.events, prev):
-        report.problems.append(Problem(None, f"chain head says #{head.seq} {head.hash[:12]}… but the events end at #{report.events} {prev[:12]}…"))
-
-    for cp in session.execute(select(Checkpoint).order_by(Checkpoint.seq)).scalars():
+    if (head_row.seq, head_row.hash) != (report.events, prev):
+        report.problems.append(Problem(None, f"chain head says #{head_row.seq} {head_row.hash[:12]}… but the events end at "
+                                             f"#{report.events} {prev[:12]}…"))
+    for cp in cps.values():  # beyond the end of the chain
         report.checkpoints += 1
-        if hashes.get(cp.seq) != cp.head_hash:
-            report.problems.append(Problem(cp.seq, f"checkpoint of {cp.created_at:%Y-%m-%d} recorded head {cp.head_hash[:12]}…, "
-                                                   f"the chain has {str(hashes.get(cp.seq))[:12]}…"))
-        for name, recorded in cp.roots.items():
-            replayed = roots_at.get(cp.seq, {}).get(name)
-            if replayed != recorded:
-                report.problems.append(Problem(cp.seq, f"checkpoint's {name} Merkle root {recorded[:12]}… differs from the one "
-                                                       f"the events replay to ({str(replayed)[:12]}…)"))
+        report.problems.append(Problem(cp.seq, f"checkpoint of {cp.created_at:%Y-%m-%d} recorded head {cp.head_hash[:12]}…, "
+                                               "the chain has None…"))
 
     for ev in pending(session):  # their changes are in the tables already; sealing will chain them in this order
-        for kind_name, sid, state in vouched(ev):
-            latest_state[(kind_name, sid)] = (None, state)
+        try:
+            walk.vouch_all(ev.subject_type, ev.subject_id, -ev.id, _loads(ev.payload_json))
+        except ValueError:
+            report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
-    report.problems.extend(_check_states(session, latest_state, report))
-    for check in [*INVARIANTS, *extra_checks]:
-        report.problems.extend(Problem(None, msg) for msg in check(session))
+    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell))
+    if invariants if invariants is not None else since is None:
+        for check in [*INVARIANTS, *extra_checks]:
+            report.problems.extend(Problem(None, msg) for msg in check(session))
+        tell("invariants", 1, 1)
+    else:
+        report.notes.append("the registry's invariants were not run (a full verification runs them)")
     return report
 
 
-def _replayed_roots(latest: dict[tuple[str, str], tuple[int, Any]]) -> dict[str, str]:
-    by_type: dict[str, dict[str, Any]] = {k.name: {} for k in SUBJECT_TYPES.values() if k.merkle is not None}
-    for (name, sid), (_seq, state) in latest.items():
-        if name in by_type:
-            by_type[name][sid] = state
-    return merkle_roots(by_type)
+def _check_checkpoint(cp: Checkpoint, chain_hash: str, walk: _Walk, key: PublicKey, report: VerifyReport) -> None:
+    report.checkpoints += 1
+    if chain_hash != cp.head_hash:
+        report.problems.append(Problem(cp.seq, f"checkpoint of {cp.created_at:%Y-%m-%d} recorded head {cp.head_hash[:12]}…, "
+                                               f"the chain has {chain_hash[:12]}…"))
+    recorded = cp.roots
+    if cp.signature is None:
+        report.problems.append(Problem(cp.seq, "checkpoint is not signed (taken before checkpoints were signed: "
+                                               "`ccer ledger sign-checkpoints` signs them after a verification)"))
+    elif cp.key_id != key.id:
+        report.problems.append(Problem(cp.seq, f"checkpoint is signed by key {str(cp.key_id)[:16]}…, not the registry's key "
+                                               f"{key.id[:16]}…"))
+    elif not key.verifies(cp.signature, cp.seq, cp.head_hash, recorded, cp.key_id):
+        report.problems.append(Problem(cp.seq, "checkpoint's signature does not verify: its head or roots were altered, "
+                                               "or it was forged"))
+    if not walk.replay_roots:  # incremental without leaves: the roots cannot be recomputed
+        return
+    for name, replayed in walk.roots(recorded).items():
+        if replayed != recorded[name]:
+            report.problems.append(Problem(cp.seq, f"checkpoint's {name} Merkle root {recorded[name][:12]}… differs from the "
+                                                   f"one the events replay to ({str(replayed)[:12]}…)"))
+
+
+def _plain_value(o: Any) -> Any:
+    """codec.plain of the values JSON has no form for (the encoder asks only about those)."""
+    if isinstance(o, (Decimal, datetime, date)):
+        return plain(o)
+    raise TypeError(f"{type(o).__name__} is not JSON")
+
+
+#: the canonical text of a state straight from its row's values (codec.canonical, without building plain copies)
+_canon_row = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain_value).encode
+
+
+def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None = None, other_ids: list[str] | None = None,
+                  tell: Progress | None = None) -> tuple[bytearray, bytearray, dict[str, bytes]]:
+    """The digests of the current states of a subject type, from one ordered scan of its table (`snapshot_all`),
+    or of the ids given: (16 bytes per integer id, 1 byte per integer id telling which rows exist, {other id:
+    digest})."""
+    digests, present, other = bytearray(), bytearray(), {}
+    blake, canon = _blake, _canon_row
+    n = 0
+    for rid, state in _scan(session, kind, int_ids, other_ids):
+        dg = blake(canon(state).encode("utf-8"), digest_size=16).digest()
+        i = rid if type(rid) is int and 0 < rid < _INT_LIMIT else _int_id(str(rid))
+        if i is None:
+            other[str(rid)] = dg
+        else:
+            if i >= len(present):
+                grow = max(i + 1, 2 * len(present), 1024) - len(present)
+                present.extend(bytes(grow))
+                digests.extend(bytes(16 * grow))
+            present[i] = 1
+            digests[16 * i:16 * i + 16] = dg
+        n += 1
+        if tell is not None and not n % 100_000:
+            tell(f"states:{kind.name}", n, None)
+    return digests, present, other
+
+
+def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[str, bytes],
+             incremental: bool) -> tuple[list[str], list[tuple[str, int]]]:
+    """(ids of rows no event vouches for, (id, seq) of vouched states that differ from their row): the digest
+    arrays compared in blocks, only the blocks that differ looked at id by id."""
+    unvouched, differing = [], []
+    seqs, vouched = slots.seqs, slots.digests
+    n = max(len(seqs), len(present))
+    block = 4096
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        if vouched[16 * a:16 * b] == digests[16 * a:16 * b] and (len(vouched) >= 16 * b) == (len(digests) >= 16 * b):
+            continue
+        for i in range(a, b):
+            seq = seqs[i] if i < len(seqs) else 0
+            exists = i < len(present) and present[i]
+            if not seq:
+                if exists and not incremental:
+                    unvouched.append(str(i))
+                continue
+            mine = bytes(vouched[16 * i:16 * i + 16])
+            if not exists:
+                if mine != NULL_DIGEST:
+                    differing.append((str(i), seq))
+            elif mine != bytes(digests[16 * i:16 * i + 16]):
+                differing.append((str(i), seq))
+    for sid, (seq, mine) in slots.other.items():
+        got = other.get(sid)
+        if (got is None and mine != NULL_DIGEST) or (got is not None and got != mine):
+            differing.append((sid, seq))
+    if not incremental:
+        unvouched.extend(sid for sid in other if sid not in slots.other)
+    return unvouched, differing
+
+
+def _check_states(session: Session, walk: _Walk, report: VerifyReport, incremental: bool, tell: Progress) -> Iterator[Problem]:
+    """Each subject table in one ordered scan against the latest vouched digests; the subjects that differ are
+    read again to name the fields."""
+    for name, kind in sorted(SUBJECT_TYPES.items()):
+        slots = walk.slots.get(name) or Slots()
+        vouched = len(slots)
+        report.subjects += vouched
+        if incremental and not vouched:
+            continue
+        if incremental:
+            digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell)
+        else:
+            digests, present, other = table_digests(session, kind, tell=tell)
+        unvouched, differing = _compare(slots, digests, present, other, incremental)
+        del digests, present, other
+        for sid in sorted(unvouched, key=natural):
+            yield Problem(None, f"{name} {sid} exists but no event vouches for it (inserted behind the platform's back)")
+        for sid, seq in sorted(differing, key=lambda x: natural(x[0])):
+            vouched_state = _vouched_state(session, name, sid, seq)
+            current = plain(kind.snapshot(session, sid))
+            if current != vouched_state:
+                yield Problem(seq if seq > 0 else None, f"{name} {sid} differs from the state this event vouches for: "
+                                                        f"{_diff(vouched_state, current)}")
+        tell(f"states:{name}", vouched, vouched)
+
+
+def _scan(session: Session, kind: SubjectType, int_ids: list[int] | None, other_ids: list[str] | None) -> Iterator[tuple[Any, Any]]:
+    """(id, state) of the subjects of a type that exist: all of them (ids None) or those given."""
+    if kind.snapshot_all is not None:
+        if int_ids is None:
+            yield from kind.snapshot_all(session)
+            return
+        if int_ids:
+            yield from kind.snapshot_all(session, int_ids)
+        ids: Iterable[str] = other_ids or []
+    else:  # no bulk form: one query per subject
+        ids = (str(i) for i in kind.all_ids(session)) if int_ids is None else [*map(str, int_ids), *(other_ids or [])]
+    for sid in ids:
+        state = kind.snapshot(session, sid)
+        if state is not None:
+            yield sid, state
+
+
+def _vouched_state(session: Session, name: str, sid: str, seq: int) -> Any:
+    """The state event `seq` (a negative seq: pending event -seq) vouches for subject `name` `sid`."""
+    col = _events.c.seq if seq > 0 else _events.c.id
+    row = session.execute(select(_events.c.subject_type, _events.c.subject_id, _events.c.payload_json)
+                          .where(col == abs(seq))).one()
+    payload = _loads(row.payload_json)
+    if row.subject_type == name and row.subject_id == sid and "state" in payload:
+        return payload["state"]
+    return payload.get("states", {}).get(f"{name}:{sid}")
 
 
 def replayed_states(session: Session, subject_type: str, upto_seq: int) -> dict[str, Any]:
     """The states the chain vouches for, for one subject type, as of event `upto_seq` (offline checks of
     an exported checkpoint, proofs)."""
     states: dict[str, Any] = {}
-    for ev in iter_events(session):
-        if ev.seq > upto_seq:
+    prefix = subject_type + ":"
+    for row in chain_rows(session):
+        seq, stype, sid, payload_json = row[0], row[4], row[5], row[7]
+        if seq > upto_seq:
             break
-        for name, sid, state in vouched(ev):
+        if stype != subject_type and prefix not in payload_json:
+            continue
+        payload = _loads(payload_json)
+        if stype == subject_type and "state" in payload:
+            states[sid] = payload["state"]
+        for key, state in payload.get("states", {}).items():
+            name, _, other = key.partition(":")
             if name == subject_type:
-                states[sid] = state
+                states[other] = state
     return states
 
 
@@ -134,19 +571,6 @@ def vouched(ev: Event) -> Iterator[tuple[str, str, Any]]:
     for key, state in payload.get("states", {}).items():
         name, _, sid = key.partition(":")
         yield name, sid, state
-
-
-def _check_states(session: Session, latest: dict, report: VerifyReport) -> Iterator[Problem]:
-    for name, kind in sorted(SUBJECT_TYPES.items()):
-        vouched_ids = {sid for (t, sid) in latest if t == name}
-        for sid in sorted(set(map(str, kind.all_ids(session))) - vouched_ids, key=natural):
-            yield Problem(None, f"{name} {sid} exists but no event vouches for it (inserted behind the platform's back)")
-        for sid in sorted(vouched_ids, key=natural):
-            seq, state = latest[(name, sid)]
-            current = plain(kind.snapshot(session, sid))
-            report.subjects += 1
-            if current != state:
-                yield Problem(seq, f"{name} {sid} differs from the state this event vouches for: {_diff(state, current)}")
 
 
 def _diff(expected: Any, actual: Any) -> str:

@@ -29,7 +29,13 @@ def comment_state(session: Session, cid: str) -> dict | None:
                                    "status": c.status, "moderation_reason": c.moderation_reason, "response": c.response}
 
 
-ledger.register_subject("comment", comment_state, lambda s: s.execute(select(Comment.id)).scalars())
+#: comment_state of every comment in one ordered scan (ledger verify)
+comment_states = ledger.scan(
+    [Comment.id, Comment.subject_type, Comment.subject_id, Comment.author_name, Comment.body, Comment.status,
+     Comment.moderation_reason, Comment.response],
+    lambda r: {"subject": f"{r.subject_type}:{r.subject_id}", "author_name": r.author_name, "body": r.body, "status": r.status,
+               "moderation_reason": r.moderation_reason, "response": r.response})
+ledger.register_subject("comment", comment_state, lambda s: s.execute(select(Comment.id)).scalars(), snapshot_all=comment_states)
 
 
 def subject(session: Session, subject_type: str, subject_id: int):

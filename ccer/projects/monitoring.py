@@ -50,7 +50,18 @@ def mp_state(session: Session, mid: str) -> dict | None:
     return state
 
 
-ledger.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars())
+def _mp_row_state(row) -> dict:
+    """mp_state of a row of `mp_states`' scan."""
+    state = {**dict(zip(MP_FIELDS, row[1:])), "vintages": row.vintages_json}
+    if row.origin != "platform":
+        state.update(origin=row.origin, source=row.source)
+    return state
+
+
+#: mp_state of every monitoring period in one ordered scan (ledger verify)
+mp_states = ledger.scan([MonitoringPeriod.id, *(getattr(MonitoringPeriod, f) for f in MP_FIELDS), MonitoringPeriod.vintages_json,
+                         MonitoringPeriod.origin, MonitoringPeriod.source], _mp_row_state)
+ledger.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars(), snapshot_all=mp_states)
 policy.allow("reductions.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 22, 49: the registry records registered reductions")
 
 

@@ -1,0 +1,247 @@
+"""The stand-alone verifier (verifier/, package ccer_verify): standard library and `cryptography` only, nothing of
+the platform. Its test data: the golden vectors (tests/data/ledger_golden.json) made into an export by hand from
+docs/ledger-format.md §9, and bad exports made from it — each must name its first bad line and exit non-zero.
+(Exports made by the platform itself are checked in tests/test_ledger_verify.py.)"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+VERIFIER = Path(__file__).resolve().parent.parent / "verifier"
+sys.path.insert(0, str(VERIFIER))
+import ccer_verify  # noqa: E402
+
+GOLDEN = json.loads((Path(__file__).resolve().parent / "data" / "ledger_golden.json").read_text(encoding="ascii"))
+EVENTS = GOLDEN["events"]
+
+
+def _canon(obj) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class Key:
+    def __init__(self, seed: bytes):
+        self.private = Ed25519PrivateKey.from_private_bytes(seed)
+        raw = self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.hex = raw.hex()
+        self.id = ccer_verify.key_id(raw)
+
+    def checkpoint(self, seq: int, head: str, roots: dict, **extra) -> str:
+        sig = self.private.sign(_canon({"head_hash": head, "key_id": self.id, "roots": roots, "seq": seq}).encode()).hex()
+        return _canon({"checkpoint": {"created_at": "2025-10-01T08:00:00+08:00", "head_hash": head, "key_id": self.id,
+                                      "roots": roots, "seq": seq, "signature": sig, **extra}})
+
+
+REGISTRY, OTHER = Key(b"\x42" * 32), Key(b"\x11" * 32)
+
+
+def header(key: Key = REGISTRY, since=None) -> str:
+    return _canon({"ccer_ledger_export": 1, "genesis": GOLDEN["genesis"],
+                   "key": {"algorithm": "Ed25519", "key_id": key.id, "public_key": key.hex},
+                   "rooted": {GOLDEN["merkle"]["holdings"]["subject_type"]: "active"}, "since": since})
+
+
+def event_line(v: dict) -> str:
+    """§9: the hashed object of §3 (the payload as its text) plus the hash."""
+    return _canon({"action": v["action"], "actor": v["actor"], "actor_user_id": v["actor_user_id"], "hash": v["hash"],
+                   "occurred_at": v["occurred_at"], "payload": v["payload_json"], "prev_hash": v["prev_hash"],
+                   "seq": v["seq"], "subject_id": v["subject_id"], "subject_type": v["subject_type"]})
+
+
+def golden_export(key: Key = REGISTRY, leaves: bool = False) -> list[str]:
+    exp = GOLDEN["export"]
+    extra = {"leaves": exp["leaves"]} if leaves else {}
+    return [header(key), *map(event_line, EVENTS), key.checkpoint(5, exp["head_hash"], exp["roots"], **extra),
+            _canon({"end": {"events": 5, "head_hash": GOLDEN["head"]["hash"], "seq": 5}})]
+
+
+def check(lines: list[str], raw: bytes | None = None, **kw):
+    data = raw if raw is not None else "".join(line + "\n" for line in lines).encode("utf-8")
+    return ccer_verify.verify(data.splitlines(keepends=True), **kw)
+
+
+def bad(lines: list[str], raw: bytes | None = None, **kw) -> ccer_verify.BadLine:
+    with pytest.raises(ccer_verify.BadLine) as err:
+        check(lines, raw, **kw)
+    return err.value
+
+
+def rechain(events: list[dict]) -> list[dict]:
+    """Recompute prev_hash and hash (§3) after editing events: only the check aimed at is then left to fail."""
+    prev, out = GOLDEN["genesis"], []
+    for v in events:
+        v = dict(v, prev_hash=prev)
+        body = {k: v[k] for k in ("action", "actor", "actor_user_id", "occurred_at", "prev_hash", "seq", "subject_id", "subject_type")}
+        body["payload"] = v["payload_json"]
+        v["hash"] = prev = __import__("hashlib").sha256(_canon(body).encode()).hexdigest()
+        out.append(v)
+    return out
+
+
+# ---- the golden vectors ----------------------------------------------------------------------------------------------
+
+
+def test_the_golden_vectors_verify():
+    r = check(golden_export(), key=REGISTRY.hex)
+    assert (r.events, r.first_seq, r.last_seq, r.head_hash) == (5, 1, 5, GOLDEN["head"]["hash"])
+    assert r.checkpoints == 1 and r.roots_checked == 1 and r.unanchored == 0 and r.key_id == REGISTRY.id
+    assert check(golden_export(leaves=True), key=REGISTRY.hex).roots_checked == 1
+
+
+def test_the_verifier_reproduces_the_vectors_pieces():
+    for case in GOLDEN["canonical"]:
+        assert ccer_verify.canonical(json.loads(case["input"])) == case["canonical"], case["name"]
+    for name, t in GOLDEN["merkle"]["trees"].items():
+        assert ccer_verify.merkle_root([ccer_verify.leaf_hash(x) for x in t["leaves"]]) == t["root"], name
+    for v in EVENTS:  # the line without its hash member is the hashed text
+        line = event_line(v)
+        i = line.index(',"hash":"')
+        assert line[:i] + line[i + 74:] == v["hashed"]
+
+
+def test_an_export_since_a_checkpoint_with_its_leaves():
+    """Events 4 and 5 after a checkpoint at #3 that carries its leaves: the roots of #5 are recomputed from them."""
+    holdings = GOLDEN["merkle"]["holdings"]
+    states3 = {}
+    for v in EVENTS[:3]:
+        p = json.loads(v["payload_json"])
+        for k, st in p.get("states", {}).items():
+            name, _, sid = k.partition(":")
+            if name == holdings["subject_type"]:
+                states3[sid] = st
+    leaves3 = [f"{sid}|{_canon(st)}" for sid, st in sorted(states3.items(), key=lambda kv: (len(kv[0]), kv[0])) if st["active"]]
+    root3 = ccer_verify.merkle_root([ccer_verify.leaf_hash(x) for x in leaves3])
+    h3 = EVENTS[2]["hash"]
+    name = holdings["subject_type"]
+    lines = [header(since={"head_hash": h3, "seq": 3}), REGISTRY.checkpoint(3, h3, {name: root3}, leaves={name: leaves3}),
+             event_line(EVENTS[3]), event_line(EVENTS[4]), REGISTRY.checkpoint(5, GOLDEN["head"]["hash"], GOLDEN["export"]["roots"]),
+             _canon({"end": {"events": 2, "head_hash": GOLDEN["head"]["hash"], "seq": 5}})]
+    r = check(lines, key=REGISTRY.hex, trust={"seq": 3, "head_hash": h3})
+    assert (r.first_seq, r.last_seq, r.events, r.roots_checked) == (4, 5, 2, 1)
+    lines[1] = REGISTRY.checkpoint(3, h3, {name: root3}, leaves={name: leaves3[1:]})
+    assert bad(lines, key=REGISTRY.hex).line == 2
+
+
+# ---- bad input: the first bad line named, nothing repaired -------------------------------------------------------------
+
+
+def test_a_truncated_export():
+    lines = golden_export()
+    raw = "".join(line + "\n" for line in lines).encode()
+    cut = bad(lines, raw[: raw.index(b"\n", len(raw) // 2) + 20])  # in the middle of a line
+    assert "does not end" in cut.message
+    gone = bad(lines[:-1])  # at a line's end: the last line is missing
+    assert gone.line == 8 and "truncated" in gone.message
+    short = bad(lines[:4])
+    assert short.line == 5 and "truncated" in short.message
+    assert "empty" in bad([], b"").message
+
+
+def test_a_reordered_export():
+    lines = golden_export()
+    lines[2], lines[3] = lines[3], lines[2]
+    e = bad(lines)
+    assert e.line == 3 and "expected event #2" in e.message
+    moved = golden_export()
+    moved.insert(4, moved.pop(6))  # the checkpoint before its event
+    assert bad(moved).line == 5
+
+
+def test_a_wrong_signature():
+    lines = golden_export()
+    cp = json.loads(lines[6])
+    sig = cp["checkpoint"]["signature"]
+    cp["checkpoint"]["signature"] = ("0" if sig[0] != "0" else "1") + sig[1:]
+    lines[6] = _canon(cp)
+    e = bad(lines, key=REGISTRY.hex)
+    assert e.line == 7 and "signature does not verify" in e.message
+
+
+def test_a_checkpoint_from_another_registry_key():
+    lines = golden_export()
+    lines[6] = OTHER.checkpoint(5, GOLDEN["export"]["head_hash"], GOLDEN["export"]["roots"])
+    e = bad(lines, key=REGISTRY.hex)
+    assert e.line == 7 and "not the registry key" in e.message
+    theirs = golden_export(key=OTHER)  # a whole export under another key: refused at its first line
+    e = bad(theirs, key=REGISTRY.hex)
+    assert e.line == 1 and "not the registry key you gave" in e.message
+
+
+def test_a_payload_that_is_not_canonical():
+    events = [dict(v) for v in EVENTS]
+    events[2]["payload_json"] = events[2]["payload_json"].replace(",", ", ", 1)
+    lines = golden_export()
+    lines[1:6] = map(event_line, rechain(events))
+    e = bad(lines)
+    assert e.line == 4 and "payload is not canonical" in e.message
+
+
+def test_a_line_that_is_not_canonical_or_not_json():
+    lines = golden_export()
+    lines[2] = lines[2].replace('"actor":', '"actor": ', 1)
+    assert bad(lines).line == 3 and "not canonical" in bad(lines).message
+    lines = golden_export()
+    lines[5] = lines[5][:-1]
+    assert bad(lines).line == 6 and "not JSON" in bad(lines).message
+
+
+def test_an_altered_event_and_an_altered_root():
+    lines = golden_export()
+    lines[3] = lines[3].replace('"actor":"system"', '"actor":"mallory"') if '"actor":"system"' in lines[3] else \
+        lines[3].replace('"actor":"', '"actor":"x', 1)
+    e = bad(lines)
+    assert e.line == 4 and "does not hash to its hash" in e.message
+    lines = golden_export()
+    roots = {k: "0" * 64 for k in GOLDEN["export"]["roots"]}
+    lines[6] = REGISTRY.checkpoint(5, GOLDEN["export"]["head_hash"], roots)  # signed, but not what the events replay to
+    e = bad(lines, key=REGISTRY.hex)
+    assert e.line == 7 and "Merkle root" in e.message
+
+
+def test_a_rewrite_is_caught_through_a_checkpoint_kept_outside():
+    kept = {"seq": 3, "head_hash": EVENTS[2]["hash"]}
+    events = [dict(v) for v in EVENTS]
+    events[0]["actor"] = "rewritten"
+    new = rechain(events)
+    lines = [header(), *map(event_line, new), _canon({"end": {"events": 5, "head_hash": new[-1]["hash"], "seq": 5}})]
+    assert check(lines).events == 5  # consistent in itself …
+    e = bad(lines, trust=kept)  # … but not with what was kept
+    assert e.line == 4 and "rewritten" in e.message
+    short = [header(), *map(event_line, EVENTS[:2]), _canon({"end": {"events": 2, "head_hash": EVENTS[1]["hash"], "seq": 2}})]
+    assert "cut short" in bad(short, trust=kept).message
+
+
+def test_the_command_exits_non_zero_naming_the_line(tmp_path):
+    good, broken = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    good.write_text("".join(line + "\n" for line in golden_export()), encoding="utf-8")
+    lines = golden_export()
+    lines[2], lines[3] = lines[3], lines[2]
+    broken.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "ccer_verify", *a], cwd=VERIFIER, capture_output=True, text=True)  # noqa: E731
+    ok = run(str(good), "--key", REGISTRY.hex)
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: 5 events"), ok.stderr
+    no_key = run(str(good))
+    assert no_key.returncode == 0 and "trusting the key the export names" in no_key.stderr
+    fail = run(str(broken), "--key", REGISTRY.hex)
+    assert fail.returncode == 1 and fail.stderr.startswith("FAIL line 3: ")
+    assert run(str(good), "--key", "not-a-key").returncode == 2
+    assert run(str(tmp_path / "missing.jsonl")).returncode == 2
+
+
+def test_it_needs_nothing_of_the_platform():
+    code = ("import sys, ccer_verify, ccer_verify.__main__; "
+            "print(sorted(m for m in sys.modules if m == 'ccer' or m.startswith('ccer.')))")
+    out = subprocess.run([sys.executable, "-S", "-c", "import sys; sys.path[:0] = " + repr([str(VERIFIER)] + [p for p in sys.path if "site-packages" in p]) + "; " + code],
+                         capture_output=True, text=True, cwd=VERIFIER)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+    for src in (VERIFIER / "ccer_verify").glob("*.py"):
+        text = src.read_text(encoding="utf-8")
+        assert "import ccer\n" not in text and "from ccer" not in text and "import ccer." not in text
+    meta = (VERIFIER / "pyproject.toml").read_text()
+    assert 'dependencies = ["cryptography' in meta and 'name = "ccer-verify"' in meta
