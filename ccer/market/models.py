@@ -191,3 +191,128 @@ class RegistryCursor(Base):
     __tablename__ = "market_registry_cursor"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_move_id: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BlockAgreement(Base):
+    """A 大宗协议 (block agreement, Trading Rules Art. 13, 16): one side enters it naming the counterparty, the
+    counterparty confirms, the exchange confirms, and the trade is made. Each side's reservation is an Order
+    (method "block") so that what is held is accounted for like any order's (reconcile.py)."""
+
+    __tablename__ = "market_block_agreements"
+    __table_args__ = (Index("ix_market_block_agreements_day_status", "day", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("market_instruments.id"))
+    #: the side that entered it, and the side it took (buy | sell)
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("market_trading_accounts.id"), index=True)
+    side: Mapped[str] = mapped_column(String(4))
+    #: the counterparty it names
+    counterparty_id: Mapped[int] = mapped_column(ForeignKey("market_trading_accounts.id"), index=True)
+    #: fen/t
+    price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    #: the initiator's reservation, and the counterparty's once it confirms
+    initiator_order_id: Mapped[int] = mapped_column(ForeignKey("market_orders.id"))
+    counterparty_order_id: Mapped[int | None] = mapped_column(ForeignKey("market_orders.id"), nullable=True)
+    #: proposed | agreed (the counterparty confirmed) | confirmed (the exchange confirmed: traded) |
+    #: cancelled (by the initiator) | declined (by the counterparty) | rejected (by the exchange) | expired (at the close)
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    #: the trading day it was entered on (it expires at that day's close)
+    day: Mapped[date]
+    entered_at: Mapped[datetime]
+    agreed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    trade_id: Mapped[int | None] = mapped_column(ForeignKey("market_trades.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Auction(Base):
+    """A 单向竞价 (one-way auction, Trading Rules Art. 14): the initiator sells (or buys) a quantity with a reserve
+    price; bidders submit sealed, funded bids (Orders of method "bid" naming the auction) within the window;
+    at its end bids are allocated by price then time, under uniform or pay-as-bid pricing."""
+
+    __tablename__ = "market_auctions"
+    __table_args__ = (Index("ix_market_auctions_day_status", "day", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("market_instruments.id"))
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("market_trading_accounts.id"), index=True)
+    #: the initiator's side: sell (bidders buy) | buy (bidders sell)
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    #: fen/t: the lowest bid a sell auction accepts, the highest offer a buy auction accepts
+    reserve_price: Mapped[int] = mapped_column(BigInteger)
+    #: uniform | pay_as_bid
+    pricing: Mapped[str] = mapped_column(String(10))
+    #: the trading day of the window, and the window itself [start, end)
+    day: Mapped[date]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    #: the initiator's reservation (an Order of method "auction")
+    order_id: Mapped[int] = mapped_column(ForeignKey("market_orders.id"))
+    #: announced | closed (results published) | cancelled
+    status: Mapped[str] = mapped_column(String(10), default="announced")
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: results: bids received (valid at the close), bidders, winning bids, tonnes allocated, turnover in fen, and
+    #: under uniform pricing the clearing price (fen/t)
+    bids: Mapped[int] = mapped_column(Integer, default=0)
+    bidders: Mapped[int] = mapped_column(Integer, default=0)
+    winners: Mapped[int] = mapped_column(Integer, default=0)
+    allocated: Mapped[int] = mapped_column(BigInteger, default=0)
+    turnover: Mapped[int] = mapped_column(BigInteger, default=0)
+    clearing_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PositionLimit(Base):
+    """A maximum position (最大持仓量, Trading Rules Art. 36–43) the exchange sets: for one participant or all
+    (trading_account_id NULL), in one instrument or all (instrument_id NULL); the most specific applies."""
+
+    __tablename__ = "market_position_limits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int | None] = mapped_column(ForeignKey("market_instruments.id"), nullable=True)
+    trading_account_id: Mapped[int | None] = mapped_column(ForeignKey("market_trading_accounts.id"), nullable=True)
+    #: tCO2e
+    max_quantity: Mapped[int] = mapped_column(BigInteger)
+    set_at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LargeHolderReport(Base):
+    """A large-holder report (大户报告, Art. 36–43): a participant's position reached the configured share of its
+    limit. Public; open until the position falls below the threshold again."""
+
+    __tablename__ = "market_large_holder_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the trading day whose end-of-day position reached the threshold
+    day: Mapped[date] = mapped_column(index=True)
+    trading_account_id: Mapped[int] = mapped_column(ForeignKey("market_trading_accounts.id"), index=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("market_instruments.id"))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    max_quantity: Mapped[int] = mapped_column(BigInteger)
+    #: the threshold in tCO2e (share × limit, rounded up)
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    reported_at: Mapped[datetime]
+    #: open | cleared
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    cleared_on: Mapped[date | None] = mapped_column(nullable=True)
+
+
+class Dispute(Base):
+    """A participant's written objection to a trade's settlement data, raised before the next open; without
+    one the data are accepted (Trading Rules Art. 32). The exchange resolves it (mediation, Art. 49–51)."""
+
+    __tablename__ = "market_disputes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trade_id: Mapped[int] = mapped_column(ForeignKey("market_trades.id"), index=True)
+    raised_by: Mapped[int] = mapped_column(ForeignKey("market_trading_accounts.id"))
+    statement: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    #: open | upheld | dismissed
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+#: an auction's bids, found at its close
+Index("ix_market_orders_auction_id", Order.auction_id, postgresql_where=text("auction_id IS NOT NULL"),
+      sqlite_where=text("auction_id IS NOT NULL"))

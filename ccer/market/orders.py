@@ -21,7 +21,7 @@ from ..db import allocate_ids, fetch, mutating
 from ..errors import Conflict, Forbidden, ValidationError
 from ..issuance import fraud
 from ..issuance.models import Account as RegistryAccount
-from . import accounts, fees, instruments, sessions
+from . import accounts, fees, instruments, risk, sessions
 from .models import FundAccount, Instrument, Order, Position, Trade, TradingAccount
 
 #: Art. 29: at least this many trading days between a purchase and a sale of the same instrument, either way
@@ -104,6 +104,7 @@ def place(session: Session, actor: Actor, instrument_code: str, side: str, price
     check_restrictions(session, account, inst)
     instruments.check_limit(session, inst, price, "listing", day)
     check_holding_period(session, account, inst, side, day)
+    risk.check_position_limit(session, account, inst, side, quantity)
     touched = []
     if side == "sell":
         touched.append(("position", reserve_sale(session, account, inst, quantity).id))
@@ -160,6 +161,7 @@ def lift(session: Session, actor: Actor, instrument_code: str, side: str, quanti
     if not fills:
         raise Conflict(f"no listed {other} order of {inst.code} to lift" + (f" at {bound / 100:.2f} or better" if bound else ""),
                        field="quantity", rule="Trading Rules Art. 12: 摘牌 lifts listed orders")
+    risk.check_position_limit(session, account, inst, side, quantity - need)
     return _trade(session, actor, inst, account, side, fills, day, now)
 
 
@@ -236,6 +238,9 @@ def cancel(session: Session, actor: Actor, order_id: int) -> Order:
     order = fetch(session, Order, order_id, "order", "order_id", with_for_update=True)
     if order.trading_account_id != account.id:
         raise Forbidden("only the participant's own orders", field="order_id")
+    if order.method != "listing":  # a block agreement's or an auction's reservation ends with it (blocks.py, auctions.py)
+        raise Conflict(f"order {order.id} belongs to a {'block agreement' if order.method == 'block' else 'one-way auction'}; "
+                       "withdraw it there", field="order_id", rule="Trading Rules Art. 13–14")
     if order.status != "open":
         raise Conflict(f"order {order.id} is {order.status}", field="order_id", rule="Trading Rules Art. 19: a filled order is final")
     released = release(session, order)

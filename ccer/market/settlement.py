@@ -19,7 +19,7 @@ from ..db import mutating
 from ..issuance import trading as registry_trading
 from ..issuance.models import Account
 from ..projects.models import Project
-from . import accounts, instruments, orders, sessions
+from . import accounts, auctions, blocks, instruments, orders, risk, sessions
 from .models import FundAccount, Instrument, Position, Trade, TradingAccount
 
 policy.allow("market.settle", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 25–32")
@@ -44,11 +44,13 @@ def settle_day(session: Session, actor: Actor, day: date | None = None) -> DayRe
     day = day or now.date()
     report = DayReport(day)
     instruments.take_in_moves(session, actor)
-    report.expired = orders.expire_open(session, actor, day)
+    auctions.close_due(session, actor, day)  # before expiry: their bids are allocated, not expired
+    report.expired = blocks.expire(session, actor, day) + orders.expire_open(session, actor, day)
     trades = list(session.execute(select(Trade).where(Trade.day == day, Trade.status == "pending").order_by(Trade.id)
                                   .with_for_update()).scalars())
     if trades:
         _deliver(session, actor, trades, report, now)
+    risk.report_large_holders(session, actor, day)
     report.references = instruments.set_next_references(session, day)
     ledger.record(session, actor, "market.day_settled", "market_day", day.isoformat(),
                   {"expired": report.expired, "settled": report.settled, "failed": report.failed, "turnover": report.turnover})
