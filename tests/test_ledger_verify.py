@@ -462,3 +462,21 @@ def test_a_sealed_payload_that_is_not_canonical(session):
     assert "not canonical" in str(ledger.verify(session).problems[0])
     bad = _bad(_export(session))
     assert bad.line == 2 and "payload is not canonical" in bad.message
+
+
+def test_two_processes_give_the_same_answers(world, session, db_url):
+    """jobs=2 (PostgreSQL): the tables are scanned and the invariants run by a second process in the same snapshot."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a second process shares the snapshot on PostgreSQL only")
+    _trade_world(world, session)
+    one, two = _ok(session), _ok(session, jobs=2)
+    assert (one.events, one.subjects, one.checkpoints, one.head) == (two.events, two.subjects, two.checkpoints, two.head)
+    session.execute(text("UPDATE serial_blocks SET account_id = :a WHERE active AND account_id = :b"),
+                    {"a": world.trader.account.id, "b": world.owner.account.id})
+    session.execute(text("INSERT INTO organisations (uscc, name, status, created_at) VALUES ('914403001922038216', '华为', 'active', now())"))
+    session.execute(text("UPDATE serial_blocks SET last = last + 5 WHERE active AND status = 'retired'"))
+    session.commit()
+    assert [str(p) for p in ledger.verify(session).problems] == [str(p) for p in ledger.verify(session, jobs=2).problems]
+    session.execute(text("UPDATE events SET actor = 'mallory' WHERE seq = 3"))
+    session.commit()
+    assert ledger.verify(session, jobs=2).problems[0].seq == 3

@@ -245,3 +245,24 @@ def test_it_needs_nothing_of_the_platform():
         assert "import ccer\n" not in text and "from ccer" not in text and "import ccer." not in text
     meta = (VERIFIER / "pyproject.toml").read_text()
     assert 'dependencies = ["cryptography' in meta and 'name = "ccer-verify"' in meta
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_chunks_and_processes_give_the_same_answers(monkeypatch, jobs):
+    """Lines are checked in chunks, side by side with --jobs; what links the chunks is checked in order, so the
+    first bad line is named whatever the chunk it falls in."""
+    monkeypatch.setattr(ccer_verify, "CHUNK", 300)  # a few lines a chunk
+    good = golden_export(leaves=True)
+    assert check(good, key=REGISTRY.hex, jobs=jobs).roots_checked == 1
+    cases = {3: "expected event #2", 7: "signature does not verify", 8: "truncated"}
+    swapped = golden_export()
+    swapped[2], swapped[3] = swapped[3], swapped[2]
+    broken = golden_export()
+    cp = json.loads(broken[6])
+    cp["checkpoint"]["signature"] = "0" * 128
+    broken[6] = _canon(cp)
+    for lines, line in ((swapped, 3), (broken, 7), (golden_export()[:-1], 8)):
+        e = bad(lines, key=REGISTRY.hex, jobs=jobs)
+        assert e.line == line and cases[line] in e.message
+    after = golden_export() + [golden_export()[1]]
+    assert "after the export's last line" in bad(after, jobs=jobs).message

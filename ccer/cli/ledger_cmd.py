@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,15 +65,17 @@ class _Bar:
 @click.option("--checkpoint", "checkpoint_file", type=click.File("r"), help="an exported checkpoint to check the chain against")
 @click.option("--key", help="the registry public key to check signatures with (hex or file; default: this instance's)")
 @click.option("-q", "--quiet", is_flag=True, help="no progress")
+@click.option("--jobs", type=click.IntRange(1), default=lambda: min(os.cpu_count() or 1, 2), show_default="2 if the machine has 2 cores",
+              help="PostgreSQL, full verification: a second process scans the tables and runs the invariants while the chain is walked")
 @click.pass_obj
-def verify(obj, since, checkpoint_file, key, quiet) -> None:
+def verify(obj, since, checkpoint_file, key, quiet, jobs) -> None:
     """Recompute the chain, check every checkpoint's signature and Merkle roots, compare the vouched states with
     the tables; exit 1 naming the first bad event. With --since: only the events after a trusted checkpoint and
     the subjects they touched."""
     base = _checkpoint_arg(since) if since else None
     public = _key_arg(key)
     with obj.session() as session:
-        report = chain.verify(session, since=base, progress=_Bar(quiet), key=public)
+        report = chain.verify(session, since=base, progress=_Bar(quiet), key=public, jobs=jobs)
         if checkpoint_file is not None and report.ok:
             _against_kept(session, json.load(checkpoint_file), report, public or chain.public_key())
     for note in report.notes:

@@ -313,14 +313,21 @@ def _since(session: Session, since: Any, key: PublicKey, report: VerifyReport, w
 
 def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable[str]]] = (), *, since: Any = None,
            progress: Progress | None = None, key: PublicKey | None = None, invariants: bool | None = None,
-           page: int = PAGE) -> VerifyReport:
+           page: int = PAGE, jobs: int = 1) -> VerifyReport:
     """Stops the chain walk at the first broken event (everything after it is unvouched) and names it.
 
     since: a trusted checkpoint (a dict as exported: seq, head_hash, roots, signature, key_id, optionally
     leaves) or the seq of a stored checkpoint: verify only what came after it. key: the registry's public key
-    (default: this instance's). invariants: run the registered invariants (default: on a full verification)."""
+    (default: this instance's). invariants: run the registered invariants (default: on a full verification).
+    jobs: 2 or more on PostgreSQL, for a full verification: the tables are scanned and the invariants run by a
+    second process, in the same snapshot (pg_export_snapshot), while this one walks the chain. The session must
+    then have no changes of its own (its transaction is ended)."""
     session.expire_all()  # compare what is stored, not what this session remembers
     report = VerifyReport()
+    run_invariants = invariants if invariants is not None else since is None
+    helper = None
+    if jobs > 1 and since is None and session.get_bind().dialect.name == "postgresql":
+        helper = _StatesHelper(session, run_invariants, list(extra_checks))
     key = key or public_key()
     walk = _Walk()
     tell = progress or (lambda stage, done, total: None)
@@ -368,6 +375,8 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     tell("chain", done, total)
     if bad is not None:
         report.problems.append(bad)
+        if helper is not None:
+            helper.stop()
         return report
 
     if (head_row.seq, head_row.hash) != (report.events, prev):
@@ -384,10 +393,15 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
         except ValueError:
             report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
-    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell))
-    if invariants if invariants is not None else since is None:
-        for check in [*INVARIANTS, *extra_checks]:
-            report.problems.extend(Problem(None, msg) for msg in check(session))
+    tables = helper.result() if helper is not None else None
+    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell,
+                                         tables=None if tables is None else tables[0]))
+    if run_invariants:
+        if tables is not None:
+            report.problems.extend(Problem(None, msg) for msg in tables[1])
+        else:
+            for check in [*INVARIANTS, *extra_checks]:
+                report.problems.extend(Problem(None, msg) for msg in check(session))
         tell("invariants", 1, 1)
     else:
         report.notes.append("the registry's invariants were not run (a full verification runs them)")
@@ -488,7 +502,8 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
     return unvouched, differing
 
 
-def _check_states(session: Session, walk: _Walk, report: VerifyReport, incremental: bool, tell: Progress) -> Iterator[Problem]:
+def _check_states(session: Session, walk: _Walk, report: VerifyReport, incremental: bool, tell: Progress,
+                  tables: dict | None = None) -> Iterator[Problem]:
     """Each subject table in one ordered scan against the latest vouched digests; the subjects that differ are
     read again to name the fields."""
     for name, kind in sorted(SUBJECT_TYPES.items()):
@@ -497,7 +512,9 @@ def _check_states(session: Session, walk: _Walk, report: VerifyReport, increment
         report.subjects += vouched
         if incremental and not vouched:
             continue
-        if incremental:
+        if tables is not None:
+            digests, present, other = tables[name]
+        elif incremental:
             digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell)
         else:
             digests, present, other = table_digests(session, kind, tell=tell)
@@ -512,6 +529,68 @@ def _check_states(session: Session, walk: _Walk, report: VerifyReport, increment
                 yield Problem(seq if seq > 0 else None, f"{name} {sid} differs from the state this event vouches for: "
                                                         f"{_diff(vouched_state, current)}")
         tell(f"states:{name}", vouched, vouched)
+
+
+class _StatesHelper:
+    """A second process that computes every subject table's digests and runs the invariants in the snapshot of
+    the verifying session (PostgreSQL: pg_export_snapshot / SET TRANSACTION SNAPSHOT), while the chain is walked."""
+
+    def __init__(self, session: Session, invariants: bool, extra: list) -> None:
+        import multiprocessing
+
+        from sqlalchemy import text
+
+        session.rollback()
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        url = session.get_bind().url.render_as_string(hide_password=False)
+        ctx = multiprocessing.get_context("fork")
+        self.receive, send = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, invariants, extra, send), daemon=True)
+        self.process.start()
+        send.close()
+
+    def result(self) -> tuple[dict, list[str]]:
+        import pickle
+
+        try:
+            got = pickle.loads(self.receive.recv_bytes())
+        except EOFError:
+            raise RuntimeError("the table-scanning process of ledger verify died") from None
+        self.process.join()
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.join()
+
+
+def _states_worker(url: str, snapshot: str, invariants: bool, extra: list, send) -> None:
+    """In the forked process: its own engine (the parent's connections are left alone), the parent's snapshot."""
+    import pickle
+
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(url, poolclass=__import__("sqlalchemy.pool", fromlist=["NullPool"]).NullPool)
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            conn.begin()
+            conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            with Session(bind=conn) as session:
+                tables = {name: table_digests(session, kind) for name, kind in sorted(SUBJECT_TYPES.items())}
+                messages = []
+                if invariants:
+                    for check in [*INVARIANTS, *extra]:
+                        messages.extend(check(session))
+            conn.rollback()
+        out: Any = (tables, messages)
+    except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
+        out = RuntimeError(f"ledger verify's table scan failed: {exc!r}")
+    send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    send.close()
 
 
 def _scan(session: Session, kind: SubjectType, int_ids: list[int] | None, other_ids: list[str] | None) -> Iterator[tuple[Any, Any]]:

@@ -157,19 +157,6 @@ def load_checkpoint(obj: Any) -> dict:
     return obj
 
 
-class _State:
-    def __init__(self, key: PublicKey, rooted: dict[str, str], trust: dict | None):
-        self.key = key
-        self.rooted = {name: _Rooted(f) for name, f in rooted.items()}
-        self.roots_known = True
-        self.trust = trust
-        self.trust_seen = False
-        self.prev = GENESIS
-        self.next_seq = 1
-        self.last_cp_seq = 0
-        self.result = Result(key_id=key.id)
-
-
 def _parse(n: int, text: str) -> Any:
     try:
         obj = _loads(text)
@@ -184,66 +171,196 @@ def _parse(n: int, text: str) -> Any:
     return obj
 
 
-def _event(st: _State, n: int, text: str, obj: dict) -> None:
-    if obj.keys() != EVENT_KEYS:
-        raise BadLine(n, f"an event line has exactly the members {', '.join(sorted(EVENT_KEYS))}")
-    seq = obj["seq"]
-    if type(seq) is not int or seq != st.next_seq:
-        raise BadLine(n, f"event #{seq}: expected event #{st.next_seq} here (an event is missing, or the lines are out of order)")
-    if obj["prev_hash"] != st.prev:
-        raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
-    h = obj["hash"]
-    uid = obj["actor_user_id"]
-    if not _is_hex(h, 64) or not (uid is None or type(uid) is int) or not all(
-            type(obj[k]) is str for k in ("action", "actor", "occurred_at", "payload", "subject_id", "subject_type")):
-        raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
-    i = text.index(',"hash":"')  # the line is canonical: what it hashes is the line without its hash member (§3, §9)
-    if _sha256((text[:i] + text[i + 74:]).encode("utf-8")).hexdigest() != h:
-        raise BadLine(n, f"event #{seq}: its content does not hash to its hash (the event was altered)")
-    payload = obj["payload"]
+# ---- one chunk of lines, checked on its own (in a worker process when --jobs > 1) ---------------------------------------
+#
+# A chunk's events are checked against each other; what links them to the lines before (the first event's seq and
+# prev_hash, the checkpoints' heads when no event precedes them in the chunk) and everything that needs the whole
+# history (signatures, Merkle roots, the last line) is left to `verify`, as "ops" in line order:
+#   (name, key, leaf hash or None)                      a rooted subject's leaf set or removed
+#   (None, "first", n, seq, prev_hash)                  the chunk's first event
+#   (None, "cp", n, checkpoint, events, seq, hash)      a checkpoint line; events/seq/hash: the chunk's so far
+#   (None, "end", n, end, events, seq, hash)            the last line
+#   (None, "trust", n, hash)                            the event at the kept checkpoint's seq
+
+
+def _check_chunk(task: tuple) -> dict:
+    data, n, rooted, trust_seq = task
+    ops: list = []
+    out = {"ops": ops, "events": 0, "last": None, "lines": 0, "error": None}
     try:
-        p = _loads(payload)
-        ok = canonical(p) == payload
-    except ValueError:
-        ok = False
-    if not ok:
-        raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)")
-    if type(p) is dict and st.rooted:
-        rooted = st.rooted
-        if "state" in p:
-            r = rooted.get(obj["subject_type"])
-            if r is not None:
-                r.update(obj["subject_id"], p["state"])
-        states = p.get("states")
-        if type(states) is dict:
-            for k, state in states.items():
-                name, _, sid = k.partition(":")
-                r = rooted.get(name)
-                if r is not None:
-                    r.update(sid, state)
-    if st.trust is not None and seq == st.trust["seq"]:
-        st.trust_seen = True
-        if h != st.trust["head_hash"]:
-            raise BadLine(n, f"event #{seq}: the chain was rewritten — the checkpoint you kept says its hash is "
-                             f"{st.trust['head_hash']}, this export has {h}")
-    st.prev = h
-    st.next_seq = seq + 1
-    r_ = st.result
-    if not r_.events:
-        r_.first_seq = seq
-    r_.events += 1
+        _chunk_lines(data, n, rooted, trust_seq, ops, out)
+    except BadLine as bad:
+        out["error"] = (bad.line, bad.message)
+    return out
 
 
-def _checkpoint(st: _State, n: int, obj: dict, base: bool = False) -> None:
-    cp = obj["checkpoint"] if obj.keys() == {"checkpoint"} else None
+def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | None, ops: list, out: dict) -> None:
+    loads, canon, sha = _loads, canonical, _sha256
+    prev = seq_prev = None
+    events = 0
+    ended = False
+    n -= 1
+    lines = data.split(b"\n")
+    partial = lines.pop()  # b"" when the data ends with its newline
+    if partial:
+        lines.append(partial)
+    for i, raw in enumerate(lines):
+        n += 1
+        out["lines"] += 1
+        if partial and i == len(lines) - 1:
+            raise BadLine(n, "the line does not end (the export is truncated)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadLine(n, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        if ended:
+            raise BadLine(n, "a line after the export's last line")
+        obj = _parse(n, text)
+        if not text.startswith('{"action":'):
+            if type(obj) is dict and obj.keys() == {"checkpoint"}:
+                ops.append((None, "cp", n, obj, events, seq_prev, prev))
+            elif type(obj) is dict and obj.keys() == {"end"}:
+                ops.append((None, "end", n, obj["end"], events, seq_prev, prev))
+                ended = True
+            else:
+                raise BadLine(n, "neither an event, a checkpoint nor the last line")
+            continue
+        if obj.keys() != EVENT_KEYS:
+            raise BadLine(n, f"an event line has exactly the members {', '.join(sorted(EVENT_KEYS))}")
+        seq, h, uid = obj["seq"], obj["hash"], obj["actor_user_id"]
+        if type(seq) is not int:
+            raise BadLine(n, f"event #{seq}: seq is an integer")
+        if prev is None:
+            ops.append((None, "first", n, seq, obj["prev_hash"]))
+        else:
+            if seq != seq_prev + 1:
+                raise BadLine(n, f"event #{seq}: expected event #{seq_prev + 1} here (an event is missing, or the lines are out of order)")
+            if obj["prev_hash"] != prev:
+                raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
+        if not _is_hex(h, 64) or not (uid is None or type(uid) is int) or not all(
+                type(obj[k]) is str for k in ("action", "actor", "occurred_at", "payload", "subject_id", "subject_type")):
+            raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
+        i = text.index(',"hash":"')  # the line is canonical: what it hashes is the line without its hash member (§3, §9)
+        if sha((text[:i] + text[i + 74:]).encode("utf-8")).hexdigest() != h:
+            raise BadLine(n, f"event #{seq}: its content does not hash to its hash (the event was altered)")
+        payload = obj["payload"]
+        try:
+            p = loads(payload)
+            ok = canon(p) == payload
+        except ValueError:
+            ok = False
+        if not ok:
+            raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)")
+        if rooted and type(p) is dict:
+            if "state" in p:
+                f = rooted.get(obj["subject_type"])
+                if f is not None:
+                    ops.append(_leaf(obj["subject_type"], f, obj["subject_id"], p["state"]))
+            states = p.get("states")
+            if type(states) is dict:
+                for k, state in states.items():
+                    name, _, sid = k.partition(":")
+                    f = rooted.get(name)
+                    if f is not None:
+                        ops.append(_leaf(name, f, sid, state))
+        if seq == trust_seq:
+            ops.append((None, "trust", n, h))
+        prev, seq_prev = h, seq
+        events += 1
+    out["events"] = events
+    out["last"] = None if prev is None else (seq_prev, prev)
+
+
+def _key_of(sid: str) -> Any:
+    return int(sid) if sid.isdigit() and (sid[0] != "0" or sid == "0") else sid
+
+
+def _leaf(name: str, field_name: str, sid: str, state: Any) -> tuple:
+    if type(state) is dict and state.get(field_name) is True:
+        return name, _key_of(sid), _sha256(b"\x00" + (sid + "|" + canonical(state)).encode("utf-8")).digest()
+    return name, _key_of(sid), None
+
+
+# ---- the whole export ------------------------------------------------------------------------------------------------
+
+
+class _State:
+    def __init__(self, key: PublicKey, rooted: dict[str, str], trust: dict | None):
+        self.key = key
+        self.fields = dict(rooted)
+        self.rooted = {name: _Rooted(f) for name, f in rooted.items()}
+        self.roots_known = True
+        self.trust = trust
+        self.trust_seen = False
+        self.prev = GENESIS
+        self.next_seq = 1
+        self.last_cp_seq = 0
+        self.ended = False
+        self.expect_base = False
+        self.since: dict | None = None
+        self.result = Result(key_id=key.id)
+
+    def apply(self, chunk: dict) -> None:
+        """Link a checked chunk to what came before it, in line order; raise at its first bad line."""
+        r = self.result
+        for op in chunk["ops"]:
+            name = op[0]
+            if name is not None:
+                leaves = self.rooted[name].leaves
+                if op[2] is None:
+                    leaves.pop(op[1], None)
+                else:
+                    leaves[op[1]] = op[2]
+                continue
+            kind, n = op[1], op[2]
+            if self.ended:
+                raise BadLine(n, "a line after the export's last line")
+            if kind == "first":
+                seq, prev_hash = op[3], op[4]
+                if self.expect_base:
+                    r.warnings.append(f"the export starts after #{self.since['seq']}, which no signed checkpoint in it anchors")
+                    self.expect_base = False
+                if seq != self.next_seq:
+                    raise BadLine(n, f"event #{seq}: expected event #{self.next_seq} here (an event is missing, or the lines "
+                                     "are out of order)")
+                if prev_hash != self.prev:
+                    raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
+            elif kind == "trust":
+                self.trust_seen = True
+                if op[3] != self.trust["head_hash"]:
+                    raise BadLine(n, f"event #{self.trust['seq']}: the chain was rewritten — the checkpoint you kept says its "
+                                     f"hash is {self.trust['head_hash']}, this export has {op[3]}")
+            else:
+                events, seq, h = op[4], op[5], op[6]
+                at_seq, at_hash = (seq, h) if seq is not None else (self.next_seq - 1, self.prev)
+                if kind == "cp":
+                    _checkpoint(self, n, op[3], at_seq, at_hash, base=self.expect_base)
+                    self.expect_base = False
+                else:
+                    end, total = op[3], r.events + events
+                    if end != {"events": total, "head_hash": at_hash, "seq": at_seq}:
+                        raise BadLine(n, f"the last line says {end}, the export has {total} events up to #{at_seq} "
+                                         f"{at_hash[:16]}…")
+                    self.ended = True
+        if chunk["error"] is not None:
+            raise BadLine(*chunk["error"])
+        if chunk["last"] is not None:
+            if not r.events:
+                r.first_seq = self.next_seq
+            self.next_seq, self.prev = chunk["last"][0] + 1, chunk["last"][1]
+            r.events += chunk["events"]
+
+
+def _checkpoint(st: _State, n: int, obj: dict, at_seq: int, at_hash: str, base: bool = False) -> None:
+    cp = obj["checkpoint"]
     if type(cp) is not dict or not CHECKPOINT_KEYS <= cp.keys() <= CHECKPOINT_KEYS | {"leaves"}:
         raise BadLine(n, f"a checkpoint line is {{\"checkpoint\": {{{', '.join(sorted(CHECKPOINT_KEYS))}[, leaves]}}}}")
     seq, head, roots, kid = cp["seq"], cp["head_hash"], cp["roots"], cp["key_id"]
     if type(seq) is not int or type(roots) is not dict or not all(_is_hex(v, 64) for v in roots.values()):
         raise BadLine(n, "checkpoint: seq is an integer, roots an object of 64-hex-digit roots")
-    if seq != st.next_seq - 1:
-        raise BadLine(n, f"checkpoint #{seq} is not right after its event (the last event here is #{st.next_seq - 1})")
-    if head != st.prev:
+    if seq != at_seq:
+        raise BadLine(n, f"checkpoint #{seq} is not right after its event (the last event here is #{at_seq})")
+    if head != at_hash:
         raise BadLine(n, f"checkpoint #{seq}: its head hash {str(head)[:16]}… is not the chain's hash at #{seq}")
     if kid != st.key.id:
         raise BadLine(n, f"checkpoint #{seq} is signed by key {str(kid)[:16]}…, not the registry key {st.key.id[:16]}… "
@@ -266,9 +383,7 @@ def _checkpoint(st: _State, n: int, obj: dict, base: bool = False) -> None:
                     st.roots_known = False
                 continue
             for leaf in leaves[name]:
-                sid, _, text = leaf.partition("|")
-                key = int(sid) if sid.isdigit() and (sid[0] != "0" or sid == "0") else sid
-                r.leaves[key] = leaf_hash(leaf)
+                r.leaves[_key_of(leaf.partition("|")[0])] = leaf_hash(leaf)
         if not st.roots_known:
             st.result.warnings.append(f"the export starts at checkpoint #{seq} without its leaves: the Merkle roots of later "
                                       "checkpoints are not recomputed (export with --leaves to have them)")
@@ -322,71 +437,120 @@ def _header(n: int, obj: Any, key_hex: str | None, trust: dict | None) -> tuple[
     return st, since
 
 
-def _lines(raw: Iterable[bytes]) -> Iterator[tuple[int, str]]:
-    n = 0
-    for n, line in enumerate(raw, 1):
-        if not line.endswith(b"\n"):
-            raise BadLine(n, "the line does not end (the export is truncated)")
-        try:
-            yield n, line[:-1].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadLine(n, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+#: bytes of lines checked at a time (by one worker)
+CHUNK = 1 << 22
 
 
-def verify(raw_lines: Iterable[bytes], key: str | None = None, trust: dict | None = None) -> Result:
-    """Check an export given as its raw lines (bytes, each ending in a newline). key: the registry's public key
-    (hex) you trust; trust: a checkpoint you kept (`load_checkpoint`). Raises BadLine at the first bad line."""
-    lines = _lines(raw_lines)
-    n = 0
-    first = next(lines, None)
-    if first is None:
+def _chunks(f, n: int) -> Iterator[tuple[bytes, int]]:
+    """(whole lines, the number of the first) of a binary file, CHUNK bytes at a time; a last line without its
+    newline comes last, as it is."""
+    rest = b""
+    while True:
+        block = f.read(CHUNK)
+        if not block:
+            if rest:
+                yield rest, n
+            return
+        data = rest + block
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            rest = data
+            continue
+        chunk, rest = data[:cut], data[cut:]
+        yield chunk, n
+        n += chunk.count(b"\n")
+
+
+class _Reader:
+    """A file-like object over an iterable of lines (bytes)."""
+
+    def __init__(self, lines: Iterable[bytes]):
+        self.it = iter(lines)
+
+    def readline(self) -> bytes:
+        return next(self.it, b"")
+
+    def read(self, size: int) -> bytes:
+        parts, got = [], 0
+        for line in self.it:
+            parts.append(line)
+            got += len(line)
+            if got >= size:
+                break
+        return b"".join(parts)
+
+
+def verify(source: Any, key: str | None = None, trust: dict | None = None, jobs: int = 1) -> Result:
+    """Check an export: a binary file, or an iterable of its raw lines (bytes, each ending in a newline). key: the
+    registry's public key (hex) you trust; trust: a checkpoint you kept (`load_checkpoint`); jobs: processes that
+    check chunks of lines side by side. Raises BadLine at the first bad line."""
+    f = source if hasattr(source, "read") else _Reader(source)
+    first = f.readline()
+    if not first:
         raise BadLine(1, "the export is empty")
-    n, text = first
-    st, since = _header(n, _parse(n, text), key, trust)
+    if not first.endswith(b"\n"):
+        raise BadLine(1, "the line does not end (the export is truncated)")
+    try:
+        text = first[:-1].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadLine(1, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    st, since = _header(1, _parse(1, text), key, trust)
+    st.since = since
     if since is not None:
         st.prev, st.next_seq = since["head_hash"], since["seq"] + 1
-        st.result.first_seq = since["seq"] + 1
+        st.expect_base = True
         if trust is not None and trust["seq"] == since["seq"]:
             st.trust_seen = True
             if trust["head_hash"] != since["head_hash"]:
-                raise BadLine(n, f"the export starts after #{since['seq']} with head {since['head_hash'][:16]}…, the checkpoint "
+                raise BadLine(1, f"the export starts after #{since['seq']} with head {since['head_hash'][:16]}…, the checkpoint "
                                  "you kept says otherwise: the chain was rewritten")
-    ended = False
-    expect_base = since is not None
-    for n, text in lines:
-        if ended:
-            raise BadLine(n, "a line after the export's last line")
-        if text.startswith('{"action":'):
-            if expect_base:
-                st.result.warnings.append(f"the export starts after #{since['seq']}, which no signed checkpoint in it anchors")
-                expect_base = False
-            _event(st, n, text, _parse(n, text))
-            continue
-        obj = _parse(n, text)
-        if type(obj) is dict and obj.keys() == {"checkpoint"}:
-            _checkpoint(st, n, obj, base=expect_base)
-            expect_base = False
-        elif type(obj) is dict and obj.keys() == {"end"}:
-            end, r = obj["end"], st.result
-            if end != {"events": r.events, "head_hash": st.prev, "seq": st.next_seq - 1}:
-                raise BadLine(n, f"the last line says {end}, the export has {r.events} events up to "
-                                 f"#{st.next_seq - 1} {st.prev[:16]}…")
-            ended = True
-        else:
-            raise BadLine(n, "neither an event, a checkpoint nor the last line")
-    if not ended:
-        raise BadLine(n + 1, "the export ends without its last line {\"end\": …} (truncated)")
+    trust_seq = trust["seq"] if trust is not None else None
+    tasks = ((data, n, st.fields, trust_seq) for data, n in _chunks(f, 2))
+    last_line = 1
+    if jobs <= 1:
+        results: Iterable[dict] = map(_check_chunk, tasks)
+        last_line = _apply_all(st, results)
+    else:
+        import multiprocessing
+        from collections import deque
+
+        with multiprocessing.get_context().Pool(jobs) as pool:
+            pending: deque = deque()
+
+            def results_in_order() -> Iterator[dict]:
+                for task in tasks:
+                    pending.append(pool.apply_async(_check_chunk, (task,)))
+                    if len(pending) > 2 * jobs:
+                        yield pending.popleft().get()
+                while pending:
+                    yield pending.popleft().get()
+
+            last_line = _apply_all(st, results_in_order())
     r = st.result
+    if not st.ended:
+        raise BadLine(last_line + 1, "the export ends without its last line {\"end\": …} (truncated)")
     if st.trust is not None and not st.trust_seen:
         if st.trust["seq"] > st.next_seq - 1:
-            raise BadLine(n, f"the export ends at #{st.next_seq - 1}, before the checkpoint you kept (#{st.trust['seq']}): "
-                             "history was cut short")
+            raise BadLine(last_line, f"the export ends at #{st.next_seq - 1}, before the checkpoint you kept (#{st.trust['seq']}): "
+                                     "history was cut short")
         r.warnings.append(f"the checkpoint you kept (#{st.trust['seq']}) is before this export's first event: not checked")
     r.last_seq, r.head_hash = st.next_seq - 1, st.prev
+    if not r.events:
+        r.first_seq = st.next_seq
     r.unanchored = r.last_seq - max(st.last_cp_seq, since["seq"] if since else 0) if r.events else 0
     return r
 
 
-def verify_file(path: str, key: str | None = None, trust: dict | None = None) -> Result:
+def _apply_all(st: _State, results: Iterable[dict]) -> int:
+    last_line = 1
+    for chunk in results:
+        if st.ended and chunk["lines"]:
+            raise BadLine(last_line + 1, "a line after the export's last line")
+        st.apply(chunk)
+        last_line += chunk["lines"]
+    return last_line
+
+
+def verify_file(path: str, key: str | None = None, trust: dict | None = None, jobs: int = 1) -> Result:
     with open(path, "rb") as f:
-        return verify(f, key=key, trust=trust)
+        return verify(f, key=key, trust=trust, jobs=jobs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "(or the JSON of GET /api/v1/public/ledger/key)")
     ap.add_argument("--trust", help="a checkpoint you kept earlier (JSON): the export must contain it")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing when the export checks")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                    help="processes checking chunks of lines side by side (default: the number of cores)")
     args = ap.parse_args(argv)
     try:
         key = _key(args.key)
@@ -44,10 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         if args.export == "-":
-            result = verify(sys.stdin.buffer, key=key, trust=trust)
+            result = verify(sys.stdin.buffer, key=key, trust=trust, jobs=args.jobs)
         else:
             with open(args.export, "rb") as f:
-                result = verify(f, key=key, trust=trust)
+                result = verify(f, key=key, trust=trust, jobs=args.jobs)
     except BadLine as bad:
         print(f"FAIL {bad}", file=sys.stderr)
         return 1
