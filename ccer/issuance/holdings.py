@@ -19,10 +19,10 @@ import bisect
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..db import allocate_ids
+from ..db import allocate_ids, insert_many
 from ..errors import Conflict, ValidationError
 from ..projects.models import Project
 from .models import AVAILABLE, Account, Issuance, SerialBlock
@@ -177,6 +177,7 @@ class Cut:
         #: blocks to insert, by id (their `active` as of the end of the plan)
         self._new: dict[int, Block] = {}
         self._ids: list[int] = []
+        self._batch = 0
 
     def apply(self, pieces: list[Piece], **new) -> tuple[list[Block], list[Block]]:
         """Supersede each picked block by the piece with the `new` attributes (account_id, status,
@@ -205,8 +206,11 @@ class Cut:
         return moved, touched
 
     def _reserve(self, n: int) -> None:
+        """Ids for the next n blocks, taken from the sequence in growing batches (a long plan asks rarely;
+        ids left unused are only gaps)."""
         if len(self._ids) < n:
-            self._ids.extend(reversed(allocate_ids(self.session, _blocks, max(n - len(self._ids), 64))))
+            self._batch = min(max(n - len(self._ids), 2 * self._batch), 65_536)
+            self._ids[:0] = reversed(allocate_ids(self.session, _blocks, self._batch))
 
     def write(self) -> None:
         """Supersede the stored blocks (each must still be active) and insert the new ones."""
@@ -217,9 +221,7 @@ class Cut:
                                        .values(active=False)).rowcount
             if hit != len(chunk):
                 raise Conflict("serial blocks changed while this operation ran; nothing was moved, try again", field="serial")
-        if self._new:
-            self.session.execute(insert(_blocks), [
-                {f: getattr(b, f) for f in Block.__dataclass_fields__} for b in self._new.values()])
+        insert_many(self.session, _blocks, [{f: getattr(b, f) for f in Block.__dataclass_fields__} for b in self._new.values()])
         for obj in list(self.session.identity_map.values()):  # ORM copies of blocks are stale now
             if isinstance(obj, SerialBlock):
                 self.session.expire(obj)

@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import calendar, clock, ledger
 from ..actor import Actor
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
-from ..db import allocate_ids, mutating
+from ..db import allocate_ids, insert_many, mutating
 from ..errors import Conflict, DomainError, NotFound, ValidationError
 from ..projects.models import Project
 from . import fraud, holdings
@@ -270,7 +270,10 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
         select(Project).where(Project.registry_no.in_({t.project_no for t in trades}))).scalars()}
     bound = {b.account_id: b for b in session.execute(select(TradingBinding).where(
         TradingBinding.account_id.in_({a.id for a in accounts.values()}), TradingBinding.status == "active")).scalars()}
-    delivered = set(session.execute(select(Transfer.trade_ref).where(Transfer.trade_ref.in_({t.ref for t in trades}))).scalars())
+    refs = sorted({t.ref for t in trades})
+    delivered = set()
+    for i in range(0, len(refs), 5000):  # bounded statements: a day may hold 100,000 trade numbers
+        delivered.update(session.execute(select(Transfer.trade_ref).where(Transfer.trade_ref.in_(refs[i:i + 5000]))).scalars())
     lock_accounts(session, *{a.id for a in accounts.values()})
     restricted = fraud.restricted_projects(session, {p.id for p in projects.values()})
     sellers = {accounts[t.seller].id for t in trades if t.seller in accounts}
@@ -285,7 +288,9 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
         if trade is None:
             continue
         try:
-            seller, buyer, project = _check_trade(session, trade, accounts, projects, bound, delivered | seen, restricted)
+            if trade.ref in seen:
+                raise Conflict(f"trade {trade.ref} was already delivered", field="trade_ref", rule=SETTLEMENT_RULE)
+            seller, buyer, project = _check_trade(session, trade, accounts, projects, bound, delivered, restricted)
             held = pool.held(seller.id, TRADING, project.id, trade.vintage)
             if held < trade.quantity:
                 raise ValidationError(shortfall_message(seller.number, held, trade.quantity, (TRADING,), trade.project_no, trade.vintage),
@@ -304,7 +309,7 @@ def _settle(session: Session, actor: Actor, raw: list[dict]) -> list[Delivery]:
     if not rows:
         return outcomes
     plan.write()
-    session.execute(insert(Transfer.__table__), rows)
+    insert_many(session, Transfer.__table__, rows)
     texts = iter(_serials(session, [b for *_, moved, _t in done for b in moved]))
     ledger.record_many(session, actor, [
         ("ccer.delivered", "transfer", row["id"], ledger.payload(

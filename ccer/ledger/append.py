@@ -17,10 +17,11 @@ import threading
 from datetime import timezone
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from .. import clock, db
+from ..db import insert_many
 from ..actor import Actor
 from .codec import canonical, event_hash
 from .models import Event, LedgerHead
@@ -78,7 +79,7 @@ def record_many(session: Session, actor: Actor, entries: Iterable[tuple[str, str
     rows = [{"occurred_at": at, "actor_user_id": actor.user_id, "actor": actor.label, "subject_type": t, "subject_id": str(i),
              "action": a, "payload_json": p} for a, t, i, p in entries]
     if rows:
-        session.execute(insert(_events), rows)
+        insert_many(session, _events, rows)
         seal(session)
     return len(rows)
 
@@ -105,12 +106,10 @@ _SEAL_ONE = (update(_events).where(_events.c.id == bindparam("b_id"))
              .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
 
 
-#: PostgreSQL, one round trip each way: take the head if free (with the shared checkpoint lock) and read the
-#: pending events; then chain them and move the head in one statement
-_TAKE_AND_READ_PG = text(
-    "WITH h AS (SELECT seq, hash FROM ledger_head WHERE id = 1 AND pg_try_advisory_xact_lock_shared(:k) FOR UPDATE SKIP LOCKED) "
-    "SELECT h.seq AS head_seq, h.hash AS head_hash, e.id, e.occurred_at, e.actor_user_id, e.actor, e.subject_type, e.subject_id, "
-    "e.action, e.payload_json FROM h LEFT JOIN events e ON e.seq IS NULL ORDER BY e.id")
+#: PostgreSQL: chain the pending events and move the head in one statement. (Taking the head and reading what
+#: is pending stay two statements: the read must take its snapshot after the lock is held — in one statement a
+#: head sealed by a transaction that committed meanwhile is locked in its new version while the events are read
+#: as they were, pending, and would be chained twice.)
 _SEAL_AND_MOVE_PG = text(
     "WITH sealed AS (UPDATE events SET seq = u.seq, prev_hash = u.prev, hash = u.hash "
     "FROM unnest(CAST(:ids AS integer[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), CAST(:hashes AS text[])) "
@@ -122,18 +121,11 @@ def seal(session: Session, wait: bool = False) -> tuple[int, int] | None:
     """Chain the pending events this transaction can see, in id order; (head before, head after), or None
     when another transaction holds the head and `wait` is False."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres and not wait:
-        rows = session.execute(_TAKE_AND_READ_PG, {"k": CHECKPOINT_LOCK}).all()
-        if not rows:
-            return None
-        before, prev = rows[0].head_seq, rows[0].head_hash
-        pending_rows = [r for r in rows if r.id is not None]
-    else:
-        got = _take_head(session, wait)
-        if got is None:
-            return None
-        before, prev = got
-        pending_rows = session.execute(_PENDING).all()
+    got = _take_head(session, wait)
+    if got is None:
+        return None
+    before, prev = got
+    pending_rows = session.execute(_PENDING).all()
     seq, sealed = before, []
     for row in pending_rows:
         seq += 1
