@@ -83,3 +83,28 @@ def test_the_servers_sealer_chains_what_the_last_writers_left(world, session, en
         stop.set()
         thread.join(5)
     _ok(session)
+
+
+def test_writers_racing_for_the_head_never_chain_an_event_twice(engine, session):
+    """Eight threads each commit 40 events as fast as they can: whoever finds the head free seals what it
+    sees, the others leave theirs pending. Afterwards every event is chained once, seq 1…n without a gap."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ccer.actor import Actor
+
+    factory = make_session_factory(engine)
+    before = ledger.count(session)
+    session.rollback()
+
+    def writer(i: int) -> None:
+        with factory() as s:
+            for n in range(40):
+                ledger.record(s, Actor.system(f"writer{i}"), "test.raced", "race", f"{i}-{n}", {"n": n})
+                s.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(writer, range(8)))
+    assert ledger.seal_pending(session) >= 0
+    seqs = session.execute(select(ledger.Event.seq).order_by(ledger.Event.seq)).scalars().all()
+    assert seqs == list(range(1, before + 8 * 40 + 1))
+    _ok(session)
