@@ -27,6 +27,7 @@ def load_models() -> None:
     from .issuance import accounts, invariants, models as registry_models, retirements, services as registry_services, trading  # noqa: F401
     from .issuance import fraud, issuing  # noqa: F401
     from .market import accounts as market_accounts, instruments as market_instruments, orders, settlement  # noqa: F401
+    from .market import auctions, blocks, disputes, risk  # noqa: F401
 
 
 def create_app(config: dict | None = None) -> "Flask":
