@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
-from ccer.market import accounts, blocks, orders, settlement
+from ccer.market import accounts, blocks, instruments, orders, settlement
 from ccer.market.models import BlockAgreement, Order, ReferencePrice, Trade
 
 from tests.market_world import CODE, MarketWorld, at
@@ -219,4 +219,19 @@ def test_operators_need_the_block_permission(m, session, parties):
     accounts.add_operator(session, m.ex, _number(m, w.owner), user.id, ["order"])
     with pytest.raises(Forbidden, match="may not block"):
         blocks.propose(session, parties.actor(user), CODE, "sell", "80.00", 100_000, _number(m, w.trader))
+    m.check()
+
+
+def test_a_move_out_of_the_trading_account_takes_back_a_blocks_units(m, session):
+    # the registry's record is final: moving units out below what is reserved cancels the orders holding them
+    # (instruments.take_in_moves), and the exchange can then only reject the agreement, or it expires at the close
+    w = m.w
+    ag = blocks.propose(session, w.owner.maker, CODE, "sell", "80.00", 150_000, _number(m, w.trader))
+    blocks.accept(session, w.trader.maker, ag.id)
+    w.from_trading(w.owner, quantity=100_000, project_no=1, vintage=2021)
+    instruments.take_in_moves(session, m.ex)
+    with pytest.raises(Conflict, match="is cancelled; reject the agreement"):
+        blocks.confirm(session, m.ex, ag.id)
+    blocks.reject(session, m.ex, ag.id, "卖方标的已转出")
+    assert m.funds(w.trader).reserved == 0 and m.position(w.owner).reserved == 0
     m.check()

@@ -20,7 +20,6 @@ for every bid's order and reservation as it is made, as it does for every change
 ledger export see them at once."""
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time
 
 from sqlalchemy import select
@@ -387,10 +386,10 @@ def results(session: Session, auction_id: int, actor: Actor | None = None) -> di
         return out
     numbers = dict(session.execute(select(TradingAccount.id, TradingAccount.number)).all())
     shown = sorted((b for b in session.execute(stmt).scalars() if b.status in ("filled", "partial", "lost")), key=priority(auction))
-    out["allocations"] = [
-        {**_bid(b, auction, supervisor or (viewer is not None and viewer.id in (b.trading_account_id, auction.initiator_id))),
-         "bidder": numbers[b.trading_account_id] if supervisor or (viewer is not None and viewer.id in (b.trading_account_id, auction.initiator_id)) else None}
-        for b in shown]
+    out["allocations"] = []
+    for b in shown:
+        named = supervisor or (viewer is not None and viewer.id in (b.trading_account_id, auction.initiator_id))
+        out["allocations"].append({**_bid(b, auction, named), "bidder": numbers[b.trading_account_id] if named else None})
     return out
 
 
