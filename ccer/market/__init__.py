@@ -8,6 +8,12 @@ registry's settlement verbs, reconciliation and market data. It never touches se
     accounts     trading accounts, operators, funds
     instruments  instruments, listing, halts, reference prices and limits, positions from registry moves
     orders       挂牌协议: orders, lifts, cancellation, expiry; the 5-trading-day rule
+    blocks       大宗协议: negotiated block trades, confirmed by the counterparty and the exchange
+    auctions     单向竞价: one-way auctions with sealed, funded bids; uniform or pay-as-bid
+    deals        the trade rows blocks and auctions make
+    risk         position limits and large-holder reports
+    marketdata   daily open/high/low/close, VWAP, volume, turnover, notices; CSV
+    disputes     objections to a trade before the next open
     fees         commissions per method and side
     settlement   end-of-day delivery versus payment
     reconcile    the two ledgers agree, to the tonne and the fen

@@ -138,7 +138,7 @@ class Order(Base):
     instrument_id: Mapped[int] = mapped_column(ForeignKey("market_instruments.id"))
     trading_account_id: Mapped[int] = mapped_column(ForeignKey("market_trading_accounts.id"), index=True)
     operator_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    #: listing | block | bid
+    #: listing | block | bid | auction (an auction initiator's reserving order)
     method: Mapped[str] = mapped_column(String(8))
     #: buy | sell
     side: Mapped[str] = mapped_column(String(4))
