@@ -127,12 +127,15 @@ class Slots:
     """The latest vouched state of every subject of one type: (seq, digest) by id. Integer ids index two flat
     arrays (8 + 16 bytes per id), others a dict. seq 0: never vouched; a negative seq: -id of a pending event."""
 
-    __slots__ = ("seqs", "digests", "other")
+    __slots__ = ("seqs", "digests", "other", "count", "touched")
 
-    def __init__(self) -> None:
+    def __init__(self, track: bool = False) -> None:
         self.seqs = array("q")
         self.digests = bytearray()
         self.other: dict[str, tuple[int, bytes]] = {}
+        self.count = 0
+        #: the integer ids vouched for, when tracked (incremental verification: few of them, in a large id space)
+        self.touched: list[int] | None = [] if track else None
 
     def put(self, sid: str, seq: int, dg: bytes) -> None:
         i = _int_id(sid)
@@ -147,6 +150,10 @@ class Slots:
             grow = max(i + 1, 2 * len(seqs), 1024) - len(seqs)
             seqs.extend(array("q", bytes(8 * grow)))
             self.digests.extend(bytes(16 * grow))
+        if not seqs[i]:
+            self.count += 1
+            if self.touched is not None:
+                self.touched.append(i)
         seqs[i] = seq
         self.digests[16 * i:16 * i + 16] = dg
 
@@ -167,11 +174,13 @@ class Slots:
         yield from self.other
 
     def int_ids(self) -> list[int]:
+        if self.touched is not None:
+            return sorted(self.touched)
         seqs = self.seqs
         return [i for i in range(len(seqs)) if seqs[i]]
 
     def __len__(self) -> int:
-        return sum(1 for s in self.seqs if s) + len(self.other)
+        return self.count + len(self.other)
 
 
 class Rooted:
@@ -224,11 +233,11 @@ def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 class _Walk:
     """The state of a chain walk: what the events vouch for, by type."""
 
-    def __init__(self) -> None:
+    def __init__(self, incremental: bool = False) -> None:
         self.slots: dict[str, Slots] = {}
         self.rooted: dict[str, Rooted] = {}
         for name, kind in SUBJECT_TYPES.items():
-            self.slots[name] = Slots()
+            self.slots[name] = Slots(track=incremental)
             if kind.merkle is not None:
                 self.rooted[name] = Rooted(kind)
         #: False when an incremental verification starts from a checkpoint without its leaves
@@ -329,7 +338,7 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     if jobs > 1 and since is None and session.get_bind().dialect.name == "postgresql":
         helper = _StatesHelper(session, run_invariants, list(extra_checks))
     key = key or public_key()
-    walk = _Walk()
+    walk = _Walk(incremental=since is not None)
     tell = progress or (lambda stage, done, total: None)
     prev, expected_seq = GENESIS, 1
     if since is not None:
