@@ -55,10 +55,12 @@ def init_api(app: Flask) -> Api:
     from ..auth.api import blp as auth_blp, org_blp, user_blp, approvals_blp
     from ..issuance.api import blp as registry_blp, public as open_data_blp
     from ..issuance.fraud_api import blp as fraud_blp
+    from ..market.api import blp as market_blp, public as market_public_blp
     from ..projects.api import blp as lifecycle_blp
     from .ledger import blp as ledger_blp
 
-    for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp):
+    for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp,
+                market_blp, market_public_blp):
         api.register_blueprint(blp)
     app.extensions["ccer.api"] = api
     return api
