@@ -82,6 +82,8 @@ def open_account(session: Session, actor: Actor, organisation_id: int, *, bank_n
 
 def get_account(session: Session, ref: int | str) -> TradingAccount:
     text = str(ref).strip().upper()
+    if not text.isprintable() or len(text) > 20:  # PostgreSQL refuses NUL in text: no such account, not a 5xx
+        raise NotFound(f"no trading account {ref!r}", field="trading_account")
     stmt = select(TradingAccount).where(TradingAccount.number == text) if text.startswith("TA") else (
         select(TradingAccount).where(TradingAccount.id == int(text)) if text.isdigit() and len(text) <= 12 else None)
     account = session.execute(stmt).scalar_one_or_none() if stmt is not None else None

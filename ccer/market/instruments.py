@@ -67,7 +67,9 @@ def code_for(project: Project, vintage: int) -> str:
 
 
 def get(session: Session, code: str) -> Instrument:
-    inst = session.execute(select(Instrument).where(Instrument.code == str(code or "").strip().upper())).scalar_one_or_none()
+    text = str(code or "").strip().upper()
+    # (a NUL or an over-long code names no instrument: PostgreSQL refuses NUL in text, a 5xx if queried)
+    inst = session.execute(select(Instrument).where(Instrument.code == text)).scalar_one_or_none() if text.isprintable() and len(text) <= 24 else None
     if inst is None:
         raise NotFound(f"no instrument {code}", field="instrument")
     return inst
