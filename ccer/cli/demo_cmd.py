@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from .. import demo, ledger, migrate
-from ..demo import lifecycle as demo_lifecycle, registry as demo_registry
+from ..demo import lifecycle as demo_lifecycle, market as demo_market, registry as demo_registry
 from . import main
 
 
@@ -23,6 +23,8 @@ def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
         session.commit()
         walked = demo_lifecycle.walk(session, parties)
         session.commit()
+        traded = demo_market.run(session, parties)
+        session.commit()
         click.echo(f"demo parties: registry, {len(parties.vvbs)} VVBs, {len(parties.owners)} project owners (from the registry listing)")
         if registry:
             click.echo(f"registry: {registry.get('issuances', 0)} issuances ({registry.get('issued', 0):,} tCO2e), a sale through the exchange, "
@@ -30,6 +32,8 @@ def demo_cmd(obj, serve: bool, host: str, port: int) -> None:
         if walked:
             click.echo(f"lifecycle: {walked['projects']} projects (one per methodology) from design document to registration, "
                        f"one batch each verified and issued ({walked['issued']:,} tCO2e); project {walked['open']} open for comments")
+        if traded:
+            click.echo(demo_market.summary(traded))
         click.echo(f"demo users (password {demo.DEMO_PASSWORD!r}): {', '.join(sorted(parties.users))}")
         report = ledger.verify(session)
         click.echo(f"ledger: {report.events} events, verify {'ok' if report.ok else 'FAILED'}")
