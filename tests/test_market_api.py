@@ -190,8 +190,8 @@ def test_halts_and_restrictions_are_public_and_immediate(rm, client, session):
     assert refused.status_code == 409 and "Art. 23" in refused.json["rule"]
     client.post(f"/api/v1/market/instruments/{CODE}/resumption", headers=rm.ex, json={"reason": "恢复交易（测试）"})
     notices = client.get("/api/v1/market/halts").json
-    assert [(n["instrument"], n["action"], n["reason"]) for n in notices] == [
-        (CODE, "resumed", "恢复交易（测试）"), (CODE, "halted", "异常波动（测试）")]
+    assert [(n["instrument"], n["kind"], n["reason"]) for n in notices] == [
+        (CODE, "resume", "恢复交易（测试）"), (CODE, "halt", "异常波动（测试）")]
     number = rm.number(rm.w.owner)
     assert client.post(f"/api/v1/market/accounts/{number}/restriction", headers=rm.ex, json={"action": "restrict"}).json["field"] == "reason"
     assert client.post(f"/api/v1/market/accounts/{number}/restriction", headers=rm.ex, json={"action": "restrict", "reason": "违规（测试）"}).json["status"] == "restricted"
@@ -232,6 +232,17 @@ ORDER = {"instrument": CODE, "side": "sell", "price": "80.00", "quantity": 10}
     ("/api/v1/market/orders/99999999999/cancellation", None, 404, "order_id"),
     ("/api/v1/market/orders/123/cancellation", None, 404, "order_id"),
     (f"/api/v1/market/instruments/{CODE}/proposal", {"initial_price": "81.00"}, 409, "instrument"),  # already listed
+    ("/api/v1/market/blocks", {**ORDER, "price": "90.001", "counterparty": "TA00000002"}, 422, "price"),
+    ("/api/v1/market/blocks", {**ORDER, "quantity": "10", "counterparty": "TA00000002"}, 422, "quantity"),
+    ("/api/v1/market/blocks", ORDER, 422, "counterparty"),
+    ("/api/v1/market/blocks/99999999999/acceptance", None, 404, "agreement_id"),
+    ("/api/v1/market/auctions", {"instrument": CODE, "side": "sell", "quantity": 10, "reserve_price": "80.00", "window_start": 5,
+                                 "window_end": "2026-12-08T11:00"}, 422, "window_start"),
+    ("/api/v1/market/auctions/99999999999/bids", {"price": "80.00", "quantity": 1}, 404, "auction_id"),
+    ("/api/v1/market/auctions/7/bids", {"price": "80.00", "quantity": -1}, 422, "quantity"),
+    ("/api/v1/market/disputes", {"trade": "20261208-00000001"}, 422, "statement"),
+    ("/api/v1/market/disputes", {"trade": "\x00", "statement": "x"}, 404, "trade"),
+    ("/api/v1/market/position-limits", {"max_quantity": "5"}, 422, "max_quantity"),
 ])
 def test_bad_input_is_refused_naming_the_field(rm, client, path, body, status, field):
     resp = client.post(path, headers=rm.owner, json=body) if body is not None else client.post(path, headers=rm.owner)
@@ -243,6 +254,9 @@ def test_bad_input_is_refused_naming_the_field(rm, client, path, body, status, f
     "/api/v1/market/orders?day=yesterday", "/api/v1/market/orders?status=lost", "/api/v1/market/orders?limit=0",
     "/api/v1/market/orders?cursor=@@", f"/api/v1/market/instruments/{CODE}/book?depth=0", "/api/v1/market/trades?day=2026-13-01",
     "/api/v1/market/instruments/%00/book", "/api/v1/market/trades/" + "9" * 60 + "/confirmation.pdf", "/api/v1/market/accounts/TA999/operators",
+    "/api/v1/market/data?day=x", "/api/v1/market/data?instrument=%00", "/api/v1/market/data/history?start=2026-12-08",
+    "/api/v1/market/data.csv?start=2026-12-09&end=2026-12-08", "/api/v1/market/auctions?status=x", "/api/v1/market/auctions/99999999999",
+    "/api/v1/market/notices?kind=x", "/api/v1/market/disputes?status=x",
 ])
 def test_bad_queries_are_4xx(rm, client, path):
     resp = client.get(path, headers=rm.owner)
@@ -256,3 +270,85 @@ def test_malformed_bodies_are_4xx(rm, client):
     assert resp.status_code == 422
     resp = client.post("/api/v1/market/settlements", headers=rm.ex, json={"day": "not a day"})
     assert (resp.status_code, resp.json["field"]) == (422, "day")
+
+
+def test_blocks_auctions_market_data_and_disputes_over_rest(client, session, parties, monkeypatch):
+    from tests.market_world import MarketWorld
+
+    monkeypatch.setenv("CCER_MARKET_BLOCK_MINIMUM", "1000")
+    mw = MarketWorld(session, parties)  # the owner holds 200,000 t in trading; Tuesday 2026-12-08 10:00
+    w = mw.w
+    ex, owner, trader, emitter, buyer2 = (_auth(client, a) for a in (w.exchange, w.owner.maker, w.trader.maker, w.emitter.maker, mw.buyer2.maker))
+    trader_no = mw.account(w.trader).number
+    session.rollback()
+
+    # 大宗协议: entered by the owner naming the trader, confirmed by the trader, then by the exchange
+    block = {"instrument": CODE, "side": "sell", "price": "90.00", "quantity": 10_000, "counterparty": trader_no}
+    beyond = client.post("/api/v1/market/blocks", headers=owner, json={**block, "price": "104.01"})  # 80.00 + 30 % = 104.00
+    assert (beyond.status_code, beyond.json["field"]) == (422, "price") and "±30 %" in beyond.json["rule"]
+    small = client.post("/api/v1/market/blocks", headers=owner, json={**block, "quantity": 999})
+    assert (small.status_code, small.json["field"]) == (422, "quantity")
+    ag = client.post("/api/v1/market/blocks", headers=owner, json=block)
+    assert ag.status_code == 201 and (ag.json["status"], ag.json["amount"]) == ("proposed", "900000.00"), ag.json
+    assert client.post(f"/api/v1/market/blocks/{ag.json['id']}/confirmation", headers=ex).status_code == 409  # not agreed yet
+    assert client.post(f"/api/v1/market/blocks/{ag.json['id']}/acceptance", headers=emitter).status_code == 403  # not the named side
+    assert client.post(f"/api/v1/market/blocks/{ag.json['id']}/acceptance", headers=trader).json["status"] == "agreed"
+    assert client.post(f"/api/v1/market/blocks/{ag.json['id']}/confirmation", headers=trader).status_code == 403
+    done = client.post(f"/api/v1/market/blocks/{ag.json['id']}/confirmation", headers=ex)
+    assert done.status_code == 200 and done.json["status"] == "confirmed" and done.json["trade"]
+    assert [b["id"] for b in client.get("/api/v1/market/blocks", headers=trader).json] == [ag.json["id"]]
+    assert client.get("/api/v1/market/blocks", headers=emitter).json == []
+
+    # 单向竞价: the owner sells 5,000 t, reserve 80.00, bids 10:30–11:00, uniform pricing
+    auction = client.post("/api/v1/market/auctions", headers=owner, json={
+        "instrument": CODE, "side": "sell", "quantity": 5_000, "reserve_price": "80.00", "window_start": "2026-12-08T10:30:00",
+        "window_end": "2026-12-08T11:00:00", "pricing": "uniform"})
+    assert auction.status_code == 201 and auction.json["status"] == "announced", auction.json
+    aid = auction.json["id"]
+    _at(session, 2026, 12, 8, 10, 40)
+    low = client.post(f"/api/v1/market/auctions/{aid}/bids", headers=emitter, json={"price": "79.99", "quantity": 100})
+    assert (low.status_code, low.json["field"]) == (422, "price")  # below the reserve
+    assert client.post(f"/api/v1/market/auctions/{aid}/bids", headers=emitter, json={"price": "82.00", "quantity": 3_000}).status_code == 201
+    assert client.post(f"/api/v1/market/auctions/{aid}/bids", headers=buyer2, json={"price": "81.00", "quantity": 3_000}).status_code == 201
+    sealed = client.get(f"/api/v1/market/auctions/{aid}").json
+    assert sealed["bids"] == [] and not sealed.get("allocations")  # sealed until the close
+    assert [b["price"] for b in client.get(f"/api/v1/market/auctions/{aid}/bids", headers=emitter).json] == ["82.00"]
+    _at(session, 2026, 12, 8, 11, 5)
+    closed = client.post(f"/api/v1/market/auctions/{aid}/close", headers=ex)
+    assert closed.status_code == 200, closed.json
+    # 3,000 to the 82.00 bid, the remaining 2,000 to the 81.00 one; uniform: both at 81.00 → 405,000.00 CNY
+    assert (closed.json["results"]["allocated"], closed.json["results"]["clearing_price"], closed.json["results"]["turnover"]) == (5_000, "81.00", "405000.00")
+    public = client.get(f"/api/v1/market/auctions/{aid}").json["allocations"]
+    assert [(a["price"], a["allocated"], a["trade_price"], a["bidder"]) for a in public] == [("82.00", 3_000, "81.00", None), ("81.00", 2_000, "81.00", None)]
+
+    _at(session, 2026, 12, 8, 15, 30)
+    day = client.post("/api/v1/market/settlements", headers=ex, json={})
+    assert (day.json["settled"], day.json["failed"]) == (3, 0), day.json
+    data = client.get("/api/v1/market/data?day=2026-12-08").json
+    methods = data["market"]["by_method"]
+    assert (methods["block"]["volume"], methods["auction"]["volume"], methods["listing"]["volume"]) == (10_000, 5_000, 0)
+    assert data["market"]["turnover"] == "1305000.00" and data["market"]["vwap"] == "87.00"  # (900,000 + 405,000) / 15,000
+    row = data["instruments"][0]
+    assert (row["open"], row["close"], row["next_reference_price"], row["next_reference_basis"]) == (None, None, "80.00", "carried")  # no listing trade
+    csv_text = client.get("/api/v1/market/data.csv?start=2026-12-08&end=2026-12-08").get_data(as_text=True)
+    assert csv_text.splitlines()[-1] == "2026-12-08,ALL,,,,,87.00,15000,1305000.00,3,0,10000,5000,,"
+
+    ref = done.json["trade"]
+    assert client.post("/api/v1/market/disputes", headers=emitter, json={"trade": ref, "statement": "x"}).status_code == 403
+    raised = client.post("/api/v1/market/disputes", headers=trader, json={"trade": ref, "statement": "交收数量有误（测试）"})
+    assert raised.status_code == 201 and raised.json["deadline"].startswith("2026-12-09T09:30")
+    resolved = client.post(f"/api/v1/market/disputes/{raised.json['id']}/resolution", headers=ex,
+                           json={"outcome": "dismissed", "resolution": "经核对，交收数据无误（测试）"})
+    assert resolved.json["status"] == "dismissed"
+
+    # a maximum position and the large-holder report it makes public
+    limit = client.post("/api/v1/market/position-limits", headers=ex, json={"max_quantity": 10_000, "instrument": CODE, "trading_account": trader_no})
+    assert limit.status_code == 200 and limit.json["max_quantity"] == 10_000
+    assert client.post("/api/v1/market/position-limits", headers=owner, json={"max_quantity": 1}).status_code == 403
+    filed = client.post("/api/v1/market/large-holders/monitor", headers=ex).json
+    assert [(n["trading_account"], n["quantity"], n["threshold"]) for n in filed] == [(trader_no, 10_000, 8_000)]  # 80 % of 10,000
+    assert [n["kind"] for n in client.get("/api/v1/market/notices?kind=large_holder").json] == ["large_holder"]
+
+    assert client.get("/api/v1/market/reconciliation", headers=ex).json["differences"] == []
+    report = ledger.verify(session)
+    assert report.ok, [str(p) for p in report.problems]

@@ -19,14 +19,15 @@ from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
 from ..auth.models import User
 from ..errors import Forbidden, NotFound
-from ..ledger import Event
 from ..projects.models import Project
 from ..requests import current_actor, db_session
-from . import accounts, confirmations, instruments, orders, reconcile, settlement
+from . import accounts, auctions, blocks, confirmations, disputes, instruments, marketdata, orders, reconcile, risk, settlement
 from .models import FundAccount, FundMovement, Instrument, Operator, Order, Position, ReferencePrice, Trade, TradingAccount
-from .schemas import (AccountArg, AccountFilter, AccountOpenIn, AmountIn, BookArgs, BookOut, DayReportOut, FundsOut, HaltArgs, HaltIn, HaltOut,
-                      InstrumentOut, LiftIn, LiftOut, MovementOut, MovesOut, OperatorIn, OperatorOut, OrderFilter, OrderIn, OrderOut,
-                      PositionOut, ProposalIn, ReconciliationOut, RestrictionIn, SettleIn, TradeFilter, TradeOut, TradingAccountOut)
+from .schemas import (AccountArg, AccountFilter, AccountOpenIn, AmountIn, AuctionFilter, AuctionIn, AuctionOut, BidIn, BidOut, BlockFilter,
+                      BlockIn, BlockOut, BookArgs, BookOut, CancelIn, DailyOut, DataArgs, DayReportOut, DisputeFilter, DisputeIn, DisputeOut,
+                      FundsOut, HaltIn, InstrumentDayOut, InstrumentOut, LiftIn, LiftOut, MovementOut, MovesOut, NoticeFilter, NoticeOut,
+                      OperatorIn, OperatorOut, OrderFilter, OrderIn, OrderOut, PositionLimitIn, PositionLimitOut, PositionOut, ProposalIn,
+                      RangeArgs, ReasonIn, ReconciliationOut, ResolutionIn, RestrictionIn, SettleIn, TradeFilter, TradeOut, TradingAccountOut)
 
 blp = Blueprint("market", __name__, url_prefix="/api/v1/market", description="The exchange: accounts, orders, lifts, funds, settlement")
 public = Blueprint("market-public", __name__, url_prefix="/api/v1/market", description="The exchange's public data (anonymous)")
@@ -501,13 +502,260 @@ class Book(MethodView):
 
 @public.route("/halts")
 class Halts(MethodView):
-    @public.arguments(HaltArgs, location="query")
-    @public.response(200, HaltOut(many=True))
-    def get(self, page):
-        """Halt and resumption notices (Trading Rules Art. 23, 43), newest first, from the ledger."""
+    @public.arguments(NoticeFilter, location="query")
+    @public.response(200, NoticeOut(many=True))
+    def get(self, args):
+        """Halt and resumption notices (Trading Rules Art. 23), newest first."""
+        return [n for n in marketdata.notices(db_session(), args["since"]) if n["kind"] in ("halt", "resume")]
+
+
+@public.route("/notices")
+class Notices(MethodView):
+    @public.arguments(NoticeFilter, location="query")
+    @public.response(200, NoticeOut(many=True))
+    def get(self, args):
+        """Public notices, newest first: large-holder reports (大户报告, Art. 36–43) and the exchange's halts and
+        resumptions (Art. 23)."""
+        out = marketdata.notices(db_session(), args["since"])
+        return [n for n in out if args["kind"] is None or n["kind"] == args["kind"]]
+
+
+# ---- market data (public) ------------------------------------------------------------------------------------
+
+
+@public.route("/data")
+class DataDay(MethodView):
+    @public.arguments(DataArgs, location="query")
+    @public.response(200, DailyOut)
+    def get(self, args):
+        """One trading day's market data (Trading Rules Art. 33): per instrument open/high/low/close of listing
+        trades, VWAP, volume, turnover, trades by method, the day's and the next day's reference price; and the
+        market's sums."""
         session = db_session()
-        codes = {str(i): c for i, c in _codes(session).items()}
-        events = session.execute(select(Event).where(Event.subject_type == "instrument", Event.action.in_(("market.halted", "market.resumed")))
-                                 .order_by(Event.id.desc()).limit(page["limit"])).scalars()
-        return [{"instrument": codes.get(e.subject_id), "action": e.action.split(".")[1], "reason": e.payload.get("reason") or None,
-                 "at": e.occurred_at, "event_seq": e.seq} for e in events]
+        return marketdata.daily(session, args["day"] or clock.today(session), args["instrument"])
+
+
+@public.route("/data/history")
+class DataHistory(MethodView):
+    @public.arguments(RangeArgs, location="query")
+    @public.response(200, InstrumentDayOut(many=True))
+    def get(self, args):
+        """Trading day by trading day: one instrument's rows (?instrument=) or the market's."""
+        rows = marketdata.history(db_session(), args["start"], args["end"], args["instrument"])
+        return rows if args["instrument"] else [{**r, "instrument": "ALL"} for r in rows]
+
+
+@public.route("/data.csv")
+class DataCsv(MethodView):
+    @public.arguments(RangeArgs, location="query")
+    @public.response(200, description="CSV: one row per instrument and trading day, then the market's (ALL); CNY")
+    def get(self, args):
+        body = marketdata.export_csv(db_session(), args["start"], args["end"], args["instrument"])
+        return Response(body, mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="ccer-market-{args["start"]}-{args["end"]}.csv"'})
+
+
+# ---- block agreements (大宗协议) ----------------------------------------------------------------------------
+
+
+def _block(session, agreement_id: int):
+    from .models import BlockAgreement
+
+    ag = session.get(BlockAgreement, _id(agreement_id, "agreement_id"))
+    if ag is None:
+        raise NotFound(f"no block agreement {agreement_id}", field="agreement_id")
+    return blocks.as_dict(session, ag)
+
+
+@blp.route("/blocks")
+class Blocks(MethodView):
+    @blp.arguments(BlockFilter, location="query")
+    @blp.response(200, BlockOut(many=True))
+    def get(self, args):
+        """Block agreements naming the caller's account on either side (the exchange: all). Not public."""
+        return blocks.agreements(db_session(), current_actor(), args["status"], args["day"])
+
+    @blp.arguments(BlockIn)
+    @blp.response(201, BlockOut)
+    def post(self, data):
+        """Enter a block agreement (大宗协议) naming the counterparty: at least the block minimum, within ±30 % of
+        the reference; the entering side reserves now. The counterparty confirms, then the exchange."""
+        session = db_session()
+        ag = blocks.propose(session, current_actor(), data["instrument"], data["side"], data["price"], data["quantity"], data["counterparty"])
+        return blocks.as_dict(session, ag)
+
+
+@blp.route("/blocks/<int:agreement_id>/acceptance")
+class BlockAccept(MethodView):
+    @blp.response(200, BlockOut)
+    def post(self, agreement_id):
+        """The named counterparty confirms, and reserves its side."""
+        session = db_session()
+        return blocks.as_dict(session, blocks.accept(session, current_actor(), _id(agreement_id, "agreement_id")))
+
+
+@blp.route("/blocks/<int:agreement_id>/cancellation")
+class BlockCancel(MethodView):
+    @blp.response(200, BlockOut)
+    def post(self, agreement_id):
+        """The initiator withdraws, or the counterparty declines, until the counterparty has confirmed."""
+        session = db_session()
+        return blocks.as_dict(session, blocks.cancel(session, current_actor(), _id(agreement_id, "agreement_id")))
+
+
+@blp.route("/blocks/<int:agreement_id>/confirmation")
+class BlockConfirm(MethodView):
+    @blp.response(200, BlockOut)
+    def post(self, agreement_id):
+        """Exchange: confirm an agreed block; the trade is made and settles after the close."""
+        session = db_session()
+        return blocks.as_dict(session, blocks.confirm(session, current_actor(), _id(agreement_id, "agreement_id")))
+
+
+@blp.route("/blocks/<int:agreement_id>/rejection")
+class BlockReject(MethodView):
+    @blp.arguments(ReasonIn)
+    @blp.response(200, BlockOut)
+    def post(self, data, agreement_id):
+        """Exchange: refuse a proposed or agreed block; both sides' reservations are released."""
+        session = db_session()
+        return blocks.as_dict(session, blocks.reject(session, current_actor(), _id(agreement_id, "agreement_id"), data["reason"]))
+
+
+# ---- one-way auctions (单向竞价) ----------------------------------------------------------------------------
+
+
+@public.route("/auctions")
+class AuctionList(MethodView):
+    @public.arguments(AuctionFilter, location="query")
+    @public.response(200, AuctionOut(many=True))
+    def get(self, args):
+        """Auctions as announced, with their results once closed (never a bid before the close)."""
+        return auctions.announcements(db_session(), args["day"], args["status"])
+
+
+@blp.route("/auctions")
+class AuctionCreate(MethodView):
+    @blp.arguments(AuctionIn)
+    @blp.response(201, AuctionOut)
+    def post(self, data):
+        """Announce a one-way auction: sell (or buy) a quantity at a reserve price, sealed bids taken in a window
+        within 9:30–15:00 of one trading day; uniform or pay-as-bid pricing. The initiator's side is reserved now."""
+        session = db_session()
+        a = auctions.create(session, current_actor(), data["instrument"], data["side"], data["quantity"], data["reserve_price"],
+                            data["window_start"], data["window_end"], data["pricing"])
+        return auctions.results(session, a.id, current_actor())
+
+
+@public.route("/auctions/<int:auction_id>")
+class AuctionOne(MethodView):
+    @public.response(200, AuctionOut)
+    def get(self, auction_id):
+        """An auction and, once closed, its allocation bid by bid (who bid: the exchange, the initiator and each
+        bidder for its own)."""
+        return auctions.results(db_session(), _id(auction_id, "auction_id"), current_actor())
+
+
+@blp.route("/auctions/<int:auction_id>/bids")
+class AuctionBids(MethodView):
+    @blp.response(200, BidOut(many=True))
+    def get(self, auction_id):
+        """The caller's own bids in this auction."""
+        return auctions.my_bids(db_session(), current_actor(), _id(auction_id, "auction_id"))
+
+    @blp.arguments(BidIn)
+    @blp.response(201, BidOut)
+    def post(self, data, auction_id):
+        """A sealed, funded bid (an offer, in a buy auction) while the window is open."""
+        session = db_session()
+        order = auctions.bid(session, current_actor(), _id(auction_id, "auction_id"), data["price"], data["quantity"])
+        return next(b for b in auctions.my_bids(session, current_actor(), order.auction_id) if b["order_id"] == order.id)
+
+
+@blp.route("/bids/<int:order_id>/withdrawal")
+class BidWithdraw(MethodView):
+    @blp.response(200, BidOut)
+    def post(self, order_id):
+        """Withdraw one's own bid while the window is open; its reservation is released."""
+        session = db_session()
+        order = auctions.withdraw_bid(session, current_actor(), _id(order_id, "order_id"))
+        return next(b for b in auctions.my_bids(session, current_actor(), order.auction_id) if b["order_id"] == order.id)
+
+
+@blp.route("/auctions/<int:auction_id>/cancellation")
+class AuctionCancel(MethodView):
+    @blp.arguments(CancelIn)
+    @blp.response(200, AuctionOut)
+    def post(self, data, auction_id):
+        """The initiator (or the exchange) withdraws an announced auction before its window opens."""
+        session = db_session()
+        a = auctions.cancel(session, current_actor(), _id(auction_id, "auction_id"), data["reason"])
+        return auctions.results(session, a.id, current_actor())
+
+
+@blp.route("/auctions/<int:auction_id>/close")
+class AuctionClose(MethodView):
+    @blp.response(200, AuctionOut)
+    def post(self, auction_id):
+        """Exchange: close an auction whose window has ended — allocation by price then time, trades, results
+        (the day's settlement closes any still open)."""
+        session = db_session()
+        a = auctions.close(session, current_actor(), _id(auction_id, "auction_id"))
+        return auctions.results(session, a.id, current_actor())
+
+
+# ---- risk --------------------------------------------------------------------------------------------------
+
+
+@blp.route("/position-limits")
+class PositionLimits(MethodView):
+    @blp.arguments(PositionLimitIn)
+    @blp.response(200, PositionLimitOut)
+    def post(self, data):
+        """Exchange: set (or, with max_quantity null, remove) a maximum position (最大持仓量) for one participant or
+        all, in one instrument or all; the most specific applies (Art. 36–43)."""
+        row = risk.set_position_limit(db_session(), current_actor(), data["max_quantity"], data["instrument"], data["trading_account"],
+                                      data["reason"])
+        return {"id": row.id if row else None, "instrument": data["instrument"], "trading_account": data["trading_account"],
+                "max_quantity": row.max_quantity if row else None}
+
+
+@blp.route("/large-holders/monitor")
+class LargeHolderMonitor(MethodView):
+    @blp.response(200, NoticeOut(many=True))
+    def post(self):
+        """Exchange: check positions against the large-holder threshold now (also run after each settlement)."""
+        session = db_session()
+        filed = {r.id for r in risk.monitor(session, current_actor())}
+        return [n for n in risk.large_holder_reports(session) if n["id"] in filed]
+
+
+# ---- disputes ---------------------------------------------------------------------------------------------
+
+
+@blp.route("/disputes")
+class Disputes(MethodView):
+    @blp.arguments(DisputeFilter, location="query")
+    @blp.response(200, DisputeOut(many=True))
+    def get(self, args):
+        """Disputes about the caller's trades (the exchange: all)."""
+        return disputes.disputes(db_session(), current_actor(), args["status"])
+
+    @blp.arguments(DisputeIn)
+    @blp.response(201, DisputeOut)
+    def post(self, data):
+        """A party objects to a trade in writing, before the next trading day's open (Art. 32)."""
+        session = db_session()
+        d = disputes.raise_dispute(session, current_actor(), data["trade"], data["statement"])
+        return next(x for x in disputes.disputes(session, current_actor()) if x["id"] == d.id)
+
+
+@blp.route("/disputes/<int:dispute_id>/resolution")
+class DisputeResolve(MethodView):
+    @blp.arguments(ResolutionIn)
+    @blp.response(200, DisputeOut)
+    def post(self, data, dispute_id):
+        """Exchange: the outcome of its mediation, upheld or dismissed, with the reasons (Art. 49–51)."""
+        session = db_session()
+        d = disputes.resolve(session, current_actor(), _id(dispute_id, "dispute_id"), data["outcome"], data["resolution"])
+        return next(x for x in disputes.disputes(session, current_actor()) if x["id"] == d.id)

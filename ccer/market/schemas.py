@@ -330,3 +330,252 @@ class HaltOut(Schema):
     reason = fields.Str(allow_none=True)
     at = fields.DateTime()
     event_seq = fields.Int(allow_none=True)
+
+
+# ---- block agreements (大宗协议) ----------------------------------------------------------------------------
+
+
+class BlockIn(Schema):
+    instrument = _INSTRUMENT
+    side = fields.Str(required=True, validate=validate.OneOf(["buy", "sell"]), metadata={"description": "the entering side's"})
+    price = Price(required=True, metadata={"description": "CNY/t, within ±30 % of the reference"})
+    quantity = _quantity(required=True)
+    counterparty = fields.Str(required=True, validate=validate.Length(min=1, max=20), metadata={"description": "its trading account"})
+
+
+class BlockFilter(Schema):
+    status = fields.Str(load_default=None, validate=validate.OneOf(["proposed", "agreed", "confirmed", "cancelled", "declined", "rejected",
+                                                                     "expired"]))
+    day = fields.Date(load_default=None)
+
+
+class ReasonIn(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+
+
+class BlockOut(Schema):
+    id = fields.Int()
+    instrument = fields.Str()
+    initiator = fields.Str()
+    side = fields.Str()
+    counterparty = fields.Str()
+    price = Price()
+    price_fen = _fen("price")
+    quantity = fields.Int()
+    amount = Price()
+    amount_fen = _fen("amount")
+    status = fields.Str(metadata={"description": "proposed | agreed | confirmed | cancelled | declined | rejected | expired"})
+    day = fields.Str()
+    entered_at = fields.Str()
+    agreed_at = fields.Str(allow_none=True)
+    decided_at = fields.Str(allow_none=True)
+    trade = fields.Str(allow_none=True, metadata={"description": "the trade number once the exchange confirmed"})
+    reason = fields.Str(allow_none=True)
+
+
+# ---- one-way auctions (单向竞价) ----------------------------------------------------------------------------
+
+
+class AuctionIn(Schema):
+    instrument = _INSTRUMENT
+    side = fields.Str(required=True, validate=validate.OneOf(["buy", "sell"]), metadata={"description": "the initiator's"})
+    quantity = _quantity(required=True)
+    reserve_price = Price(required=True)
+    window_start = fields.Str(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "ISO 8601, Beijing time if naive"})
+    window_end = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    pricing = fields.Str(load_default="uniform", validate=validate.OneOf(["uniform", "pay_as_bid"]))
+
+
+class AuctionFilter(Schema):
+    day = fields.Date(load_default=None)
+    status = fields.Str(load_default=None, validate=validate.OneOf(["announced", "closed", "cancelled"]))
+
+
+class BidIn(Schema):
+    price = Price(required=True)
+    quantity = _quantity(required=True)
+
+
+class BidOut(Schema):
+    order_id = fields.Int(allow_none=True, metadata={"description": "shown to the bidder only"})
+    auction_id = fields.Int()
+    bidder = fields.Str(allow_none=True, metadata={"description": "shown to the exchange, the initiator and the bidder itself"})
+    price = Price()
+    price_fen = _fen("price")
+    quantity = fields.Int()
+    entered_at = fields.Str()
+    status = fields.Str(metadata={"description": "open | cancelled | filled | partial | lost | void"})
+    allocated = fields.Int()
+    trade_price = Price(allow_none=True)
+
+
+class AuctionResultsOut(Schema):
+    closed_at = fields.Str()
+    bids = fields.Int()
+    bidders = fields.Int()
+    winners = fields.Int()
+    allocated = fields.Int()
+    unallocated = fields.Int()
+    turnover = Price()
+    turnover_fen = _fen("turnover")
+    clearing_price = Price(allow_none=True, metadata={"description": "uniform pricing: the price every winner pays"})
+    average_price = Price(allow_none=True)
+
+
+class AuctionOut(Schema):
+    id = fields.Int()
+    instrument = fields.Str()
+    initiator = fields.Str()
+    side = fields.Str()
+    quantity = fields.Int()
+    reserve_price = Price()
+    reserve_price_fen = _fen("reserve_price")
+    pricing = fields.Str()
+    day = fields.Str()
+    window_start = fields.Str()
+    window_end = fields.Str()
+    status = fields.Str(metadata={"description": "announced | closed | cancelled"})
+    reason = fields.Str(allow_none=True)
+    results = fields.Nested(AuctionResultsOut, allow_none=True)
+    bids = fields.List(fields.Nested(BidOut), metadata={"description": "before the close: the caller's own bids"})
+    allocations = fields.List(fields.Nested(BidOut), metadata={"description": "after the close: the allocation, best bid first"})
+
+
+class CancelIn(Schema):
+    reason = fields.Str(load_default="", validate=validate.Length(max=500))
+
+
+# ---- risk --------------------------------------------------------------------------------------------------
+
+
+class PositionLimitIn(Schema):
+    max_quantity = fields.Int(required=True, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY),
+                              metadata={"description": "tCO2e; null removes the limit"})
+    instrument = fields.Str(load_default=None, validate=validate.Length(min=1, max=24), metadata={"description": "omitted: every instrument"})
+    trading_account = fields.Str(load_default=None, validate=validate.Length(min=1, max=20), metadata={"description": "omitted: every participant"})
+    reason = fields.Str(load_default="", validate=validate.Length(max=500))
+
+
+class PositionLimitOut(Schema):
+    id = fields.Int(allow_none=True)
+    instrument = fields.Str(allow_none=True)
+    trading_account = fields.Str(allow_none=True)
+    max_quantity = fields.Int(allow_none=True, metadata={"description": "null: removed"})
+
+
+class NoticeFilter(Schema):
+    since = fields.Date(load_default=None)
+    kind = fields.Str(load_default=None, validate=validate.OneOf(["large_holder", "halt", "resume"]))
+
+
+class NoticeOut(Schema):
+    id = fields.Int()
+    kind = fields.Str(metadata={"description": "large_holder | halt | resume"})
+    day = fields.Str()
+    at = fields.Str(allow_none=True)
+    instrument = fields.Str(allow_none=True)
+    reason = fields.Str(allow_none=True)
+    trading_account = fields.Str(allow_none=True)
+    participant = fields.Str(allow_none=True, metadata={"description": "large-holder reports are public by the rules"})
+    quantity = fields.Int(allow_none=True)
+    max_quantity = fields.Int(allow_none=True)
+    threshold = fields.Int(allow_none=True)
+    status = fields.Str(allow_none=True)
+    cleared_on = fields.Str(allow_none=True)
+    rule = fields.Str()
+
+
+# ---- market data -------------------------------------------------------------------------------------------
+
+
+class DataArgs(Schema):
+    day = fields.Date(load_default=None, metadata={"description": "default: today (Beijing time)"})
+    instrument = fields.Str(load_default=None, validate=validate.Length(min=1, max=24))
+
+
+class RangeArgs(Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    instrument = fields.Str(load_default=None, validate=validate.Length(min=1, max=24))
+
+
+class MethodStatsOut(Schema):
+    volume = fields.Int()
+    turnover = Price()
+    turnover_fen = _fen("turnover")
+    trades = fields.Int()
+    vwap = Price(allow_none=True)
+    high = Price(allow_none=True)
+    low = Price(allow_none=True)
+
+
+class _ByMethod(Schema):
+    listing = fields.Nested(MethodStatsOut)
+    block = fields.Nested(MethodStatsOut)
+    auction = fields.Nested(MethodStatsOut)
+
+
+class InstrumentDayOut(Schema):
+    day = fields.Str()
+    instrument = fields.Str()
+    open = Price(allow_none=True, metadata={"description": "of listing-agreement trades, as high, low and close"})
+    high = Price(allow_none=True)
+    low = Price(allow_none=True)
+    close = Price(allow_none=True)
+    vwap = Price(allow_none=True, metadata={"description": "over every method's trades"})
+    volume = fields.Int()
+    turnover = Price()
+    turnover_fen = _fen("turnover")
+    trades = fields.Int()
+    by_method = fields.Nested(_ByMethod)
+    reference_price = Price(allow_none=True)
+    next_reference_price = Price(allow_none=True)
+    next_reference_basis = fields.Str(allow_none=True, metadata={"description": "vwap | carried | provisional (before the day's settlement)"})
+
+
+class MarketDayOut(Schema):
+    day = fields.Str()
+    volume = fields.Int()
+    turnover = Price()
+    turnover_fen = _fen("turnover")
+    trades = fields.Int()
+    vwap = Price(allow_none=True)
+    instruments_listed = fields.Int()
+    instruments_traded = fields.Int()
+    by_method = fields.Nested(_ByMethod)
+
+
+class DailyOut(Schema):
+    day = fields.Str()
+    trading_day = fields.Bool()
+    market = fields.Nested(MarketDayOut)
+    instruments = fields.List(fields.Nested(InstrumentDayOut))
+
+
+# ---- disputes ---------------------------------------------------------------------------------------------
+
+
+class DisputeIn(Schema):
+    trade = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    statement = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class DisputeFilter(Schema):
+    status = fields.Str(load_default=None, validate=validate.OneOf(["open", "upheld", "dismissed"]))
+
+
+class ResolutionIn(Schema):
+    outcome = fields.Str(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
+    resolution = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class DisputeOut(Schema):
+    id = fields.Int()
+    trade = fields.Str()
+    raised_by = fields.Str()
+    statement = fields.Str()
+    raised_at = fields.Str()
+    deadline = fields.Str(metadata={"description": "the next trading day's open: after it the day's data stand as accepted"})
+    status = fields.Str()
+    resolution = fields.Str(allow_none=True)
+    resolved_at = fields.Str(allow_none=True)
