@@ -16,18 +16,21 @@ PACKAGE = Path(__file__).resolve().parent
 __version__ = "0.1.0"
 
 
+_wired = False
+
+
 def load_models() -> None:
-    """Import every module that defines tables or event subjects, so metadata and the chain are complete."""
-    from . import clock, ledger  # noqa: F401
-    from .auth import makerchecker, models, services  # noqa: F401
-    from .projects import models as project_models, services as project_services  # noqa: F401
-    from .projects import boundaries, comments, lifecycle, monitoring  # noqa: F401
-    from .validation import models as validation_models, services as validation_services  # noqa: F401
-    from . import proposals  # noqa: F401
-    from .issuance import accounts, invariants, models as registry_models, retirements, services as registry_services, trading  # noqa: F401
-    from .issuance import fraud, issuing  # noqa: F401
+    """Import every package's tables and wire each package once: its event subjects, policy rules and hooks
+    are registered by the `wire()` of its `__init__.py`, never as a side effect of importing a module."""
+    global _wired
+    if _wired:
+        return
+    from . import auth, clock, issuance, ledger, market, projects, proposals, validation  # noqa: F401
     from .market import accounts as market_accounts, instruments as market_instruments, orders, settlement  # noqa: F401
     from .market import auctions, blocks, disputes, risk  # noqa: F401
+    for package in (ledger, auth, projects, validation, proposals, issuance, market):
+        package.wire()
+    _wired = True
 
 
 def create_app(config: dict | None = None) -> "Flask":
@@ -55,6 +58,7 @@ def create_app(config: dict | None = None) -> "Flask":
         JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=settings.limits.request_bytes,  # bounded work: 413 beyond it (CCER_MAX_REQUEST_BYTES)
     )
     app.json.ensure_ascii = False
     engine = make_engine(settings.database_url)
@@ -64,10 +68,11 @@ def create_app(config: dict | None = None) -> "Flask":
     from .api import init_api
     from .issuance.views import bp as registry_bp
     from .projects.views import bp as projects_bp
-    from .requests import close_session
+    from .requests import close_session, refuse_oversized
     from .web import bp as web_bp
 
     app.teardown_appcontext(close_session)
+    app.before_request(refuse_oversized)
     init_api(app)
     app.register_blueprint(web_bp)
     app.register_blueprint(registry_bp)

@@ -54,8 +54,6 @@ request_states = ledger.scan(
      ApprovalRequest.initiated_by, ApprovalRequest.decided_by, ApprovalRequest.organisation_id],
     lambda r: {"kind": r.kind, "target": r.target, "payload": r.payload_json, "status": r.status, "initiated_by": r.initiated_by,
                "decided_by": r.decided_by, "organisation_id": r.organisation_id})
-ledger.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars(),
-                        snapshot_all=request_states)
 
 
 @dataclass
@@ -184,3 +182,9 @@ def _profile_apply(session: Session, actor: Actor, target: str, payload: dict):
 
 
 operation("organisation.change_profile", _profile_apply, "organisation.change_profile", _profile_precheck)
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_subject("approval_request", request_state, lambda s: s.execute(select(ApprovalRequest.id)).scalars(),
+                            snapshot_all=request_states)

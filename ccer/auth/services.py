@@ -88,11 +88,6 @@ def user_states(session: Session, ids=None):
     return scan(session, ids)
 
 
-ledger.register_subject("organisation", organisation_state, lambda s: s.execute(select(Organisation.id)).scalars(),
-                        snapshot_all=organisation_states)
-ledger.register_subject("user", user_state, lambda s: s.execute(select(User.id)).scalars(), snapshot_all=user_states)
-
-
 # ---- organisations ------------------------------------------------------------------------------------
 
 
@@ -271,3 +266,10 @@ def revoke_token(session: Session, actor: Actor, token: str) -> None:
         raise NotFound("no such token", field="token")
     row.revoked_at = clock.now(session)
     ledger.record(session, actor, "token.revoked", "user", row.user_id, {"token_name": row.name})
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_subject("organisation", organisation_state, lambda s: s.execute(select(Organisation.id)).scalars(),
+                            snapshot_all=organisation_states)
+    ledger.register_subject("user", user_state, lambda s: s.execute(select(User.id)).scalars(), snapshot_all=user_states)

@@ -31,12 +31,6 @@ KIND_BY_ROLE = (
 )
 
 _HOLDERS = tuple(role for role, _ in KIND_BY_ROLE)
-policy.allow("registry.account.apply", *_HOLDERS, when=policy.same_organisation, text="for the user's own organisation", cites="Registry Rules Art. 5–6")
-policy.allow("registry.account.apply", Role.REGISTRY_OPERATOR)
-policy.allow("registry.account.decide", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 7, 10, 11")
-policy.allow("registry.account.read", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="Registry Rules Art. 17")
-policy.allow("registry.account.read", *_HOLDERS, when=policy.same_organisation, text="of the user's own organisation", cites="Registry Rules Art. 12")
-policy.allow("registry.account.change", *_HOLDERS, when=policy.same_organisation, text="of the user's own organisation", cites="Registry Rules Art. 8")
 
 
 def account_state(session: Session, aid: str) -> dict | None:
@@ -44,10 +38,6 @@ def account_state(session: Session, aid: str) -> dict | None:
     if a is None:
         return None
     return {"number": a.number, "organisation_id": a.organisation_id, "kind": a.kind, "status": a.status, "reason": a.reason}
-
-
-ledger.register_subject("account", account_state, lambda s: s.execute(select(Account.id)).scalars(),
-                        snapshot_all=ledger.fields_scan(Account, ("number", "organisation_id", "kind", "status", "reason")))
 
 
 def _kind_for(org: Organisation) -> str:
@@ -180,3 +170,15 @@ def decide_change(session: Session, actor: Actor, change_id: int, approve: bool,
         apply_profile_change(session, actor, account.organisation, json.loads(change.changes_json))
     ledger.record(session, actor, f"account.change_{change.status}", "account", account.id, {"change_id": change.id, "reason": reason})
     return change
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("registry.account.apply", *_HOLDERS, when=policy.same_organisation, text="for the user's own organisation", cites="Registry Rules Art. 5–6")
+    policy.allow("registry.account.apply", Role.REGISTRY_OPERATOR)
+    policy.allow("registry.account.decide", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 7, 10, 11")
+    policy.allow("registry.account.read", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="Registry Rules Art. 17")
+    policy.allow("registry.account.read", *_HOLDERS, when=policy.same_organisation, text="of the user's own organisation", cites="Registry Rules Art. 12")
+    policy.allow("registry.account.change", *_HOLDERS, when=policy.same_organisation, text="of the user's own organisation", cites="Registry Rules Art. 8")
+    ledger.register_subject("account", account_state, lambda s: s.execute(select(Account.id)).scalars(),
+                            snapshot_all=ledger.fields_scan(Account, ("number", "organisation_id", "kind", "status", "reason")))

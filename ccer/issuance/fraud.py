@@ -50,12 +50,9 @@ CANCEL_DAYS = 30
 #: what the owner cancels from: units in its registry or trading account, not units under a judicial freeze
 OWNER_STATUSES = (AVAILABLE, TRADING)
 
-policy.allow("registry.fraud.cancel", Role.PROJECT_OWNER, when=policy.same_organisation, text="from the owner's own account", cites=RULE)
-policy.allow("registry.fraud.enforce", Role.REGISTRY_OPERATOR, cites=RULE)
 
 CASE_FIELDS = ("project_id", "owner_id", "finding", "issued", "owed", "owed_reason", "cancel_by", "cancelled", "force_cancelled",
                "shortfall", "status", "enforcement_order")
-ledger.register_fields("fraud_case", FraudCase, CASE_FIELDS)
 
 
 def _tonnes(value, field: str, minimum: int = 0) -> int:
@@ -173,9 +170,6 @@ def _cancel_apply(session: Session, actor: Actor, target: str, payload: dict, vo
     return record
 
 
-makerchecker.operation("registry.fraud.cancel", _cancel_apply, "registry.fraud.cancel", _cancel_precheck, one_event=True)
-
-
 def propose_cancellation(session: Session, actor: Actor, case_id: int, **spec) -> makerchecker.ApprovalRequest:
     """The owner's initiator proposes cancelling CCERs it holds — any project and vintage, one project and
     vintage per request — against the quantity the case says it owes; its confirmer carries it out."""
@@ -253,3 +247,11 @@ def barred_until(case: FraudCase) -> str | None:
 
 __all__ = ["open_case", "restricted_projects", "refuse_if_restricted", "propose_cancellation", "enforce", "get_case", "cancellations", "barred_until",
            "CANCEL_DAYS"]
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("registry.fraud.cancel", Role.PROJECT_OWNER, when=policy.same_organisation, text="from the owner's own account", cites=RULE)
+    policy.allow("registry.fraud.enforce", Role.REGISTRY_OPERATOR, cites=RULE)
+    ledger.register_fields("fraud_case", FraudCase, CASE_FIELDS)
+    makerchecker.operation("registry.fraud.cancel", _cancel_apply, "registry.fraud.cancel", _cancel_precheck, one_event=True)

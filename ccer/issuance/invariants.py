@@ -111,4 +111,6 @@ def check(session: Session) -> Iterator[str]:
                 yield f"retirement {r.number}: block {b['id']} is not {want} in its account, project and vintage"
 
 
-ledger.register_invariant(check)
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_invariant(check)

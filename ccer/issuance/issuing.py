@@ -26,7 +26,6 @@ from .accounts import account_of
 from .holdings import block_serial
 from .models import AVAILABLE, Issuance, SerialBlock
 
-policy.allow("registry.issue", Role.REGISTRY_OPERATOR, cites="Measures Art. 22")
 
 ONCE_RULE = "Measures Art. 17, 22: the same reductions are registered and issued once"
 
@@ -118,3 +117,8 @@ def issue_batch(session: Session, actor: Actor, monitoring_period_id: int) -> li
 
 
 __all__ = ["issue_batch", "batch_vintages"]
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("registry.issue", Role.REGISTRY_OPERATOR, cites="Measures Art. 22")

@@ -21,10 +21,6 @@ from .holdings import cut, live_blocks, lock_accounts, vouch
 from .models import AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Retirement, SerialBlock
 from .services import _SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _usable, _whole, account_target, propose_request, unit_spec
 
-policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
-policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
-policy.allow("registry.obligation.set", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="ETS Measures Art. 29")
-
 
 @mutating
 def set_obligation(session: Session, actor: Actor, organisation_id: int, year: int, allowances: int, source: str) -> ComplianceObligation:
@@ -137,8 +133,6 @@ def _retire_apply(session: Session, actor: Actor, target: str, payload: dict, vo
     return retire_units(session, actor, account, unit_spec(session, payload), details, also=vouch)
 
 
-makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _retire_precheck, one_event=True)
-
 _DETAIL_KEYS = ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year", "event_name", "event_start", "event_end", "note")
 
 
@@ -186,3 +180,11 @@ def get_retirement(session: Session, number: str) -> Retirement:
 
 def retirement_serials(session: Session, record: Retirement) -> list[str]:
     return _serials(session, live_blocks(session, SerialBlock.retirement_id == record.id))
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("registry.retire", *_SENDERS, when=policy.same_organisation, text="from the user's own account", cites="Registry Rules Art. 15")
+    policy.allow("registry.force_cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
+    policy.allow("registry.obligation.set", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="ETS Measures Art. 29")
+    makerchecker.operation("registry.retire", _retire_apply, "registry.retire", _retire_precheck, one_event=True)

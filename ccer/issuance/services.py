@@ -25,7 +25,6 @@ from .models import (AVAILABLE, FROZEN, TRADING, Account, ComplianceObligation, 
 from .serials import parse_serial
 
 _SENDERS = (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT, Role.EXCHANGE_OPERATOR)
-policy.allow("registry.judicial", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 14, 16")
 
 #: reductions count only if generated after 2020-09-22 (Measures Art. 17), so no vintage before 2020
 FIRST_VINTAGE = 2020
@@ -34,28 +33,12 @@ FIRST_VINTAGE = 2020
 # ---- subjects the chain vouches for -------------------------------------------------------------------------
 
 
-ledger.register_subject(
-    "serial_block",
-    lambda s, sid: (lambda b: None if b is None else block_state(b))(s.get(SerialBlock, int(sid))),
-    lambda s: s.execute(select(SerialBlock.id)).scalars(),
-    merkle=lambda state: bool(state["active"]),
-    # rows, not ORM objects, and only live blocks: checkpoints read every one of them
-    kept_all=lambda s: {str(b.id): block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
-    snapshot_all=ledger.fields_scan(SerialBlock, holdings.STATE_FIELDS),  # verify: one ordered scan
-)
-ledger.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
 TRANSFER_FIELDS = ("kind", "from_account_id", "to_account_id", "quantity", "evidence", "trade_ref")
-ledger.register_fields("transfer", Transfer, TRANSFER_FIELDS)
 
 
 def transfer_state(row: dict) -> dict:
     """A transfer's vouched state from the values written (settlement writes many without reading them back)."""
     return {f: row[f] for f in TRANSFER_FIELDS}
-ledger.register_fields("freeze", Freeze, ("account_id", "quantity", "authority", "order_ref", "status"))
-ledger.register_fields("retirement", Retirement, (
-    "account_id", "project_id", "vintage", "quantity", "purpose", "beneficiary_name", "beneficiary_uscc",
-    "compliance_year", "event_name", "event_start", "event_end", "note"))
-ledger.register_fields("compliance_obligation", ComplianceObligation, ("organisation_id", "year", "allowances", "source"))
 
 
 # ---- shared checks ------------------------------------------------------------------------------------------
@@ -243,3 +226,24 @@ def deduct(session: Session, actor: Actor, freeze_id: int, to_account: int | str
 
 
 __all__ = ["non_trade_transfer", "freeze", "release_freeze", "deduct", "propose_request", "holdings"]
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("registry.judicial", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 14, 16")
+    ledger.register_subject(
+        "serial_block",
+        lambda s, sid: (lambda b: None if b is None else block_state(b))(s.get(SerialBlock, int(sid))),
+        lambda s: s.execute(select(SerialBlock.id)).scalars(),
+        merkle=lambda state: bool(state["active"]),
+        # rows, not ORM objects, and only live blocks: checkpoints read every one of them
+        kept_all=lambda s: {str(b.id): block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
+        snapshot_all=ledger.fields_scan(SerialBlock, holdings.STATE_FIELDS),  # verify: one ordered scan
+    )
+    ledger.register_fields("issuance", Issuance, ("project_id", "batch", "vintage", "first", "last", "quantity", "account_id"))
+    ledger.register_fields("transfer", Transfer, TRANSFER_FIELDS)
+    ledger.register_fields("freeze", Freeze, ("account_id", "quantity", "authority", "order_ref", "status"))
+    ledger.register_fields("retirement", Retirement, (
+        "account_id", "project_id", "vintage", "quantity", "purpose", "beneficiary_name", "beneficiary_uscc",
+        "compliance_year", "event_name", "event_start", "event_end", "note"))
+    ledger.register_fields("compliance_obligation", ComplianceObligation, ("organisation_id", "year", "allowances", "source"))

@@ -40,12 +40,6 @@ HOURS_RULE = "Trading Rules Art. 21–23; [S7]: moves to and from the trading ac
 BINDING_RULE = "[S7] 账户绑定: CCERs move only between a registry account and the trading account bound to it"
 SETTLEMENT_RULE = "Trading Rules Art. 25–32: 货银对付, 逐笔全额 — each trade delivered whole or not at all"
 
-policy.allow("registry.trading.bind", Role.EXCHANGE_OPERATOR, Role.REGISTRY_OPERATOR, cites="Trading Rules Art. 6")
-policy.allow("registry.trading", *_SENDERS, when=policy.same_organisation, text="in the user's own account", cites="Trading Rules Art. 10; [S7]")
-policy.allow("registry.settle", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 25–32")
-
-ledger.register_fields("trading_binding", TradingBinding, ("account_id", "trading_account", "status"))
-
 
 # ---- binding ----------------------------------------------------------------------------------------------
 
@@ -136,10 +130,6 @@ def _move_apply(kind: str):
                       touches=vouch, states=holdings.vouch(touched))
         return moved
     return apply
-
-
-for _kind in _MOVES:
-    makerchecker.operation(_kind, _move_apply(_kind), "registry.trading", _move_precheck(_kind), one_event=True)
 
 
 def propose_to_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> makerchecker.ApprovalRequest:
@@ -345,3 +335,13 @@ def _check_trade(session: Session, t: _Trade, accounts, projects, bound, deliver
 
 __all__ = ["bind_trading_account", "binding_of", "check_hours", "propose_to_trading", "propose_from_trading", "moves_since", "deliver",
            "deliver_day", "Delivery"]
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("registry.trading.bind", Role.EXCHANGE_OPERATOR, Role.REGISTRY_OPERATOR, cites="Trading Rules Art. 6")
+    policy.allow("registry.trading", *_SENDERS, when=policy.same_organisation, text="in the user's own account", cites="Trading Rules Art. 10; [S7]")
+    policy.allow("registry.settle", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 25–32")
+    ledger.register_fields("trading_binding", TradingBinding, ("account_id", "trading_account", "status"))
+    for _kind in _MOVES:
+        makerchecker.operation(_kind, _move_apply(_kind), "registry.trading", _move_precheck(_kind), one_event=True)

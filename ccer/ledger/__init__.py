@@ -28,11 +28,16 @@ from .subjects import (INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, SubjectType, fields
                        register_invariant, register_subject, root_now, scan)
 from .verify import Problem, VerifyReport, chain_rows, iter_events, replayed_states, verify, vouched
 
-# wiring: a commit whose sealing passed a multiple of CHECKPOINT_EVERY takes a checkpoint afterwards
-if checkpoint_when_due not in db.AFTER_COMMIT:
-    db.AFTER_COMMIT.append(checkpoint_when_due)
+
+
+def wire() -> None:
+    """A commit whose sealing passed a multiple of CHECKPOINT_EVERY takes a checkpoint afterwards; once, by
+    ccer.load_models."""
+    if checkpoint_when_due not in db.AFTER_COMMIT:
+        db.AFTER_COMMIT.append(checkpoint_when_due)
 
 __all__ = [
+    "wire",
     "CHECKPOINT_EVERY", "CHECKPOINT_LOCK", "count", "head", "keep_sealing", "lock_head", "passed_checkpoint", "payload", "pending", "record_many",
     "record", "seal", "seal_pending", "checkpoint", "checkpoint_when_due", "roots_now", "take_checkpoint", "GENESIS",
     "canonical", "event_hash", "is_canonical", "plain", "sha256", "CREDIT_ACTIONS", "CREDIT_EVENTS", "RETIREMENT_EVENTS",

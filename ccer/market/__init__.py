@@ -18,3 +18,9 @@ registry's settlement verbs, reconciliation and market data. It never touches se
     settlement   end-of-day delivery versus payment
     reconcile    the two ledgers agree, to the tonne and the fen
 """
+from __future__ import annotations
+
+
+def wire() -> None:
+    """The exchange's event subjects, policy rules and hooks (registered by its modules when imported, for now)."""
+    from . import accounts, auctions, blocks, disputes, instruments, orders, risk, settlement  # noqa: F401

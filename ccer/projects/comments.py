@@ -14,8 +14,6 @@ from ..errors import Conflict, ValidationError
 from ..actor import Actor
 from .models import Comment, MonitoringPeriod, Project
 
-policy.allow("comment.submit", Role.PUBLIC, cites="Measures Art. 12, 19")
-policy.allow("comment.moderate", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 19")
 
 SUBJECTS = {"project": Project, "monitoring_period": MonitoringPeriod}
 #: the state in which each kind of record takes comments (its window: publicity_start–publicity_end)
@@ -35,7 +33,6 @@ comment_states = ledger.scan(
      Comment.moderation_reason, Comment.response],
     lambda r: {"subject": f"{r.subject_type}:{r.subject_id}", "author_name": r.author_name, "body": r.body, "status": r.status,
                "moderation_reason": r.moderation_reason, "response": r.response})
-ledger.register_subject("comment", comment_state, lambda s: s.execute(select(Comment.id)).scalars(), snapshot_all=comment_states)
 
 
 def subject(session: Session, subject_type: str, subject_id: int):
@@ -111,3 +108,10 @@ def unhandled(session: Session, subject_type: str, subject_id: int) -> list[Comm
     """Comments still waiting for moderation, or published and not yet answered."""
     return [c for c in of(session, subject_type, subject_id)
             if c.status == "pending" or (c.status == "published" and not c.response)]
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("comment.submit", Role.PUBLIC, cites="Measures Art. 12, 19")
+    policy.allow("comment.moderate", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 19")
+    ledger.register_subject("comment", comment_state, lambda s: s.execute(select(Comment.id)).scalars(), snapshot_all=comment_states)

@@ -47,15 +47,6 @@ def is_engaged(actor: Actor, record) -> bool:
     return actor.organisation_id is not None and actor.organisation_id == vv.engaged_vvb(record)
 
 
-policy.allow("project.create", Role.PROJECT_OWNER, cites="Measures Art. 11")
-policy.allow("project.owner", Role.PROJECT_OWNER, when=owns, text="the project's owner", cites="Measures Art. 11–14, 16")
-policy.allow("project.report", Role.VVB, when=is_engaged, text="the engaged validation/verification body", cites="Measures Art. 13, 20")
-policy.allow("project.review", Role.REGISTRY_OPERATOR, cites="Measures Art. 15, 22")
-policy.allow("project.cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 16")
-policy.allow("project.cancel", Role.PROJECT_OWNER, when=owns, text="the project's owner (voluntary)", cites="Measures Art. 16")
-policy.allow("project.revoke", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")
-
-
 # ---- the registry's checklist (Measures Art. 14–15: completeness and conformity) ---------------------------
 
 
@@ -284,3 +275,14 @@ def public_view(session: Session, p: Project, actor: Actor) -> dict:
 
 __all__ = ["PROJECT", "create", "fire", "checklist", "get", "public_view", "deadline", "render_report",
            "PUBLICITY_OVER", "COMMENTS_HANDLED", "FINDINGS_CLOSED", "WITHIN_100_DAYS", "REASON", "ENGAGED"]
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("project.create", Role.PROJECT_OWNER, cites="Measures Art. 11")
+    policy.allow("project.owner", Role.PROJECT_OWNER, when=owns, text="the project's owner", cites="Measures Art. 11–14, 16")
+    policy.allow("project.report", Role.VVB, when=is_engaged, text="the engaged validation/verification body", cites="Measures Art. 13, 20")
+    policy.allow("project.review", Role.REGISTRY_OPERATOR, cites="Measures Art. 15, 22")
+    policy.allow("project.cancel", Role.REGISTRY_OPERATOR, cites="Measures Art. 16")
+    policy.allow("project.cancel", Role.PROJECT_OWNER, when=owns, text="the project's owner (voluntary)", cites="Measures Art. 16")
+    policy.allow("project.revoke", Role.REGISTRY_OPERATOR, cites="Measures Art. 43")

@@ -61,8 +61,6 @@ def _mp_row_state(row) -> dict:
 #: mp_state of every monitoring period in one ordered scan (ledger verify)
 mp_states = ledger.scan([MonitoringPeriod.id, *(getattr(MonitoringPeriod, f) for f in MP_FIELDS), MonitoringPeriod.vintages_json,
                          MonitoringPeriod.origin, MonitoringPeriod.source], _mp_row_state)
-ledger.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars(), snapshot_all=mp_states)
-policy.allow("reductions.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 22, 49: the registry records registered reductions")
 
 
 # ---- guards ------------------------------------------------------------------------------------------------
@@ -188,13 +186,19 @@ def _calculate(project: Project, periods: list[dict]) -> dict:
     return m.calculate({"stage": "ex-post", "project": json.loads(project.facts_json or "{}"), "periods": periods}).to_dict()
 
 
-@mutating
-def create(session: Session, actor: Actor, project_id: int, periods: list[dict], green_certificates_mwh: int = 0) -> MonitoringPeriod:
-    """Enter a batch's monitored data; its dates run from the first sub-period's start to the last one's end."""
+def creatable(session: Session, actor: Actor, project_id: int) -> Project:
+    """The project `actor` may enter monitored data for now — asked before an upload is read."""
     project = fetch(session, Project, project_id, "project", "project_id")
     policy.require(actor, "project.owner", project)
     if project.status != "registered":
         raise Conflict(f"the project is {project.status}; reductions are monitored for registered projects", field="project_id", rule="Measures Art. 18")
+    return project
+
+
+@mutating
+def create(session: Session, actor: Actor, project_id: int, periods: list[dict], green_certificates_mwh: int = 0) -> MonitoringPeriod:
+    """Enter a batch's monitored data; its dates run from the first sub-period's start to the last one's end."""
+    project = creatable(session, actor, project_id)
     if not periods:
         raise ValidationError("give the monitored data of at least one sub-period", field="periods")
     calc = _calculate(project, periods)
@@ -304,3 +308,9 @@ def render_accounting_report(session: Session, mp: MonitoringPeriod) -> bytes:
         ("核查机构 Verification body", mp.verifier_id and session.get(type(p.owner), mp.verifier_id).name),
         ("绿证 Green certificates claimed (MWh)", mp.green_certificates_mwh)]}]
     return records.render(session, "accounting_report", f"AR-{p.id:06d}-{mp.number:03d}", sections, calculation=json.loads(mp.calculation_json))
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_subject("monitoring_period", mp_state, lambda s: s.execute(select(MonitoringPeriod.id)).scalars(), snapshot_all=mp_states)
+    policy.allow("reductions.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 22, 49: the registry records registered reductions")

@@ -28,7 +28,6 @@ def document_state(session: Session, did: str) -> dict | None:
 #: document_state of every document in one ordered scan, without their contents (ledger verify)
 document_states = ledger.scan([Document.id, Document.kind, Document.subject_type, Document.subject_id, Document.sha256],
                               lambda r: {"kind": r.kind, "subject": f"{r.subject_type}:{r.subject_id}", "sha256": r.sha256})
-ledger.register_subject("document", document_state, lambda s: s.execute(select(Document.id)).scalars(), snapshot_all=document_states)
 
 
 def check_contents(session: Session):
@@ -37,9 +36,6 @@ def check_contents(session: Session):
     for did, sha, content in session.execute(select(Document.id, Document.sha256, Document.content)):
         if hashlib.sha256(content).hexdigest() != sha:
             yield f"document {did}: its content no longer matches SHA-256 {sha[:12]}… (altered after publication)"
-
-
-ledger.register_invariant(check_contents)
 
 
 def store(session: Session, actor, kind: str, subject_type: str, subject_id: int, content: bytes,
@@ -71,3 +67,9 @@ def render(session: Session, kind: str, number: str, sections: list[dict], calcu
 
 def calculation_of(text: str | None) -> dict | None:
     return json.loads(text) if text else None
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_subject("document", document_state, lambda s: s.execute(select(Document.id)).scalars(), snapshot_all=document_states)
+    ledger.register_invariant(check_contents)

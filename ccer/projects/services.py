@@ -17,15 +17,10 @@ from ..actor import Actor
 from ..methodologies import registry as methodology_registry
 from .models import Project
 
-policy.allow("project.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 15: the registry registers projects")
-policy.allow("project.read", Role.PUBLIC)
 
 PROJECT_FIELDS = ("registry_no", "title", "methodology_code", "owner_id", "province", "status", "crediting_start", "crediting_end",
                   "origin", "construction_start", "validator_id", "publicity_start", "publicity_end", "review_due",
                   "other_mechanism", "ets_covered", "reason")
-
-
-ledger.register_fields("project", Project, PROJECT_FIELDS)
 
 
 def next_registry_no(session: Session) -> int:
@@ -58,3 +53,9 @@ def import_listed(session: Session, actor: Actor, *, title: str, methodology_cod
     ledger.record(session, actor, "project.imported", "project", project.id)
     return project
 
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("project.import", Role.REGISTRY_OPERATOR, cites="Measures Art. 15: the registry registers projects")
+    policy.allow("project.read", Role.PUBLIC)
+    ledger.register_fields("project", Project, PROJECT_FIELDS)

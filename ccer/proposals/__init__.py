@@ -8,18 +8,23 @@ The consultation period for methodologies is not fixed by the texts in ccer-rule
 """
 from __future__ import annotations
 
-from .. import ledger
-from ..auth import policy
-from ..auth.roles import Role
-from ..projects import comments
 from .models import MethodologyProposal
 from .services import CONSULTATION_DAYS, MAX_PACKAGE_BYTES, PROPOSAL, fire, submit, superseded, zip_folder
 
-# wiring: who may propose and decide, what the ledger vouches for, and comments on a proposal's consultation
-policy.allow("methodology.propose", Role.METHODOLOGY_AUTHOR, cites="Measures Art. 8")
-policy.allow("methodology.decide", Role.REGISTRY_OPERATOR, cites="Measures Art. 5, 8 (MEE issues methodologies)")
-ledger.register_fields("methodology_proposal", MethodologyProposal, ("code", "name", "author_id", "status", "package_sha256",
-                                                                  "publicity_start", "publicity_end", "reason"))
-comments.SUBJECTS["methodology_proposal"] = MethodologyProposal
 
-__all__ = ["CONSULTATION_DAYS", "MAX_PACKAGE_BYTES", "PROPOSAL", "MethodologyProposal", "fire", "submit", "superseded", "zip_folder"]
+def wire() -> None:
+    """Who may propose and decide, what the ledger vouches for, and comments on a proposal's consultation;
+    once, by ccer.load_models."""
+    from .. import ledger
+    from ..auth import policy
+    from ..auth.roles import Role
+    from ..projects import comments
+
+    policy.allow("methodology.propose", Role.METHODOLOGY_AUTHOR, cites="Measures Art. 8")
+    policy.allow("methodology.decide", Role.REGISTRY_OPERATOR, cites="Measures Art. 5, 8 (MEE issues methodologies)")
+    ledger.register_fields("methodology_proposal", MethodologyProposal, ("code", "name", "author_id", "status", "package_sha256",
+                                                                      "publicity_start", "publicity_end", "reason"))
+    comments.SUBJECTS["methodology_proposal"] = MethodologyProposal
+
+
+__all__ = ["CONSULTATION_DAYS", "MAX_PACKAGE_BYTES", "PROPOSAL", "MethodologyProposal", "fire", "submit", "superseded", "zip_folder", "wire"]

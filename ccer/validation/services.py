@@ -23,17 +23,6 @@ KINDS = {"CAR": "corrective action request (整改要求)", "CL": "clarification
 #: findings that stop a positive conclusion until closed (CNCA-CCER-01 §4.7/§5.7: "all CARs closed")
 BLOCKING = ("CAR", "CL")
 
-policy.allow("engagement.decide", Role.VVB, when=lambda a, e: a.organisation_id == getattr(e, "vvb_id", None),
-             text="the engaged body itself", cites="CNCA-CCER-01 §4.2")
-policy.allow("finding.raise", Role.VVB, when=lambda a, f: a.organisation_id == getattr(f, "vvb_id", None),
-             text="the engaged body", cites="CNCA-CCER-01 §4.6, §5.6")
-
-
-ledger.register_fields("engagement", Engagement, ("role", "subject_type", "subject_id", "vvb_id", "status"))
-ledger.register_fields("finding", Finding, ("subject_type", "subject_id", "vvb_id", "kind", "text", "response", "evidence", "status"))
-ledger.register_fields("commitment", Commitment, ("kind", "subject_type", "subject_id", "signer_user_id", "organisation_id",
-                                                  "documents_json", "text"))
-
 
 def _project_of(record) -> Project:
     return record if isinstance(record, Project) else record.project
@@ -192,3 +181,15 @@ def commit(session: Session, actor: Actor, kind: str, subject_type: str, subject
 def commitments_of(session: Session, subject_type: str, subject_id: int, kind: str) -> list[Commitment]:
     return list(session.execute(select(Commitment).where(Commitment.subject_type == subject_type, Commitment.subject_id == subject_id,
                                                          Commitment.kind == kind).order_by(Commitment.id)).scalars())
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("engagement.decide", Role.VVB, when=lambda a, e: a.organisation_id == getattr(e, "vvb_id", None),
+                 text="the engaged body itself", cites="CNCA-CCER-01 §4.2")
+    policy.allow("finding.raise", Role.VVB, when=lambda a, f: a.organisation_id == getattr(f, "vvb_id", None),
+                 text="the engaged body", cites="CNCA-CCER-01 §4.6, §5.6")
+    ledger.register_fields("engagement", Engagement, ("role", "subject_type", "subject_id", "vvb_id", "status"))
+    ledger.register_fields("finding", Finding, ("subject_type", "subject_id", "vvb_id", "kind", "text", "response", "evidence", "status"))
+    ledger.register_fields("commitment", Commitment, ("kind", "subject_type", "subject_id", "signer_user_id", "organisation_id",
+                                                      "documents_json", "text"))
