@@ -25,9 +25,7 @@ def load_models() -> None:
     global _wired
     if _wired:
         return
-    from . import auth, clock, issuance, ledger, market, projects, proposals, validation  # noqa: F401
-    from .market import accounts as market_accounts, instruments as market_instruments, orders, settlement  # noqa: F401
-    from .market import auctions, blocks, disputes, risk  # noqa: F401
+    from . import auth, clock, issuance, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
     for package in (ledger, auth, projects, validation, proposals, issuance, market):
         package.wire()
     _wired = True

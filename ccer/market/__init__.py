@@ -22,5 +22,8 @@ from __future__ import annotations
 
 
 def wire() -> None:
-    """The exchange's event subjects, policy rules and hooks (registered by its modules when imported, for now)."""
-    from . import accounts, auctions, blocks, disputes, instruments, orders, risk, settlement  # noqa: F401
+    """The exchange's event subjects and policy rules; once, by ccer.load_models."""
+    from . import accounts, auctions, blocks, confirmations, disputes, instruments, orders, risk, settlement
+
+    for module in (accounts, auctions, blocks, confirmations, disputes, instruments, orders, risk, settlement):
+        module.wire()

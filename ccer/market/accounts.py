@@ -25,15 +25,6 @@ PERMISSIONS = ("order", "lift", "block", "auction", "funds")
 #: one fund movement at most: 10^12 fen (10 bn CNY) keeps every sum well inside a BIGINT
 MAX_AMOUNT = 10**12
 
-policy.allow("market.account.open", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 6")
-policy.allow("market.account.manage", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 27")
-policy.allow("market.operator.add", Role.EXCHANGE_OPERATOR, cites="[S7] ≤ 5 operators")
-policy.allow("market.read", Role.EXCHANGE_OPERATOR, Role.REGISTRY_OPERATOR, cites="Trading Rules Art. 33")
-
-ledger.register_fields("trading_account", TradingAccount, ("number", "organisation_id", "registry_account_id", "status", "fee_exempt"))
-ledger.register_fields("fund_account", FundAccount, ("trading_account_id", "bank_account_no", "bank_account_name", "balance", "reserved"))
-ledger.register_fields("market_operator", Operator, ("trading_account_id", "user_id", "permissions"))
-
 
 def _text(value, field: str, max_len: int) -> str:
     text = (value or "").strip() if isinstance(value, str) or value is None else None
@@ -200,3 +191,14 @@ def withdraw(session: Session, actor: Actor, amount: int) -> FundAccount:
     session.flush()
     ledger.record(session, actor, "market.withdrawn", "fund_account", funds.id, {"amount": amount, "bank_ref": confirmation.ref})
     return funds
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.account.open", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 6")
+    policy.allow("market.account.manage", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 27")
+    policy.allow("market.operator.add", Role.EXCHANGE_OPERATOR, cites="[S7] ≤ 5 operators")
+    policy.allow("market.read", Role.EXCHANGE_OPERATOR, Role.REGISTRY_OPERATOR, cites="Trading Rules Art. 33")
+    ledger.register_fields("trading_account", TradingAccount, ("number", "organisation_id", "registry_account_id", "status", "fee_exempt"))
+    ledger.register_fields("fund_account", FundAccount, ("trading_account_id", "bank_account_no", "bank_account_name", "balance", "reserved"))
+    ledger.register_fields("market_operator", Operator, ("trading_account_id", "user_id", "permissions"))

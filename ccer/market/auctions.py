@@ -41,11 +41,6 @@ WINDOW_RULE = "Trading Rules Art. 14, 22: 单向竞价 hours announced separatel
 RESERVE_RULE = "Trading Rules Art. 14: bids at or above a sell auction's reserve price, offers at or below a buy auction's"
 HOURS = (time(9, 30), time(15, 0))
 
-policy.allow("market.auction.manage", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 14")
-
-ledger.register_fields("auction", Auction, ("instrument_id", "initiator_id", "side", "quantity", "reserve_price", "pricing", "day",
-                                            "order_id", "status", "bids", "bidders", "winners", "allocated", "turnover", "clearing_price"))
-
 
 def _moment(value, field: str) -> datetime:
     """A Beijing-time instant from a datetime (naive = Beijing time) or ISO 8601 text."""
@@ -414,3 +409,10 @@ def my_bids(session: Session, actor: Actor, auction_id: int | None = None) -> li
 
 
 __all__ = ["create", "cancel", "bid", "withdraw_bid", "close", "close_due", "allocate", "announcements", "results", "my_bids", "PRICING"]
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.auction.manage", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 14")
+    ledger.register_fields("auction", Auction, ("instrument_id", "initiator_id", "side", "quantity", "reserve_price", "pricing", "day",
+                                                "order_id", "status", "bids", "bidders", "winners", "allocated", "turnover", "clearing_price"))

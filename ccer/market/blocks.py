@@ -33,11 +33,6 @@ MINIMUM_RULE = "Trading Rules Art. 13: 大宗协议 from the single-instrument m
 RULE = "Trading Rules Art. 13: 大宗协议 — entered by one side naming the other, confirmed by the other, then by the exchange"
 OPEN = ("proposed", "agreed")
 
-policy.allow("market.block.confirm", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 13")
-
-ledger.register_fields("block_agreement", BlockAgreement, ("instrument_id", "initiator_id", "side", "counterparty_id", "price", "quantity",
-                                                           "initiator_order_id", "counterparty_order_id", "status", "day", "trade_id"))
-
 
 def minimum() -> int:
     """The block minimum in tCO2e: `CCER_MARKET_BLOCK_MINIMUM`, else 100,000 (UNCONFIRMED)."""
@@ -282,3 +277,10 @@ def agreements(session: Session, actor: Actor, status: str | None = None, day: d
     if day:
         stmt = stmt.where(BlockAgreement.day == day)
     return [as_dict(session, ag) for ag in session.execute(stmt).scalars()]
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.block.confirm", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 13")
+    ledger.register_fields("block_agreement", BlockAgreement, ("instrument_id", "initiator_id", "side", "counterparty_id", "price", "quantity",
+                                                               "initiator_order_id", "counterparty_order_id", "status", "day", "trade_id"))

@@ -32,9 +32,6 @@ def _party(actor: Actor, parties: TradeParties) -> bool:
     return actor.organisation_id is not None and actor.organisation_id in (parties.buyer_organisation_id, parties.seller_organisation_id)
 
 
-policy.allow("market.confirmation.read", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 20: 电子交易凭证")
-policy.allow("market.confirmation.read", *policy.ALL, when=_party, text="a user of a party to the trade", cites="Trading Rules Art. 20: 电子交易凭证")
-
 METHODS = {"listing": ("挂牌协议", "Listing agreement"), "block": ("大宗协议", "Block agreement"),
            "auction": ("单向竞价", "One-way auction"), "bid": ("单向竞价", "One-way auction")}
 STATUSES = {"pending": ("待交收", "Pending settlement (after the close, delivery versus payment)"),
@@ -147,3 +144,9 @@ def html(session: Session, trade: Trade) -> str:
 
 def pdf(session: Session, trade: Trade) -> bytes:
     return documents.to_pdf(html(session, trade))
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.confirmation.read", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 20: 电子交易凭证")
+    policy.allow("market.confirmation.read", *policy.ALL, when=_party, text="a user of a party to the trade", cites="Trading Rules Art. 20: 电子交易凭证")

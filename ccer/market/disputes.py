@@ -24,10 +24,6 @@ MEDIATION_RULE = "Trading Rules Art. 49–51: negotiation, the exchange's mediat
 OUTCOMES = ("upheld", "dismissed")
 OPEN_AT = time(9, 30)
 
-policy.allow("market.dispute.resolve", Role.EXCHANGE_OPERATOR, cites=MEDIATION_RULE)
-
-ledger.register_fields("dispute", Dispute, ("trade_id", "raised_by", "status"))
-
 
 def deadline(trade: Trade) -> datetime:
     """The next trading day's open after the trade's day, Beijing time."""
@@ -105,3 +101,9 @@ def disputes(session: Session, actor: Actor, status: str | None = None) -> list[
              "raised_at": clock.local(d.raised_at).isoformat(), "deadline": deadline(t).isoformat(), "status": d.status,
              "resolution": d.resolution, "resolved_at": clock.local(d.resolved_at).isoformat() if d.resolved_at else None}
             for d, t in session.execute(stmt).all()]
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.dispute.resolve", Role.EXCHANGE_OPERATOR, cites=MEDIATION_RULE)
+    ledger.register_fields("dispute", Dispute, ("trade_id", "raised_by", "status"))

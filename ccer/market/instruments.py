@@ -30,12 +30,6 @@ LIMIT_RULE = {"listing": "Trading Rules Art. 16: 挂牌协议 within ±10 % of t
 TICK_RULE = "Trading Rules Art. 11: price tick 0.01 CNY, quantity step 1 tCO2e"
 MAX_PRICE = 10**9  # fen/t (10 M CNY/t): far above any plausible price, inside every product with quantities
 
-policy.allow("market.instrument.confirm", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 17; [S7] 标的物维护/上市")
-policy.allow("market.instrument.halt", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 23")
-
-ledger.register_fields("instrument", Instrument, ("code", "project_id", "vintage", "status", "initial_price", "listed_from", "halted"))
-ledger.register_fields("position", Position, ("trading_account_id", "instrument_id", "quantity", "reserved"))
-
 
 def price_fen(value, field: str = "price") -> int:
     """A price in fen/t from fen (int) or CNY text/Decimal ("80.45"), refused off the 0.01 CNY tick."""
@@ -243,3 +237,11 @@ def _cancel_to_cover(session: Session, pos: Position) -> list[int]:
         order.status = "cancelled"
         cancelled.append(order.id)
     return cancelled
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.instrument.confirm", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 17; [S7] 标的物维护/上市")
+    policy.allow("market.instrument.halt", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 23")
+    ledger.register_fields("instrument", Instrument, ("code", "project_id", "vintage", "status", "initial_price", "listed_from", "halted"))
+    ledger.register_fields("position", Position, ("trading_account_id", "instrument_id", "quantity", "reserved"))

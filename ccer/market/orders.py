@@ -31,10 +31,6 @@ SIDES = ("buy", "sell")
 #: who takes the registry's moves into the exchange's positions when an order needs them
 EXCHANGE = Actor.system("exchange")
 
-ledger.register_fields("order", Order, ("instrument_id", "trading_account_id", "method", "side", "price", "quantity", "filled", "status"))
-ledger.register_fields("trade", Trade, ("ref", "day", "instrument_id", "method", "buyer_id", "seller_id", "price", "quantity", "amount",
-                                        "buyer_fee", "seller_fee", "status", "transfer_id"))
-
 
 def _side(value) -> str:
     if value not in SIDES:
@@ -265,3 +261,10 @@ def expire_open(session: Session, actor: Actor, day: date) -> int:
         ledger.record(session, actor, "market.orders_expired", "market_day", day.isoformat(), {"orders": len(expired)},
                       touches=sorted(touched) + expired)
     return len(expired)
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_fields("order", Order, ("instrument_id", "trading_account_id", "method", "side", "price", "quantity", "filled", "status"))
+    ledger.register_fields("trade", Trade, ("ref", "day", "instrument_id", "method", "buyer_id", "seller_id", "price", "quantity", "amount",
+                                            "buyer_fee", "seller_fee", "status", "transfer_id"))

@@ -32,12 +32,6 @@ LARGE_HOLDER_RULE = "Trading Rules Art. 36–43: large-holder report (大户报�
 LIMIT_ENV, SHARE_ENV = "CCER_MARKET_POSITION_LIMIT", "CCER_MARKET_LARGE_HOLDER_SHARE"
 DEFAULT_SHARE = Decimal("0.80")
 
-policy.allow("market.risk.manage", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 36–43")
-
-ledger.register_fields("position_limit", PositionLimit, ("instrument_id", "trading_account_id", "max_quantity"))
-ledger.register_fields("large_holder_report", LargeHolderReport, ("day", "trading_account_id", "instrument_id", "quantity", "max_quantity",
-                                                                  "threshold", "status", "cleared_on"))
-
 
 def default_limit() -> int | None:
     """`CCER_MARKET_POSITION_LIMIT`, tCO2e per participant and instrument; unset or empty: no limit."""
@@ -206,3 +200,11 @@ def large_holder_reports(session: Session, status: str | None = None, since: dat
              "max_quantity": r.max_quantity, "threshold": r.threshold, "status": r.status,
              "cleared_on": r.cleared_on.isoformat() if r.cleared_on else None, "rule": LARGE_HOLDER_RULE}
             for r, number, code in session.execute(stmt).all()]
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.risk.manage", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 36–43")
+    ledger.register_fields("position_limit", PositionLimit, ("instrument_id", "trading_account_id", "max_quantity"))
+    ledger.register_fields("large_holder_report", LargeHolderReport, ("day", "trading_account_id", "instrument_id", "quantity", "max_quantity",
+                                                                      "threshold", "status", "cleared_on"))

@@ -22,8 +22,6 @@ from ..projects.models import Project
 from . import accounts, auctions, blocks, instruments, orders, risk, sessions
 from .models import FundAccount, Instrument, Position, Trade, TradingAccount
 
-policy.allow("market.settle", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 25–32")
-
 
 @dataclass
 class DayReport:
@@ -108,3 +106,8 @@ def _deliver(session: Session, actor: Actor, trades: list[Trade], report: DayRep
         for t in trades])
     ledger.record(session, actor, "market.funds_and_positions_settled", "market_day", trades[0].day.isoformat(),
                   {"trades": len(trades)}, touches=sorted(touched))
+
+
+def wire() -> None:
+    """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
+    policy.allow("market.settle", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 25–32")
