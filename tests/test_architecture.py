@@ -229,3 +229,32 @@ def test_imports_resolve_to_modules_or_their_package(tmp_path, source, target):
     root = _package(tmp_path, {"__init__.py": "name_in_init = 1\n", "mod.py": "thing = 1\n", "a/__init__.py": "",
                                "a/c.py": "", "a/b.py": source + "\n"})
     assert list(import_graph(root, "pkg")["pkg.a.b"]) == [target]
+
+
+#: calls that install behaviour into another package: allowed only inside a function (a module's `wire()`,
+#: which its package's `__init__.py` calls once from ccer.load_models)
+_INSTALLERS = {("policy", "allow"), ("ledger", "register_subject"), ("ledger", "register_fields"),
+               ("ledger", "register_invariant"), ("makerchecker", "operation")}
+
+
+def _installs(node: ast.AST) -> bool:
+    if isinstance(node, ast.For):
+        return any(_installs(n) for n in node.body)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        f = node.value.func
+        return isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in _INSTALLERS
+    if isinstance(node, (ast.Assign, ast.AugAssign)):  # comments.SUBJECTS[...] = …, db.AFTER_COMMIT += …
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Attribute) for t in targets)
+    return False
+
+
+def test_no_module_installs_behaviour_in_another_package_when_imported():
+    offenders = []
+    for name, path in modules(ROOT, "ccer").items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        offenders += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in tree.body if _installs(n)]
+        offenders += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+                      and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "append"
+                      and isinstance(n.value.func.value, ast.Attribute) and n.value.func.value.attr == "AFTER_COMMIT"]
+    assert not offenders, "registrations at import time (move them into the module's wire()): " + ", ".join(offenders)
