@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
@@ -132,3 +133,55 @@ def test_console_refusals_are_one_line(db_url, session):
     assert out.exit_code == 2 and "no user nobody" in out.output
     out = run(db_url, "market", "confirmation", "20261208-00000001")
     assert out.exit_code == 2 and "no trade" in out.output
+
+
+def test_market_data_of_a_day(db_url, session, parties):
+    w = World(session, parties)
+    w.issue({2021: 10_000})
+    w.to_trading(w.owner, quantity=5_000)
+    session.commit()
+    for org_id, username in [(h.org.id, h.maker.label) for h in (w.owner, w.trader)]:
+        assert run(db_url, "market", "accounts", "open", str(org_id), "--bank-name", "银行", "--bank-account-no", "6222").exit_code == 0
+        number = session.execute(select(TradingAccount.number).where(TradingAccount.organisation_id == org_id)).scalar_one()
+        session.rollback()
+        assert run(db_url, "market", "operators", "add", number, username).exit_code == 0
+    run(db_url, "market", "take-in")
+    instruments.propose(session, w.owner.maker, CODE, "80.00")
+    session.commit()
+    run(db_url, "market", "instrument", "confirm", CODE)
+    run(db_url, "market", "deposit", "200000.00", "--as", w.trader.maker.label)
+    _at(session, 2026, 12, 8, 10, 0)
+    orders.place(session, w.owner.maker, CODE, "sell", "80.00", 1_000)
+    orders.place(session, w.owner.maker, CODE, "sell", "79.50", 1_000)
+    orders.lift(session, w.trader.maker, CODE, "buy", 1_500)
+    _at(session, 2026, 12, 8, 15, 30)
+    assert run(db_url, "market", "settle").exit_code == 0
+    out = run(db_url, "market", "data", "2026-12-08")
+    assert out.exit_code == 0, out.output
+    # open 79.50 (the better-priced order filled first), high 80.00, low 79.50, close 80.00; VWAP 11,950,000 / 1,500 = 79.67
+    row = next(line for line in out.output.splitlines() if line.startswith(CODE)).split()
+    assert row[1:10] == ["79.50", "80.00", "79.50", "80.00", "79.67", "1,500", "119,500.00", "2", "80.00"] and row[10] == "79.67"
+    csv_out = run(db_url, "market", "data", "2026-12-08", "--csv").output.splitlines()
+    assert csv_out[1] == f"2026-12-08,{CODE},79.50,80.00,79.50,80.00,79.67,1500,119500.00,2,1500,0,0,80.00,79.67"
+    assert run(db_url, "market", "data", "2026-12-32").exit_code == 2
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_demo_trades_several_days_and_reconciles(db_url, session):
+    session.close()
+    out = run(db_url, "demo")
+    assert out.exit_code == 0, out.output
+    line = next(line for line in out.output.splitlines() if line.startswith("exchange:"))
+    # the published first day of newly registered CCERs: 748,800 t, 60,241,800 CNY, 80.45 CNY/t
+    assert "5 trading days" in line and "first day 748,800 t at 80.45 CNY/t" in line and "reconciliation clean" in line
+    assert "1 block" in line and "auction" in line and out.output.rstrip().endswith("verify ok")
+    trades = session.execute(select(Trade)).scalars().all()
+    assert len({t.day for t in trades}) == 5 and all(t.status == "settled" for t in trades)
+    first = min(t.day for t in trades)
+    assert sum(t.amount for t in trades if t.day == first) == 6_024_180_000  # fen
+    session.rollback()
+    assert run(db_url, "market", "reconcile").exit_code == 0
+    data = run(db_url, "market", "data", first.isoformat())
+    assert "748,800" in data.output and "60,241,800.00" in data.output
+    again = run(db_url, "demo")  # idempotent
+    assert again.exit_code == 0 and "exchange:" not in again.output and again.output.rstrip().endswith("verify ok")

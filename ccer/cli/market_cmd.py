@@ -64,7 +64,7 @@ def market() -> None:
 
 @market.group("accounts")
 def accounts_group() -> None:
-    """Participants' trading accounts (Trading Rules Art. 5–8)."""
+    """Participants' trading accounts, bound to registry accounts (Trading Rules Art. 5–8)."""
 
 
 @accounts_group.command("list")
@@ -109,7 +109,7 @@ def open_account(obj, organisation, bank_name, bank_account_no, bank_account_nam
 
 @market.group("operators")
 def operators_group() -> None:
-    """Users who trade for a participant (≤ 5 per account, each with permissions)."""
+    """Users who trade for a participant: at most five per account, each with permissions."""
 
 
 @operators_group.command("add")
@@ -133,7 +133,9 @@ def add_operator(obj, account, username, permissions) -> None:
 @click.option("--restore", is_flag=True, help="lift the restriction")
 @click.pass_obj
 def restrict(obj, account, reason, restore) -> None:
-    """Restrict (or restore) a participant's trading at once (Trading Rules Art. 27)."""
+    """Restrict or restore a participant's trading, at once.
+
+    Trading Rules Art. 27."""
     from ..market import accounts
 
     with obj.session() as session:
@@ -156,8 +158,8 @@ def _funds_cmd(name: str, verb_name: str, help_text: str):
     return command
 
 
-_funds_cmd("deposit", "deposit", "Money in from the bound bank account (CNY, e.g. 1000000.00), trading days 9:30–15:00.")
-_funds_cmd("withdraw", "withdraw", "Money out to the bound bank account: at most what is not reserved (Art. 18).")
+_funds_cmd("deposit", "deposit", "Money in from the bound bank account, AMOUNT in CNY (1000000.00); trading days 9:30–15:00")
+_funds_cmd("withdraw", "withdraw", "Money out to the bound bank account, at most what is not reserved; AMOUNT in CNY")
 
 
 # ---- instruments ----------------------------------------------------------------------------------------------
@@ -165,18 +167,19 @@ _funds_cmd("withdraw", "withdraw", "Money out to the bound bank account: at most
 
 @market.group("instrument")
 def instrument_group() -> None:
-    """Instruments (one per project and vintage): listing, halts."""
+    """Instruments, one per project and vintage: listing, halts."""
 
 
 @instrument_group.command("list")
 @click.pass_obj
 def list_instruments(obj) -> None:
-    """Instruments with today's reference price."""
-    from .. import clock
+    """Instruments with the reference price of today (or, on a non-trading day, of the next trading day)."""
+    from .. import calendar, clock
     from ..market.models import Instrument, ReferencePrice
 
     with obj.session() as session:
         today = clock.today(session)
+        today = today if calendar.is_trading_day(today) else calendar.add_trading_days(today, 1)
         for inst in session.execute(select(Instrument).order_by(Instrument.code)).scalars():
             ref = session.execute(select(ReferencePrice).where(ReferencePrice.instrument_id == inst.id, ReferencePrice.day <= today)
                                   .order_by(ReferencePrice.day.desc()).limit(1)).scalar_one_or_none()
@@ -188,7 +191,9 @@ def list_instruments(obj) -> None:
 @click.argument("code")
 @click.pass_obj
 def confirm(obj, code) -> None:
-    """Confirm a proposed instrument: it trades from the next trading day (T+1, Art. 17)."""
+    """Confirm a proposed instrument: it trades from the next trading day.
+
+    Trading Rules Art. 17 (T+1)."""
     from ..market import instruments
 
     with obj.session() as session:
@@ -201,7 +206,9 @@ def confirm(obj, code) -> None:
 @click.option("--reason", required=True)
 @click.pass_obj
 def halt(obj, code, reason) -> None:
-    """Halt an instrument (Art. 23; the time lost is not made up)."""
+    """Halt an instrument; the time lost is not made up.
+
+    Trading Rules Art. 23."""
     from ..market import instruments
 
     with obj.session() as session:
@@ -223,7 +230,7 @@ def resume(obj, code, reason) -> None:
 @market.command("take-in")
 @click.pass_obj
 def take_in(obj) -> None:
-    """Take the registry's moves into and out of trading accounts into the exchange's positions."""
+    """Take the registry's moves into and out of trading accounts into positions."""
     from ..market import instruments
 
     with obj.session() as session:
@@ -237,8 +244,10 @@ def take_in(obj) -> None:
 @click.argument("day", required=False)
 @click.pass_obj
 def settle(obj, day) -> None:
-    """After the close of DAY (default today): expire open orders, settle every trade delivery versus payment
-    through the registry, set the next day's reference prices.
+    """Settle DAY after its close (default today), delivery versus payment.
+
+    Open orders expire, every trade is delivered through the registry and paid here, each all-or-nothing, and
+    the next day's reference prices are set.
 
     Trading Rules Art. 25–32."""
     from ..market import settlement
@@ -269,12 +278,12 @@ def _day_summary(session, day: date) -> list[str]:
 @click.argument("day", required=False)
 @click.pass_obj
 def reconcile_cmd(obj, day) -> None:
-    """The reconciliation: the day's settlement (DAY, default the last day with trades), then the exchange's
+    """The reconciliation of the two ledgers; exits 1 naming the first difference.
+
+    The day's settlement (DAY, default the last day with trades), then the exchange's
     positions against the registry's trading holdings, every fund balance against its movements and the money
     in the system against deposits less withdrawals and fees, reservations against open orders and unsettled
-    trades, no order over-filled. Exits 1 naming the first difference.
-
-    Trading Rules Art. 25–32."""
+    trades, no order over-filled. Trading Rules Art. 25–32."""
     from .. import clock
     from ..issuance.models import TRADING, SerialBlock
     from ..market import reconcile
@@ -310,7 +319,9 @@ def reconcile_cmd(obj, day) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="default: trade-REF.pdf")
 @click.pass_obj
 def confirmation(obj, ref, output) -> None:
-    """Write the electronic trade confirmation (电子交易凭证) of trade REF as PDF (Art. 20)."""
+    """Write trade REF's electronic trade confirmation (电子交易凭证), PDF.
+
+    Trading Rules Art. 19–20."""
     import hashlib
 
     from ..market import confirmations
@@ -322,3 +333,161 @@ def confirmation(obj, ref, output) -> None:
         with open(path, "wb") as fh:
             fh.write(body)
         click.echo(f"{path}: {len(body):,} bytes, sha256 {hashlib.sha256(body).hexdigest()} ({trade.status})")
+
+
+# ---- market data, block agreements, auctions, risk, disputes ------------------------------------------------
+
+
+@market.command("data")
+@click.argument("day", required=False)
+@click.option("--instrument", help="one instrument's row only")
+@click.option("--csv", "as_csv", is_flag=True, help="the day as CSV (CNY)")
+@click.pass_obj
+def data(obj, day, instrument, as_csv) -> None:
+    """Market data of DAY (default today): per instrument open, high, low, close, VWAP, volume, turnover, trades,
+    the day's and the next day's reference price; and the market's.
+
+    Trading Rules Art. 33."""
+    from .. import clock
+    from ..market import marketdata
+
+    with obj.session() as session:
+        when = _date(day) or clock.today(session)
+        if as_csv:
+            click.echo(marketdata.export_csv(session, when, when, instrument), nl=False)
+            return
+        d = marketdata.daily(session, when, instrument)
+        p = lambda fen: "—" if fen is None else _cny(fen)  # noqa: E731
+        click.echo(f"market data of {d['day']}{'' if d['trading_day'] else ' (not a trading day)'}")
+        click.echo(f"{'instrument':<18}{'open':>9}{'high':>9}{'low':>9}{'close':>9}{'vwap':>9}{'volume t':>12}{'turnover CNY':>18}{'trades':>7}"
+                   f"{'reference':>10}{'next':>9}")
+        for r in d["instruments"]:
+            click.echo(f"{r['instrument']:<18}{p(r['open']):>9}{p(r['high']):>9}{p(r['low']):>9}{p(r['close']):>9}{p(r['vwap']):>9}"
+                       f"{r['volume']:>12,}{_cny(r['turnover']):>18}{r['trades']:>7}{p(r['reference_price']):>10}{p(r['next_reference_price']):>9}"
+                       + ("" if r["next_reference_basis"] in (None, "vwap") else f" ({r['next_reference_basis']})"))
+        m = d["market"]
+        methods = ", ".join(f"{k} {v['volume']:,} t" for k, v in m["by_method"].items() if v["trades"])
+        click.echo(f"{'market':<18}{'':>36}{p(m['vwap']):>9}{m['volume']:>12,}{_cny(m['turnover']):>18}{m['trades']:>7}"
+                   f"   {m['instruments_traded']} of {m['instruments_listed']} instruments traded{'; ' + methods if methods else ''}")
+
+
+@market.group("block")
+def block_group() -> None:
+    """Block agreements (大宗协议): the exchange's confirmation."""
+
+
+@block_group.command("list")
+@click.option("--status")
+@click.pass_obj
+def list_blocks(obj, status) -> None:
+    """Block agreements, newest first."""
+    from ..market import blocks
+
+    with obj.session() as session:
+        for b in blocks.agreements(session, OPERATOR, status):
+            click.echo(f"#{b['id']}  {b['day']}  {b['status']:<9} {b['instrument']}  {b['initiator']} {b['side']}s {b['quantity']:,} t at "
+                       f"{_cny(b['price'])} with {b['counterparty']}{'  trade ' + b['trade'] if b['trade'] else ''}")
+
+
+@block_group.command("confirm")
+@click.argument("agreement_id", type=int)
+@click.pass_obj
+def confirm_block(obj, agreement_id) -> None:
+    """Confirm an agreed block: the trade is made, settled after the close (Trading Rules Art. 13)."""
+    from ..market import blocks
+
+    with obj.session() as session:
+        b = blocks.as_dict(session, blocks.confirm(session, OPERATOR, agreement_id))
+        click.echo(f"block agreement #{b['id']} confirmed: trade {b['trade']}")
+
+
+@block_group.command("reject")
+@click.argument("agreement_id", type=int)
+@click.option("--reason", required=True)
+@click.pass_obj
+def reject_block(obj, agreement_id, reason) -> None:
+    """Refuse a proposed or agreed block; both sides' reservations are released."""
+    from ..market import blocks
+
+    with obj.session() as session:
+        click.echo(f"block agreement #{blocks.reject(session, OPERATOR, agreement_id, reason).id} rejected")
+
+
+@market.group("auction")
+def auction_group() -> None:
+    """One-way auctions (单向竞价): announcements and the close."""
+
+
+@auction_group.command("list")
+@click.argument("day", required=False)
+@click.pass_obj
+def list_auctions(obj, day) -> None:
+    """Auctions as announced, with their results once closed."""
+    from ..market import auctions
+
+    with obj.session() as session:
+        for a in auctions.announcements(session, _date(day)):
+            r = a["results"]
+            result = (f"; {r['allocated']:,} t allocated to {r['winners']} of {r['bidders']} bidders, "
+                      f"{_cny(r['turnover'])} CNY" + (f" at {_cny(r['clearing_price'])}" if r["clearing_price"] else "")) if r else ""
+            click.echo(f"#{a['id']}  {a['day']}  {a['status']:<9} {a['instrument']}  {a['initiator']} {a['side']}s {a['quantity']:,} t, "
+                       f"reserve {_cny(a['reserve_price'])}, {a['pricing']}, {a['window_start'][11:16]}–{a['window_end'][11:16]}{result}")
+
+
+@auction_group.command("close")
+@click.argument("auction_id", type=int)
+@click.pass_obj
+def close_auction(obj, auction_id) -> None:
+    """Close an auction whose window has ended: allocation by price then time, trades, results."""
+    from ..market import auctions
+
+    with obj.session() as session:
+        a = auctions.close(session, OPERATOR, auction_id)
+        click.echo(f"auction #{a.id} {a.status}: {a.allocated or 0:,} t allocated, {_cny(a.turnover or 0)} CNY")
+
+
+@market.command("limit")
+@click.argument("max_quantity", metavar="MAX|none")
+@click.option("--instrument", help="default: every instrument")
+@click.option("--account", help="a trading account; default: every participant")
+@click.option("--reason", default="")
+@click.pass_obj
+def limit(obj, max_quantity, instrument, account, reason) -> None:
+    """Set (or remove, with none) a maximum position in tCO2e (最大持仓量).
+
+    Trading Rules Art. 36–43."""
+    from ..market import risk
+
+    if max_quantity != "none" and not (max_quantity.isdigit() and len(max_quantity) <= 13):
+        raise ValidationError("a whole number of tCO2e, or none", field="MAX")
+    with obj.session() as session:
+        row = risk.set_position_limit(session, OPERATOR, None if max_quantity == "none" else int(max_quantity), instrument, account, reason)
+        click.echo(f"maximum position {'removed' if row is None else f'{row.max_quantity:,} t'} for {account or 'every participant'} "
+                   f"in {instrument or 'every instrument'}")
+
+
+@market.command("notices")
+@click.pass_obj
+def notices(obj) -> None:
+    """Public notices: large-holder reports, halts and resumptions, newest first."""
+    from ..market import marketdata
+
+    with obj.session() as session:
+        for n in marketdata.notices(session):
+            what = (f"{n['participant']} ({n['trading_account']}) holds {n['quantity']:,} t of {n['instrument']}, threshold {n['threshold']:,} "
+                    f"of {n['max_quantity']:,} [{n['status']}]") if n["kind"] == "large_holder" else f"{n['instrument']}: {n['reason'] or ''}"
+            click.echo(f"{n['day']}  {n['kind']:<12} {what}")
+
+
+@market.command("resolve-dispute")
+@click.argument("dispute_id", type=int)
+@click.argument("outcome", type=click.Choice(["upheld", "dismissed"]))
+@click.option("--resolution", required=True, help="the mediation's reasons")
+@click.pass_obj
+def resolve_dispute(obj, dispute_id, outcome, resolution) -> None:
+    """Record the outcome of the exchange's mediation of a settlement dispute (Art. 32, 49–51)."""
+    from ..market import disputes
+
+    with obj.session() as session:
+        d = disputes.resolve(session, OPERATOR, dispute_id, outcome, resolution)
+        click.echo(f"dispute #{d.id} {d.status}")

@@ -3,8 +3,9 @@ selling, the key emitter and two companies (a neutrality buyer and an event orga
 around the published 80–100 CNY/t. The first day repeats the published first day of newly registered CCERs
 in 2025: 748,800 t for 60,241,800 CNY, an average of 80.45 CNY/t (MEE, 全国碳市场发展报告(2025) §6; ccer-rules.md
 §11). Listing-agreement orders on both sides, lifts in price-then-time priority, partial lifts, a
-cancellation, orders expiring at the close, a move out of the trading account; each day settled delivery
-versus payment through the registry, so the market data and a clean reconciliation are left for the pages.
+cancellation, orders expiring at the close; a block agreement and a one-way auction (uniform pricing); a move
+out of the trading account; each day settled delivery versus payment through the registry, so the market
+data and a clean reconciliation are left for the pages.
 
 Day 0 (the sixth trading day before today): the exchange opens the participants' trading accounts and adds
 their operators; the owners move CCERs into their trading accounts (maker–checker in the registry) and
@@ -24,7 +25,7 @@ from ..auth.models import Organisation, User
 from ..auth.services import actor_for
 from ..issuance import accounts as registry_accounts, trading
 from ..issuance.holdings import holdings
-from ..market import accounts, instruments, orders, reconcile, settlement
+from ..market import accounts, auctions, blocks, instruments, orders, reconcile, settlement
 from ..market.models import Trade, TradingAccount
 from . import DemoParties, _org, _user, demo_uscc
 
@@ -125,10 +126,11 @@ def run(session: Session, parties: DemoParties) -> dict:
         instruments.confirm(session, exchange, code)  # trading from the next trading day (T+1)
         codes.append(code)
     em, c1, c2 = (_actor(session, parties, u) for u in ("emitter", "company1", "company2"))
+    emitter_number = session.execute(select(TradingAccount.number).where(TradingAccount.organisation_id == emitter.id)).scalar_one()
     s1, s2, s3 = (_actor(session, parties, u) for u, *_ in sellers)
     _at(session, day0, 11, 0)
-    accounts.deposit(session, em, 8_000_000_000)  # 80,000,000.00 CNY
-    accounts.deposit(session, c1, 4_000_000_000)
+    accounts.deposit(session, em, 10_000_000_000)  # 100,000,000.00 CNY
+    accounts.deposit(session, c1, 5_000_000_000)
     accounts.deposit(session, c2, 1_500_000_000)
     i1, i2, i3 = codes
     d1, d2, d3, d4, d5 = days
@@ -178,15 +180,29 @@ def run(session: Session, parties: DemoParties) -> dict:
     _at(session, d3, 15, 30)
     settlement.settle_day(session, exchange)
 
-    # day 4: prices firm towards 86; the organiser buys for its event, the company adds
+    # day 4: prices firm towards 86; the organiser buys for its event, the company adds; a block agreement
+    # (大宗协议, ±30 %, at least the block minimum) and a one-way auction (单向竞价) alongside the listing market
     _at(session, d4, 9, 30)
+    block = blocks.propose(session, s1, i1, "sell", "82.50", max(blocks.minimum(), 150_000), emitter_number)
+    auction = auctions.create(session, s2, i2, "sell", 100_000, "84.00", datetime.combine(d4, time(10, 0), tzinfo=clock.CST),
+                              datetime.combine(d4, time(11, 0), tzinfo=clock.CST), "uniform")
     orders.place(session, s3, i3, "sell", "84.80", 40_000)
     orders.place(session, s3, i3, "sell", "85.20", 40_000)
     orders.place(session, s2, i2, "sell", "85.00", 80_000)
+    _at(session, d4, 9, 50)
+    blocks.accept(session, em, block.id)
+    _at(session, d4, 10, 15)
+    blocks.confirm(session, exchange, block.id)
+    # sealed bids: 40,000 at 85.00, 50,000 at 84.50, 30,000 at 84.20 for 100,000 t → the last gets 10,000; all at 84.20
+    auctions.bid(session, c1, auction.id, "85.00", 40_000)
+    auctions.bid(session, em, auction.id, "84.50", 50_000)
+    auctions.bid(session, c2, auction.id, "84.20", 30_000)
     _at(session, d4, 10, 45)
     orders.lift(session, c2, i3, "buy", 25_000)
     orders.lift(session, c1, i3, "buy", 30_000)
     orders.lift(session, em, i2, "buy", 60_000)
+    _at(session, d4, 11, 5)
+    auctions.close(session, exchange, auction.id)
     _at(session, d4, 15, 30)
     settlement.settle_day(session, exchange)
 
@@ -211,14 +227,17 @@ def run(session: Session, parties: DemoParties) -> dict:
     diffs = reconcile.differences(session)
     n, volume, turnover = session.execute(select(func.count(Trade.id), func.sum(Trade.quantity), func.sum(Trade.amount))
                                           .where(Trade.status == "settled")).one()
+    methods = dict(session.execute(select(Trade.method, func.count(Trade.id)).where(Trade.status == "settled").group_by(Trade.method)).all())
     first_q, first_amount = session.execute(select(func.sum(Trade.quantity), func.sum(Trade.amount)).where(Trade.day == d1)).one()
     return {"days": DAYS, "from": d1, "to": d5, "trades": n, "volume": int(volume or 0), "turnover": int(turnover or 0),
-            "first_day": (int(first_q), int(first_amount)), "participants": 3 + 1 + len(companies), "differences": diffs}
+            "first_day": (int(first_q), int(first_amount)), "participants": 3 + 1 + len(companies), "differences": diffs,
+            "methods": methods}
 
 
 def summary(traded: dict) -> str:
     q, amount = traded["first_day"]
     diffs = traded["differences"]
     return (f"exchange: {traded['days']} trading days {traded['from']} – {traded['to']}, {traded['participants']} participants, "
-            f"{traded['trades']} trades settled ({traded['volume']:,} t, {traded['turnover'] / 100:,.2f} CNY); first day {q:,} t at "
+            f"{traded['trades']} trades settled ({traded['volume']:,} t, {traded['turnover'] / 100:,.2f} CNY; "
+            + ", ".join(f"{n} {m}" for m, n in sorted(traded["methods"].items())) + f"); first day {q:,} t at "
             f"{amount / q / 100:.2f} CNY/t on average; reconciliation {'clean' if not diffs else 'FAILED: ' + diffs[0]}")

@@ -13,12 +13,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
-from .. import clock
+from .. import calendar, clock
 from ..actor import Actor
 from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
 from ..auth.models import User
-from ..errors import Forbidden, NotFound
+from ..errors import DomainError, Forbidden, NotFound
 from ..projects.models import Project
 from ..requests import current_actor, db_session
 from . import accounts, auctions, blocks, confirmations, disputes, instruments, marketdata, orders, reconcile, risk, settlement
@@ -447,8 +447,17 @@ class Positions(MethodView):
 # ---- public ------------------------------------------------------------------------------------------------
 
 
+def _reference_day(session):
+    """The trading day whose reference price is shown: today on a trading day, else the next one."""
+    today = clock.today(session)
+    try:
+        return today if calendar.is_trading_day(today) else calendar.add_trading_days(today, 1)
+    except DomainError:  # a year whose holiday calendar is not published yet
+        return today
+
+
 def _instrument_row(session, inst: Instrument) -> dict:
-    day = clock.today(session)
+    day = _reference_day(session)
     project = session.get(Project, inst.project_id)
     ref = session.execute(select(ReferencePrice).where(ReferencePrice.instrument_id == inst.id, ReferencePrice.day <= day)
                           .order_by(ReferencePrice.day.desc()).limit(1)).scalar_one_or_none() if inst.status == "listed" else None
