@@ -148,7 +148,7 @@ def main() -> None:
     many = make_parcels(args.overlap_parcels, args.size, rng, holes=0.0)
     t = time.perf_counter()
     pairs = overlap.find(many)
-    print(f"  overlaps among {args.overlap_parcels:,} parcels: {time.perf_counter() - t:.2f} s ({len(pairs):,} overlapping pairs)")
+    print(f"  overlaps among {args.overlap_parcels:,} parcels: {time.perf_counter() - t:.2f} s ({pairs.total:,} overlapping pairs)")
     if not args.keep:
         for f in folder.iterdir():
             f.unlink()

@@ -47,3 +47,9 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class TooLarge(DomainError):
+    """A request, file or archive beyond a bounded-work limit (ccer.config.Limits)."""
+    status = 413
+    code = "payload_too_large"

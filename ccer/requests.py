@@ -11,7 +11,7 @@ from .actor import Actor
 from .auth import policy
 from .auth.models import User
 from .auth.services import actor_for, user_for_token
-from .errors import ValidationError
+from .errors import TooLarge, ValidationError
 
 
 def db_session() -> Session:
@@ -48,3 +48,14 @@ def current_actor() -> Actor:
                 actor = actor_for(user)
     g.actor = actor
     return actor
+
+
+def refuse_oversized() -> None:
+    """Bounded work (issue 15), before every request: a body longer than the app's MAX_CONTENT_LENGTH
+    (CCER_MAX_REQUEST_BYTES) is refused 413 from its Content-Length, before it is read, parsed or anyone is
+    authenticated. A body sent without a length is cut off by Flask at the same limit as it is read."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    length = request.content_length
+    if limit is not None and length is not None and length > limit:
+        raise TooLarge(f"the request body is {length:,} bytes; the limit is {limit:,}", field="body",
+                       rule="request size (CCER_MAX_REQUEST_BYTES)")

@@ -51,6 +51,8 @@ class Options:
     project_start: date | None = None
     nodata: float | None = None
     overlap_tolerance_m2: float = 1.0
+    max_overlap_pairs: int | None = overlap.MAX_PAIRS  # pairs listed in the report; all are counted
+    max_overlap_work: int | None = None  # pairs intersected before the check is refused (None: no limit)
 
 
 @dataclass
@@ -167,7 +169,8 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
     with ThreadPoolExecutor(1) as pool:
         future = pool.submit(measure_fn or measure_cover, good, rasters, options)
         geo_issues, _repaired = geometry.check(parcels)
-        pairs = overlap.find(good, tolerance_m2=options.overlap_tolerance_m2)
+        pairs = overlap.find(good, tolerance_m2=options.overlap_tolerance_m2, max_pairs=options.max_overlap_pairs,
+                             max_work=options.max_overlap_work)
         if measure_fn is None:
             sized = [ParcelResult(pid) for pid in good["parcel_id"]]
             measure_area(good, options, sized)
@@ -184,9 +187,17 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
         r.issues = geo_issues.get(pid, []) + r.issues
         results.append(r)
     by_id = {r.parcel_id: r for r in results}
+    listed: dict[str, int] = {}
     for p in pairs:
         by_id[p["parcel_id"]].issues.append(_issue("overlap", f"overlaps parcel {p['other_parcel_id']} by {p['overlap_m2']} m²"))
         by_id[p["other_parcel_id"]].issues.append(_issue("overlap", f"overlaps parcel {p['parcel_id']} by {p['overlap_m2']} m²"))
+        listed[p["parcel_id"]] = listed.get(p["parcel_id"], 0) + 1
+        listed[p["other_parcel_id"]] = listed.get(p["other_parcel_id"], 0) + 1
+    if pairs.capped:  # every overlapping parcel is flagged, with its count, though only the first pairs are listed
+        for pid, n in zip(good["parcel_id"], pairs.per_parcel.tolist()):
+            if n > listed.get(pid, 0):
+                by_id[pid].issues.append(_issue("overlap", f"overlaps other parcels of the project in {n:,} pairs in all "
+                                                f"(the report lists the first {len(pairs):,} of {pairs.total:,} pairs)"))
     for w in boundaries.warnings:
         if w.get("parcel_id") in by_id:
             by_id[w["parcel_id"]].issues.append(_issue(w["rule"], w["message"], "warning"))
@@ -199,7 +210,8 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
         "warnings": [w for w in boundaries.warnings if w.get("parcel_id") is None],
         "summary": {"parcels": len(results), "eligible": sum(r.eligible for r in results),
                     "area_ha": round(sum(r.area_ha or 0 for r in results), 4),
-                    "eligible_area_ha": round(sum(r.area_ha or 0 for r in results if r.eligible), 4), "overlaps": len(pairs)},
+                    "eligible_area_ha": round(sum(r.area_ha or 0 for r in results if r.eligible), 4),
+                    "overlaps": pairs.total, "overlaps_listed": len(pairs), "overlaps_capped": pairs.capped},
         "parcels": [vars(r).copy() for r in results],
         "overlaps": pairs,
     }

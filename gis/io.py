@@ -20,6 +20,10 @@ EXPECTED.update({code: "CGCS2000 / Gauss-Krüger 6° zone" for code in range(449
 EXPECTED.update({code: "CGCS2000 / Gauss-Krüger 3° zone" for code in range(4513, 4555)})
 MAX_BYTES = 2_000_000_000
 MIN_DECIMALS = 6
+#: the largest coordinate magnitude taken for a position on Earth: degrees in a geographic CRS, metres otherwise
+#: (a Gauss–Krüger easting with its zone prefix is below 5 × 10⁷ m)
+MAX_DEGREES = (180.0, 90.0)
+MAX_METRES = 1e8
 
 
 @dataclass
@@ -48,7 +52,11 @@ def _vsi(path: Path) -> str:
     return str(path)
 
 
-def read(path: str | Path, id_field: str = "parcel_id", crs: str | int | None = None) -> Boundaries:
+def read(path: str | Path, id_field: str = "parcel_id", crs: str | int | None = None, max_parcels: int | None = None,
+         max_vertices: int | None = None) -> Boundaries:
+    """The parcels of a boundary file. At most `max_parcels` features are read (one more is the refusal) and at
+    most `max_vertices` vertices kept (None: no limit, for the operator's own files); every coordinate must
+    be a finite position on Earth in the file's CRS."""
     path = Path(path)
     if not path.exists():
         raise GisError(f"{path} does not exist", field="boundary")
@@ -57,17 +65,27 @@ def read(path: str | Path, id_field: str = "parcel_id", crs: str | int | None = 
     if path.suffix.lower() not in (".geojson", ".json", ".kml", ".zip", ".gpkg", ".shp"):
         raise GisError(f"{path.name}: use GeoJSON, KML, a zipped Shapefile or GeoPackage", field="boundary")
     try:
-        gdf = gpd.read_file(_vsi(path), engine="pyogrio", use_arrow=True)
+        more = {} if max_parcels is None else {"max_features": max_parcels + 1}
+        gdf = gpd.read_file(_vsi(path), engine="pyogrio", use_arrow=True, **more)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, … for a corrupt file
         raise GisError(f"cannot read {path.name}: {str(exc).splitlines()[0]}", field="boundary") from None
     if gdf.empty:
         raise GisError(f"{path.name} has no features", field="boundary")
+    if max_parcels is not None and len(gdf) > max_parcels:
+        raise GisError(f"{path.name} holds more than {max_parcels:,} parcels; split the boundary or ask the registry",
+                       field="boundary", rule="parcels per boundary upload (CCER_MAX_PARCELS)")
+    if max_vertices is not None:
+        vertices = int(shapely.get_num_coordinates(gdf.geometry.values).sum())
+        if vertices > max_vertices:
+            raise GisError(f"{path.name} has {vertices:,} vertices; the limit is {max_vertices:,} (simplify the parcels)",
+                           field="boundary", rule="vertices per boundary upload (CCER_MAX_VERTICES)")
     if gdf.crs is None:
         if crs is None:
             raise GisError(f"{path.name} has no CRS; give one (e.g. --crs EPSG:4490)", field="crs")
         gdf = gdf.set_crs(CRS.from_user_input(crs))
     elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
         raise GisError(f"{path.name} says {gdf.crs.to_string()}, the option says {crs}", field="crs")
+    _sane_coordinates(path.name, gdf, id_field)
     warnings = []
     epsg = gdf.crs.to_epsg()
     if epsg not in EXPECTED:
@@ -79,6 +97,27 @@ def read(path: str | Path, id_field: str = "parcel_id", crs: str | int | None = 
     if out.crs.is_geographic:
         warnings += _precision_warnings(out)
     return Boundaries(out, path.name, warnings)
+
+
+def _sane_coordinates(name: str, gdf: gpd.GeoDataFrame, id_field: str) -> None:
+    """Every vertex finite and on Earth: a 1e308 or NaN coordinate is refused naming its parcel, before any
+    reprojection or area turns it into an overflow."""
+    geoms = gdf.geometry.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return
+    bounds = shapely.bounds(geoms[present])
+    lim_x, lim_y = MAX_DEGREES if gdf.crs.is_geographic else (MAX_METRES, MAX_METRES)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(bounds).all(axis=1) | (np.abs(bounds[:, [0, 2]]) > lim_x).any(axis=1) | (np.abs(bounds[:, [1, 3]]) > lim_y).any(axis=1)
+    if bad.any():
+        first = int(np.flatnonzero(present)[np.argmax(bad)])
+        pid = gdf[id_field].iloc[first] if id_field in gdf.columns else f"#{first + 1}"
+        worst = bounds[int(np.argmax(bad))]
+        unit = "°" if gdf.crs.is_geographic else " m"
+        raise GisError(f"parcel {pid}: coordinates {worst.tolist()} are not a position on Earth in {gdf.crs.to_string()} "
+                       f"(finite, |x| ≤ {lim_x:g}{unit}, |y| ≤ {lim_y:g}{unit}); {int(bad.sum())} parcel(s) affected",
+                       field="boundary", rule="coordinate sanity")
 
 
 def _precision_warnings(gdf: gpd.GeoDataFrame) -> list[dict]:

@@ -15,6 +15,8 @@ class CcerApi(Api):
         """One error format everywhere: {status, code, message, field}."""
         status = error.code or 500
         body = {"status": status, "code": _CODES.get(status, "error"), "message": error.description, "field": None}
+        if status == 413:  # a body without a Content-Length, cut off at MAX_CONTENT_LENGTH as it was read
+            body.update(field="body", rule="request size (CCER_MAX_REQUEST_BYTES)")
         messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
         if messages:
             field, msg = _first_message(messages)
@@ -23,7 +25,7 @@ class CcerApi(Api):
 
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 422: "validation_error", 500: "internal_error"}
+          409: "conflict", 413: "payload_too_large", 422: "validation_error", 500: "internal_error"}
 
 
 def _first_message(messages) -> tuple[str | None, str]:

@@ -125,7 +125,9 @@ def overlaps(obj, boundary, others, id_field, crs, tolerance_m2) -> None:
         across = overlap.find(b.parcels, pool, tolerance_m2=tolerance_m2) if pool is not None and len(pool) else []
     except GisError as err:
         _fail(err)
-    click.echo(json.dumps({"inside": inside, "across": across}, ensure_ascii=False, indent=1))
+    totals = {"inside_total": inside.total, "across_total": getattr(across, "total", len(across)),
+              "capped": inside.capped or getattr(across, "capped", False)}  # lists hold the first pairs only
+    click.echo(json.dumps({"inside": inside, "across": across, **totals}, ensure_ascii=False, indent=1))
     if inside or across:
         sys.exit(1)
 

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ..errors import DomainError
 from .declarations import MethodologyError, Param
 
 STAGES = ("ex-ante", "ex-post")
@@ -184,7 +185,14 @@ def _row_to_period(row: dict) -> dict:
     return period
 
 
-def load(path: Path, stage: str | None = None, project: dict | None = None) -> dict:
+def load(path: Path, stage: str | None = None, project: dict | None = None, limits=None, field: str = "input") -> dict:
+    """A calculation input from JSON, or period rows from CSV/XLSX. Bounded (`limits`, ccer.config.Limits, from the
+    environment by default): an XLSX is a zip, vetted from its central directory before openpyxl inflates any
+    of it, and at most `upload_rows` rows are read."""
+    from .. import archives
+    from ..config import Limits
+
+    limits = limits or Limits.from_env()
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -195,20 +203,32 @@ def load(path: Path, stage: str | None = None, project: dict | None = None) -> d
                 data.setdefault("project", {}).update(project)
             return data
         if suffix == ".csv":
-            rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+            rows = _bounded(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))), limits.upload_rows, path, field)
         elif suffix in (".xlsx", ".xlsm"):
             from openpyxl import load_workbook
 
+            archives.vet(path, field=field, max_bytes=min(limits.archive_bytes, limits.spreadsheet_bytes),
+                         max_members=limits.archive_members, rule="uncompressed size of a spreadsheet (CCER_MAX_SPREADSHEET_BYTES)")
             sheet = load_workbook(path, read_only=True, data_only=True).active
             it = sheet.iter_rows(values_only=True)
             header = [str(h).strip() if h is not None else None for h in next(it)]
-            rows = [dict(zip(header, r)) for r in it if any(c is not None for c in r)]
+            rows = _bounded((dict(zip(header, r)) for r in it if any(c is not None for c in r)), limits.upload_rows, path, field)
         else:
-            raise MethodologyError("use .json, .csv or .xlsx", field="input")
+            raise MethodologyError("use .json, .csv or .xlsx", field=field)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, StopIteration, KeyError) as exc:
-        raise MethodologyError(f"cannot read {path.name}: {exc}", field="input")
+        raise MethodologyError(f"cannot read {path.name}: {exc}", field=field)
     except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
-        if isinstance(exc, MethodologyError):
+        if isinstance(exc, DomainError):
             raise
-        raise MethodologyError(f"cannot read {path.name}: {exc.__class__.__name__}: {exc}", field="input")
+        raise MethodologyError(f"cannot read {path.name}: {exc.__class__.__name__}: {exc}", field=field)
     return {"stage": stage or "ex-post", "project": project or {}, "periods": [_row_to_period(r) for r in rows]}
+
+
+def _bounded(rows, limit: int, path: Path, field: str) -> list:
+    out = []
+    for row in rows:
+        if len(out) == limit:
+            raise MethodologyError(f"{path.name} has more than {limit:,} rows", field=field,
+                                   rule="rows per upload (CCER_MAX_UPLOAD_ROWS)")
+        out.append(row)
+    return out

@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import or_, select
@@ -37,6 +37,11 @@ def _visible(project: Project) -> Project:
 
 def _view(project: Project) -> dict:
     return lifecycle.public_view(db_session(), _visible(project), current_actor())
+
+
+def _limits():
+    """Bounded work per request: the app's limits (ccer.config.Limits)."""
+    return current_app.config["CCER_SETTINGS"].limits
 
 
 def _context(data: dict) -> dict:
@@ -252,18 +257,22 @@ class PeriodUpload(MethodView):
     def post(self, project_id):
         """Monitored data as a CSV or XLSX file (form field `file`): one row per sub-period, columns start, end
         and the methodology's monitored symbols (SYMBOL.key for by-fuel values)."""
+        session, actor = db_session(), current_actor()
+        monitoring.creatable(session, actor, project_id)  # authorised before the body is read (issue 15)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise ValidationError("attach the CSV or XLSX as form field 'file'", field="file")
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in (".csv", ".xlsx"):
             raise ValidationError("use .csv or .xlsx", field="file")
+        raw_green = (request.form.get("green_certificates_mwh") or "0").strip()
+        if not raw_green.isascii() or not raw_green.isdigit():
+            raise ValidationError(f"must be a whole number of MWh, got {raw_green[:20]!r}", field="green_certificates_mwh")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"data{suffix}"
             upload.save(path)
-            doc = inputs.load(path)
-        green = int(request.form.get("green_certificates_mwh") or 0)
-        return monitoring.create(db_session(), current_actor(), project_id, doc["periods"], green)
+            doc = inputs.load(path, limits=_limits(), field="file")
+        return monitoring.create(session, actor, project_id, doc["periods"], int(raw_green))
 
 
 @blp.route("/projects/<int:project_id>/boundary")
@@ -283,8 +292,10 @@ class ProjectBoundary(MethodView):
         """Attach a sink project's parcels (form field `boundary`: GeoJSON, KML, zipped Shapefile or GeoPackage;
         `landcover`: comma-separated names of the registry's reference rasters for the baseline years;
         optional `id_field`, `crs`) and check them against the rasters and every other project's parcels."""
+        session, actor = db_session(), current_actor()
+        boundaries.attachable(session, actor, project_id)  # authorised before the body is read (issue 15)
         upload = request.files.get("boundary")
-        if upload is None or not upload.filename:
+        if upload is None or Path(upload.filename or "").name in ("", ".", ".."):
             raise ValidationError("attach the boundary file as form field 'boundary'", field="boundary")
         names = [n.strip() for n in (request.form.get("landcover") or "").split(",") if n.strip()]
         if not names:
@@ -293,7 +304,7 @@ class ProjectBoundary(MethodView):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.filename).name
             upload.save(path)
-            record = boundaries.attach(db_session(), current_actor(), project_id, path, rasters,
+            record = boundaries.attach(session, actor, project_id, path, rasters, limits=_limits(),
                                        id_field=request.form.get("id_field") or "parcel_id", crs=request.form.get("crs") or None)
         return json.loads(record.report_json)
 

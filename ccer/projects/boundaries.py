@@ -11,18 +11,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import archives, clock, ledger
 from ..auth import policy
 from ..db import mutating
+from ..config import Limits
 from ..errors import Conflict, ValidationError
 from ..actor import Actor
 from ..workflow import Guard
 from .models import BoundaryCheck, Project, ProjectParcel
 
 SINK_METHODOLOGIES = ("CCER-14-001-V01", "CCER-14-002-V01")
-
-
-ledger.register_fields("boundary_check", BoundaryCheck, ("project_id", "eligible_parcels", "parcels", "cross_overlaps"))
 
 
 def registry_parcels(session: Session, exclude_project: int | None = None):
@@ -38,15 +36,9 @@ def registry_parcels(session: Session, exclude_project: int | None = None):
                             geometry=shapely.from_wkb([r[2] for r in rows]) if rows else [], crs=4326)
 
 
-@mutating
-def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path, rasters: list[str | Path], options=None,
-           id_field: str = "parcel_id", crs: str | None = None) -> BoundaryCheck:
-    """Store a sink project's parcels and the check of them (draft projects only: the boundary is part of the design)."""
-    import shapely
-
-    from gis import checks, io, overlap
-    from gis.errors import GisError
-
+def attachable(session: Session, actor: Actor, project_id: int) -> Project:
+    """The project whose boundary `actor` may attach now — asked before the upload is read (a refusal here
+    costs nothing: no file parsed, no archive opened)."""
     project = session.get(Project, project_id)
     if project is None:
         raise ValidationError(f"no project {project_id}", field="project_id")
@@ -56,13 +48,35 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
                               field="project_id")
     if project.status != "draft":
         raise Conflict(f"the project is {project.status}; the boundary is fixed with the design document", field="status")
+    return project
+
+
+@mutating
+def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path, rasters: list[str | Path], options=None,
+           id_field: str = "parcel_id", crs: str | None = None, limits: Limits | None = None) -> BoundaryCheck:
+    """Store a sink project's parcels and the check of them (draft projects only: the boundary is part of the design).
+    Bounded work (`limits`, from the environment by default): a zipped Shapefile's uncompressed size is read from
+    its central directory before GDAL opens it; parcels, vertices and the overlaps intersected are capped and
+    every coordinate must be a position on Earth; overlap details are listed up to a cap and all are counted."""
+    import shapely
+
+    from gis import checks, io, overlap
+    from gis.errors import GisError
+
+    project = attachable(session, actor, project_id)
+    limits = limits or Limits.from_env()
+    if Path(boundary).suffix.lower() == ".zip" and Path(boundary).is_file():
+        archives.vet(Path(boundary), field="boundary", max_bytes=limits.archive_bytes, max_members=limits.archive_members)
     try:
-        b = io.read(boundary, id_field=id_field, crs=crs)
+        b = io.read(boundary, id_field=id_field, crs=crs, max_parcels=limits.parcels, max_vertices=limits.vertices)
         opts = options or checks.Options(kind="mangrove" if project.methodology_code == "CCER-14-002-V01" else "afforestation",
-                                         project_start=project.construction_start)
+                                         project_start=project.construction_start, max_overlap_pairs=limits.overlap_details,
+                                         max_overlap_work=limits.overlap_work)
         report = checks.check(b, list(rasters), opts)
         others = registry_parcels(session, exclude_project=project.id)
-        report["cross_project_overlaps"] = overlap.find(b.parcels, others) if len(others) else []
+        across = overlap.find(b.parcels, others, max_pairs=limits.overlap_details, max_work=limits.overlap_work) if len(others) else overlap.Pairs()
+        report["cross_project_overlaps"] = across
+        report["summary"].update(cross_project_overlaps=across.total, cross_project_overlaps_capped=across.capped)
     except GisError as err:
         raise ValidationError(err.message, field=err.field, rule=err.rule) from None
     for old in session.execute(select(ProjectParcel).where(ProjectParcel.project_id == project.id)).scalars():
@@ -73,7 +87,7 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
                     for pid, g in zip(wgs["parcel_id"], wgs.geometry.values))
     record = BoundaryCheck(project_id=project.id, report_json=json.dumps(report, ensure_ascii=False, default=str),
                            eligible_parcels=report["summary"]["eligible"], parcels=report["summary"]["parcels"],
-                           cross_overlaps=len(report["cross_project_overlaps"]), created_at=clock.now(session))
+                           cross_overlaps=across.total, created_at=clock.now(session))
     session.add(record)
     session.flush()
     ledger.record(session, actor, "boundary.checked", "boundary_check", record.id, {"project_id": project.id})
@@ -119,3 +133,8 @@ def _land_eligible(session: Session, project: Project, ctx: dict) -> str | None:
 
 LAND_ELIGIBLE = Guard("parcels eligible by the GIS boundary check", _land_eligible,
                       "CCER-14-001-V01 §4; CCER-14-002-V01 applicability; Measures Art. 48", "boundary")
+
+
+def wire() -> None:
+    """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
+    ledger.register_fields("boundary_check", BoundaryCheck, ("project_id", "eligible_parcels", "parcels", "cross_overlaps"))
