@@ -72,6 +72,13 @@ def _deliver(session: Session, actor: Actor, trades: list[Trade], report: DayRep
         FundAccount.trading_account_id.in_(list(accounts_by_id))).with_for_update()).scalars()}
     positions = {(p.trading_account_id, p.instrument_id): p for p in session.execute(select(Position).where(
         Position.trading_account_id.in_(list(accounts_by_id)), Position.instrument_id.in_(list(insts))).with_for_update()).scalars()}
+    # the buyers' positions the day's deliveries create, all in one flush (not one each, with everything pending)
+    missing = {(t.buyer_id, t.instrument_id) for t, o in zip(trades, outcomes) if o.ok} - set(positions)
+    if missing:
+        new = {key: Position(trading_account_id=key[0], instrument_id=key[1], quantity=0, reserved=0) for key in sorted(missing)}
+        session.add_all(new.values())
+        session.flush()
+        positions.update(new)
     touched = set()
     for trade, outcome in zip(trades, outcomes):
         cost = trade.amount + trade.buyer_fee
@@ -80,9 +87,7 @@ def _deliver(session: Session, actor: Actor, trades: list[Trade], report: DayRep
         sell_pos.reserved -= trade.quantity
         buyer_funds.reserved -= cost
         if outcome.ok:
-            buy_pos = positions.get((trade.buyer_id, trade.instrument_id))
-            if buy_pos is None:
-                buy_pos = positions[(trade.buyer_id, trade.instrument_id)] = instruments.position(session, trade.buyer_id, trade.instrument_id)
+            buy_pos = positions[(trade.buyer_id, trade.instrument_id)]
             sell_pos.quantity -= trade.quantity
             buy_pos.quantity += trade.quantity
             accounts.move_funds(session, buyer_funds, "purchase", -trade.amount, trade.ref)
