@@ -59,10 +59,19 @@ class Limits:
     #: CCER_MAX_OVERLAP_WORK: pairs of parcels one boundary check may intersect before it is refused
     overlap_work: int = 200_000
 
+    #: CCER_SANDBOX_CPU_SECONDS, CCER_SANDBOX_MEMORY_BYTES (address space), CCER_SANDBOX_WALL_SECONDS,
+    #: CCER_SANDBOX_FILE_BYTES: the sandbox a submitted methodology package is checked in (methodologies/sandbox.py)
+    sandbox_cpu_seconds: int = 30
+    sandbox_memory_bytes: int = 2 * 2**30
+    sandbox_wall_seconds: int = 60
+    sandbox_file_bytes: int = 16 * 2**20
+
     ENV = {"request_bytes": "CCER_MAX_REQUEST_BYTES", "archive_bytes": "CCER_MAX_ARCHIVE_BYTES",
            "spreadsheet_bytes": "CCER_MAX_SPREADSHEET_BYTES", "archive_members": "CCER_MAX_ARCHIVE_MEMBERS", "parcels": "CCER_MAX_PARCELS", "vertices": "CCER_MAX_VERTICES",
            "upload_rows": "CCER_MAX_UPLOAD_ROWS", "overlap_details": "CCER_OVERLAP_DETAILS",
-           "overlap_work": "CCER_MAX_OVERLAP_WORK"}
+           "overlap_work": "CCER_MAX_OVERLAP_WORK", "sandbox_cpu_seconds": "CCER_SANDBOX_CPU_SECONDS",
+           "sandbox_memory_bytes": "CCER_SANDBOX_MEMORY_BYTES", "sandbox_wall_seconds": "CCER_SANDBOX_WALL_SECONDS",
+           "sandbox_file_bytes": "CCER_SANDBOX_FILE_BYTES"}
 
     @classmethod
     def from_env(cls, overrides: dict | None = None) -> "Limits":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import tempfile
 import zipfile
@@ -13,12 +14,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import archives, clock, ledger
 from ..auth import policy
 from ..db import fetch, mutating
 from ..errors import Conflict, ValidationError
 from ..actor import Actor
-from ..methodologies import conformance, registry
+from ..config import Limits
+from ..methodologies import registry, sandbox
 from ..projects.guards import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
 from ..workflow import Machine
 from .models import MethodologyProposal
@@ -64,51 +66,75 @@ PROPOSAL.transition("activate", "approved", "active", permission="methodology.de
 PROPOSAL.transition("reject", ("submitted", "consultation"), "rejected", permission="methodology.decide", guards=[REASON], effect=_decided)
 
 
-def _extract(package: bytes, target: Path) -> Path:
-    """Unpack a module zip (its files at the top level, or inside one folder) into `target`."""
-    with zipfile.ZipFile(io.BytesIO(package)) as zf:
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        for n in names:
-            if n.startswith("/") or ".." in Path(n).parts:
-                raise ValidationError(f"unsafe path in the package: {n}", field="package")
-        prefix = ""
-        tops = {n.split("/", 1)[0] for n in names}
-        if "__init__.py" not in names and len(tops) == 1:
-            prefix = tops.pop() + "/"
-        if prefix + "__init__.py" not in names:
-            raise ValidationError("the package has no __init__.py (zip the module folder)", field="package")
-        target.mkdir(parents=True, exist_ok=True)
-        for n in names:
-            if n.startswith(prefix):
-                dest = target / n[len(prefix):]
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(zf.read(n))
+def _extract(package: bytes, target: Path, limits: Limits | None = None) -> Path:
+    """Unpack a module zip (its files at the top level, or inside one folder) into `target`: the sizes and the
+    number of its files are read from the central directory before anything is inflated (ccer.archives)."""
+    limits = limits or Limits.from_env()
+    bounds = {"field": "package", "max_bytes": limits.archive_bytes, "max_members": limits.archive_members}
+    infos = archives.vet(package, **bounds)
+    names = [i.filename for i in infos if not i.is_dir()]
+    for n in names:
+        archives.safe_name(n, "package")
+    prefix = ""
+    tops = {n.split("/", 1)[0] for n in names}
+    if "__init__.py" not in names and len(tops) == 1:
+        prefix = tops.pop() + "/"
+    if prefix + "__init__.py" not in names:
+        raise ValidationError("the package has no __init__.py (zip the module folder)", field="package")
+    target.mkdir(parents=True, exist_ok=True)
+    archives.extract(package, target, strip=prefix, **bounds)
     return target
 
 
+#: what a sandboxed report may say about the module (it is the module's own word: checked as untrusted data)
+_CODE = re.compile(r"^CCER-\d{2}-\d{3}-V\d{2}$")
+
+
+def conformance_report(package: bytes, limits: Limits | None = None) -> dict:
+    """The conformance suite on a package, run in the sandbox (ccer.methodologies.sandbox): unpacked into a fresh
+    temporary directory, checked in a separate process — its code never runs in this one."""
+    limits = limits or Limits.from_env()
+    with tempfile.TemporaryDirectory(prefix="ccer-proposal-") as tmp:
+        folder = _extract(package, Path(tmp) / "module", limits)
+        return sandbox.run(folder, limits)
+
+
+def _text(value, limit: int) -> str:
+    """A string from the sandbox's report, fit to store: no NUL, no lone surrogate, at most `limit` characters."""
+    text = "" if value is None else str(value)
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:limit]
+
+
 @mutating
-def submit(session: Session, actor: Actor, package: bytes) -> MethodologyProposal:
-    """Submit a zipped module; it must pass `ccer methodology check` to be accepted."""
+def submit(session: Session, actor: Actor, package: bytes, limits: Limits | None = None) -> MethodologyProposal:
+    """Submit a zipped module; it must pass `ccer methodology check`, run in the sandbox, to be accepted."""
     policy.require(actor, "methodology.propose")
     if not package or len(package) > MAX_PACKAGE_BYTES:
         raise ValidationError(f"a zip of at most {MAX_PACKAGE_BYTES:,} bytes", field="package")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            m = registry.from_path(_extract(package, Path(tmp) / "module"))
-            report = conformance.run(m)
-    except zipfile.BadZipFile:
-        raise ValidationError("not a zip file", field="package") from None
-    if not report.ok:
-        failed = "; ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
-        raise ValidationError(f"{report.code} does not pass the conformance suite: {failed}", field="package", rule="ccer methodology check")
-    taken = session.execute(select(MethodologyProposal).where(MethodologyProposal.code == m.code,
+    report = conformance_report(package, limits)
+    if report.get("error"):
+        raise ValidationError(f"the conformance suite could not check the package: {_text(report['error'], 2000)}", field="package",
+                              rule=f"ccer methodology check, in the sandbox ({report['isolation']})")
+    raw = report.get("checks") if isinstance(report.get("checks"), list) else []
+    checks = [{"name": _text(c.get("name"), 500), "ok": c.get("ok") is True, "detail": _text(c.get("detail"), 2000)}
+              for c in raw if isinstance(c, dict)]
+    code, name = _text(report.get("code") or "?", 40), _text(report.get("name_zh"), 201)
+    if report.get("ok") is not True or not checks or not all(c["ok"] for c in checks):
+        failed = "; ".join(f"{c['name']}: {c['detail']}" for c in checks if not c["ok"])
+        raise ValidationError(f"{code} does not pass the conformance suite: {failed[:4000] or 'no checks reported'}", field="package",
+                              rule="ccer methodology check")
+    if not _CODE.match(code) or not name or len(name) > 200:
+        raise ValidationError(f"the module declares code {code!r} and name {name[:40]!r}: a code CCER-NN-NNN-VNN and a "
+                              "name of at most 200 characters", field="package", rule="ccer methodology check")
+    taken = session.execute(select(MethodologyProposal).where(MethodologyProposal.code == code,
                                                               MethodologyProposal.status.not_in(("rejected",)))).scalars().first()
-    if taken is not None or m.code in registry.installed():
-        raise Conflict(f"{m.code} is already {'installed' if taken is None else taken.status}; propose a new version", field="package")
-    p = MethodologyProposal(code=m.code, name=m.name_zh, author_id=actor.organisation_id, status="submitted", package=package,
+    if taken is not None or code in registry.installed():
+        raise Conflict(f"{code} is already {'installed' if taken is None else taken.status}; propose a new version", field="package")
+    checks.append({"name": f"sandbox: {report['isolation']}", "ok": True,
+                   "detail": ", ".join(f"{k} {v:,}" for k, v in report["limits"].items())})
+    p = MethodologyProposal(code=code, name=name, author_id=actor.organisation_id, status="submitted", package=package,
                             package_sha256=hashlib.sha256(package).hexdigest(),
-                            conformance_json=json.dumps([c.__dict__ for c in report.checks], ensure_ascii=False),
-                            created_at=clock.now(session))
+                            conformance_json=json.dumps(checks, ensure_ascii=False), created_at=clock.now(session))
     session.add(p)
     session.flush()
     ledger.record(session, actor, "methodology_proposal.submitted", "methodology_proposal", p.id)
