@@ -129,3 +129,17 @@ def test_unsafe_member_names_are_refused(session, parties, tmp_path):
     with pytest.raises(ValidationError) as err:
         proposals.submit(session, author, evil.read_bytes())
     assert err.value.field == "package" and "unsafe path" in err.value.message
+
+
+def test_without_bubblewrap_the_rlimits_still_hold(tmp_path, monkeypatch):
+    """The last fallback (no namespaces): the limits on CPU, memory and time still stop a runaway module, and the
+    report names the weaker isolation."""
+    fallback = next(name for name in sandbox._wrappers(tmp_path) if name.startswith("rlimits"))
+    monkeypatch.setattr(sandbox, "isolation", lambda: fallback)
+    hog = _module(tmp_path, "CCER-14-014-V01", "BALLAST = bytearray(4 * 2**30)")
+    report = conformance_report(proposals.zip_folder(hog), TIGHT)
+    assert report["isolation"] == fallback and "MemoryError" in report["error"]
+    spinner = _module(tmp_path, "CCER-14-015-V01", "while True:\n    pass")
+    assert "went past the CPU-time limit" in conformance_report(proposals.zip_folder(spinner), TIGHT)["error"]
+    good = conformance_report(proposals.zip_folder(ROOT / "methodologies" / "ccer_07_001_v01"), TIGHT)
+    assert good["ok"] and good["isolation"] == fallback
