@@ -152,10 +152,15 @@ def _amount(value, field: str = "amount") -> int:
     return value
 
 
-def move_funds(session: Session, funds: FundAccount, kind: str, amount: int, ref: str) -> FundMovement:
-    """The one place a fund balance changes, with its movement row (signed fen)."""
+def move_funds(session: Session, funds: FundAccount, kind: str, amount: int, ref: str, batch: list[dict] | None = None) -> FundMovement | dict:
+    """The one place a fund balance changes, with its movement row (signed fen). With `batch`, the row is
+    appended there as a dict for the caller to insert with many others at once (a day's settlement)."""
     funds.balance += amount
-    row = FundMovement(fund_account_id=funds.id, kind=kind, amount=amount, ref=ref, at=sessions.local_now(session))
+    values = {"fund_account_id": funds.id, "kind": kind, "amount": amount, "ref": ref, "at": sessions.local_now(session)}
+    if batch is not None:
+        batch.append(values)
+        return values
+    row = FundMovement(**values)
     session.add(row)
     return row
 

@@ -15,12 +15,12 @@ from .. import ledger
 from ..actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import mutating
+from ..db import insert_many, mutating
 from ..issuance import trading as registry_trading
 from ..issuance.models import Account
 from ..projects.models import Project
 from . import accounts, auctions, blocks, instruments, orders, risk, sessions
-from .models import FundAccount, Instrument, Position, Trade, TradingAccount
+from .models import FundAccount, FundMovement, Instrument, Position, Trade, TradingAccount
 
 
 @dataclass
@@ -79,7 +79,7 @@ def _deliver(session: Session, actor: Actor, trades: list[Trade], report: DayRep
         session.add_all(new.values())
         session.flush()
         positions.update(new)
-    touched = set()
+    touched, movements = set(), []
     for trade, outcome in zip(trades, outcomes):
         cost = trade.amount + trade.buyer_fee
         buyer_funds, seller_funds = funds[trade.buyer_id], funds[trade.seller_id]
@@ -90,12 +90,12 @@ def _deliver(session: Session, actor: Actor, trades: list[Trade], report: DayRep
             buy_pos = positions[(trade.buyer_id, trade.instrument_id)]
             sell_pos.quantity -= trade.quantity
             buy_pos.quantity += trade.quantity
-            accounts.move_funds(session, buyer_funds, "purchase", -trade.amount, trade.ref)
-            accounts.move_funds(session, seller_funds, "sale", trade.amount, trade.ref)
+            accounts.move_funds(session, buyer_funds, "purchase", -trade.amount, trade.ref, movements)
+            accounts.move_funds(session, seller_funds, "sale", trade.amount, trade.ref, movements)
             if trade.buyer_fee:
-                accounts.move_funds(session, buyer_funds, "fee", -trade.buyer_fee, trade.ref)
+                accounts.move_funds(session, buyer_funds, "fee", -trade.buyer_fee, trade.ref, movements)
             if trade.seller_fee:
-                accounts.move_funds(session, seller_funds, "fee", -trade.seller_fee, trade.ref)
+                accounts.move_funds(session, seller_funds, "fee", -trade.seller_fee, trade.ref, movements)
             trade.status, trade.transfer_id, trade.settled_at = "settled", outcome.transfer_id, now
             report.settled += 1
             report.turnover += trade.amount
@@ -105,6 +105,7 @@ def _deliver(session: Session, actor: Actor, trades: list[Trade], report: DayRep
             report.failed += 1
         touched.update({("fund_account", buyer_funds.id), ("fund_account", seller_funds.id), ("position", sell_pos.id)})
     session.flush()
+    insert_many(session, FundMovement.__table__, movements)  # one stream (COPY on PostgreSQL), not an ORM row each
     ledger.record_many(session, actor, [
         ("market.trade_settled" if t.status == "settled" else "market.trade_failed", "trade", t.id,
          ledger.payload(session, "trade", t.id, {"ref": t.ref, "transfer_id": t.transfer_id, "failure": t.failure}))
