@@ -241,7 +241,11 @@ ORDER = {"instrument": CODE, "side": "sell", "price": "80.00", "quantity": 10}
     ("/api/v1/market/auctions/99999999999/bids", {"price": "80.00", "quantity": 1}, 404, "auction_id"),
     ("/api/v1/market/auctions/7/bids", {"price": "80.00", "quantity": -1}, 422, "quantity"),
     ("/api/v1/market/disputes", {"trade": "20261208-00000001"}, 422, "statement"),
-    ("/api/v1/market/disputes", {"trade": "\x00", "statement": "x"}, 404, "trade"),
+    ("/api/v1/market/disputes", {"trade": "\x00-1", "statement": "x"}, 422, "trade"),  # NUL: PostgreSQL refuses it in text
+    ("/api/v1/market/disputes", {"trade": "20261208-00000001", "statement": "a\x00b"}, 422, "statement"),
+    ("/api/v1/market/accounts/TA00000001/operators", {"username": "x\x00", "permissions": ["order"]}, 422, "username"),
+    ("/api/v1/market/blocks", {**ORDER, "counterparty": "TA\x00"}, 422, "counterparty"),
+    ("/api/v1/market/orders", {**ORDER, "instrument": "CCER\x00"}, 422, "instrument"),
     ("/api/v1/market/position-limits", {"max_quantity": "5"}, 422, "max_quantity"),
 ])
 def test_bad_input_is_refused_naming_the_field(rm, client, path, body, status, field):
@@ -256,7 +260,8 @@ def test_bad_input_is_refused_naming_the_field(rm, client, path, body, status, f
     "/api/v1/market/instruments/%00/book", "/api/v1/market/trades/" + "9" * 60 + "/confirmation.pdf", "/api/v1/market/accounts/TA999/operators",
     "/api/v1/market/data?day=x", "/api/v1/market/data?instrument=%00", "/api/v1/market/data/history?start=2026-12-08",
     "/api/v1/market/data.csv?start=2026-12-09&end=2026-12-08", "/api/v1/market/auctions?status=x", "/api/v1/market/auctions/99999999999",
-    "/api/v1/market/notices?kind=x", "/api/v1/market/disputes?status=x",
+    "/api/v1/market/notices?kind=x", "/api/v1/market/disputes?status=x", "/api/v1/market/orders?account=%00",
+    "/api/v1/market/positions?account=TA%00", "/api/v1/market/data/history?start=2026-12-01&end=2026-12-08&instrument=%01",
 ])
 def test_bad_queries_are_4xx(rm, client, path):
     resp = client.get(path, headers=rm.owner)

@@ -60,6 +60,16 @@ class Money(fields.Field):
         return cny(value)
 
 
+def _plain_text(value: str) -> None:
+    """No control characters but line breaks and tabs: PostgreSQL refuses NUL in text (a 5xx, were it passed on)."""
+    if any(ord(c) < 32 and c not in "\n\r\t" or ord(c) == 127 for c in value):
+        raise SchemaError("control characters are not allowed")
+
+
+def _text(min_len: int = 1, max_len: int = 500, **kw) -> fields.Str:
+    return fields.Str(validate=[validate.Length(min=min_len, max=max_len), _plain_text], **kw)
+
+
 def _fen(name: str, **kw) -> fields.Function:
     """The integer-fen twin of a CNY field (read from the same attribute or key)."""
     return fields.Function(lambda o: o.get(name) if isinstance(o, dict) else getattr(o, name), metadata={"description": "integer fen"}, **kw)
@@ -69,17 +79,16 @@ def _quantity(**kw):
     return fields.Int(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY), metadata={"description": "whole tCO2e (lot 1 t)"}, **kw)
 
 
-_INSTRUMENT = fields.Str(required=True, validate=validate.Length(min=1, max=24), metadata={"description": "e.g. CCER-000001-2021"})
+_INSTRUMENT = _text(1, 24, required=True, metadata={"description": "e.g. CCER-000001-2021"})
 
 # ---- exchange operator --------------------------------------------------------------------------------------
 
 
 class AccountOpenIn(Schema):
     organisation_id = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    bank_name = fields.Str(required=True, validate=validate.Length(min=1, max=120))
-    bank_account_no = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    bank_account_name = fields.Str(required=True, validate=validate.Length(min=1, max=200),
-                                   metadata={"description": "the holder's name: the participant's own (same-name account)"})
+    bank_name = _text(1, 120, required=True)
+    bank_account_no = _text(1, 40, required=True)
+    bank_account_name = _text(1, 200, required=True, metadata={"description": "the holder's name: the participant's own (same-name account)"})
 
 
 class TradingAccountOut(Schema):
@@ -100,7 +109,7 @@ class AccountFilter(Schema):
 
 class OperatorIn(Schema):
     user_id = fields.Int(load_default=None, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    username = fields.Str(load_default=None, validate=validate.Length(min=1, max=80))
+    username = _text(1, 80, load_default=None)
     permissions = fields.List(fields.Str(validate=validate.OneOf(PERMISSIONS)), required=True, validate=validate.Length(min=1, max=len(PERMISSIONS)))
 
     @validates_schema
@@ -119,7 +128,7 @@ class OperatorOut(Schema):
 
 class RestrictionIn(Schema):
     action = fields.Str(required=True, validate=validate.OneOf(["restrict", "restore"]))
-    reason = fields.Str(load_default=None, validate=validate.Length(min=1, max=500))
+    reason = _text(1, 500, load_default=None)
 
     @validates_schema
     def _reason(self, data, **kwargs):
@@ -128,7 +137,7 @@ class RestrictionIn(Schema):
 
 
 class HaltIn(Schema):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+    reason = _text(1, 500, required=True)
 
 
 class SettleIn(Schema):
@@ -181,20 +190,18 @@ class LiftIn(Schema):
 class OrderFilter(Schema):
     status = fields.Str(load_default=None, validate=validate.OneOf(["open", "filled", "cancelled", "expired"]))
     day = fields.Date(load_default=None)
-    instrument = fields.Str(load_default=None, validate=validate.Length(max=24))
-    account = fields.Str(load_default=None, validate=validate.Length(max=20),
-                         metadata={"description": "the exchange only: one participant's trading account"})
+    instrument = _text(0, 24, load_default=None)
+    account = _text(0, 20, load_default=None, metadata={"description": "the exchange only: one participant's trading account"})
 
 
 class TradeFilter(Schema):
     day = fields.Date(load_default=None)
     status = fields.Str(load_default=None, validate=validate.OneOf(["pending", "settled", "failed"]))
-    account = fields.Str(load_default=None, validate=validate.Length(max=20))
+    account = _text(0, 20, load_default=None)
 
 
 class AccountArg(Schema):
-    account = fields.Str(load_default=None, validate=validate.Length(max=20),
-                         metadata={"description": "the exchange only: one participant's trading account"})
+    account = _text(0, 20, load_default=None, metadata={"description": "the exchange only: one participant's trading account"})
 
 
 class OrderOut(Schema):
@@ -340,7 +347,7 @@ class BlockIn(Schema):
     side = fields.Str(required=True, validate=validate.OneOf(["buy", "sell"]), metadata={"description": "the entering side's"})
     price = Price(required=True, metadata={"description": "CNY/t, within ±30 % of the reference"})
     quantity = _quantity(required=True)
-    counterparty = fields.Str(required=True, validate=validate.Length(min=1, max=20), metadata={"description": "its trading account"})
+    counterparty = _text(1, 20, required=True, metadata={"description": "its trading account"})
 
 
 class BlockFilter(Schema):
@@ -350,7 +357,7 @@ class BlockFilter(Schema):
 
 
 class ReasonIn(Schema):
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=500))
+    reason = _text(1, 500, required=True)
 
 
 class BlockOut(Schema):
@@ -381,8 +388,8 @@ class AuctionIn(Schema):
     side = fields.Str(required=True, validate=validate.OneOf(["buy", "sell"]), metadata={"description": "the initiator's"})
     quantity = _quantity(required=True)
     reserve_price = Price(required=True)
-    window_start = fields.Str(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "ISO 8601, Beijing time if naive"})
-    window_end = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    window_start = _text(1, 40, required=True, metadata={"description": "ISO 8601, Beijing time if naive"})
+    window_end = _text(1, 40, required=True)
     pricing = fields.Str(load_default="uniform", validate=validate.OneOf(["uniform", "pay_as_bid"]))
 
 
@@ -442,7 +449,7 @@ class AuctionOut(Schema):
 
 
 class CancelIn(Schema):
-    reason = fields.Str(load_default="", validate=validate.Length(max=500))
+    reason = _text(0, 500, load_default="")
 
 
 # ---- risk --------------------------------------------------------------------------------------------------
@@ -451,9 +458,9 @@ class CancelIn(Schema):
 class PositionLimitIn(Schema):
     max_quantity = fields.Int(required=True, allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY),
                               metadata={"description": "tCO2e; null removes the limit"})
-    instrument = fields.Str(load_default=None, validate=validate.Length(min=1, max=24), metadata={"description": "omitted: every instrument"})
-    trading_account = fields.Str(load_default=None, validate=validate.Length(min=1, max=20), metadata={"description": "omitted: every participant"})
-    reason = fields.Str(load_default="", validate=validate.Length(max=500))
+    instrument = _text(1, 24, load_default=None, metadata={"description": "omitted: every instrument"})
+    trading_account = _text(1, 20, load_default=None, metadata={"description": "omitted: every participant"})
+    reason = _text(0, 500, load_default="")
 
 
 class PositionLimitOut(Schema):
@@ -490,13 +497,13 @@ class NoticeOut(Schema):
 
 class DataArgs(Schema):
     day = fields.Date(load_default=None, metadata={"description": "default: today (Beijing time)"})
-    instrument = fields.Str(load_default=None, validate=validate.Length(min=1, max=24))
+    instrument = _text(1, 24, load_default=None)
 
 
 class RangeArgs(Schema):
     start = fields.Date(required=True)
     end = fields.Date(required=True)
-    instrument = fields.Str(load_default=None, validate=validate.Length(min=1, max=24))
+    instrument = _text(1, 24, load_default=None)
 
 
 class MethodStatsOut(Schema):
@@ -556,8 +563,8 @@ class DailyOut(Schema):
 
 
 class DisputeIn(Schema):
-    trade = fields.Str(required=True, validate=validate.Length(min=1, max=40))
-    statement = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+    trade = _text(1, 40, required=True)
+    statement = _text(1, 4000, required=True)
 
 
 class DisputeFilter(Schema):
@@ -566,7 +573,7 @@ class DisputeFilter(Schema):
 
 class ResolutionIn(Schema):
     outcome = fields.Str(required=True, validate=validate.OneOf(["upheld", "dismissed"]))
-    resolution = fields.Str(required=True, validate=validate.Length(min=1, max=4000))
+    resolution = _text(1, 4000, required=True)
 
 
 class DisputeOut(Schema):
