@@ -242,6 +242,8 @@ ORDER = {"instrument": CODE, "side": "sell", "price": "80.00", "quantity": 10}
     ("/api/v1/market/auctions/7/bids", {"price": "80.00", "quantity": -1}, 422, "quantity"),
     ("/api/v1/market/disputes", {"trade": "20261208-00000001"}, 422, "statement"),
     ("/api/v1/market/disputes", {"trade": "\x00-1", "statement": "x"}, 422, "trade"),  # NUL: PostgreSQL refuses it in text
+    ("/api/v1/market/disputes", {"trade": "99999999999", "statement": "x"}, 404, "trade"),  # beyond the integer column
+    ("/api/v1/market/disputes", {"trade": "²", "statement": "x"}, 404, "trade"),  # a digit to str.isdigit, not to int()
     ("/api/v1/market/disputes", {"trade": "20261208-00000001", "statement": "a\x00b"}, 422, "statement"),
     ("/api/v1/market/accounts/TA00000001/operators", {"username": "x\x00", "permissions": ["order"]}, 422, "username"),
     ("/api/v1/market/blocks", {**ORDER, "counterparty": "TA\x00"}, 422, "counterparty"),
@@ -266,6 +268,13 @@ def test_bad_input_is_refused_naming_the_field(rm, client, path, body, status, f
 def test_bad_queries_are_4xx(rm, client, path):
     resp = client.get(path, headers=rm.owner)
     assert 400 <= resp.status_code < 500 and resp.json["field"], resp.json
+
+
+@pytest.mark.parametrize("path", ["/api/v1/market/accounts/99999999999", "/api/v1/market/accounts/99999999999/operators",
+                                  "/api/v1/market/positions?account=99999999999", "/api/v1/market/funds?account=%C2%B2"])
+def test_the_exchange_reading_a_missing_account_gets_404(rm, client, path):
+    resp = client.get(path, headers=rm.ex)  # an id beyond the integer column: no such account, not a 5xx on PostgreSQL
+    assert (resp.status_code, resp.json["field"]) == (404, "trading_account"), resp.json
 
 
 def test_malformed_bodies_are_4xx(rm, client):

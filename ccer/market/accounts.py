@@ -76,7 +76,7 @@ def get_account(session: Session, ref: int | str) -> TradingAccount:
     if not text.isprintable() or len(text) > 20:  # PostgreSQL refuses NUL in text: no such account, not a 5xx
         raise NotFound(f"no trading account {ref!r}", field="trading_account")
     stmt = select(TradingAccount).where(TradingAccount.number == text) if text.startswith("TA") else (
-        select(TradingAccount).where(TradingAccount.id == int(text)) if text.isdigit() and len(text) <= 12 else None)
+        select(TradingAccount).where(TradingAccount.id == int(text)) if text.isascii() and text.isdigit() and int(text) < 2**31 else None)
     account = session.execute(stmt).scalar_one_or_none() if stmt is not None else None
     if account is None:
         raise NotFound(f"no trading account {ref}", field="trading_account")

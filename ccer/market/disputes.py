@@ -33,7 +33,7 @@ def deadline(trade: Trade) -> datetime:
 def _trade(session: Session, ref) -> Trade:
     text = str(ref or "").strip()
     stmt = select(Trade).where(Trade.ref == text) if "-" in text else (
-        select(Trade).where(Trade.id == int(text)) if text.isdigit() and len(text) <= 12 else None)
+        select(Trade).where(Trade.id == int(text)) if text.isascii() and text.isdigit() and int(text) < 2**31 else None)
     trade = session.execute(stmt).scalar_one_or_none() if stmt is not None else None
     if trade is None:
         raise NotFound(f"no trade {ref}", field="trade")
