@@ -65,8 +65,10 @@ def build(url: str, events: int, checkpoint_file: Path) -> None:
     """The ledger, through the registry's services; the checkpoint before the last 1 % kept in a file."""
     from datetime import date
 
-    from ccer import ledger, load_models, migrate
-    from ccer.db import make_engine, make_session_factory
+    from ccer import ledger, load_models
+
+    from ccer.infra import migrate
+    from ccer.infra.db import make_engine, make_session_factory
     from ccer.issuance import trading
     from ccer.projects import services as projects
     from tests.conftest import Parties  # the test suite's party maker: valid demo USCCs, two users each

@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("CCER_FAST_HASH", "1")
 
 from bench.registry_tps import _db, _drop, pgbench_init, pgbench_tps  # noqa: E402  (the same peer, run the same way)
-from ccer import clock, ledger, load_models, migrate  # noqa: E402
-from ccer.db import allocate_ids, insert_many, make_engine, make_session_factory  # noqa: E402
-from ccer.errors import DomainError  # noqa: E402
+from ccer import ledger, load_models  # noqa: E402
+from ccer.infra import clock, migrate  # noqa: E402
+from ccer.infra.db import allocate_ids, insert_many, make_engine, make_session_factory  # noqa: E402
+from ccer.infra.errors import DomainError  # noqa: E402
 
 TUESDAY = date(2026, 12, 8)  # the World stands on Monday 2026-12-07; instruments listed T+1
 WEDNESDAY = date(2026, 12, 9)

@@ -38,9 +38,11 @@ os.environ.setdefault("CCER_FAST_HASH", "1")
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from ccer import ledger, load_models, migrate  # noqa: E402
+from ccer import ledger, load_models  # noqa: E402
+
+from ccer.infra import migrate  # noqa: E402
 from ccer.auth import makerchecker  # noqa: E402
-from ccer.db import make_engine, make_session_factory  # noqa: E402
+from ccer.infra.db import make_engine, make_session_factory  # noqa: E402
 from ccer.issuance import invariants, retirements, trading  # noqa: E402
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
+from .infra.config import Settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -25,7 +25,8 @@ def load_models() -> None:
     global _wired
     if _wired:
         return
-    from . import auth, clock, issuance, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
+    from . import auth, issuance, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
+    from .infra import clock  # noqa: F401  (clock: its table)
     for package in (ledger, auth, projects, validation, proposals, issuance, market):
         package.wire()
     _wired = True
@@ -35,7 +36,7 @@ def create_app(config: dict | None = None) -> "Flask":
     """The app factory. `config` overrides the environment (database_url, secret_key, instance_path, …)."""
     from flask import Flask
 
-    from .db import make_engine, make_session_factory
+    from .infra.db import make_engine, make_session_factory
 
     settings = Settings.from_env(config)
     load_models()

@@ -7,11 +7,11 @@ from flask import current_app, g, request
 from flask import session as web_session
 from sqlalchemy.orm import Session
 
-from .actor import Actor
+from .infra.actor import Actor
 from .auth import policy
 from .auth.models import User
 from .auth.services import actor_for, user_for_token
-from .errors import TooLarge, ValidationError
+from .infra.errors import TooLarge, ValidationError
 
 
 def db_session() -> Session:

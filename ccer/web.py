@@ -7,7 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 
 from . import ledger
 from .auth import services
-from .errors import Unauthorized
+from .infra.errors import Unauthorized
 from .requests import current_actor, db_session
 
 bp = Blueprint("web", __name__)

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from . import ledger
 from .auth import policy
-from .errors import Conflict, ValidationError
-from .actor import Actor
+from .infra.errors import Conflict, ValidationError
+from .infra.actor import Actor
 
 #: a guard's check returns None when satisfied, else what is wrong
 Check = Callable[[Session, Any, dict], str | None]

@@ -11,10 +11,12 @@ os.environ.setdefault("CCER_FAST_HASH", "1")  # cheap argon2 parameters for the 
 import pytest
 from sqlalchemy import create_engine, text
 
-from ccer import create_app, load_models, migrate
+from ccer import create_app, load_models
+
+from ccer.infra import migrate
 from ccer.auth import services
-from ccer.db import Base, make_engine, make_session_factory
-from ccer.actor import Actor
+from ccer.infra.db import Base, make_engine, make_session_factory
+from ccer.infra.actor import Actor
 from ccer.ledger import GENESIS
 
 PG_ADMIN_URL = os.environ.get("CCER_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

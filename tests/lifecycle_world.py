@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ccer import clock
-from ccer.clock import CST
-from ccer.actor import Actor
+from ccer.infra import clock
+from ccer.infra.clock import CST
+from ccer.infra.actor import Actor
 from ccer.issuance import accounts
 from ccer.projects import comments, lifecycle, monitoring
 from ccer.validation import services as vv

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ccer import merkle
+from ccer.infra import merkle
 from ccer.ledger.codec import GENESIS, canonical, dumps, event_content, event_hash, plain
 from ccer.ledger.subjects import SubjectType, merkle_leaves
 

@@ -9,7 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ccer import clock, ledger
+from ccer import ledger
+
+from ccer.infra import clock
 from ccer.market import accounts, instruments, reconcile
 from ccer.market.models import FundAccount, Position, TradingAccount
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ccer import clock
+from ccer.infra import clock
 from ccer.auth import makerchecker
 from ccer.issuance import accounts, issuing, retirements, trading
 from ccer.projects import monitoring, services as projects

@@ -177,20 +177,20 @@ def test_tolerated_cycles_are_still_there():
 
 def test_the_public_ledger_format_stands_alone():
     """A third party re-implements verification from docs/ledger-format.md: the canonical JSON and event hash
-    (ccer/ledger/codec.py) and the Merkle tree (ccer/merkle.py) import nothing else of the platform."""
+    (ccer/ledger/codec.py) and the Merkle tree (ccer/infra/merkle.py) import nothing else of the platform."""
     graph = import_graph()
     assert graph["ccer.ledger.codec"] == {}
-    assert graph["ccer.merkle"] == {}
+    assert graph["ccer.infra.merkle"] == {}
 
 
 def test_the_graph_sees_module_and_function_level_and_relative_imports():
     """The reader itself: were it to miss imports, the no-cycle test would pass on anything."""
     graph = import_graph()
-    assert "ccer.clock" in graph["ccer.ledger.append"]           # from .. import clock, db
+    assert "ccer.infra.clock" in graph["ccer.ledger.append"]           # from .. import clock, db
     assert "ccer.ledger.codec" in graph["ccer.ledger.append"]    # from .codec import canonical, event_hash
-    assert "ccer.merkle" in graph["ccer.cli.ledger_cmd"]         # inside check_export(): from .. import merkle
+    assert "ccer.infra.merkle" in graph["ccer.cli.ledger_cmd"]         # inside check_export(): from .. import merkle
     assert "ccer.api" in graph["ccer"]                           # inside create_app(): from .api import init_api
-    assert "ccer.db" in graph["ccer.migrations.env"] or "ccer" in graph["ccer.migrations.env"]  # absolute
+    assert "ccer.infra.db" in graph["ccer.migrations.env"] or "ccer" in graph["ccer.migrations.env"]  # absolute
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from ccer.errors import ValidationError
+from ccer.infra.errors import ValidationError
 from ccer.projects import boundaries, lifecycle
 from tests.lifecycle_world import LifeWorld
 from tests.test_gis import UTM, px, write_raster

@@ -18,9 +18,9 @@ import shapely
 import shapely.affinity
 from werkzeug.formparser import FormDataParser
 
-from ccer import archives
-from ccer.config import Limits
-from ccer.errors import TooLarge, ValidationError
+from ccer.infra import archives
+from ccer.infra.config import Limits
+from ccer.infra.errors import TooLarge, ValidationError
 from ccer.methodologies import inputs
 from ccer.projects import boundaries
 from gis import checks, io as gis_io, overlap

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from ccer import calendar
+from ccer.infra import calendar
 from ccer.cli import main
-from ccer.errors import ValidationError
+from ccer.infra.errors import ValidationError
 
 
 @pytest.mark.parametrize("start, n, end", [

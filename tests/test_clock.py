@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
-from ccer import clock
-from ccer.clock import CST
+from ccer.infra import clock
+from ccer.infra.clock import CST
 
 
 def test_frozen_and_advanced(session):

@@ -4,7 +4,7 @@ from sqlalchemy import text
 
 from ccer import ledger
 from ccer.cli import main
-from ccer.db import mutating
+from ccer.infra.db import mutating
 
 from .conftest import SYSTEM
 

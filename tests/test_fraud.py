@@ -18,9 +18,11 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from ccer import clock, ledger
+from ccer import ledger
+
+from ccer.infra import clock
 from ccer.auth import makerchecker
-from ccer.errors import Conflict, DomainError, Forbidden, ValidationError
+from ccer.infra.errors import Conflict, DomainError, Forbidden, ValidationError
 from ccer.issuance import accounts, fraud, invariants
 from ccer.issuance.fraud_models import FraudCase
 from ccer.issuance.models import Retirement

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from ccer import ledger
 from ccer.cli import main
-from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
+from ccer.infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ccer.issuance import issuing, services
 from ccer.issuance.holdings import block_serial
 from ccer.issuance.issuing import ONCE_RULE

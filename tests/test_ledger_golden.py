@@ -21,8 +21,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from ccer import clock, ledger, merkle
-from ccer.actor import Actor
+from ccer import ledger
+
+from ccer.infra import clock, merkle
+from ccer.infra.actor import Actor
 from ccer.api.ledger import EventOut
 from ccer.cli import main
 from ccer.ledger import codec

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from ccer import ledger
-from ccer.db import make_session_factory
+from ccer.infra.db import make_session_factory
 
 from tests.registry_world import World
 
@@ -90,7 +90,7 @@ def test_writers_racing_for_the_head_never_chain_an_event_twice(engine, session)
     sees, the others leave theirs pending. Afterwards every event is chained once, seq 1…n without a gap."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ccer.actor import Actor
+    from ccer.infra.actor import Actor
 
     factory = make_session_factory(engine)
     before = ledger.count(session)

@@ -12,9 +12,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from ccer import clock, ledger
-from ccer.clock import CST
-from ccer.errors import Conflict, Forbidden, ValidationError
+from ccer import ledger
+
+from ccer.infra import clock
+from ccer.infra.clock import CST
+from ccer.infra.errors import Conflict, Forbidden, ValidationError
 from ccer.issuance.holdings import holdings
 from ccer.projects import comments, lifecycle, monitoring, records
 from ccer.projects.models import MonitoringPeriod

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from ccer import ledger
 from ccer.auth import makerchecker
-from ccer.errors import Forbidden, ValidationError
+from ccer.infra.errors import Forbidden, ValidationError
 
 
 def test_initiator_cannot_confirm_and_other_orgs_cannot_either(session, parties):

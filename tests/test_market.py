@@ -9,8 +9,10 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select, text
 
-from ccer import clock, ledger
-from ccer.errors import Conflict, Forbidden, ValidationError
+from ccer import ledger
+
+from ccer.infra import clock
+from ccer.infra.errors import Conflict, Forbidden, ValidationError
 from ccer.market import accounts, instruments, orders, reconcile, settlement
 from ccer.market.models import FundAccount, Position, ReferencePrice, Trade
 

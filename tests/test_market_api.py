@@ -9,7 +9,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from ccer import clock, ledger
+from ccer import ledger
+
+from ccer.infra import clock
 from ccer.market.models import TradingAccount
 from tests.registry_world import World
 

@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from ccer import clock
-from ccer.errors import Conflict, Forbidden, ValidationError
+from ccer.infra import clock
+from ccer.infra.errors import Conflict, Forbidden, ValidationError
 from ccer.market import accounts, auctions, orders, settlement
 from ccer.market.models import Auction, Order, Trade
 

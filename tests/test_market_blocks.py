@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
+from ccer.infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ccer.market import accounts, blocks, instruments, orders, settlement
 from ccer.market.models import BlockAgreement, Order, ReferencePrice, Trade
 

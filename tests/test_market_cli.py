@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from ccer import clock
+from ccer.infra import clock
 from ccer.cli import main
 from ccer.market import instruments, orders
 from ccer.market.models import Trade, TradingAccount

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from ccer.errors import ValidationError
+from ccer.infra.errors import ValidationError
 from ccer.market import blocks, instruments, marketdata, orders, risk, settlement
 
 from tests.market_world import CODE, MarketWorld, at

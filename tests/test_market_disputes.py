@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccer.errors import Conflict, Forbidden, ValidationError
+from ccer.infra.errors import Conflict, Forbidden, ValidationError
 from ccer.market import disputes, orders, settlement
 
 from tests.market_world import CODE, MarketWorld, at

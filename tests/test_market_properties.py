@@ -18,9 +18,11 @@ from datetime import datetime
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from ccer import clock, ledger
-from ccer.db import make_session_factory
-from ccer.errors import DomainError
+from ccer import ledger
+
+from ccer.infra import clock
+from ccer.infra.db import make_session_factory
+from ccer.infra.errors import DomainError
 from ccer.issuance.models import TRADING, SerialBlock
 from ccer.market import accounts, instruments, orders, reconcile, settlement
 from ccer.market.models import FundAccount, FundMovement, Order, Position, Trade, TradingAccount

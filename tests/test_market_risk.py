@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from ccer.errors import Conflict, Forbidden, ValidationError
+from ccer.infra.errors import Conflict, Forbidden, ValidationError
 from ccer.issuance import accounts as registry_accounts
 from ccer.market import auctions, blocks, instruments, orders, risk, settlement
 from ccer.market.models import LargeHolderReport, Order, Trade

@@ -2,9 +2,9 @@
 from click.testing import CliRunner
 from sqlalchemy import Column, Integer, Table
 
-from ccer import migrate
+from ccer.infra import migrate
 from ccer.cli import main
-from ccer.db import Base
+from ccer.infra.db import Base
 
 
 def test_models_equal_migrations(db_url, engine):

@@ -3,7 +3,7 @@ import pytest
 
 from ccer.auth import policy, services
 from ccer.auth.roles import ORGANISATION_ROLES, Role
-from ccer.errors import Forbidden, Unauthorized
+from ccer.infra.errors import Forbidden, Unauthorized
 
 from .conftest import SYSTEM
 

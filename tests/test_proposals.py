@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ccer import clock, proposals
-from ccer.clock import CST
-from ccer.errors import Conflict, Forbidden, ValidationError
+from ccer import proposals
+
+from ccer.infra import clock
+from ccer.infra.clock import CST
+from ccer.infra.errors import Conflict, Forbidden, ValidationError
 from ccer.methodologies import registry, scaffold
 from ccer.projects import comments, lifecycle
 

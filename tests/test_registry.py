@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from ccer import clock, ledger
+from ccer import ledger
+
+from ccer.infra import clock
 from ccer.auth import makerchecker
-from ccer.errors import Conflict, DomainError, Forbidden, ValidationError
+from ccer.infra.errors import Conflict, DomainError, Forbidden, ValidationError
 from ccer.issuance import accounts, invariants, issuing, retirements, services, trading
 from ccer.issuance.models import Issuance, SerialBlock
 from ccer.issuance.purposes import national_ets_cap

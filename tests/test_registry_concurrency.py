@@ -15,8 +15,8 @@ import pytest
 
 from ccer import ledger, load_models
 from ccer.auth import makerchecker
-from ccer.db import make_engine, make_session_factory
-from ccer.errors import DomainError
+from ccer.infra.db import make_engine, make_session_factory
+from ccer.infra.errors import DomainError
 from ccer.issuance import invariants, retirements, trading
 from ccer.issuance.holdings import holdings
 from ccer.issuance.serials import format_serial

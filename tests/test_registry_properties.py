@@ -15,8 +15,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import select
 
 from ccer import ledger
-from ccer.db import make_session_factory
-from ccer.errors import DomainError
+from ccer.infra.db import make_session_factory
+from ccer.infra.errors import DomainError
 from ccer.issuance import invariants, services, trading
 from ccer.issuance.holdings import block_serial, holdings
 from ccer.issuance.models import SerialBlock

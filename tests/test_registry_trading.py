@@ -8,9 +8,11 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from ccer import clock, ledger
+from ccer import ledger
+
+from ccer.infra import clock
 from ccer.auth import makerchecker
-from ccer.errors import Conflict, Forbidden, NotFound, ValidationError
+from ccer.infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ccer.issuance import invariants, trading
 from ccer.issuance.models import SerialBlock, Transfer
 

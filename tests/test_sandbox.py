@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ccer import proposals
-from ccer.config import Limits
-from ccer.errors import TooLarge, ValidationError
+from ccer.infra.config import Limits
+from ccer.infra.errors import TooLarge, ValidationError
 from ccer.methodologies import sandbox, scaffold
 from ccer.proposals.services import conformance_report
 

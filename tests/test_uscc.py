@@ -3,7 +3,7 @@ with the reason."""
 import pytest
 
 from ccer.auth import uscc
-from ccer.errors import ValidationError
+from ccer.infra.errors import ValidationError
 
 from .conftest import REAL_USCC
 

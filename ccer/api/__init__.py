@@ -6,7 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DomainError
+from ..infra.errors import DomainError
 from ..requests import db_session
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from .. import ledger
 from ..auth import policy
 from ..auth.models import User
-from ..errors import NotFound
+from ..infra.errors import NotFound
 from ..requests import current_actor, db_session
 from .pagination import PageArgs, page_schema, paginate
 

@@ -5,7 +5,7 @@ import base64
 
 from marshmallow import Schema, fields, validate
 
-from ..errors import ValidationError
+from ..infra.errors import ValidationError
 
 
 class PageArgs(Schema):

@@ -14,10 +14,11 @@ from typing import Any, Callable
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .. import clock, ledger
-from ..db import Base, fetch, mutating
-from ..errors import Conflict, Forbidden, ValidationError
-from ..actor import Actor
+from .. import ledger
+from ..infra import clock
+from ..infra.db import Base, fetch, mutating
+from ..infra.errors import Conflict, Forbidden, ValidationError
+from ..infra.actor import Actor
 from . import policy
 
 

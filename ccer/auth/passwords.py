@@ -6,7 +6,7 @@ import os
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..errors import ValidationError
+from ..infra.errors import ValidationError
 
 # argon2id, library defaults (RFC 9106 second recommended option). The test suite sets CCER_FAST_HASH=1 for
 # the lowest cost argon2 allows, since it creates hundreds of users; hashes stay valid argon2id either way.

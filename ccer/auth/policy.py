@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..errors import Forbidden, Unauthorized
-from ..actor import Actor
+from ..infra.errors import Forbidden, Unauthorized
+from ..infra.actor import Actor
 from .roles import Role
 
 Condition = Callable[[Actor, Any], bool]

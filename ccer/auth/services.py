@@ -9,10 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
-from ..db import fetch, mutating
-from ..errors import Conflict, NotFound, Unauthorized, ValidationError
-from ..actor import Actor
+from .. import ledger
+from ..infra import clock
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, NotFound, Unauthorized, ValidationError
+from ..infra.actor import Actor
 from . import policy, uscc
 from .models import Accreditation, ApiToken, Organisation, OrganisationRole, User, UserRole
 from .passwords import check_password, hash_password

@@ -7,7 +7,7 @@ Annex: C18 = 31 - (Σ Ci·Wi mod 31), 31 -> '0').
 """
 from __future__ import annotations
 
-from ..errors import ValidationError
+from ..infra.errors import ValidationError
 
 #: the 31 characters of the code; I, O, Z, S and V are never used (GB 32100-2015 Table 1)
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -7,8 +7,8 @@ from functools import cached_property
 
 import click
 
-from ..config import Settings
-from ..errors import DomainError
+from ..infra.config import Settings
+from ..infra.errors import DomainError
 
 
 class Context:
@@ -23,13 +23,13 @@ class Context:
 
     @cached_property
     def engine(self):
-        from ..db import make_engine
+        from ..infra.db import make_engine
 
         return make_engine(self.settings.database_url)
 
     def session(self):
         from .. import load_models
-        from ..db import make_session_factory
+        from ..infra.db import make_session_factory
 
         load_models()
         return make_session_factory(self.engine)()

@@ -5,8 +5,8 @@ from datetime import date
 
 import click
 
-from .. import calendar
-from ..errors import ValidationError
+from ..infra import calendar
+from ..infra.errors import ValidationError
 from . import main
 
 

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 import click
 
-from .. import clock, ledger
-from ..db import mutating
-from ..errors import ValidationError
-from ..actor import Actor
+from .. import ledger
+from ..infra import clock
+from ..infra.db import mutating
+from ..infra.errors import ValidationError
+from ..infra.actor import Actor
 from . import main
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .. import migrate
-from ..db import make_engine
+from ..infra import migrate
+from ..infra.db import make_engine
 from . import main
 
 

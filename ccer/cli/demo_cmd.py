@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from .. import demo, ledger, migrate
+from .. import demo, ledger
+from ..infra import migrate
 from ..demo import lifecycle as demo_lifecycle, market as demo_market, registry as demo_registry
 from . import main
 

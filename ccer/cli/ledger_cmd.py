@@ -173,7 +173,7 @@ def export_checkpoint(obj, with_states) -> None:
 def check_export(checkpoint_file, key) -> None:
     """Offline, without the database: recompute each Merkle root of an exported checkpoint from its leaves (and
     check its signature when it carries one and a key is given)."""
-    from .. import merkle
+    from ..infra import merkle
 
     cp = json.load(checkpoint_file)
     if "leaves" not in cp:

@@ -10,8 +10,8 @@ from datetime import date
 import click
 from sqlalchemy import func, select
 
-from ..actor import Actor
-from ..errors import NotFound, ValidationError
+from ..infra.actor import Actor
+from ..infra.errors import NotFound, ValidationError
 from . import main
 
 OPERATOR = Actor.system("cli")
@@ -174,7 +174,7 @@ def instrument_group() -> None:
 @click.pass_obj
 def list_instruments(obj) -> None:
     """Instruments with the reference price of today (or, on a non-trading day, of the next trading day)."""
-    from .. import calendar, clock
+    from ..infra import calendar, clock
     from ..market.models import Instrument, ReferencePrice
 
     with obj.session() as session:
@@ -284,7 +284,7 @@ def reconcile_cmd(obj, day) -> None:
     positions against the registry's trading holdings, every fund balance against its movements and the money
     in the system against deposits less withdrawals and fees, reservations against open orders and unsettled
     trades, no order over-filled. Trading Rules Art. 25–32."""
-    from .. import clock
+    from ..infra import clock
     from ..issuance.models import TRADING, SerialBlock
     from ..market import reconcile
     from ..market.models import FundAccount, Position, Trade, TradingAccount
@@ -348,7 +348,7 @@ def data(obj, day, instrument, as_csv) -> None:
     the day's and the next day's reference price; and the market's.
 
     Trading Rules Art. 33."""
-    from .. import clock
+    from ..infra import clock
     from ..market import marketdata
 
     with obj.session() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from ..actor import Actor
+from ..infra.actor import Actor
 from . import main
 
 OPERATOR = Actor.system("cli")

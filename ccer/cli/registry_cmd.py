@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from ..actor import Actor
+from ..infra.actor import Actor
 from . import main
 
 OPERATOR = Actor.system("cli")
@@ -86,7 +86,7 @@ def issue(obj, batch_id, project_id, batch) -> None:
     """Issue a registered reduction batch: exactly its verified quantity, one serial block per vintage.
 
     Measures Art. 22; the quantities are the batch's, never typed in."""
-    from ..errors import NotFound, ValidationError
+    from ..infra.errors import NotFound, ValidationError
     from ..issuance import issuing
     from ..issuance.holdings import block_serial
     from ..issuance.models import SerialBlock
@@ -261,7 +261,7 @@ def export(obj, dataset, fmt, output) -> None:
 @click.pass_obj
 def due(obj) -> None:
     """The registry's pending decisions with their deadlines (15 working days each), overdue ones marked."""
-    from .. import clock
+    from ..infra import clock
     from ..issuance.models import Account, AccountChange
     from ..projects.models import MonitoringPeriod, Project
 

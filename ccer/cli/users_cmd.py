@@ -5,7 +5,7 @@ import click
 
 from ..auth import services
 from ..auth.roles import ORGANISATION_ROLES, SECTORS
-from ..actor import Actor
+from ..infra.actor import Actor
 from . import main
 
 ROLE_CHOICE = click.Choice([r.value for r in ORGANISATION_ROLES])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..auth import makerchecker, services
 from ..auth.models import Organisation
 from ..auth.uscc import ALPHABET, check_character
-from ..actor import Actor
+from ..infra.actor import Actor
 
 DATA = Path(__file__).resolve().parent / "data"
 LISTING = DATA / "ccer_registry_projects.csv"

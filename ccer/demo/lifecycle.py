@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock
+from ..infra import clock
 from ..auth.models import Organisation, User
 from ..auth.services import actor_for
-from ..clock import CST
-from ..errors import ValidationError
-from ..actor import Actor
+from ..infra.clock import CST
+from ..infra.errors import ValidationError
+from ..infra.actor import Actor
 from ..projects import comments, lifecycle, monitoring
 from ..projects.models import Project
 from ..validation import services as vv

@@ -18,8 +18,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock
-from ..actor import Actor
+from ..infra import calendar, clock
+from ..infra.actor import Actor
 from ..auth import makerchecker
 from ..auth.models import Organisation, User
 from ..auth.services import actor_for

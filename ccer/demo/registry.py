@@ -16,8 +16,8 @@ from ..auth import makerchecker
 from ..auth.models import Organisation, User
 from ..auth.services import actor_for
 from . import DemoParties, demo_uscc, listing_rows
-from ..actor import Actor
-from .. import calendar, clock
+from ..infra.actor import Actor
+from ..infra import calendar, clock
 from ..issuance import accounts, retirements, services, trading
 from ..issuance.models import Issuance
 from ..methodologies import registry as methodologies

@@ -7,14 +7,15 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, ledger
+from .. import ledger
+from ..infra import calendar, clock
 from ..auth import policy
 from ..auth.models import Organisation
 from ..auth.roles import Role
 from ..auth.services import apply_profile_change, get_organisation
-from ..db import fetch, mutating
-from ..errors import Conflict, NotFound, ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, NotFound, ValidationError
+from ..infra.actor import Actor
 from .models import FINAL, Account, AccountChange, SerialBlock
 
 #: registry decisions on accounts and changes: within 15 working days (Registry Rules Art. 7, 8)

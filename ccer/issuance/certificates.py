@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .. import clock, documents, ledger
+from .. import ledger
+from ..infra import clock, documents
 from ..ledger import Event, plain as _plain
 from .models import Retirement
 from .purposes import PURPOSES

@@ -28,12 +28,13 @@ from typing import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from .. import clock, ledger
-from ..actor import Actor
+from .. import ledger
+from ..infra import clock
+from ..infra.actor import Actor
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
 from ..projects.eligibility import BAR_YEARS, owner_bar, years_after
 from ..projects.models import OwnerBar, Project

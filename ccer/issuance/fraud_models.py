@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation
-from ..db import Base
+from ..infra.db import Base
 from ..projects.models import Project
 from .models import Retirement
 

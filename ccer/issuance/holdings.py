@@ -22,8 +22,8 @@ from typing import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..db import allocate_ids, insert_many
-from ..errors import Conflict, ValidationError
+from ..infra.db import allocate_ids, insert_many
+from ..infra.errors import Conflict, ValidationError
 from ..projects.models import Project
 from .models import AVAILABLE, Account, Issuance, SerialBlock
 from .serials import RULE, Serial, format_serial

@@ -14,12 +14,13 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
-from ..actor import Actor
+from .. import ledger
+from ..infra import clock
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, ValidationError
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, ValidationError
 from ..projects.models import MonitoringPeriod
 from . import services
 from .accounts import account_of

@@ -13,8 +13,8 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, ForeignKeyConstraint, In
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation
-from ..clock import CST
-from ..db import Base
+from ..infra.clock import CST
+from ..infra.db import Base
 from ..projects.models import Project
 
 #: holding statuses (Registry Rules Art. 12 持有状态)

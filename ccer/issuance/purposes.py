@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..errors import ValidationError
+from ..infra.errors import ValidationError
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import ledger
+from ..infra import clock
 from ..auth import makerchecker, policy, uscc
 from ..auth.models import Organisation
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Forbidden, NotFound, ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import Forbidden, NotFound, ValidationError
+from ..infra.actor import Actor
 from . import purposes
 from .accounts import get_account
 from .holdings import cut, live_blocks, lock_accounts, vouch

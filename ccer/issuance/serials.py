@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import ValidationError
+from ..infra.errors import ValidationError
 
 PATTERN = re.compile(r"CN-CCER-(\d{2})-(\d{6})-(\d{4})-(\d{3})-(\d{12})-(\d{12})")
 RULE = "serial format CN-CCER-SS-PPPPPP-YYYY-BBB-F(12)-L(12)"

@@ -10,12 +10,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import ledger
+from ..infra import clock
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, NotFound, ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, NotFound, ValidationError
+from ..infra.actor import Actor
 from ..projects.models import Project
 from . import holdings
 from .accounts import get_account

@@ -21,12 +21,13 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, ledger
-from ..actor import Actor
+from .. import ledger
+from ..infra import calendar, clock
+from ..infra.actor import Actor
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
-from ..db import allocate_ids, insert_many, mutating
-from ..errors import Conflict, DomainError, NotFound, ValidationError
+from ..infra.db import allocate_ids, insert_many, mutating
+from ..infra.errors import Conflict, DomainError, NotFound, ValidationError
 from ..projects.models import Project
 from . import fraud, holdings
 from .accounts import get_account

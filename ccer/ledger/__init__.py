@@ -17,7 +17,7 @@ edited behind the platform's back is caught too.
 """
 from __future__ import annotations
 
-from .. import db
+from ..infra import db
 from .append import (CHECKPOINT_EVERY, CHECKPOINT_LOCK, count, head, keep_sealing, lock_head, passed_checkpoint,
                      payload, pending, record, record_many, seal, seal_pending)
 from .checkpoints import checkpoint, checkpoint_when_due, roots_now, take_checkpoint

@@ -20,9 +20,9 @@ from typing import Any, Iterable
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
-from .. import clock, db
-from ..db import insert_many
-from ..actor import Actor
+from ..infra import clock, db
+from ..infra.db import insert_many
+from ..infra.actor import Actor
 from .codec import canonical, event_hash
 from .models import Event, LedgerHead
 from .subjects import SUBJECT_TYPES

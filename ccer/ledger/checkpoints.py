@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock
+from ..infra import clock
 from . import signing
 from .append import CHECKPOINT_LOCK, seal
 from .codec import canonical

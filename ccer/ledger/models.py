@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base
+from ..infra.db import Base
 from .codec import event_hash
 
 #: the events open data lists as credits (ccer.issuance.opendata): only these are in the credits index

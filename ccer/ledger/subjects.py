@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import merkle
+from ..infra import merkle
 from .codec import dumps, plain
 
 

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import merkle
+from ..infra import merkle
 from .append import pending
 from .codec import GENESIS, plain
 from .models import Checkpoint, Event, LedgerHead

@@ -6,12 +6,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import ledger
-from ..actor import Actor
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.models import Organisation, User
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ..issuance import trading as registry_trading
 from ..issuance.accounts import account_of
 from . import bank, sessions

@@ -13,12 +13,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
-from .. import calendar, clock
-from ..actor import Actor
+from ..infra import calendar, clock
+from ..infra.actor import Actor
 from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
 from ..auth.models import User
-from ..errors import DomainError, Forbidden, NotFound
+from ..infra.errors import DomainError, Forbidden, NotFound
 from ..projects.models import Project
 from ..requests import current_actor, db_session
 from . import accounts, auctions, blocks, confirmations, disputes, instruments, marketdata, orders, reconcile, risk, settlement

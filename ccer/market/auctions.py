@@ -25,12 +25,13 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, ledger
-from ..actor import Actor
+from .. import ledger
+from ..infra import calendar, clock
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, DomainError, Forbidden, ValidationError
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, DomainError, Forbidden, ValidationError
 from . import accounts, deals, instruments, orders, risk, sessions
 from .blocks import viewer_account
 from .models import Auction, FundAccount, Instrument, Order, Position, TradingAccount

@@ -19,11 +19,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import ledger
-from ..actor import Actor
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from . import accounts, deals, instruments, orders, risk, sessions
 from .models import BlockAgreement, Instrument, Operator, Order, Trade, TradingAccount
 

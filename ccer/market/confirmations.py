@@ -10,11 +10,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, documents
-from ..actor import Actor
+from ..infra import clock, documents
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..errors import NotFound
+from ..infra.errors import NotFound
 from ..issuance.models import Account, Transfer
 from ..projects.models import Project
 from .models import Instrument, Trade, TradingAccount

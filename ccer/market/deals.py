@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from ..db import allocate_ids
+from ..infra.db import allocate_ids
 from . import fees
 from .models import Trade
 

@@ -9,12 +9,13 @@ from datetime import datetime, time
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, ledger
-from ..actor import Actor
+from .. import ledger
+from ..infra import calendar, clock
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from . import sessions
 from .blocks import viewer_account
 from .models import Dispute, Trade, TradingAccount

@@ -10,12 +10,13 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, ledger
-from ..actor import Actor
+from .. import ledger
+from ..infra import calendar
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import mutating
-from ..errors import Conflict, NotFound, ValidationError
+from ..infra.db import mutating
+from ..infra.errors import Conflict, NotFound, ValidationError
 from ..issuance import trading as registry_trading
 from ..issuance.models import TradingMove
 from ..projects.models import Project

@@ -21,8 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock
-from ..errors import Conflict, ValidationError
+from ..infra import calendar, clock
+from ..infra.errors import Conflict, ValidationError
 from ..ledger import Event
 from . import instruments, risk
 from .models import Instrument, ReferencePrice, Trade

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation
-from ..db import Base
+from ..infra.db import Base
 
 
 class TradingAccount(Base):

@@ -15,10 +15,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import calendar, ledger
-from ..actor import Actor
-from ..db import allocate_ids, fetch, mutating
-from ..errors import Conflict, Forbidden, ValidationError
+from .. import ledger
+from ..infra import calendar
+from ..infra.actor import Actor
+from ..infra.db import allocate_ids, fetch, mutating
+from ..infra.errors import Conflict, Forbidden, ValidationError
 from ..issuance import fraud
 from ..issuance.models import Account as RegistryAccount
 from . import accounts, fees, instruments, risk, sessions

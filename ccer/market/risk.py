@@ -18,12 +18,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import ledger
-from ..actor import Actor
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.models import Organisation
 from ..auth.roles import Role
-from ..db import mutating
-from ..errors import ValidationError
+from ..infra.db import mutating
+from ..infra.errors import ValidationError
 from . import accounts, instruments, sessions
 from .models import Instrument, LargeHolderReport, Order, Position, PositionLimit, Trade, TradingAccount
 

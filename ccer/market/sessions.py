@@ -1,5 +1,5 @@
 """Trading days and sessions (Trading Rules Art. 21–23): Monday to Friday less statutory holidays (a
-make-up working Saturday is not a trading day: ccer/calendar.py), listing and block agreements
+make-up working Saturday is not a trading day: ccer/infra/calendar.py), listing and block agreements
 9:30–11:30 and 13:00–15:00 Beijing time; a halted instrument does not trade, and time lost is not made up."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock
-from ..errors import Conflict
+from ..infra import calendar, clock
+from ..infra.errors import Conflict
 
 SESSIONS = ((time(9, 30), time(11, 30)), (time(13, 0), time(15, 0)))
 RULE = "Trading Rules Art. 21–23: trading days, 9:30–11:30 and 13:00–15:00"

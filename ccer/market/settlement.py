@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import ledger
-from ..actor import Actor
+from ..infra.actor import Actor
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import insert_many, mutating
+from ..infra.db import insert_many, mutating
 from ..issuance import trading as registry_trading
 from ..issuance.models import Account
 from ..projects.models import Project

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..errors import ValidationError
+from ..infra.errors import ValidationError
 
 
 class MethodologyError(ValidationError):

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..errors import DomainError
+from ..infra.errors import DomainError
 from .declarations import MethodologyError, Param
 
 STAGES = ("ex-ante", "ex-post")
@@ -186,11 +186,11 @@ def _row_to_period(row: dict) -> dict:
 
 
 def load(path: Path, stage: str | None = None, project: dict | None = None, limits=None, field: str = "input") -> dict:
-    """A calculation input from JSON, or period rows from CSV/XLSX. Bounded (`limits`, ccer.config.Limits, from the
+    """A calculation input from JSON, or period rows from CSV/XLSX. Bounded (`limits`, ccer.infra.config.Limits, from the
     environment by default): an XLSX is a zip, vetted from its central directory before openpyxl inflates any
     of it, and at most `upload_rows` rows are read."""
-    from .. import archives
-    from ..config import Limits
+    from ..infra import archives
+    from ..infra.config import Limits
 
     limits = limits or Limits.from_env()
     suffix = path.suffix.lower()

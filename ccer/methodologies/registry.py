@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from ..errors import NotFound, ValidationError
+from ..infra.errors import NotFound, ValidationError
 from .protocol import Methodology
 
 GROUP = "ccer.methodologies"

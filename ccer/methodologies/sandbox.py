@@ -2,7 +2,7 @@
 runs in the server's process before the registry approves it (issue 15, item 6).
 
 The server unpacks the package (sizes and member count read from the zip's central directory first,
-`ccer.archives`) into a fresh temporary directory and starts
+`ccer.infra.archives`) into a fresh temporary directory and starts
 
     python -I -m ccer.methodologies.sandbox <dir>/module
 

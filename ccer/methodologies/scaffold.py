@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import Conflict, ValidationError
+from ..infra.errors import Conflict, ValidationError
 from .conformance import CODE
 
 INIT = '''"""{code} — {name}. Status: DRAFT (replace this docstring with the source and its status)."""

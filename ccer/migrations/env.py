@@ -3,7 +3,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from ccer import load_models
-from ccer.db import Base
+from ccer.infra.db import Base
 
 load_models()
 config = context.config

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
-from ..errors import Forbidden, NotFound, ValidationError
+from ..infra.errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
 from ..requests import current_actor, db_session
 from ..validation import services as vv
@@ -40,7 +40,7 @@ def _view(project: Project) -> dict:
 
 
 def _limits():
-    """Bounded work per request: the app's limits (ccer.config.Limits)."""
+    """Bounded work per request: the app's limits (ccer.infra.config.Limits)."""
     return current_app.config["CCER_SETTINGS"].limits
 
 

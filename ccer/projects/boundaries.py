@@ -11,12 +11,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import archives, clock, ledger
+from .. import ledger
+from ..infra import archives, clock
 from ..auth import policy
-from ..db import mutating
-from ..config import Limits
-from ..errors import Conflict, ValidationError
-from ..actor import Actor
+from ..infra.db import mutating
+from ..infra.config import Limits
+from ..infra.errors import Conflict, ValidationError
+from ..infra.actor import Actor
 from ..workflow import Guard
 from .models import BoundaryCheck, Project, ProjectParcel
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import ledger
+from ..infra import clock
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, ValidationError
+from ..infra.actor import Actor
 from .models import Comment, MonitoringPeriod, Project
 
 

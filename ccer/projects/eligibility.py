@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .. import clock
+from ..infra import clock
 from ..auth.models import Organisation
 from ..workflow import Guard
 from .models import MonitoringPeriod, OwnerBar, Project

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from .. import clock
+from ..infra import clock
 from ..validation import services as vv
 from ..workflow import Guard
 from . import comments

@@ -14,12 +14,13 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, ledger
+from .. import ledger
+from ..infra import calendar, clock
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import ValidationError
+from ..infra.actor import Actor
 from ..issuance import fraud
 from ..methodologies import inputs, registry as methodologies
 from ..proposals import superseded

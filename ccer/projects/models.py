@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import Organisation
-from ..db import Base
+from ..infra.db import Base
 
 
 class Project(Base):

@@ -20,12 +20,13 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import calendar, clock, ledger
+from .. import ledger
+from ..infra import calendar, clock
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, ValidationError
+from ..infra.actor import Actor
 from ..issuance import issuing
 from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv

@@ -9,7 +9,8 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, documents, ledger
+from .. import ledger
+from ..infra import clock, documents
 from .models import Document
 
 TITLES = {

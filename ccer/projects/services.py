@@ -7,13 +7,14 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import ledger
+from ..infra import clock
 from ..auth import policy
 from ..auth.models import Organisation
 from ..auth.roles import Role
-from ..db import mutating
-from ..errors import NotFound, ValidationError
-from ..actor import Actor
+from ..infra.db import mutating
+from ..infra.errors import NotFound, ValidationError
+from ..infra.actor import Actor
 from ..methodologies import registry as methodology_registry
 from .models import Project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..errors import DomainError
+from ..infra.errors import DomainError
 from ..requests import current_actor, db_session
 from . import comments, lifecycle
 from .models import Document, MonitoringPeriod, Project

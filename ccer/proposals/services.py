@@ -14,12 +14,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import archives, clock, ledger
+from .. import ledger
+from ..infra import archives, clock
 from ..auth import policy
-from ..db import fetch, mutating
-from ..errors import Conflict, ValidationError
-from ..actor import Actor
-from ..config import Limits
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, ValidationError
+from ..infra.actor import Actor
+from ..infra.config import Limits
 from ..methodologies import registry, sandbox
 from ..projects.guards import COMMENTS_HANDLED, PUBLICITY_OVER, REASON
 from ..workflow import Machine
@@ -68,7 +69,7 @@ PROPOSAL.transition("reject", ("submitted", "consultation"), "rejected", permiss
 
 def _extract(package: bytes, target: Path, limits: Limits | None = None) -> Path:
     """Unpack a module zip (its files at the top level, or inside one folder) into `target`: the sizes and the
-    number of its files are read from the central directory before anything is inflated (ccer.archives)."""
+    number of its files are read from the central directory before anything is inflated (ccer.infra.archives)."""
     limits = limits or Limits.from_env()
     bounds = {"field": "package", "max_bytes": limits.archive_bytes, "max_members": limits.archive_members}
     infos = archives.vet(package, **bounds)

@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import clock, ledger
+from .. import ledger
+from ..infra import clock
 from ..auth import policy
 from ..auth.roles import Role
-from ..db import fetch, mutating
-from ..errors import Conflict, Forbidden, ValidationError
-from ..actor import Actor
+from ..infra.db import fetch, mutating
+from ..infra.errors import Conflict, Forbidden, ValidationError
+from ..infra.actor import Actor
 from ..projects import comments
 from ..projects.eligibility import vvb_problem
 from ..projects.models import Project

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 01:49:01.443399
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = '1d1333d8a972'
@@ -20,14 +20,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('head_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkpoints')),
     sa.UniqueConstraint('seq', name=op.f('uq_checkpoints_seq'))
     )
     op.create_table('clock_settings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('offset_seconds', sa.Integer(), nullable=False),
-    sa.Column('frozen_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('frozen_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clock_settings'))
     )
     op.create_table('ledger_head',
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('province', sa.String(length=40), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['organisations.id'], name=op.f('fk_organisations_parent_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('uscc', name=op.f('uq_organisations_uscc'))
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_users_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
@@ -92,9 +92,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_sha256', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_sha256', name=op.f('uq_api_tokens_token_sha256'))
@@ -110,9 +110,9 @@ def upgrade() -> None:
     sa.Column('payload_json', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('initiated_by', sa.Integer(), nullable=False),
-    sa.Column('initiated_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('initiated_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_by', sa.Integer(), nullable=True),
-    sa.Column('decided_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_approval_requests_decided_by_users')),
     sa.ForeignKeyConstraint(['initiated_by'], ['users.id'], name=op.f('fk_approval_requests_initiated_by_users')),
@@ -125,7 +125,7 @@ def upgrade() -> None:
     op.create_table('events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('occurred_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_user_id', sa.Integer(), nullable=True),
     sa.Column('actor', sa.String(length=120), nullable=False),
     sa.Column('subject_type', sa.String(length=40), nullable=False),

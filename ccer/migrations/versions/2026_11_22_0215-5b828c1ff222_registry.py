@@ -7,7 +7,7 @@ Create Date: 2026-11-22 02:15:07.298217
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = '5b828c1ff222'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('allowances', sa.BigInteger(), nullable=False),
     sa.Column('source', sa.String(length=200), nullable=False),
-    sa.Column('set_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('set_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_compliance_obligations_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_compliance_obligations')),
     sa.UniqueConstraint('organisation_id', 'year', name=op.f('uq_compliance_obligations_organisation_id_year'))
@@ -41,9 +41,9 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('crediting_start', sa.Date(), nullable=True),
     sa.Column('crediting_end', sa.Date(), nullable=True),
-    sa.Column('registered_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('registered_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('origin', sa.String(length=12), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['organisations.id'], name=op.f('fk_projects_owner_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
     sa.UniqueConstraint('registry_no', name=op.f('uq_projects_registry_no'))
@@ -58,9 +58,9 @@ def upgrade() -> None:
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('applied_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('review_due', sa.Date(), nullable=False),
-    sa.Column('decided_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_registry_accounts_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_accounts')),
@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.Column('last', sa.BigInteger(), nullable=False),
     sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
-    sa.Column('issued_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('monitoring_period_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['registry_accounts.id'], name=op.f('fk_issuances_account_id_registry_accounts')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_issuances_project_id_projects')),
@@ -90,10 +90,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
     sa.Column('changes_json', sa.Text(), nullable=False),
-    sa.Column('submitted_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('review_due', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('decided_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['registry_accounts.id'], name=op.f('fk_registry_account_changes_account_id_registry_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_account_changes'))
@@ -108,8 +108,8 @@ def upgrade() -> None:
     sa.Column('authority', sa.String(length=200), nullable=False),
     sa.Column('order_ref', sa.String(length=120), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('frozen_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('frozen_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['registry_accounts.id'], name=op.f('fk_registry_freezes_account_id_registry_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_freezes'))
     )
@@ -123,7 +123,7 @@ def upgrade() -> None:
     sa.Column('to_account_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('evidence', sa.Text(), nullable=True),
-    sa.Column('executed_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('executed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['from_account_id'], ['registry_accounts.id'], name=op.f('fk_registry_transfers_from_account_id_registry_accounts')),
     sa.ForeignKeyConstraint(['to_account_id'], ['registry_accounts.id'], name=op.f('fk_registry_transfers_to_account_id_registry_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_transfers'))
@@ -146,7 +146,7 @@ def upgrade() -> None:
     sa.Column('event_start', sa.Date(), nullable=True),
     sa.Column('event_end', sa.Date(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('retired_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['registry_accounts.id'], name=op.f('fk_retirements_account_id_registry_accounts')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_retirements_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_retirements'))

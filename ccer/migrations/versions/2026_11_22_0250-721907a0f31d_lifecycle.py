@@ -7,7 +7,7 @@ Create Date: 2026-11-22 02:50:25.194340
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = '721907a0f31d'
@@ -23,11 +23,11 @@ def upgrade() -> None:
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('author_name', sa.String(length=120), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('submitted_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('moderation_reason', sa.Text(), nullable=True),
     sa.Column('response', sa.Text(), nullable=True),
-    sa.Column('responded_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('responded_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_comments'))
     )
     op.create_table('documents',
@@ -38,7 +38,7 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
     sa.Column('media_type', sa.String(length=40), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_documents'))
     )
     with op.batch_alter_table('documents', schema=None) as batch_op:
@@ -51,8 +51,8 @@ def upgrade() -> None:
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('vvb_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('proposed_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('proposed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['vvb_id'], ['organisations.id'], name=op.f('fk_engagements_vvb_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_engagements'))
     )
@@ -66,12 +66,12 @@ def upgrade() -> None:
     sa.Column('vvb_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=4), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('raised_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('raised_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('response', sa.Text(), nullable=True),
     sa.Column('evidence', sa.Text(), nullable=True),
-    sa.Column('responded_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('responded_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('closed_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['vvb_id'], ['organisations.id'], name=op.f('fk_findings_vvb_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_findings'))
     )
@@ -80,7 +80,7 @@ def upgrade() -> None:
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('until', sa.Date(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_owner_bars_organisation_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_owner_bars'))
     )
@@ -94,7 +94,7 @@ def upgrade() -> None:
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('signer_user_id', sa.Integer(), nullable=True),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('signed_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('documents_json', sa.Text(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_commitments_organisation_id_organisations')),
@@ -117,11 +117,11 @@ def upgrade() -> None:
     sa.Column('publicity_end', sa.Date(), nullable=True),
     sa.Column('verified_quantity', sa.BigInteger(), nullable=True),
     sa.Column('applied_quantity', sa.BigInteger(), nullable=True),
-    sa.Column('applied_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('applied_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('review_due', sa.Date(), nullable=True),
-    sa.Column('registered_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('registered_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_monitoring_periods_project_id_projects')),
     sa.ForeignKeyConstraint(['verifier_id'], ['organisations.id'], name=op.f('fk_monitoring_periods_verifier_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_periods')),
@@ -143,7 +143,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('publicity_start', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('publicity_end', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('review_due', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('applied_at', ccer.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('applied_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('reason', sa.Text(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_projects_pdd_author_id_organisations'), 'organisations', ['pdd_author_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_projects_validator_id_organisations'), 'organisations', ['validator_id'], ['id'])

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 02:57:18.384385
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = '7ba8729a15c9'
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('publicity_start', sa.Date(), nullable=True),
     sa.Column('publicity_end', sa.Date(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['organisations.id'], name=op.f('fk_methodology_proposals_author_id_organisations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_methodology_proposals'))
     )

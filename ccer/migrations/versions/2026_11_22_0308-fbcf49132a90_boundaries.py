@@ -6,7 +6,7 @@ Create Date: 2026-11-22 03:08:13.929950
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = 'fbcf49132a90'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('eligible_parcels', sa.Integer(), nullable=False),
     sa.Column('parcels', sa.Integer(), nullable=False),
     sa.Column('cross_overlaps', sa.Integer(), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_boundary_checks_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_boundary_checks'))
     )

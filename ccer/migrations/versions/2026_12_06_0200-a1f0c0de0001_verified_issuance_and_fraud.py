@@ -15,7 +15,7 @@ Create Date: 2026-12-06 02:00:00
 from alembic import op
 import sqlalchemy as sa
 
-import ccer.db
+import ccer.infra.db
 
 revision = 'a1f0c0de0001'
 down_revision = '0c1d2e3f4a5b'
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('owner_id', sa.Integer(), nullable=False),
     sa.Column('finding', sa.Text(), nullable=False),
-    sa.Column('opened_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('issued', sa.BigInteger(), nullable=False),
     sa.Column('owed', sa.BigInteger(), nullable=False),
     sa.Column('owed_reason', sa.Text(), nullable=True),
@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('shortfall', sa.BigInteger(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('enforcement_order', sa.Text(), nullable=True),
-    sa.Column('enforced_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('enforced_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['owner_id'], ['organisations.id'], name=op.f('fk_fraud_cases_owner_id_organisations')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_fraud_cases_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fraud_cases')),

@@ -7,7 +7,7 @@ Create Date: 2026-12-06 02:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from ccer.db import UTCDateTime
+from ccer.infra.db import UTCDateTime
 
 revision = 'b2e0c0de0002'
 down_revision = 'a1f0c0de0001'

@@ -6,7 +6,7 @@ Create Date: 2026-12-06 01:38:26.606721
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = 'd4e0c0de0004'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('registry_account_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('fee_exempt', sa.Boolean(), nullable=False),
-    sa.Column('opened_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('opened_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_market_trading_accounts_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['registry_account_id'], ['registry_accounts.id'], name=op.f('fk_market_trading_accounts_registry_account_id_registry_accounts')),
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('vintage', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.BigInteger(), nullable=False),
-    sa.Column('moved_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('moved_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['registry_accounts.id'], name=op.f('fk_registry_trading_moves_account_id_registry_accounts')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_registry_trading_moves_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_trading_moves'))
@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('initial_price', sa.BigInteger(), nullable=False),
     sa.Column('proposed_by', sa.Integer(), nullable=False),
-    sa.Column('proposed_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('proposed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('listed_from', sa.Date(), nullable=True),
     sa.Column('halted', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_market_instruments_project_id_projects')),
@@ -86,7 +86,7 @@ def upgrade() -> None:
     sa.Column('trading_account_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('permissions', sa.String(length=80), nullable=False),
-    sa.Column('added_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['trading_account_id'], ['market_trading_accounts.id'], name=op.f('fk_market_operators_trading_account_id_market_trading_accounts')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_market_operators_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_market_operators')),
@@ -101,7 +101,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('ref', sa.String(length=60), nullable=False),
-    sa.Column('at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['fund_account_id'], ['market_fund_accounts.id'], name=op.f('fk_market_fund_movements_fund_account_id_market_fund_accounts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_market_fund_movements'))
     )
@@ -120,7 +120,7 @@ def upgrade() -> None:
     sa.Column('filled', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('entered_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('entered_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('counterparty_id', sa.Integer(), nullable=True),
     sa.Column('auction_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['counterparty_id'], ['market_trading_accounts.id'], name=op.f('fk_market_orders_counterparty_id_market_trading_accounts')),
@@ -169,9 +169,9 @@ def upgrade() -> None:
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('buyer_fee', sa.BigInteger(), nullable=False),
     sa.Column('seller_fee', sa.BigInteger(), nullable=False),
-    sa.Column('matched_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('matched_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
-    sa.Column('settled_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('settled_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('transfer_id', sa.Integer(), nullable=True),
     sa.Column('failure', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['buy_order_id'], ['market_orders.id'], name=op.f('fk_market_trades_buy_order_id_market_orders')),

@@ -7,7 +7,7 @@ Create Date: 2026-12-06 04:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import ccer.db
+import ccer.infra.db
 
 
 revision = 'e5e0c0de0005'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('max_quantity', sa.BigInteger(), nullable=False),
     sa.Column('threshold', sa.BigInteger(), nullable=False),
-    sa.Column('reported_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reported_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('cleared_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['instrument_id'], ['market_instruments.id'], name=op.f('fk_market_large_holder_reports_instrument_id_market_instruments')),
@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('instrument_id', sa.Integer(), nullable=True),
     sa.Column('trading_account_id', sa.Integer(), nullable=True),
     sa.Column('max_quantity', sa.BigInteger(), nullable=False),
-    sa.Column('set_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('set_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['instrument_id'], ['market_instruments.id'], name=op.f('fk_market_position_limits_instrument_id_market_instruments')),
     sa.ForeignKeyConstraint(['trading_account_id'], ['market_trading_accounts.id'], name=op.f('fk_market_position_limits_trading_account_id_market_trading_accounts')),
@@ -56,12 +56,12 @@ def upgrade() -> None:
     sa.Column('reserve_price', sa.BigInteger(), nullable=False),
     sa.Column('pricing', sa.String(length=10), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('window_start', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('window_end', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('window_start', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('window_end', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('created_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('bids', sa.Integer(), nullable=False),
     sa.Column('bidders', sa.Integer(), nullable=False),
     sa.Column('winners', sa.Integer(), nullable=False),
@@ -90,9 +90,9 @@ def upgrade() -> None:
     sa.Column('counterparty_order_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('entered_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('agreed_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('decided_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('entered_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('agreed_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('trade_id', sa.Integer(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['counterparty_id'], ['market_trading_accounts.id'], name=op.f('fk_market_block_agreements_counterparty_id_market_trading_accounts')),
@@ -113,10 +113,10 @@ def upgrade() -> None:
     sa.Column('trade_id', sa.Integer(), nullable=False),
     sa.Column('raised_by', sa.Integer(), nullable=False),
     sa.Column('statement', sa.Text(), nullable=False),
-    sa.Column('raised_at', ccer.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('raised_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('resolution', sa.Text(), nullable=True),
-    sa.Column('resolved_at', ccer.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', ccer.infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['raised_by'], ['market_trading_accounts.id'], name=op.f('fk_market_disputes_raised_by_market_trading_accounts')),
     sa.ForeignKeyConstraint(['trade_id'], ['market_trades.id'], name=op.f('fk_market_disputes_trade_id_market_trades')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_market_disputes'))

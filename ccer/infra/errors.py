@@ -50,6 +50,6 @@ class Conflict(DomainError):
 
 
 class TooLarge(DomainError):
-    """A request, file or archive beyond a bounded-work limit (ccer.config.Limits)."""
+    """A request, file or archive beyond a bounded-work limit (ccer.infra.config.Limits)."""
     status = 413
     code = "payload_too_large"

@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from . import PACKAGE, load_models
+from .. import PACKAGE, load_models
 from .db import Base
 
 
