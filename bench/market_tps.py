@@ -58,7 +58,7 @@ def _seed(url: str, clients: int, participants: int):
     trading accounts and one operator each; every instrument proposed and confirmed."""
     from sqlalchemy import select
 
-    from ccer.market import accounts, instruments
+    from ccer.market import accounts, instruments, positions
     from ccer.market.models import TradingAccount
     from tests.conftest import Parties
     from tests.registry_world import World
@@ -93,7 +93,7 @@ def _seed(url: str, clients: int, participants: int):
         pairs.append((s.maker, b.maker, code))
     day_sellers = [seller(f"结算卖方{i}", 5_000_000) for i in range(participants // 2)]
     day_buyers = [buyer(f"结算买方{i}", 5 * 10**10) for i in range(participants // 2)]
-    instruments.take_in_moves(session, world.exchange)
+    positions.take_in_moves(session, world.exchange)
     for maker, code in [(s_maker, code) for s_maker, _, code in pairs] + [(h.maker, code) for h, _, code in day_sellers]:
         instruments.propose(session, maker, code, "80.00")
         instruments.confirm(session, world.exchange, code)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ccer import ledger
 
 from ccer.infra import clock
-from ccer.market import accounts, instruments, reconcile
+from ccer.market import accounts, instruments, positions, reconcile
 from ccer.market.models import FundAccount, Position, TradingAccount
 
 from tests.registry_world import World
@@ -39,7 +39,7 @@ class MarketWorld:
         if others:
             for h in (w.trader, self.buyer2, self.buyer3):
                 w.transfer(w.owner, h, quantity=others)
-            instruments.take_in_moves(session, self.ex)  # past the registry's moves of these sales: no exchange account yet
+            positions.take_in_moves(session, self.ex)  # past the registry's moves of these sales: no exchange account yet
         for h in (w.owner, w.trader, w.emitter, self.buyer2, self.buyer3):
             accounts.open_account(session, self.ex, h.org.id, bank_name="中国工商银行", bank_account_no=f"6222{h.org.id:012d}",
                                   bank_account_name=h.org.name)
@@ -48,7 +48,7 @@ class MarketWorld:
         if others:
             for h in (w.trader, self.buyer2, self.buyer3):
                 w.to_trading(h, quantity=others)
-        instruments.take_in_moves(session, self.ex)
+        positions.take_in_moves(session, self.ex)
         instruments.propose(session, w.owner.maker, CODE, "80.00")
         instruments.confirm(session, self.ex, CODE)  # Monday 2026-12-07: trading starts Tuesday 12-08
         for h in (w.trader, w.emitter, self.buyer2, self.buyer3):

@@ -13,7 +13,7 @@ from ccer import ledger
 
 from ccer.infra import clock
 from ccer.infra.errors import Conflict, Forbidden, ValidationError
-from ccer.market import accounts, instruments, orders, reconcile, settlement
+from ccer.market import accounts, instruments, orders, positions, reconcile, settlement
 from ccer.market.models import FundAccount, Position, ReferencePrice, Trade
 
 from tests.registry_world import World
@@ -39,7 +39,7 @@ class Market:
             accounts.add_operator(session, self.ex, self.account(h).number, h.maker.user_id, ["order", "lift", "funds"])
         w.issue({2021: 10_000})
         w.to_trading(w.owner, quantity=5_000)
-        instruments.take_in_moves(session, self.ex)
+        positions.take_in_moves(session, self.ex)
         instruments.propose(session, w.owner.maker, CODE, "80.00")
         instruments.confirm(session, self.ex, CODE)  # Monday 2026-12-07: trading starts Tuesday 12-08
         accounts.deposit(session, w.trader.maker, 20_000_000)  # 200,000.00 CNY
@@ -55,7 +55,7 @@ class Market:
 
     def position(self, h) -> Position:
         self.session.expire_all()
-        return instruments.position(self.session, self.account(h).id, instruments.get(self.session, CODE).id)
+        return positions.position(self.session, self.account(h).id, instruments.get(self.session, CODE).id)
 
 
 @pytest.fixture()
@@ -71,7 +71,7 @@ def test_listing_takes_effect_the_next_trading_day(session, parties):
     accounts.add_operator(session, mk.ex, mk.account(w.owner).number, w.owner.maker.user_id, ["order"])
     w.issue({2021: 100})
     w.to_trading(w.owner, quantity=100)
-    assert instruments.take_in_moves(session, mk.ex) == 1 and mk.position(w.owner).quantity == 100
+    assert positions.take_in_moves(session, mk.ex) == 1 and mk.position(w.owner).quantity == 100
     with pytest.raises(ValidationError) as err:
         instruments.propose(session, w.owner.maker, CODE, "80.001")
     assert err.value.rule.startswith("Trading Rules Art. 11")
@@ -204,7 +204,7 @@ def test_an_order_sees_the_registrys_latest_moves_into_trading(m, session):
     order = orders.place(session, m.w.owner.maker, CODE, "sell", "80.00", 6_500)  # 5,000 + 2,000 held, 6,500 listed
     assert order.status == "open" and (m.position(m.w.owner).quantity, m.position(m.w.owner).reserved) == (7_000, 6_500)
     m.w.from_trading(m.w.owner, quantity=1_000)  # out of trading below what is listed: the order gives way
-    instruments.take_in_moves(session, m.ex)
+    positions.take_in_moves(session, m.ex)
     assert (m.position(m.w.owner).quantity, m.position(m.w.owner).reserved) == (6_000, 0)
     session.refresh(order)
     assert order.status == "cancelled" and reconcile.differences(session) == []

@@ -33,7 +33,7 @@ def _at(session, *when):
 class RestMarket:
     """The registry's test world (Monday 2026-12-07 10:00), with the exchange set up over REST: trading
     accounts for the owner, the trader and the emitter, each with its initiator as operator; 5,000 t of the
-    owner's CCERs moved into trading and taken in; the instrument proposed at 80.00 and confirmed (trading
+    owner's CCERs moved into trading before its account opened (seeded from the registry at the opening); the instrument proposed at 80.00 and confirmed (trading
     from Tuesday 12-08); the trader deposits 200,000.00 CNY, the emitter 50,000.00."""
 
     def __init__(self, client, session, parties):
@@ -50,7 +50,8 @@ class RestMarket:
             added = client.post(f"/api/v1/market/accounts/{opened.json['number']}/operators", headers=self.ex,
                                 json={"username": h.maker.label, "permissions": ["order", "lift", "funds"]})
             assert added.status_code == 201 and added.json["permissions"] == ["funds", "lift", "order"], added.json
-        assert client.post("/api/v1/market/registry-moves", headers=self.owner).json == {"taken_in": 1}
+        # the owner's 5,000 t moved in before its account opened: the opening seeded the position from the registry
+        assert client.post("/api/v1/market/registry-moves", headers=self.owner).json == {"taken_in": 0}
         proposed = client.post(f"/api/v1/market/instruments/{CODE}/proposal", headers=self.owner, json={"initial_price": "80.00"})
         assert proposed.status_code == 200 and proposed.json["status"] == "proposed", proposed.json
         assert client.post(f"/api/v1/market/instruments/{CODE}/confirmation", headers=self.owner).status_code == 403

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from ccer.infra.errors import Conflict, Forbidden, NotFound, ValidationError
-from ccer.market import accounts, blocks, instruments, orders, settlement
+from ccer.market import accounts, blocks, orders, positions, settlement
 from ccer.market.models import BlockAgreement, Order, ReferencePrice, Trade
 
 from tests.market_world import CODE, MarketWorld, at
@@ -224,12 +224,12 @@ def test_operators_need_the_block_permission(m, session, parties):
 
 def test_a_move_out_of_the_trading_account_takes_back_a_blocks_units(m, session):
     # the registry's record is final: moving units out below what is reserved cancels the orders holding them
-    # (instruments.take_in_moves), and the exchange can then only reject the agreement, or it expires at the close
+    # (positions.take_in_moves), and the exchange can then only reject the agreement, or it expires at the close
     w = m.w
     ag = blocks.propose(session, w.owner.maker, CODE, "sell", "80.00", 150_000, _number(m, w.trader))
     blocks.accept(session, w.trader.maker, ag.id)
     w.from_trading(w.owner, quantity=100_000, project_no=1, vintage=2021)
-    instruments.take_in_moves(session, m.ex)
+    positions.take_in_moves(session, m.ex)
     with pytest.raises(Conflict, match="is cancelled; reject the agreement"):
         blocks.confirm(session, m.ex, ag.id)
     blocks.reject(session, m.ex, ag.id, "卖方标的已转出")

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from ccer.infra import clock
 from ccer.cli import main
-from ccer.market import instruments, orders
+from ccer.market import instruments, orders, positions
 from ccer.market.models import Trade, TradingAccount
 from tests.registry_world import World
 
@@ -51,7 +51,8 @@ def test_a_trading_day_from_the_console_then_reconcile_catches_edits(db_url, eng
         assert out.exit_code == 0 and "funds lift order" in out.output, out.output
     wrong = run(db_url, "market", "operators", "add", numbers["owner"], w.trader.checker.label)
     assert wrong.exit_code == 2 and "a user of the participant itself" in wrong.output
-    assert "1 registry moves taken in" in run(db_url, "market", "take-in").output
+    # the owner's 5,000 t moved in before its account opened: the opening seeded its position from the registry
+    assert "0 registry moves taken in" in run(db_url, "market", "take-in").output
     instruments.propose(session, w.owner.maker, CODE, "80.00")
     session.commit()
     out = run(db_url, "market", "instrument", "confirm", CODE)
@@ -187,20 +188,15 @@ def test_demo_trades_several_days_and_reconciles(db_url, session):
     assert again.exit_code == 0 and "exchange:" not in again.output and again.output.rstrip().endswith("verify ok")
 
 
-@pytest.mark.xfail(strict=True, reason="core: CCERs a holder moves into its bound trading account before the exchange opens that account "
-                   "are skipped by take_in_moves when it runs in between (every order now runs it), so the position stays 0 "
-                   "while the registry holds them in trading; opening should take in the moves and seed the positions "
-                   "from the registry's trading holdings in the same transaction")
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_units_moved_in_before_the_account_was_opened_reach_the_position(db_url, session, parties):
     from ccer.market import accounts
 
     w = World(session, parties)
     w.issue({2021: 10_000})
     w.transfer(w.owner, w.trader, quantity=1_000)  # a registry-level sale before either has an exchange account
-    instruments.take_in_moves(session, w.exchange)
+    positions.take_in_moves(session, w.exchange)
     w.to_trading(w.trader, quantity=600)  # bound in the registry, not yet open at the exchange
-    instruments.take_in_moves(session, w.exchange)  # e.g. another participant's order
+    positions.take_in_moves(session, w.exchange)  # e.g. another participant's order
     accounts.open_account(session, w.exchange, w.trader.org.id, bank_name="银行", bank_account_no="6222", bank_account_name=w.trader.org.name)
     session.commit()
     out = run(db_url, "market", "reconcile")

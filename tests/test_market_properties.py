@@ -24,7 +24,7 @@ from ccer.infra import clock
 from ccer.infra.db import make_session_factory
 from ccer.infra.errors import DomainError
 from ccer.issuance.models import TRADING, SerialBlock
-from ccer.market import accounts, instruments, orders, reconcile, settlement
+from ccer.market import accounts, instruments, orders, positions, reconcile, settlement
 from ccer.market.models import FundAccount, FundMovement, Order, Position, Trade, TradingAccount
 from tests.conftest import Parties, _wipe
 from tests.registry_world import World
@@ -49,7 +49,7 @@ def _world(engine):
     w = World(session, Parties(session))
     w.issue({2021: 10_000})
     w.transfer(w.owner, w.emitter, quantity=3_000)
-    instruments.take_in_moves(session, w.exchange)  # the registry's history before these accounts were opened here
+    positions.take_in_moves(session, w.exchange)  # the registry's history before these accounts were opened here
     for name in WHO:
         h = getattr(w, name)
         account = accounts.open_account(session, w.exchange, h.org.id, bank_name="银行", bank_account_no=f"6222{h.org.id:012d}",
@@ -57,7 +57,7 @@ def _world(engine):
         accounts.add_operator(session, w.exchange, account.number, h.maker.user_id, ["order", "lift", "funds"])
     w.to_trading(w.owner, quantity=MOVED_IN["owner"])
     w.to_trading(w.emitter, quantity=MOVED_IN["emitter"])
-    instruments.take_in_moves(session, w.exchange)
+    positions.take_in_moves(session, w.exchange)
     instruments.propose(session, w.owner.maker, CODE, "80.00")
     instruments.confirm(session, w.exchange, CODE)
     for name, fen in DEPOSITS.items():

@@ -231,10 +231,10 @@ def resume(obj, code, reason) -> None:
 @click.pass_obj
 def take_in(obj) -> None:
     """Take the registry's moves into and out of trading accounts into positions."""
-    from ..market import instruments
+    from ..market import positions
 
     with obj.session() as session:
-        click.echo(f"{instruments.take_in_moves(session, OPERATOR)} registry moves taken in")
+        click.echo(f"{positions.take_in_moves(session, OPERATOR)} registry moves taken in")
 
 
 # ---- the day ---------------------------------------------------------------------------------------------------

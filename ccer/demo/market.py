@@ -25,7 +25,7 @@ from ..auth.models import Organisation, User
 from ..auth.services import actor_for
 from ..issuance import accounts as registry_accounts, trading
 from ..issuance.holdings import holdings
-from ..market import accounts, auctions, blocks, instruments, orders, reconcile, settlement
+from ..market import accounts, auctions, blocks, instruments, orders, positions, reconcile, settlement
 from ..market.models import Trade, TradingAccount
 from . import DemoParties, _org, _user, demo_uscc
 
@@ -102,7 +102,7 @@ def run(session: Session, parties: DemoParties) -> dict:
     _at(session, day0, 9, 45)
     # moves into trading accounts made before the exchange opened these accounts (the registry demo's sale)
     # are the registry's history, not positions here
-    instruments.take_in_moves(session, exchange)
+    positions.take_in_moves(session, exchange)
     trade = ["order", "lift", "block", "auction", "funds"]
     for (username, org, *_), bank in zip(sellers, BANKS):
         _open(session, exchange, org, bank, [(username, trade)], parties)
@@ -118,7 +118,7 @@ def run(session: Session, parties: DemoParties) -> dict:
         lot = {"project_no": project_no, "vintage": vintage, "quantity": min(quantity, available)}
         req = trading.propose_to_trading(session, _actor(session, parties, username), registry_accounts.account_of(session, org.id).id, **lot)
         makerchecker.confirm(session, _actor(session, parties, f"{username}-confirm"), req.id)
-    instruments.take_in_moves(session, exchange)
+    positions.take_in_moves(session, exchange)
     _at(session, day0, 10, 30)
     for username, org, project_no, vintage, _ in sellers:
         code = f"CCER-{project_no:06d}-{vintage}"
@@ -211,7 +211,7 @@ def run(session: Session, parties: DemoParties) -> dict:
     emitter_account = registry_accounts.account_of(session, emitter.id)
     req = trading.propose_from_trading(session, em, emitter_account.id, project_no=sellers[0][2], vintage=sellers[0][3], quantity=200_000)
     makerchecker.confirm(session, _actor(session, parties, "emitter-confirm"), req.id)
-    instruments.take_in_moves(session, exchange)
+    positions.take_in_moves(session, exchange)
     orders.place(session, s1, i1, "sell", "86.00", 60_000)
     orders.place(session, s1, i1, "sell", "86.50", 40_000)
     orders.place(session, c1, i2, "buy", "85.80", 30_000)

@@ -6,7 +6,8 @@ registry's settlement verbs, reconciliation and market data. It never touches se
     sessions     trading days and sessions
     bank         the settlement bank interface (simulated by default)
     accounts     trading accounts, operators, funds
-    instruments  instruments, listing, halts, reference prices and limits, positions from registry moves
+    instruments  instruments, listing, halts, reference prices and limits
+    positions    the exchange's positions: from the registry's moves and trading holdings, moved by settlement
     orders       挂牌协议: orders, lifts, cancellation, expiry; the 5-trading-day rule
     blocks       大宗协议: negotiated block trades, confirmed by the counterparty and the exchange
     auctions     单向竞价: one-way auctions with sealed, funded bids; uniform or pay-as-bid
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 def wire() -> None:
     """The exchange's event subjects and policy rules; once, by ccer.load_models."""
-    from . import accounts, auctions, blocks, confirmations, disputes, instruments, orders, risk, settlement
+    from . import accounts, auctions, blocks, confirmations, disputes, instruments, orders, positions, risk, settlement
 
-    for module in (accounts, auctions, blocks, confirmations, disputes, instruments, orders, risk, settlement):
+    for module in (accounts, auctions, blocks, confirmations, disputes, instruments, orders, positions, risk, settlement):
         module.wire()

@@ -14,7 +14,7 @@ from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ..issuance import trading as registry_trading
 from ..issuance.accounts import account_of
-from . import bank, sessions
+from . import bank, positions, sessions
 from .models import FundAccount, FundMovement, Operator, TradingAccount
 
 #: staff of the market's institutions do not trade (Measures Art. 6–7, 31: the registry, the exchange and the
@@ -54,6 +54,10 @@ def open_account(session: Session, actor: Actor, organisation_id: int, *, bank_n
     if holder != org.name:
         raise ValidationError(f"the bank account must be in the participant's own name ({org.name}), not {holder}",
                               field="bank_account_name", rule="[S7] same-name bank account")
+    # the registry's moves of this account wait while it opens; every earlier move is taken in first, so the
+    # positions seeded from the registry's trading holdings below count nothing twice
+    positions.lock_registry_account(session, registry_account.id)
+    positions.take_in_moves(session, actor)
     now = sessions.local_now(session)
     binding = registry_trading.binding_of(session, registry_account.id)
     number = binding.trading_account if binding is not None else f"TA{org.id:08d}"
@@ -68,6 +72,7 @@ def open_account(session: Session, actor: Actor, organisation_id: int, *, bank_n
     if binding is None:
         registry_trading.bind_trading_account(session, actor, registry_account.id, number)
     ledger.record(session, actor, "market.account_opened", "trading_account", account.id, touches=[("fund_account", funds.id)])
+    positions.seed(session, actor, account)
     return account
 
 

@@ -21,7 +21,7 @@ from ..auth.models import User
 from ..infra.errors import DomainError, Forbidden, NotFound
 from ..projects.models import Project
 from ..requests import current_actor, db_session
-from . import accounts, auctions, blocks, confirmations, disputes, instruments, marketdata, orders, reconcile, risk, settlement
+from . import accounts, auctions, blocks, confirmations, disputes, instruments, marketdata, orders, positions, reconcile, risk, settlement
 from .models import FundAccount, FundMovement, Instrument, Operator, Order, Position, ReferencePrice, Trade, TradingAccount
 from .schemas import (AccountArg, AccountFilter, AccountOpenIn, AmountIn, AuctionFilter, AuctionIn, AuctionOut, BidIn, BidOut, BlockFilter,
                       BlockIn, BlockOut, BookArgs, BookOut, CancelIn, DailyOut, DataArgs, DayReportOut, DisputeFilter, DisputeIn, DisputeOut,
@@ -206,7 +206,7 @@ class RegistryMoves(MethodView):
         actor = current_actor()
         if _operated(session, actor) is None:
             policy.require(actor, "market.settle")
-        return {"taken_in": instruments.take_in_moves(session, actor)}
+        return {"taken_in": positions.take_in_moves(session, actor)}
 
 
 @blp.route("/settlements")

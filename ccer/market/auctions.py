@@ -32,7 +32,7 @@ from ..auth import policy
 from ..auth.roles import Role
 from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, DomainError, Forbidden, ValidationError
-from . import accounts, deals, instruments, orders, risk, sessions
+from . import accounts, deals, instruments, orders, positions, risk, sessions
 from .blocks import viewer_account
 from .models import Auction, FundAccount, Instrument, Order, Position, TradingAccount
 
@@ -305,7 +305,7 @@ def _close(session: Session, actor: Actor, auction: Auction) -> Auction:
         return f
 
     def position(account_id: int) -> Position:
-        p = instruments.position(session, account_id, inst.id, lock=True)
+        p = positions.position(session, account_id, inst.id, lock=True)
         touched.add(("position", p.id))
         return p
 

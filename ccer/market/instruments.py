@@ -1,7 +1,6 @@
 """Instruments (one per project and vintage, Trading Rules Art. 10), their listing (the first participant to
 move such CCERs in proposes the initial reference price, the exchange confirms, trading starts the next
-trading day: Art. 17, [S7]), halts, reference prices and price limits, and the exchange's positions taken in
-from the registry's moves into and out of trading accounts."""
+trading day: Art. 17, [S7]), halts, reference prices and price limits. Positions are in positions.py."""
 from __future__ import annotations
 
 from datetime import date
@@ -17,12 +16,10 @@ from ..auth import policy
 from ..auth.roles import Role
 from ..infra.db import mutating
 from ..infra.errors import Conflict, NotFound, ValidationError
-from ..issuance import trading as registry_trading
-from ..issuance.models import TradingMove
 from ..projects.models import Project
 from . import sessions
 from .accounts import acting_account
-from .models import Instrument, Order, Position, ReferencePrice, RegistryCursor, Trade, TradingAccount
+from .models import Instrument, ReferencePrice, Trade
 
 #: price limits around the day's reference price (Art. 16)
 LIMITS = {"listing": Decimal("0.10"), "block": Decimal("0.30")}
@@ -169,80 +166,8 @@ def set_next_references(session: Session, day: date) -> int:
     return n
 
 
-# ---- positions from the registry's moves ------------------------------------------------------------------
-
-
-def position(session: Session, account_id: int, instrument_id: int, lock: bool = False) -> Position:
-    stmt = select(Position).where(Position.trading_account_id == account_id, Position.instrument_id == instrument_id)
-    pos = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
-    if pos is None:
-        pos = Position(trading_account_id=account_id, instrument_id=instrument_id, quantity=0, reserved=0)
-        session.add(pos)
-        session.flush()
-    return pos
-
-
-def _instrument_for(session: Session, project_id: int, vintage: int, account_id: int) -> Instrument:
-    inst = session.execute(select(Instrument).where(Instrument.project_id == project_id, Instrument.vintage == vintage)).scalar_one_or_none()
-    if inst is None:
-        project = session.get(Project, project_id)
-        inst = Instrument(code=code_for(project, vintage), project_id=project_id, vintage=vintage, status="unlisted",
-                          initial_price=0, proposed_by=account_id, proposed_at=sessions.local_now(session))
-        session.add(inst)
-        session.flush()
-    return inst
-
-
-@mutating
-def take_in_moves(session: Session, actor: Actor) -> int:
-    """Take the registry's moves into and out of trading accounts into the exchange's positions (in order,
-    once: a cursor). A move out below what open sell orders reserve cancels those orders, newest first —
-    the registry's record is final (Measures Art. 6)."""
-    newest = session.execute(select(func.max(TradingMove.id))).scalar()
-    seen = session.execute(select(RegistryCursor.last_move_id).where(RegistryCursor.id == 1)).scalar()
-    if newest is None or (seen is not None and seen >= newest):  # nothing new: no lock taken
-        return 0
-    cursor = session.execute(select(RegistryCursor).where(RegistryCursor.id == 1).with_for_update()).scalar_one_or_none()
-    if cursor is None:
-        cursor = RegistryCursor(id=1, last_move_id=0)
-        session.add(cursor)
-        session.flush()
-    moves = registry_trading.moves_since(session, cursor.last_move_id)
-    if not moves:
-        return 0
-    accounts = {a.registry_account_id: a for a in session.execute(select(TradingAccount).where(
-        TradingAccount.registry_account_id.in_({m.account_id for m in moves}))).scalars()}
-    for move in moves:
-        account = accounts.get(move.account_id)
-        cursor.last_move_id = move.id
-        if account is None:  # bound by the registry to a trading account the exchange has not opened here
-            continue
-        inst = _instrument_for(session, move.project_id, move.vintage, account.id)
-        pos = position(session, account.id, inst.id, lock=True)
-        pos.quantity += move.quantity
-        cancelled = _cancel_to_cover(session, pos) if pos.reserved > pos.quantity else []
-        session.flush()
-        ledger.record(session, actor, "market.position_moved", "position", pos.id, {"registry_move": move.id, "quantity": move.quantity},
-                      touches=[("instrument", inst.id), *(("order", oid) for oid in cancelled)])
-    return len(moves)
-
-
-def _cancel_to_cover(session: Session, pos: Position) -> list[int]:
-    cancelled = []
-    orders = session.execute(select(Order).where(Order.trading_account_id == pos.trading_account_id, Order.instrument_id == pos.instrument_id,
-                                                 Order.side == "sell", Order.status == "open").order_by(Order.id.desc())).scalars()
-    for order in orders:
-        if pos.reserved <= pos.quantity:
-            break
-        pos.reserved -= order.quantity - order.filled
-        order.status = "cancelled"
-        cancelled.append(order.id)
-    return cancelled
-
-
 def wire() -> None:
     """This module's event subjects and policy rules; the package's wire() calls it once (ccer.load_models)."""
     policy.allow("market.instrument.confirm", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 17; [S7] 标的物维护/上市")
     policy.allow("market.instrument.halt", Role.EXCHANGE_OPERATOR, cites="Trading Rules Art. 23")
     ledger.register_fields("instrument", Instrument, ("code", "project_id", "vintage", "status", "initial_price", "listed_from", "halted"))
-    ledger.register_fields("position", Position, ("trading_account_id", "instrument_id", "quantity", "reserved"))

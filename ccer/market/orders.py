@@ -22,7 +22,7 @@ from ..infra.db import allocate_ids, fetch, mutating
 from ..infra.errors import Conflict, Forbidden, ValidationError
 from ..issuance import fraud
 from ..issuance.models import Account as RegistryAccount
-from . import accounts, fees, instruments, risk, sessions
+from . import accounts, fees, instruments, positions, risk, sessions
 from .models import FundAccount, Instrument, Order, Position, Trade, TradingAccount
 
 #: Art. 29: at least this many trading days between a purchase and a sale of the same instrument, either way
@@ -69,7 +69,7 @@ def check_restrictions(session: Session, account: TradingAccount, inst: Instrume
 
 
 def reserve_sale(session: Session, account: TradingAccount, inst: Instrument, quantity: int) -> Position:
-    pos = instruments.position(session, account.id, inst.id, lock=True)
+    pos = positions.position(session, account.id, inst.id, lock=True)
     free = pos.quantity - pos.reserved
     if quantity > free:
         raise ValidationError(f"{account.number} has {free} t of {inst.code} free to sell ({pos.quantity} held, {pos.reserved} reserved)",
@@ -91,7 +91,7 @@ def reserve_funds(session: Session, account: TradingAccount, amount: int) -> Fun
 @mutating
 def place(session: Session, actor: Actor, instrument_code: str, side: str, price, quantity: int) -> Order:
     """List an order (挂牌)."""
-    instruments.take_in_moves(session, EXCHANGE)  # the registry's latest moves into trading accounts first
+    positions.take_in_moves(session, EXCHANGE)  # the registry's latest moves into trading accounts first
     account = accounts.acting_account(session, actor, "order", lock=True)
     inst = instruments.get(session, instrument_code)
     side, price, quantity = _side(side), instruments.price_fen(price), instruments.lot(quantity)
@@ -133,7 +133,7 @@ def lift(session: Session, actor: Actor, instrument_code: str, side: str, quanti
     """Lift (摘牌) listed orders of the other side in price then time priority, up to `quantity` t (and, if
     given, no worse than `limit_price`); partial lifts allowed. Each fill is a trade at the listed price.
     Refuses — nothing reserved, nothing traded — if the book cannot fill even one tonne."""
-    instruments.take_in_moves(session, EXCHANGE)
+    positions.take_in_moves(session, EXCHANGE)
     account = accounts.acting_account(session, actor, "lift", lock=True)
     inst = instruments.get(session, instrument_code)
     side, quantity = _side(side), instruments.lot(quantity)
@@ -219,7 +219,7 @@ def release(session: Session, order: Order) -> tuple[str, int] | None:
     if remaining <= 0:
         return None
     if order.side == "sell":
-        pos = instruments.position(session, order.trading_account_id, order.instrument_id, lock=True)
+        pos = positions.position(session, order.trading_account_id, order.instrument_id, lock=True)
         pos.reserved -= remaining
         return ("position", pos.id)
     account = session.get(TradingAccount, order.trading_account_id)

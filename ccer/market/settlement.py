@@ -19,7 +19,7 @@ from ..infra.db import insert_many, mutating
 from ..issuance import trading as registry_trading
 from ..issuance.models import Account
 from ..projects.models import Project
-from . import accounts, auctions, blocks, instruments, orders, risk, sessions
+from . import accounts, auctions, blocks, instruments, orders, positions, risk, sessions
 from .models import FundAccount, FundMovement, Instrument, Position, Trade, TradingAccount
 
 
@@ -41,7 +41,7 @@ def settle_day(session: Session, actor: Actor, day: date | None = None) -> DayRe
     now = sessions.require_closed(session)
     day = day or now.date()
     report = DayReport(day)
-    instruments.take_in_moves(session, actor)
+    positions.take_in_moves(session, actor)
     auctions.close_due(session, actor, day)  # before expiry: their bids are allocated, not expired
     report.expired = blocks.expire(session, actor, day) + orders.expire_open(session, actor, day)
     trades = list(session.execute(select(Trade).where(Trade.day == day, Trade.status == "pending").order_by(Trade.id)
