@@ -30,35 +30,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.registry_tps import _db, _drop  # noqa: E402  (the same scratch databases)
 os.environ.setdefault("CCER_FAST_HASH", "1")
 
-PER_DAY = 50_000  # (a day of trades binds its trade numbers in one IN list: at most 65,535 parameters)
+PER_DAY = 50_000  # trades per day of settlement
 SELLERS, BUYERS = 20, 20
-
-
-def _db(admin_url: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"ccer_bench_ledger_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng.dispose()
-    return name, admin_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop(admin_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    eng.dispose()
 
 
 def build(url: str, events: int, checkpoint_file: Path) -> None:
@@ -204,7 +185,7 @@ def main() -> None:
     if args.reuse:
         url = args.reuse
     else:
-        name, url = _db(args.pg)
+        name, url = _db(args.pg, "ccer_bench_ledger")
         print(f"building {args.events:,} events in {url} …", flush=True)
         t0 = time.perf_counter()
         build(url, args.events, cp_file)
