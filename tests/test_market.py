@@ -208,3 +208,32 @@ def test_an_order_sees_the_registrys_latest_moves_into_trading(m, session):
     assert (m.position(m.w.owner).quantity, m.position(m.w.owner).reserved) == (6_000, 0)
     session.refresh(order)
     assert order.status == "cancelled" and reconcile.differences(session) == []
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_settlements_racing_deliver_each_trade_once(m, session, engine):
+    """The exchange's close run twice at the same moment (two consoles, a retry): the trades' row locks let one
+    settle them and the other find nothing pending — every trade delivered and paid once (Art. 25–32)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ccer.infra.db import make_session_factory
+
+    w = m.w
+    for price, q in (("80.00", 300), ("80.50", 200), ("79.80", 100)):
+        orders.place(session, w.owner.maker, CODE, "sell", price, q)
+    orders.lift(session, w.trader.maker, CODE, "buy", 600)
+    _at(session, 2026, 12, 8, 15, 30)
+    factory = make_session_factory(engine)
+
+    def close(_):
+        with factory() as s:
+            return settlement.settle_day(s, m.ex).settled
+
+    with ThreadPoolExecutor(2) as pool:
+        settled = sorted(pool.map(close, range(2)))
+    assert settled == [0, 3]  # one settled the three trades, the other found them settled
+    # 100 × 79.80 + 300 × 80.00 + 200 × 80.50 = 7,980 + 24,000 + 16,100 CNY = 4,808,000 fen, plus 6‰ = 28,848 fen
+    assert m.funds(w.trader).balance == 20_000_000 - 4_808_000 - 28_848
+    assert w.balance(w.trader, "trading") == 600 and reconcile.differences(session) == []
+    report = ledger.verify(session)
+    assert report.ok, [str(p) for p in report.problems]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .. import ledger
@@ -21,6 +21,10 @@ from ..issuance.models import Account
 from ..projects.models import Project
 from . import accounts, auctions, blocks, instruments, orders, positions, risk, sessions
 from .models import FundAccount, FundMovement, Instrument, Position, Trade, TradingAccount
+
+
+#: the advisory lock a day's close holds: two closes run one after the other, the second finding nothing pending
+CLOSE_LOCK = 7220915
 
 
 @dataclass
@@ -40,6 +44,8 @@ def settle_day(session: Session, actor: Actor, day: date | None = None) -> DayRe
     policy.require(actor, "market.settle")
     now = sessions.require_closed(session)
     day = day or now.date()
+    if session.get_bind().dialect.name == "postgresql":  # one close at a time (SQLite has one writer anyway)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLOSE_LOCK})
     report = DayReport(day)
     positions.take_in_moves(session, actor)
     auctions.close_due(session, actor, day)  # before expiry: their bids are allocated, not expired
