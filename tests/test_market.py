@@ -96,7 +96,8 @@ def test_listing_orders_within_ten_percent_of_the_reference(m, session, price, o
 @pytest.mark.parametrize("when, ok", [
     ((2026, 12, 8, 9, 29, 59), False), ((2026, 12, 8, 9, 30), True), ((2026, 12, 8, 11, 29, 59), True),
     ((2026, 12, 8, 11, 30), False), ((2026, 12, 8, 13, 0), True), ((2026, 12, 8, 15, 0), False),
-    ((2027, 2, 20, 10, 0), False),  # a Saturday (make-up working days are never trading days either)
+    ((2027, 2, 20, 10, 0), False),  # a Saturday
+    ((2026, 2, 14, 10, 0), False),  # Saturday 2026-02-14: a make-up working day (调休), not a trading day
 ])
 def test_orders_only_in_the_sessions(m, session, when, ok):
     _at(session, *when)
@@ -237,3 +238,21 @@ def test_two_settlements_racing_deliver_each_trade_once(m, session, engine):
     assert w.balance(w.trader, "trading") == 600 and reconcile.differences(session) == []
     report = ledger.verify(session)
     assert report.ok, [str(p) for p in report.problems]
+
+
+def test_opening_and_annual_fees_are_billed_once_and_waived_for_key_emitters(m, session):
+    # Art. 24: opening 2,000.00 CNY (200,000 fen), annual 1,000.00 CNY; key emitting units exempt
+    before = {name: m.funds(getattr(m.w, name)).balance for name in ("trader", "emitter", "owner")}
+    out = accounts.charge_fees(session, m.ex, "opening")
+    assert out["charged"] == 1 and out["owing"] == [m.account(m.w.owner).number]  # the owner has no money in yet
+    assert m.funds(m.w.trader).balance == before["trader"] - 200_000
+    assert m.funds(m.w.emitter).balance == before["emitter"]  # exempt
+    assert accounts.charge_fees(session, m.ex, "opening")["charged"] == 0  # once
+    assert accounts.charge_fees(session, m.ex, "annual", 2026)["charged"] == 1
+    assert m.funds(m.w.trader).balance == before["trader"] - 300_000
+    with pytest.raises(ValidationError) as err:
+        accounts.charge_fees(session, m.ex, "annual", None)
+    assert err.value.field == "year"
+    with pytest.raises(Forbidden):
+        accounts.charge_fees(session, m.w.trader.maker, "opening")
+    assert reconcile.differences(session) == []

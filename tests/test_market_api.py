@@ -369,3 +369,13 @@ def test_blocks_auctions_market_data_and_disputes_over_rest(client, session, par
     assert client.get("/api/v1/market/reconciliation", headers=ex).json["differences"] == []
     report = ledger.verify(session)
     assert report.ok, [str(p) for p in report.problems]
+
+
+def test_fees_over_rest(rm, client):
+    # Art. 24: the exchange bills the opening fee; participants may not; a bad fee name is a 422 naming the field
+    m = rm
+    assert client.post("/api/v1/market/fees", headers=m.trader, json={"fee": "opening"}).status_code == 403
+    bad = client.post("/api/v1/market/fees", headers=m.ex, json={"fee": "monthly"})
+    assert bad.status_code == 422 and bad.json["field"] == "fee"
+    out = client.post("/api/v1/market/fees", headers=m.ex, json={"fee": "opening"})
+    assert out.status_code == 200 and out.json["charged"] == 1  # the trader; the emitter is exempt, the owner has no money in

@@ -201,3 +201,15 @@ def test_units_moved_in_before_the_account_was_opened_reach_the_position(db_url,
     session.commit()
     out = run(db_url, "market", "reconcile")
     assert out.exit_code == 0, out.output
+
+
+def test_fees_from_the_console(db_url, session, parties):
+    from ccer.market import accounts
+
+    w = World(session, parties)
+    accounts.open_account(session, w.exchange, w.trader.org.id, bank_name="银行", bank_account_no="6222", bank_account_name=w.trader.org.name)
+    session.commit()
+    out = run(db_url, "market", "fees", "opening")
+    assert out.exit_code == 0 and "opening fee charged to 0 accounts; owing: TA" in out.output, out.output  # no money in yet
+    bad = run(db_url, "market", "fees", "annual")
+    assert bad.exit_code != 0 and "year" in bad.output

@@ -143,6 +143,21 @@ def restrict(obj, account, reason, restore) -> None:
         click.echo(f"{a.number} {a.status}")
 
 
+@market.command("fees")
+@click.argument("fee", type=click.Choice(["opening", "annual"]))
+@click.option("--year", type=int, help="the year an annual fee is for")
+@click.pass_obj
+def charge_fees(obj, fee, year) -> None:
+    """Bill the opening fee (once) or the annual fee for a year to every open participant not exempt.
+
+    Trading Rules Art. 24: 2,000 and 1,000 CNY; key emitting units exempt."""
+    from ..market import accounts
+
+    with obj.session() as session:
+        out = accounts.charge_fees(session, OPERATOR, fee, year)
+        click.echo(f"{fee} fee charged to {out['charged']} accounts" + (f"; owing: {', '.join(out['owing'])}" if out["owing"] else ""))
+
+
 def _funds_cmd(name: str, verb_name: str, help_text: str):
     @market.command(name, help=help_text)
     @click.argument("amount")

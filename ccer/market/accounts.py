@@ -14,7 +14,7 @@ from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ..issuance import trading as registry_trading
 from ..issuance.accounts import account_of
-from . import bank, positions, sessions
+from . import bank, fees, positions, sessions
 from .models import FundAccount, FundMovement, Operator, TradingAccount
 
 #: staff of the market's institutions do not trade (Measures Art. 6–7, 31: the registry, the exchange and the
@@ -182,6 +182,49 @@ def deposit(session: Session, actor: Actor, amount: int) -> FundAccount:
     session.flush()
     ledger.record(session, actor, "market.deposited", "fund_account", funds.id, {"amount": amount, "bank_ref": confirmation.ref})
     return funds
+
+
+FEES_RULE = "Trading Rules Art. 24: opening 2,000 CNY, annual 1,000 CNY, waived for key emitting units"
+
+
+def _charge_once(session: Session, account: TradingAccount, funds: FundAccount, ref: str, amount: int) -> int:
+    """Charge a fee the account owes once (under `ref`) if it is not exempt and its free funds cover it; what
+    was charged (0 when exempt, already paid, or not yet covered — then the next money in pays it)."""
+    if account.fee_exempt or amount <= 0 or funds.balance - funds.reserved < amount:
+        return 0
+    if session.execute(select(FundMovement.id).where(FundMovement.fund_account_id == funds.id, FundMovement.ref == ref)).first():
+        return 0
+    move_funds(session, funds, "fee", -amount, ref)
+    return amount
+
+
+@mutating
+def charge_fees(session: Session, actor: Actor, fee: str, year: int | None = None) -> dict:
+    """The exchange bills the opening fee (once per account) or the annual fee for `year` (once per account and
+    year) to every open, non-exempt participant (Art. 24: waived for key emitting units); an account whose free
+    funds do not cover it is listed as owing and charged by a later call."""
+    policy.require(actor, "market.account.manage")
+    if fee == "opening":
+        ref, amount = "opening-fee", fees.OPENING_FEE
+    elif fee == "annual":
+        if isinstance(year, bool) or not isinstance(year, int) or not 2023 <= year <= 2100:
+            raise ValidationError("the year the annual fee is for, from 2023", field="year", rule=FEES_RULE)
+        ref, amount = f"annual-fee-{year}", fees.ANNUAL_FEE
+    else:
+        raise ValidationError("opening or annual", field="fee", rule=FEES_RULE)
+    charged, owing = 0, []
+    for account in session.execute(select(TradingAccount).where(TradingAccount.status != "closed").order_by(TradingAccount.id)).scalars():
+        if account.fee_exempt:
+            continue
+        funds = funds_of(session, account, lock=True)
+        paid = _charge_once(session, account, funds, ref, amount)
+        if paid:
+            charged += 1
+            session.flush()
+            ledger.record(session, actor, "market.fee_charged", "fund_account", funds.id, {"fee": ref, "amount": paid})
+        elif not session.execute(select(FundMovement.id).where(FundMovement.fund_account_id == funds.id, FundMovement.ref == ref)).first():
+            owing.append(account.number)
+    return {"charged": charged, "owing": owing}
 
 
 @mutating

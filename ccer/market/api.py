@@ -27,7 +27,7 @@ from .schemas import (AccountArg, AccountFilter, AccountOpenIn, AmountIn, Auctio
                       BlockIn, BlockOut, BookArgs, BookOut, CancelIn, DailyOut, DataArgs, DayReportOut, DisputeFilter, DisputeIn, DisputeOut,
                       FundsOut, HaltIn, InstrumentDayOut, InstrumentOut, LiftIn, LiftOut, MovementOut, MovesOut, NoticeFilter, NoticeOut,
                       OperatorIn, OperatorOut, OrderFilter, OrderIn, OrderOut, PositionLimitIn, PositionLimitOut, PositionOut, ProposalIn,
-                      RangeArgs, ReasonIn, ReconciliationOut, ResolutionIn, RestrictionIn, SettleIn, TradeFilter, TradeOut, TradingAccountOut)
+                      RangeArgs, ReasonIn, ReconciliationOut, ResolutionIn, RestrictionIn, SettleIn, TradeFilter, TradeOut, TradingAccountOut, FeesIn, FeesOut)
 
 blp = Blueprint("market", __name__, url_prefix="/api/v1/market", description="The exchange: accounts, orders, lifts, funds, settlement")
 public = Blueprint("market-public", __name__, url_prefix="/api/v1/market", description="The exchange's public data (anonymous)")
@@ -217,6 +217,16 @@ class Settlements(MethodView):
         """Exchange, after the close: expire open orders, deliver each pending trade versus payment (CCERs
         through the registry, funds here, each trade all-or-nothing), set the next day's reference prices."""
         return settlement.settle_day(db_session(), current_actor(), data["day"])
+
+
+@blp.route("/fees")
+class Fees(MethodView):
+    @blp.arguments(FeesIn)
+    @blp.response(200, FeesOut)
+    def post(self, data):
+        """Exchange: bill the opening fee (once) or the annual fee for a year to every open participant not
+        exempt (Trading Rules Art. 24; key emitting units exempt)."""
+        return accounts.charge_fees(db_session(), current_actor(), data["fee"], data["year"])
 
 
 @blp.route("/reconciliation")

@@ -144,6 +144,17 @@ class SettleIn(Schema):
     day = fields.Date(load_default=None, metadata={"description": "the trading day to settle; default: today (after the close)"})
 
 
+class FeesIn(Schema):
+    fee = fields.Str(required=True, validate=validate.OneOf(["opening", "annual"]))
+    year = fields.Int(load_default=None, strict=True, validate=validate.Range(min=2023, max=2100),
+                      metadata={"description": "the year an annual fee is for"})
+
+
+class FeesOut(Schema):
+    charged = fields.Int(metadata={"description": "accounts charged now"})
+    owing = fields.List(fields.Str(), metadata={"description": "accounts whose free funds do not cover the fee yet"})
+
+
 class DayReportOut(Schema):
     day = fields.Date()
     expired = fields.Int(metadata={"description": "orders open at the close, now expired"})
