@@ -1,3 +1,3 @@
-"""The ground floor: what every domain stands on and that imports none of them — who acts, the database and
-its one-transaction rule, settings, the platform clock, PRC working and trading days, errors, declarative
-workflows, Merkle trees, documents, migrations, archive limits and the request's session."""
+"""The ground floor: what every domain stands on and that imports none of them — who acts (`actor`), settings
+(`config`), the database and its one-transaction rule (`db`), the platform clock (`clock`), PRC working and
+trading days (`calendar`), errors, Merkle trees, documents (HTML → PDF), migrations and archive limits."""
