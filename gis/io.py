@@ -39,6 +39,14 @@ class Boundaries:
         return self.parcels.crs
 
 
+
+def _crs(text) -> CRS:
+    """A coordinate reference system the caller named, or the refusal naming the field."""
+    try:
+        return CRS.from_user_input(text)
+    except Exception as exc:  # pyproj's CRSError, or a TypeError for a value that is no CRS at all
+        raise GisError(f"not a coordinate reference system: {str(text)[:80]!r} ({exc.__class__.__name__})", field="crs") from None
+
 def _vsi(path: Path) -> str:
     if path.suffix.lower() == ".zip":
         try:
@@ -82,8 +90,8 @@ def read(path: str | Path, id_field: str = "parcel_id", crs: str | int | None = 
     if gdf.crs is None:
         if crs is None:
             raise GisError(f"{path.name} has no CRS; give one (e.g. --crs EPSG:4490)", field="crs")
-        gdf = gdf.set_crs(CRS.from_user_input(crs))
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
+        gdf = gdf.set_crs(_crs(crs))
+    elif crs is not None and _crs(crs) != gdf.crs:
         raise GisError(f"{path.name} says {gdf.crs.to_string()}, the option says {crs}", field="crs")
     _sane_coordinates(path.name, gdf, id_field)
     warnings = []

@@ -269,3 +269,18 @@ def test_empty_layer_and_raster_without_crs_are_refused(tmp_path, landcover):
     runner = CliRunner()
     out = runner.invoke(main, ["gis", "check", str(tmp_path / "parcels.geojson"), "--landcover", str(tmp_path / "corrupt.tif")])
     assert out.exit_code == 2 and out.output.strip().startswith("error: raster: cannot read corrupt.tif") and "Traceback" not in out.output
+
+
+@pytest.mark.parametrize("bad", ["EPSG:notacrs", "+proj=nonsense", 12.5])
+def test_a_crs_that_is_none_is_refused_naming_the_field(tmp_path, bad):
+    import json
+
+    from gis import io
+    from gis.errors import GisError
+
+    path = tmp_path / "b.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"parcel_id": "a"},
+        "geometry": {"type": "Polygon", "coordinates": [[[100.0, 30.0], [100.01, 30.0], [100.01, 30.01], [100.0, 30.0]]]}}]}))
+    with pytest.raises(GisError) as err:
+        io.read(path, crs=bad)
+    assert err.value.field == "crs" and "not a coordinate reference system" in err.value.message
