@@ -1,4 +1,4 @@
-"""REST resources of the registry: accounts, holdings, issuances, transfers, freezes, retirements,
+"""REST resources of the registry: accounts, holdings, issuances, trading moves and the exchange's settlements, freezes, retirements,
 certificates, compliance obligations and the public open-data exports. Transfers and retirements answer
 202 with a maker–checker request; a second user confirms it at /api/v1/approvals/<id>/confirm."""
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, 
                       NonTradeIn, ObligationIn, ObligationOut, ProjectOut, ReleaseIn, RetireIn, RetirementOut,
                       TradingIn, TransferOut, VerifyOut, BindingIn, BindingOut, TradeIn, DayIn, DeliveryOut)
 
-blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="Registry: accounts, CCER holdings, transfers, retirements")
+blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="Registry: accounts, CCER holdings, issuance, trading moves and settlement, judicial acts, retirements")
 public = Blueprint("open-data", __name__, url_prefix="/api/v1", description="Public registry data and exports (anonymous)")
 
 _SPEC = ("quantity", "project_no", "vintage", "serial")
