@@ -1,5 +1,5 @@
 """REST resources of the registry: accounts, holdings, issuances, trading moves and the exchange's settlements, freezes, retirements,
-certificates, compliance obligations and the public open-data exports. Transfers and retirements answer
+certificates, compliance obligations and the public open-data exports. Trading moves and retirements answer
 202 with a maker–checker request; a second user confirms it at /api/v1/approvals/<id>/confirm."""
 from __future__ import annotations
 
