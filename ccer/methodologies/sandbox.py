@@ -96,10 +96,12 @@ def _bwrap(work: Path) -> list[str]:
         elif p.is_dir():
             args += ["--ro-bind", str(p), str(p)]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--ro-bind-try", "/etc/localtime", "/etc/localtime"]
+    # the private /tmp first: a checkout or virtualenv that lives under /tmp is bound on top of it, not hidden by it
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for d in _source_dirs():
         if Path("/usr") not in d.parents:
             args += ["--ro-bind", str(d), str(d)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", str(work), str(work), "--chdir", str(work),
+    args += ["--bind", str(work), str(work), "--chdir", str(work),
              "--clearenv", "--setenv", "HOME", str(work), "--setenv", "TMPDIR", str(work), "--"]
     return args
 
