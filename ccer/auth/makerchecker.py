@@ -78,7 +78,7 @@ def operation(kind: str, apply, permission: str, precheck=None, one_event: bool 
     OPERATIONS[kind] = Operation(kind, apply, permission, precheck, one_event)
 
 
-def _operation(kind: str) -> Operation:
+def operation_of(kind: str) -> Operation:
     try:
         return OPERATIONS[kind]
     except KeyError:
@@ -94,7 +94,7 @@ def _org_resource(session: Session, organisation_id: int):
 @mutating
 def propose(session: Session, initiator: Actor, kind: str, target: str, payload: dict) -> ApprovalRequest:
     """The initiator's half."""
-    op = _operation(kind)
+    op = operation_of(kind)
     if initiator.user_id is None or initiator.organisation_id is None:
         raise Forbidden("maker–checker operations are proposed by a user of an organisation", field="actor")
     policy.require(initiator, op.permission, _org_resource(session, initiator.organisation_id))
@@ -122,7 +122,7 @@ def _pending(session: Session, request_id: int) -> ApprovalRequest:
 def confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     """The confirmer's half: a different user of the same organisation; runs the operation."""
     req = _pending(session, request_id)
-    op = _operation(req.kind)
+    op = operation_of(req.kind)
     if confirmer.user_id == req.initiated_by:
         raise Forbidden("the initiator cannot confirm their own request; a second user must (maker–checker)", field="actor", rule="Registry Rules: 发起代表/确认代表")
     if confirmer.organisation_id != req.organisation_id:

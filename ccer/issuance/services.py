@@ -131,9 +131,10 @@ def move_units(session: Session, actor: Actor, kind: str, sender: Account, recip
 
 @mutating
 def propose_request(session: Session, actor: Actor, kind: str, account_ref: int | str, payload: dict) -> makerchecker.ApprovalRequest:
-    """The maker's half of an operation on an account (a retirement, say); a second user confirms it."""
+    """The maker's half of an operation on an account (a retirement, a move into trading); a second user of the
+    organisation confirms it. The account must be the actor's own, under the operation's permission."""
     account = get_account(session, account_ref)
-    _own_account(session, actor, account, kind)
+    _own_account(session, actor, account, makerchecker.operation_of(kind).permission)
     return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
 
 

@@ -33,7 +33,8 @@ from . import fraud, holdings
 from .accounts import get_account
 from .holdings import Cut, Pool, cut, live_blocks, lock_accounts, shortfall_message, take
 from .models import AVAILABLE, TRADING, Account, SerialBlock, TradingBinding, TradingMove, Transfer
-from .services import _SENDERS, _own_account, _pick, _serials, _usable, _whole, account_target, transfer_state, unit_spec
+from .services import (_SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _usable, _whole, account_target, propose_request,
+                       transfer_state, unit_spec)
 
 #: registry moves between the registry and the trading account: trading days, 9:30–15:00 Beijing time ([S7])
 MOVE_OPENS, MOVE_CLOSES = time(9, 30), time(15, 0)
@@ -136,23 +137,16 @@ def _move_apply(kind: str):
 def propose_to_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> makerchecker.ApprovalRequest:
     """The maker's half of moving units into the bound trading account (转移至交易账户); a second user of the
     organisation confirms it (`makerchecker.confirm`)."""
-    return _propose(session, actor, "registry.to_trading", account_ref, spec)
+    return propose_request(session, actor, "registry.to_trading", account_ref, _spec_payload(spec))
 
 
 def propose_from_trading(session: Session, actor: Actor, account_ref: int | str, **spec) -> makerchecker.ApprovalRequest:
     """The maker's half of moving units from the trading account back into the registry account."""
-    return _propose(session, actor, "registry.from_trading", account_ref, spec)
+    return propose_request(session, actor, "registry.from_trading", account_ref, _spec_payload(spec))
 
 
-_SPEC_KEYS = ("quantity", "project_no", "vintage", "serial")
-
-
-@mutating
-def _propose(session: Session, actor: Actor, kind: str, account_ref, spec: dict) -> makerchecker.ApprovalRequest:
-    account = get_account(session, account_ref)
-    _own_account(session, actor, account, "registry.trading")
-    payload = {k: v for k, v in spec.items() if k in _SPEC_KEYS and v is not None}
-    return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
+def _spec_payload(spec: dict) -> dict:
+    return {k: v for k, v in spec.items() if k in _SPEC_KEYS and v is not None}
 
 
 def _refuse_restricted(session: Session, project_ids: set[int]) -> None:

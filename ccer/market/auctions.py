@@ -32,7 +32,7 @@ from ..auth import policy
 from ..auth.roles import Role
 from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, DomainError, Forbidden, ValidationError
-from . import accounts, deals, instruments, orders, positions, risk, sessions
+from . import accounts, deals, fees, instruments, orders, positions, risk, sessions
 from .blocks import viewer_account
 from .models import Auction, FundAccount, Instrument, Order, Position, TradingAccount
 
@@ -64,7 +64,7 @@ def _opposite(side: str) -> str:
 def _reserve(session: Session, account: TradingAccount, inst: Instrument, side: str, price: int, quantity: int) -> tuple[str, int]:
     if side == "sell":
         return ("position", orders.reserve_sale(session, account, inst, quantity).id)
-    return ("fund_account", orders.reserve_funds(session, account, orders.buy_cost("auction", price * quantity)).id)
+    return ("fund_account", orders.reserve_funds(session, account, fees.buy_cost("auction", price * quantity)).id)
 
 
 @mutating
@@ -313,7 +313,7 @@ def _close(session: Session, actor: Actor, auction: Auction) -> Auction:
     for b in bids:
         a = got.get(b.id, 0)
         if bidders_buy:
-            funds(b.trading_account_id).reserved += cost_of_bid.get(b.id, 0) - orders.buy_cost("auction", b.price * b.quantity)
+            funds(b.trading_account_id).reserved += cost_of_bid.get(b.id, 0) - fees.buy_cost("auction", b.price * b.quantity)
         else:
             position(b.trading_account_id).reserved -= b.quantity - a
         b.filled = a
@@ -325,7 +325,7 @@ def _close(session: Session, actor: Actor, auction: Auction) -> Auction:
         position(initiator.id).reserved -= auction.quantity - allocated
     else:
         # rounding the commission per trade may differ from the reservation's by a fen or so, as for listing fills
-        funds(initiator.id).reserved += sum(cost_of_bid.values()) - orders.buy_cost("auction", auction.reserve_price * auction.quantity)
+        funds(initiator.id).reserved += sum(cost_of_bid.values()) - fees.buy_cost("auction", auction.reserve_price * auction.quantity)
     own.filled = allocated
     own.status = "filled" if allocated == auction.quantity else "partial" if allocated else "expired"
     auction.status, auction.closed_at = "closed", now

@@ -24,7 +24,7 @@ from ..auth import policy
 from ..auth.roles import Role
 from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
-from . import accounts, deals, instruments, orders, risk, sessions
+from . import accounts, deals, fees, instruments, orders, risk, sessions
 from .models import BlockAgreement, Instrument, Operator, Order, Trade, TradingAccount
 
 MINIMUM_ENV = "CCER_MARKET_BLOCK_MINIMUM"
@@ -60,7 +60,7 @@ def _checks(session: Session, account: TradingAccount, inst: Instrument, side: s
 def _reserve(session: Session, account: TradingAccount, inst: Instrument, side: str, price: int, quantity: int) -> tuple[str, int]:
     if side == "sell":
         return ("position", orders.reserve_sale(session, account, inst, quantity).id)
-    return ("fund_account", orders.reserve_funds(session, account, orders.buy_cost("block", price * quantity)).id)
+    return ("fund_account", orders.reserve_funds(session, account, fees.buy_cost("block", price * quantity)).id)
 
 
 def _order(session: Session, actor: Actor, account: TradingAccount, inst: Instrument, side: str, price: int, quantity: int,

@@ -1,5 +1,5 @@
-"""Trade rows for negotiated and auctioned deals (大宗协议, 单向竞价): the same Trade a listing-agreement lift makes
-(orders._trade), with the method's commissions, pending until the day's settlement delivers it."""
+"""Trade rows for every method — listing lifts (orders), negotiated blocks, auctions — with the method's
+commissions, numbered by day and id, pending until the day's settlement delivers them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,12 +20,6 @@ class Deal:
     sell_order_id: int | None
     price: int
     quantity: int
-
-
-def buyer_cost(method: str, price: int, quantity: int) -> int:
-    """What the buyer pays for this deal: the amount and its commission (orders.buy_cost per trade)."""
-    amount = price * quantity
-    return amount + fees.commission(method, "buy", amount)
 
 
 def make_trades(session: Session, method: str, instrument_id: int, day: date, now: datetime, deals: list[Deal]) -> list[Trade]:

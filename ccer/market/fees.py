@@ -28,6 +28,16 @@ def rates() -> dict[str, dict[str, Decimal]]:
     return out
 
 
+def buy_cost(method: str, amount: int) -> int:
+    """What a purchase of `amount` fen costs the buyer: the amount and its commission."""
+    return amount + commission(method, "buy", amount)
+
+
+def schedule(order_method: str) -> str:
+    """The fee schedule an order's reservation follows: a sealed auction bid ("bid") pays the auction's."""
+    return "auction" if order_method == "bid" else order_method
+
+
 def commission(method: str, side: str, amount: int) -> int:
     """The commission in fen on a turnover of `amount` fen."""
     rate = rates()[method][side]

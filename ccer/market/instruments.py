@@ -16,7 +16,6 @@ from ..auth import policy
 from ..auth.roles import Role
 from ..infra.db import mutating
 from ..infra.errors import Conflict, NotFound, ValidationError
-from ..projects.models import Project
 from . import sessions
 from .accounts import acting_account
 from .models import Instrument, ReferencePrice, Trade
@@ -52,10 +51,6 @@ def lot(value, field: str = "quantity") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**12:
         raise ValidationError("a whole number of tCO2e ≥ 1 (the lot is 1 t)", field=field, rule=TICK_RULE)
     return value
-
-
-def code_for(project: Project, vintage: int) -> str:
-    return f"CCER-{project.registry_no:06d}-{vintage}"
 
 
 def get(session: Session, code: str) -> Instrument:

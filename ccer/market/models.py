@@ -96,6 +96,11 @@ class Instrument(Base):
     #: halted until resumed (Art. 21–23: time lost is not made up)
     halted: Mapped[bool] = mapped_column(default=False)
 
+    @staticmethod
+    def code_for(registry_no: int, vintage: int) -> str:
+        """CCER-000001-2021: the project's registry number and the vintage."""
+        return f"CCER-{registry_no:06d}-{vintage}"
+
 
 class ReferencePrice(Base):
     """The day's reference price (基准价): the previous trading day's VWAP of listing-agreement trades,

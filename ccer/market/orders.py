@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from .. import ledger
 from ..infra import calendar
 from ..infra.actor import Actor
-from ..infra.db import allocate_ids, fetch, mutating
+from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, Forbidden, ValidationError
 from ..issuance import fraud
 from ..issuance.models import Account as RegistryAccount
-from . import accounts, fees, instruments, positions, risk, sessions
+from . import accounts, deals, fees, instruments, positions, risk, sessions
 from .models import FundAccount, Instrument, Order, Position, Trade, TradingAccount
 
 #: Art. 29: at least this many trading days between a purchase and a sale of the same instrument, either way
@@ -37,11 +37,6 @@ def _side(value) -> str:
     if value not in SIDES:
         raise ValidationError("buy or sell", field="side")
     return value
-
-
-def buy_cost(method: str, amount: int) -> int:
-    """What a purchase of `amount` fen costs the buyer: the amount and its commission."""
-    return amount + fees.commission(method, "buy", amount)
 
 
 def check_holding_period(session: Session, account: TradingAccount, inst: Instrument, side: str, day: date) -> None:
@@ -106,7 +101,7 @@ def place(session: Session, actor: Actor, instrument_code: str, side: str, price
     if side == "sell":
         touched.append(("position", reserve_sale(session, account, inst, quantity).id))
     else:
-        touched.append(("fund_account", reserve_funds(session, account, buy_cost("listing", price * quantity)).id))
+        touched.append(("fund_account", reserve_funds(session, account, fees.buy_cost("listing", price * quantity)).id))
     order = Order(instrument_id=inst.id, trading_account_id=account.id, operator_user_id=actor.user_id, method="listing", side=side,
                   price=price, quantity=quantity, filled=0, status="open", day=day, entered_at=now)
     session.add(order)
@@ -163,37 +158,27 @@ def lift(session: Session, actor: Actor, instrument_code: str, side: str, quanti
 
 
 def _trade(session: Session, actor: Actor, inst: Instrument, taker: TradingAccount, side: str, fills: list[Fill], day, now) -> list[Trade]:
-    ids = iter(allocate_ids(session, Trade.__table__, len(fills)))
     makers = {a.id: a for a in session.execute(select(TradingAccount).where(
         TradingAccount.id.in_({f.order.trading_account_id for f in fills}))).scalars()}
-    trades, touched = [], set()
+    matched, touched = [], set()
     for fill in fills:
         order, q = fill.order, fill.quantity
         maker = makers[fill.order.trading_account_id]
         accounts.usable(maker)
-        amount = order.price * q
         if side == "buy":  # the taker buys from a listed sell order (its units already reserved)
-            buyer, seller = taker, maker
-            touched.add(("fund_account", reserve_funds(session, taker, buy_cost("listing", amount)).id))
+            touched.add(("fund_account", reserve_funds(session, taker, fees.buy_cost("listing", order.price * q)).id))
+            matched.append(deals.Deal(taker.id, maker.id, None, order.id, order.price, q))
         else:  # the taker sells into a listed buy order (its funds already reserved for the whole order)
-            buyer, seller = maker, taker
             touched.add(("position", reserve_sale(session, taker, inst, q).id))
             rebalanced = _rebalance_buy_reservation(session, maker, order, q)
             if rebalanced:
                 touched.add(rebalanced)
+            matched.append(deals.Deal(maker.id, taker.id, order.id, None, order.price, q))
         order.filled += q
         if order.filled == order.quantity:
             order.status = "filled"
-        tid = next(ids)
-        trade = Trade(id=tid, ref=f"{day:%Y%m%d}-{tid:08d}", day=day, instrument_id=inst.id, method="listing", buyer_id=buyer.id,
-                      seller_id=seller.id, buy_order_id=order.id if side == "sell" else None,
-                      sell_order_id=order.id if side == "buy" else None, price=order.price, quantity=q, amount=amount,
-                      buyer_fee=fees.commission("listing", "buy", amount),
-                      seller_fee=fees.commission("listing", "sell", amount), matched_at=now, status="pending")
-        session.add(trade)
-        trades.append(trade)
         touched.add(("order", order.id))
-    session.flush()
+    trades = deals.make_trades(session, "listing", inst.id, day, now, matched)
     for trade in trades:
         ledger.record(session, actor, "market.traded", "trade", trade.id, touches=sorted(touched))
     return trades
@@ -203,9 +188,9 @@ def _rebalance_buy_reservation(session: Session, buyer: TradingAccount, order: O
     """A listed buy order reserved price × remaining plus commission; a fill of q turns part of it into the
     trade's exact cost (rounding of the commission may differ by a fen either way)."""
     amount = order.price * q
-    before = buy_cost("listing", order.price * (order.quantity - order.filled))
-    after = buy_cost("listing", order.price * (order.quantity - order.filled - q))
-    delta = buy_cost("listing", amount) - (before - after)
+    before = fees.buy_cost("listing", order.price * (order.quantity - order.filled))
+    after = fees.buy_cost("listing", order.price * (order.quantity - order.filled - q))
+    delta = fees.buy_cost("listing", amount) - (before - after)
     if not delta:
         return None
     funds = accounts.funds_of(session, buyer, lock=True)
@@ -224,7 +209,7 @@ def release(session: Session, order: Order) -> tuple[str, int] | None:
         return ("position", pos.id)
     account = session.get(TradingAccount, order.trading_account_id)
     funds = accounts.funds_of(session, account, lock=True)
-    funds.reserved -= buy_cost(order.method if order.method != "bid" else "auction", order.price * remaining)
+    funds.reserved -= fees.buy_cost(fees.schedule(order.method), order.price * remaining)
     return ("fund_account", funds.id)
 
 

@@ -32,7 +32,7 @@ def _instrument_for(session: Session, project_id: int, vintage: int, account_id:
     inst = session.execute(select(Instrument).where(Instrument.project_id == project_id, Instrument.vintage == vintage)).scalar_one_or_none()
     if inst is None:
         project = session.get(Project, project_id)
-        inst = Instrument(code=f"CCER-{project.registry_no:06d}-{vintage}", project_id=project_id, vintage=vintage, status="unlisted",
+        inst = Instrument(code=Instrument.code_for(project.registry_no, vintage), project_id=project_id, vintage=vintage, status="unlisted",
                           initial_price=0, proposed_by=account_id, proposed_at=sessions.local_now(session))
         session.add(inst)
         session.flush()
@@ -44,9 +44,9 @@ def take_in_moves(session: Session, actor: Actor) -> int:
     """Take the registry's moves into and out of trading accounts into the exchange's positions (in order,
     once: a cursor). A move out below what open sell orders reserve cancels those orders, newest first —
     the registry's record is final (Measures Art. 6)."""
-    newest = session.execute(select(func.max(TradingMove.id))).scalar()
-    seen = session.execute(select(RegistryCursor.last_move_id).where(RegistryCursor.id == 1)).scalar()
-    if newest is None or (seen is not None and seen >= newest):  # nothing new: no lock taken
+    newest, seen = session.execute(select(select(func.max(TradingMove.id)).scalar_subquery(),
+                                          select(RegistryCursor.last_move_id).where(RegistryCursor.id == 1).scalar_subquery())).one()
+    if newest is None or (seen is not None and seen >= newest):  # nothing new (one round trip, no lock): every order asks
         return 0
     cursor = session.execute(select(RegistryCursor).where(RegistryCursor.id == 1).with_for_update()).scalar_one_or_none()
     if cursor is None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..issuance.models import TRADING, SerialBlock
 from .models import FundAccount, FundMovement, Instrument, Order, Position, Trade, TradingAccount
-from .orders import buy_cost
+from .fees import buy_cost, schedule
 
 
 def differences(session: Session) -> list[str]:
@@ -50,7 +50,7 @@ def differences(session: Session) -> list[str]:
     for o in session.execute(select(Order).where(Order.status == "open")).scalars():
         remaining = o.quantity - o.filled
         if o.side == "buy":
-            expect_funds[o.trading_account_id] += buy_cost(o.method if o.method != "bid" else "auction", o.price * remaining)
+            expect_funds[o.trading_account_id] += buy_cost(schedule(o.method), o.price * remaining)
         else:
             expect_pos[(o.trading_account_id, o.instrument_id)] += remaining
     for t in session.execute(select(Trade).where(Trade.status == "pending")).scalars():
