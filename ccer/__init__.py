@@ -70,6 +70,9 @@ def create_app(config: dict | None = None) -> "Flask":
     from .requests import close_session, refuse_oversized
     from .web import bp as web_bp
 
+    from .web import i18n
+
+    i18n.init_app(app)
     app.teardown_appcontext(close_session)
     app.before_request(refuse_oversized)
     init_api(app)
