@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..api.pagination import PageArgs, decode_cursor, encode_cursor, page_schema, paginate
 from ..auth import policy
 from ..auth.schemas import ApprovalOut
+from ..projects import visibility
 from ..projects.models import Project
 from ..requests import current_actor, db_session
 from . import accounts, certificates, issuing, opendata, retirements, services, trading
@@ -265,8 +266,8 @@ class PublicProjects(MethodView):
     @public.arguments(PageArgs, location="query")
     @public.response(200, page_schema(ProjectOut, "ProjectPage"))
     def get(self, page):
-        """Registered projects and projects in publicity."""
-        return paginate(db_session(), select(Project), Project.id, page)
+        """Every project beyond its draft (a draft is its owner's, ccer/projects/visibility.py; Measures Art. 12)."""
+        return paginate(db_session(), select(Project).where(visibility.visible_to(None)), Project.id, page)
 
 
 @public.route("/public/issuances")

@@ -18,7 +18,7 @@ from ..infra.errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
 from ..requests import current_actor, db_session
 from ..validation import services as vv
-from . import boundaries, comments, lifecycle, monitoring
+from . import boundaries, comments, lifecycle, monitoring, visibility
 from .models import Document, MonitoringPeriod, Project
 from .schemas import (AnswerIn, ChecklistItem, CommentFilter, CommentIn, CommentOut, DecisionIn, DocumentOut,
                       EngagementIn, EngagementOut, FindingIn, FindingOut, ModerationIn, PeriodIn, PeriodOut,
@@ -27,12 +27,10 @@ from .schemas import (AnswerIn, ChecklistItem, CommentFilter, CommentIn, Comment
 blp = Blueprint("lifecycle", __name__, url_prefix="/api/v1", description="Projects, publicity, comments, validation and verification, monitoring periods")
 
 
-def _visible(project: Project) -> Project:
-    """Drafts are the owner's (and the registry's); everything else is public (Measures Art. 12, 15)."""
-    actor = current_actor()
-    if project.status == "draft" and not (lifecycle.owns(actor, project) or policy.can(actor, "project.review")):
-        raise NotFound(f"no project {project.id}", field="project_id")
-    return project
+def _visible(record):
+    """Drafts are the owner's (and the registry's, a draft batch also its engaged VVB's); everything else is
+    public (Measures Art. 12, 15, 19) — one rule, ccer/projects/visibility.py."""
+    return visibility.require_visible(current_actor(), record)
 
 
 def _view(project: Project) -> dict:
@@ -58,7 +56,7 @@ class Projects(MethodView):
     def get(self, page):
         """Projects beyond draft (public), plus the caller's own drafts."""
         actor = current_actor()
-        stmt = select(Project).where(or_(Project.status != "draft", Project.owner_id == (actor.organisation_id or -1)))
+        stmt = select(Project).where(visibility.visible_to(actor))
         out = paginate(db_session(), stmt, Project.id, page)
         out["items"] = [lifecycle.public_view(db_session(), p, actor) for p in out["items"]]
         return out
@@ -241,7 +239,8 @@ class Periods(MethodView):
     def get(self, project_id):
         session = db_session()
         _visible(lifecycle.get(session, project_id))
-        return session.execute(select(MonitoringPeriod).where(MonitoringPeriod.project_id == project_id)
+        return session.execute(select(MonitoringPeriod).join(Project, Project.id == MonitoringPeriod.project_id)
+                               .where(MonitoringPeriod.project_id == project_id, visibility.batches_visible_to(current_actor()))
                                .order_by(MonitoringPeriod.number)).scalars().all()
 
     @blp.arguments(PeriodIn)
@@ -313,11 +312,7 @@ class ProjectBoundary(MethodView):
 class PeriodOne(MethodView):
     @blp.response(200, PeriodOut)
     def get(self, mp_id):
-        mp = monitoring.get(db_session(), mp_id)
-        actor = current_actor()
-        if mp.status == "draft" and not (lifecycle.owns(actor, mp) or lifecycle.is_engaged(actor, mp) or policy.can(actor, "project.review")):
-            raise NotFound(f"no monitoring period {mp_id}", field="monitoring_period_id")
-        return mp
+        return _visible(monitoring.get(db_session(), mp_id))
 
 
 @blp.route("/monitoring-periods/<int:mp_id>/transitions/<name>")
@@ -334,5 +329,5 @@ class PeriodChecklist(MethodView):
     @blp.response(200, ChecklistItem(many=True))
     def get(self, mp_id):
         session = db_session()
-        return monitoring.checklist(session, monitoring.get(session, mp_id))
+        return monitoring.checklist(session, _visible(monitoring.get(session, mp_id)))
 
