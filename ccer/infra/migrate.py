@@ -1,6 +1,8 @@
 """Alembic, driven from code: migrations are the only way the schema is created or changed."""
 from __future__ import annotations
 
+import warnings
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -37,9 +39,25 @@ def differences(engine: Engine) -> list:
     load_models()
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
-        return [d for d in compare_metadata(ctx, Base.metadata) if not _ignored(d)]
+        with warnings.catch_warnings():  # PostGIS's geometry type is unknown to SQLAlchemy; the column is ignored below
+            warnings.filterwarnings("ignore", "Did not recognize type 'geometry'")
+            return [d for d in compare_metadata(ctx, Base.metadata) if not _ignored(d)]
+
+
+#: what the database keeps for the parcels' spatial index itself (migration a19c0de00019): PostGIS's
+#: spatial_ref_sys, the generated geometry and area columns, the GiST index; SQLite's R*Tree and its shadow tables
+SPATIAL_TABLES = ("spatial_ref_sys", "parcel_boxes", "parcel_boxes_node", "parcel_boxes_rowid", "parcel_boxes_parent")
+SPATIAL_COLUMNS = (("project_parcels", "geom"), ("project_parcels", "area_ea_m2"))
 
 
 def _ignored(diff) -> bool:
+    if not isinstance(diff, tuple):
+        return False
     # alembic's own version table is not a model
-    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
+    if diff[0] == "remove_table":
+        return diff[1].name == "alembic_version" or diff[1].name in SPATIAL_TABLES
+    if diff[0] == "remove_column":
+        return (diff[2], diff[3].name) in SPATIAL_COLUMNS
+    if diff[0] == "remove_index":
+        return diff[1].name == "ix_project_parcels_geom"
+    return False

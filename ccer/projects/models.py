@@ -162,6 +162,12 @@ class ProjectParcel(Base):
     #: WKB in WGS 84 (EPSG:4326)
     wkb: Mapped[bytes] = mapped_column(LargeBinary)
     area_ha: Mapped[float | None]
+    #: the parcel's box in WGS 84 degrees: SQLite's R*Tree (parcel_boxes, kept by triggers) is built from it;
+    #: on PostgreSQL the PostGIS column `geom` (generated from wkb, GiST-indexed; migration a19c0de00019) serves
+    min_lon: Mapped[float | None]
+    min_lat: Mapped[float | None]
+    max_lon: Mapped[float | None]
+    max_lat: Mapped[float | None]
 
 
 class BoundaryCheck(Base):
