@@ -79,4 +79,8 @@ def create_app(config: dict | None = None) -> "Flask":
     app.register_blueprint(web_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(projects_bp)
+    from . import workspace
+
+    workspace.wire()
+    app.register_blueprint(workspace.bp)
     return app
