@@ -81,6 +81,5 @@ def create_app(config: dict | None = None) -> "Flask":
     app.register_blueprint(projects_bp)
     from . import workspace
 
-    workspace.wire()
-    app.register_blueprint(workspace.bp)
+    app.register_blueprint(workspace.wire())
     return app

@@ -16,9 +16,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
-from .. import PACKAGE
-
-SOURCES = PACKAGE / "translations"
+#: the catalogues travel inside the package (ccer/translations/<lang>/<area>.po)
+SOURCES = Path(__file__).resolve().parents[1] / "translations"
 #: the page languages, the default first
 LANGUAGES = ("zh", "en")
 DEFAULT = LANGUAGES[0]

@@ -5,7 +5,7 @@ from flask import redirect, render_template, request, url_for
 
 from ..infra import clock
 from ..requests import current_actor, db_session
-from . import bp
+from .blueprint import bp
 from .panels import panels_for
 
 
