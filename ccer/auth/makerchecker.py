@@ -85,6 +85,22 @@ def operation_of(kind: str) -> Operation:
         raise ValidationError(f"unknown operation {kind!r}; one of {', '.join(sorted(OPERATIONS))}", field="kind")
 
 
+#: target kind ("account") → (resolve(session, target) → the resource the permission is evaluated on, raising
+#: NotFound when absent; not_found(target) → that same NotFound). Features register theirs in wire(). A target
+#: the initiator may not act on is answered exactly as if it did not exist — no balance, no 403 (issue 15)
+TARGETS: dict[str, tuple[Callable[[Session, str], Any], Callable[[str], Exception]]] = {}
+
+
+def target_kind(kind: str, resolve, not_found) -> None:
+    TARGETS[kind] = (resolve, not_found)
+
+
+def _check_target(session: Session, initiator: Actor, op: Operation, target: str) -> None:
+    entry = TARGETS.get(str(target).partition(":")[0])
+    if entry is not None and not policy.can(initiator, op.permission, entry[0](session, target)):
+        raise entry[1](target)
+
+
 def _org_resource(session: Session, organisation_id: int):
     from .models import Organisation
 
@@ -98,6 +114,7 @@ def propose(session: Session, initiator: Actor, kind: str, target: str, payload:
     if initiator.user_id is None or initiator.organisation_id is None:
         raise Forbidden("maker–checker operations are proposed by a user of an organisation", field="actor")
     policy.require(initiator, op.permission, _org_resource(session, initiator.organisation_id))
+    _check_target(session, initiator, op, target)
     if op.precheck:
         op.precheck(session, target, payload)
     req = ApprovalRequest(
