@@ -37,6 +37,13 @@ def home():
     return render_template("home.html", seq=seq, head=head)
 
 
+def _same_site(target: str | None) -> str | None:
+    """A `next` path on this site only (no scheme, no host, no //host): anything else is an open redirect."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return None
+    return target
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
@@ -48,7 +55,7 @@ def login():
         else:
             session.clear()
             session["user_id"] = user.id
-            return redirect(url_for("web.home"))
+            return redirect(_same_site(request.args.get("next")) or url_for("workspace.index"))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
