@@ -120,7 +120,7 @@ def overlaps(obj, boundary, others, id_field, crs, tolerance_m2) -> None:
             from ..projects import boundaries
 
             with obj.session() as session:
-                frames.append(boundaries.registry_parcels(session))
+                frames.append(boundaries.registry_parcels(session, b.parcels))
         pool = gpd.GeoDataFrame(gpd.pd.concat(frames, ignore_index=True), crs=4326) if frames else None
         across = overlap.find(b.parcels, pool, tolerance_m2=tolerance_m2) if pool is not None and len(pool) else []
     except GisError as err:

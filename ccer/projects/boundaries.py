@@ -24,17 +24,83 @@ from .models import BoundaryCheck, Project, ProjectParcel
 SINK_METHODOLOGIES = ("CCER-14-001-V01", "CCER-14-002-V01")
 
 
-def registry_parcels(session: Session, exclude_project: int | None = None):
-    """Every stored parcel of every (other) project, in WGS 84, with its project's id (a GeoDataFrame)."""
+#: submission parcels whose boxes are looked up in one statement (SQLite: 4 bound values each, under its 32,766)
+BOX_CHUNK = 1000
+
+
+def boxes(parcels) -> "np.ndarray":
+    """The WGS 84 boxes (min_lon, min_lat, max_lon, max_lat) of parcels in any CRS (empty geometries: NaN)."""
+    import shapely
+
+    return shapely.bounds(parcels.to_crs(4326).geometry.values)
+
+
+def registry_parcels(session: Session, near, exclude_project: int | None = None):
+    """The stored parcels of every (other) project whose boxes meet the box of one of the parcels `near` (a
+    GeoDataFrame in any CRS), in WGS 84, with their project's id, in storage order — never the whole registry
+    (Measures Art. 48: the registry-wide double-counting check). PostgreSQL asks the GiST index of the PostGIS
+    column (`&&`), SQLite the R*Tree of boxes; both give the same candidates, and gis.overlap.find then computes
+    the exact common areas with its tolerance on these only, so both databases give the same overlaps."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+    from sqlalchemy import text
+
+    b = boxes(near)
+    b = b[np.isfinite(b).all(axis=1)]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    found: dict[int, tuple] = {}
+    for start in range(0, len(b), BOX_CHUNK):
+        chunk = b[start:start + BOX_CHUNK]
+        if postgres:
+            sql = text("SELECT DISTINCT p.id, p.project_id, p.parcel_id, p.wkb FROM project_parcels p "
+                       "JOIN unnest(CAST(:x0 AS float8[]), CAST(:y0 AS float8[]), CAST(:x1 AS float8[]), CAST(:y1 AS float8[])) "
+                       "AS s(x0, y0, x1, y1) ON p.geom && ST_MakeEnvelope(s.x0, s.y0, s.x1, s.y1, 4490) "
+                       "WHERE p.project_id <> :exclude")
+            params = {"x0": chunk[:, 0].tolist(), "y0": chunk[:, 1].tolist(), "x1": chunk[:, 2].tolist(),
+                      "y1": chunk[:, 3].tolist(), "exclude": -1 if exclude_project is None else exclude_project}
+        else:
+            values = ", ".join(f"(:a{i}, :b{i}, :c{i}, :d{i})" for i in range(len(chunk)))
+            sql = text(f"WITH s(x0, y0, x1, y1) AS (VALUES {values}) "
+                       "SELECT DISTINCT p.id, p.project_id, p.parcel_id, p.wkb FROM s "
+                       "JOIN parcel_boxes r ON r.min_lon <= s.x1 AND r.max_lon >= s.x0 AND r.min_lat <= s.y1 AND r.max_lat >= s.y0 "
+                       "JOIN project_parcels p ON p.id = r.id WHERE p.project_id <> :exclude")
+            params = {"exclude": -1 if exclude_project is None else exclude_project}
+            for i, (x0, y0, x1, y1) in enumerate(chunk.tolist()):
+                params.update({f"a{i}": x0, f"b{i}": y0, f"c{i}": x1, f"d{i}": y1})
+        for row in session.execute(sql, params):
+            found[row[0]] = row[1:]
+    rows = [found[k] for k in sorted(found)]
+    return gpd.GeoDataFrame({"project": [r[0] for r in rows], "parcel_id": [r[1] for r in rows]},
+                            geometry=shapely.from_wkb([bytes(r[2]) for r in rows]) if rows else [], crs=4326)
+
+
+def stored_parcels(session: Session, exclude_project: int | None = None):
+    """Every stored parcel of every (other) project — the pre-index way, kept only as the benchmark's baseline
+    (bench/gis_check.py) and for tests that prove registry_parcels finds the same overlaps."""
     import geopandas as gpd
     import shapely
 
-    stmt = select(ProjectParcel.project_id, ProjectParcel.parcel_id, ProjectParcel.wkb)
+    stmt = select(ProjectParcel.project_id, ProjectParcel.parcel_id, ProjectParcel.wkb).order_by(ProjectParcel.id)
     if exclude_project is not None:
         stmt = stmt.where(ProjectParcel.project_id != exclude_project)
     rows = session.execute(stmt).all()
     return gpd.GeoDataFrame({"project": [r[0] for r in rows], "parcel_id": [r[1] for r in rows]},
                             geometry=shapely.from_wkb([r[2] for r in rows]) if rows else [], crs=4326)
+
+
+def parcel_rows(project_id: int, parcels, areas: dict | None = None) -> list[dict]:
+    """The project_parcels rows of a boundary (WKB and box in WGS 84): one place that shapes them, for the
+    upload and for bulk loads (COPY in the benchmark)."""
+    import shapely
+
+    wgs = parcels.to_crs(4326)
+    geoms = wgs.geometry.values
+    bb = [[None if v != v else v for v in box] for box in shapely.bounds(geoms).tolist()]  # NaN (empty): no box
+    areas = areas or {}
+    return [{"project_id": project_id, "parcel_id": str(pid), "wkb": shapely.to_wkb(g), "area_ha": areas.get(pid),
+             "min_lon": box[0], "min_lat": box[1], "max_lon": box[2], "max_lat": box[3]}
+            for pid, g, box in zip(wgs["parcel_id"], geoms, bb)]
 
 
 def attachable(session: Session, actor: Actor, project_id: int) -> Project:
@@ -74,7 +140,7 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
                                          project_start=project.construction_start, max_overlap_pairs=limits.overlap_details,
                                          max_overlap_work=limits.overlap_work)
         report = checks.check(b, list(rasters), opts)
-        others = registry_parcels(session, exclude_project=project.id)
+        others = registry_parcels(session, b.parcels, exclude_project=project.id)
         across = overlap.find(b.parcels, others, max_pairs=limits.overlap_details, max_work=limits.overlap_work) if len(others) else overlap.Pairs()
         report["cross_project_overlaps"] = across
         report["summary"].update(cross_project_overlaps=across.total, cross_project_overlaps_capped=across.capped)
@@ -82,10 +148,9 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
         raise ValidationError(err.message, field=err.field, rule=err.rule) from None
     for old in session.execute(select(ProjectParcel).where(ProjectParcel.project_id == project.id)).scalars():
         session.delete(old)
-    wgs = b.parcels.to_crs(4326)
     areas = {p["parcel_id"]: p["area_ha"] for p in report["parcels"]}
-    session.add_all(ProjectParcel(project_id=project.id, parcel_id=str(pid), wkb=shapely.to_wkb(g), area_ha=areas.get(pid))
-                    for pid, g in zip(wgs["parcel_id"], wgs.geometry.values))
+    session.flush()  # the old parcels leave the index before the new ones enter it
+    session.add_all(ProjectParcel(**row) for row in parcel_rows(project.id, b.parcels, areas))
     record = BoundaryCheck(project_id=project.id, report_json=json.dumps(report, ensure_ascii=False, default=str),
                            eligible_parcels=report["summary"]["eligible"], parcels=report["summary"]["parcels"],
                            cross_overlaps=across.total, created_at=clock.now(session))
