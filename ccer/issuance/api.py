@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..api.pagination import PageArgs, decode_cursor, encode_cursor, page_schema, paginate
 from ..auth import policy
+from ..infra import documents
 from ..auth.schemas import ApprovalOut
 from ..projects import visibility
 from ..projects.models import Project
@@ -253,7 +254,7 @@ class RetirementCertificate(MethodView):
     def get(self, number):
         session = db_session()
         record = retirements.get_retirement(session, number)
-        pdf = certificates.certificate_pdf(session, record, _public_url())
+        pdf = certificates.certificate_pdf(session, record, _public_url(), cache=documents.pdf_cache(current_app.instance_path))
         return Response(pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="{record.number}.pdf"'})
 

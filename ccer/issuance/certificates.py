@@ -2,6 +2,8 @@
 of a certificate against the ledger that its QR code leads to."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -61,6 +63,7 @@ def certificate_context(session: Session, record: Retirement, public_url: str) -
     }
 
 
-def certificate_pdf(session: Session, record: Retirement, public_url: str) -> bytes:
+def certificate_pdf(session: Session, record: Retirement, public_url: str, cache: Path | None = None) -> bytes:
+    """The certificate as PDF; with `cache`, rendered once while its page (and the ledger head it names) is unchanged."""
     html = documents.render_html("documents/retirement_certificate.html", **certificate_context(session, record, public_url))
-    return documents.to_pdf(html)
+    return documents.to_pdf(html, cache=cache)

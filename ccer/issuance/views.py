@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template
 from sqlalchemy import select
 
+from ..infra import documents
 from ..requests import db_session
 from . import certificates, opendata, retirements
 from .models import Retirement
@@ -31,5 +32,6 @@ def retirement(number):
 def certificate(number):
     session = db_session()
     record = retirements.get_retirement(session, number)
-    pdf = certificates.certificate_pdf(session, record, current_app.config["CCER_SETTINGS"].public_url)
+    pdf = certificates.certificate_pdf(session, record, current_app.config["CCER_SETTINGS"].public_url,
+                                       cache=documents.pdf_cache(current_app.instance_path))
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{record.number}.pdf"'})
