@@ -75,6 +75,10 @@ def convert(p: Param, value: Any, field: str) -> Any:
         if not isinstance(value, list) or not value:
             raise MethodologyError("must be a non-empty list", field=field)
         return value
+    if p.kind == "by_stratum":  # a list (one stratum) or {stratum name: list}, e.g. a sink's sample plots
+        if not isinstance(value, (list, dict)) or not value:
+            raise MethodologyError("must be a non-empty list or {stratum name: [values]}", field=field)
+        return value
     if p.kind == "text":
         return str(value)
     raise AssertionError(p.kind)

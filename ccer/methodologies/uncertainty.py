@@ -101,6 +101,29 @@ def plot_statistics(values: list, confidence: float = 0.90, target: float = 0.10
     return PlotStatistics(n, D(repr(mean)), D(repr(sd)), D(repr(se)), D(repr(t)), D(repr(t * se / mean)), needed)
 
 
+def stratified_statistics(strata: list[tuple[Decimal, list]], confidence: float = 0.90) -> PlotStatistics:
+    """Precision of a stratified estimate (CDM AR-TOOL03; methodologies.md §5.7): each stratum (area, its own
+    plots), weights w_i = A_i / A; mean = Σ w_i x̄_i, SE = √(Σ w_i² s_i² / n_i), t at Σ(n_i − 1) degrees of
+    freedom. One stratum gives exactly `plot_statistics` of its plots."""
+    if len(strata) == 1:
+        return plot_statistics(strata[0][1], confidence)
+    total = sum(float(a) for a, _ in strata)
+    if total <= 0:
+        raise MethodologyError("the strata used have no area", field="strata")
+    mean = var = 0.0
+    df = 0
+    for area, values in strata:
+        one = plot_statistics(values, confidence)
+        w = float(area) / total
+        mean += w * float(one.mean)
+        var += w * w * float(one.sd) ** 2 / one.n
+        df += one.n - 1
+    se = math.sqrt(var)
+    t = t_quantile(1 - (1 - confidence) / 2, df)
+    n = sum(len(v) for _, v in strata)
+    return PlotStatistics(n, D(repr(mean)), D(repr(math.sqrt(var * n))), D(repr(se)), D(repr(t)), D(repr(t * se / mean)), 0)
+
+
 def deduction(precision: Decimal, table=DEDUCTION_TABLE) -> Decimal:
     for bound, ded in table:
         if precision <= bound:

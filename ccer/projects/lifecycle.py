@@ -86,6 +86,18 @@ def _checklist_passes(session: Session, project: Project, ctx: dict) -> str | No
 CHECKLIST = Guard("completeness and conformity checklist", _checklist_passes, "Measures Art. 15", "checklist")
 
 
+def _boundary_checked(session: Session, project: Project, ctx: dict) -> str | None:
+    if project.methodology_code in boundaries.SINK_METHODOLOGIES and boundaries.latest(session, project.id) is None:
+        return ("no boundary checked: a sink project attaches its parcels and their land-eligibility check before its "
+                "design document is published")
+    return None
+
+
+#: sink projects: land eligibility is required, not optional — no boundary checked, no publicity
+BOUNDARY_CHECKED = Guard("the boundary and its land eligibility are checked", _boundary_checked,
+                         "CCER-14-001-V01 §2 a), §5.2; CCER-14-002-V01 §2 a)", "boundary")
+
+
 # ---- effects ---------------------------------------------------------------------------------------------
 
 
@@ -138,7 +150,7 @@ OWNER_COMMITMENT = ("本单位承诺：项目具有唯一性，申请材料真�
 
 PROJECT = Machine("project", states=("draft", "publicity", "validated", "rejected", "applied", "returned", "registered",
                                      "refused", "cancelled", "revoked"), recorded=("reason", "conclusion"))
-PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED, LAND_ELIGIBLE],
+PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED, BOUNDARY_CHECKED, LAND_ELIGIBLE],
                    effect=_start_publicity, label="公示 publish the design document for 20 working days")
 PROJECT.transition("withdraw", "publicity", "draft", permission="project.owner", effect=_stop_publicity, label="撤回 withdraw from publicity")
 PROJECT.transition("validate", "publicity", "validated", permission="project.report",

@@ -27,11 +27,11 @@ from ..auth.roles import Role
 from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, ValidationError
 from ..infra.actor import Actor
-from ..issuance import issuing
+from ..issuance import issuing, registry_acts
 from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
-from . import comments, eligibility, records
+from . import comments, eligibility, records, reversals
 from .eligibility import (NO_GREEN_CERTIFICATES, OWNER_FREE, QUANTITY_IS_VERIFIED, VERIFIER_DIFFERS, WITHIN_FIVE_YEARS)
 from .lifecycle import (COMMENTS_HANDLED, ENGAGED, FINDINGS_CLOSED, OWNER_COMMITMENT, PUBLICITY_OVER, PUBLICITY_WORKDAYS,
                         REASON, REVIEW_WORKDAYS, VVB_COMMITMENT, WITHIN_100_DAYS, render_report)
@@ -128,10 +128,13 @@ def _apply(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> N
 
 
 def _register(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
-    # Measures Art. 22: registered reductions are CCERs — the batch is registered, and the registry issues
-    # exactly its verified vintages as serial blocks (issue_batch refuses a batch in any other state)
+    # Measures Art. 22: registered reductions are CCERs — the batch is registered, and the registering user
+    # proposes its issuance (exactly its verified vintages as serial blocks), which a second registry user
+    # confirms (issue 15: the registry's acts on CCERs are maker–checker, ccer/issuance/registry_acts.py).
+    # The system actor names no one to propose: the operator proposes with `ccer registry issue --as USER`.
     mp.registered_at, mp.status = clock.now(session), "registered"
-    issuing.issue_batch(session, actor, mp.id)
+    if mp_quantity(mp) > 0 and actor.user_id is not None:  # a batch that only records a sink's loss (or its making good) issues nothing
+        registry_acts.propose_issue(session, actor, mp.id)
 
 
 def _with_reason(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> None:
@@ -163,19 +166,26 @@ MONITORING.transition("refuse", "applied", "refused", permission="project.review
 # ---- the calculation -----------------------------------------------------------------------------------
 
 
-def vintages(calc: dict) -> dict[str, int]:
+def vintages(calc: dict, credited: list | None = None) -> dict[str, int]:
     """Whole tCO2e per year of generation (Trading Rules Art. 10: instruments by project and vintage). A
     sub-period inside one year adds its exact ER to that year; one spanning several years (a sink's
     multi-year monitoring interval) is apportioned to them by days, i.e. assuming linear accrual. Each
-    year is rounded down (conservative), so the batch's quantity is the sum of the years' floors."""
+    year is rounded down (conservative), so the batch's quantity is the sum of the years' floors.
+    `credited`: the creditable amount of each period after netting a sink's reversals (reversals.net)."""
     per_year: dict[int, Decimal] = defaultdict(Decimal)
-    for p in calc["periods"]:
+    for i, p in enumerate(calc["periods"]):
         start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
-        er, days = Decimal(p["exact"]["ER"]), Decimal((end - start).days + 1)
+        er = Decimal(p["exact"]["ER"] if credited is None else credited[i])
+        days = Decimal((end - start).days + 1)
         for year in range(start.year, end.year + 1):
             first, last = max(start, date(year, 1, 1)), min(end, date(year, 12, 31))
             per_year[year] += er * Decimal((last - first).days + 1) / days
     return {str(y): max(0, int(v.to_integral_value(rounding=ROUND_FLOOR))) for y, v in sorted(per_year.items())}
+
+
+def netting_flags(mp: MonitoringPeriod) -> list:
+    """Parcels whose forest share fell beyond the threshold in the batch's GIS change check."""
+    return (json.loads(mp.calculation_json or "{}").get("gis_change") or {}).get("flagged") or []
 
 
 def mp_quantity(mp: MonitoringPeriod) -> int:
@@ -197,16 +207,31 @@ def creatable(session: Session, actor: Actor, project_id: int) -> Project:
 
 
 @mutating
-def create(session: Session, actor: Actor, project_id: int, periods: list[dict], green_certificates_mwh: int = 0) -> MonitoringPeriod:
-    """Enter a batch's monitored data; its dates run from the first sub-period's start to the last one's end."""
+def create(session: Session, actor: Actor, project_id: int, periods: list[dict], green_certificates_mwh: int = 0,
+           landcover: tuple | None = None) -> MonitoringPeriod:
+    """Enter a batch's monitored data; its dates run from the first sub-period's start to the last one's end.
+    A sink batch also names the land-cover rasters (before, after) of its period: the GIS change of its parcels
+    is checked and kept with the batch (reversals.gis_change)."""
     project = creatable(session, actor, project_id)
     if not periods:
         raise ValidationError("give the monitored data of at least one sub-period", field="periods")
     calc = _calculate(project, periods)
+    credited = None
+    if reversals.is_sink(project):  # a sink's losses are netted against its earlier batches (reversals.py)
+        first = date.fromisoformat(calc["periods"][0]["start"])
+        later = session.execute(select(MonitoringPeriod.number).where(
+            MonitoringPeriod.project_id == project.id, MonitoringPeriod.start > first,
+            MonitoringPeriod.status.not_in(("refused", "rejected")))).scalars().first()
+        if later is not None:
+            raise ValidationError(f"batch {later} covers a later period: a sink's batches are entered in order, each netted "
+                                  "against the earlier ones", field="periods", rule="reversals netted (methodologies.md §5.5)")
+        calc["netting"] = reversals.net(calc, *reversals.standing(reversals.earlier(session, project.id, first, None)))
+        credited = calc["netting"]["credited"]
+        calc["gis_change"] = reversals.gis_change(session, project, landcover)
     number = (session.execute(select(func.max(MonitoringPeriod.number)).where(MonitoringPeriod.project_id == project.id)).scalar_one() or 0) + 1
     mp = MonitoringPeriod(project_id=project.id, number=number, start=date.fromisoformat(calc["periods"][0]["start"]),
                           end=date.fromisoformat(calc["periods"][-1]["end"]), status="draft", data_json=ledger.canonical(periods),
-                          calculation_json=json.dumps(calc, ensure_ascii=False), vintages_json=ledger.canonical(vintages(calc)),
+                          calculation_json=json.dumps(calc, ensure_ascii=False), vintages_json=ledger.canonical(vintages(calc, credited)),
                           green_certificates_mwh=int(green_certificates_mwh or 0), created_at=clock.now(session))
     mp.project = project
     problem = eligibility.period_problem(session, mp)
@@ -215,6 +240,16 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
     session.add(mp)
     session.flush()
     ledger.record(session, actor, "monitoring_period.created", "monitoring_period", mp.id)
+    netting = calc.get("netting")
+    if netting and Decimal(netting["after"]["outstanding_loss"]) > 0:
+        # a loss (reversal) is flagged in the public ledger for the VVB and the registry, with what remains to make good
+        ledger.record(session, actor, "monitoring_period.loss_recorded", "monitoring_period", mp.id,
+                      {"loss": netting["loss"], "net_change": netting["net_change"],
+                       "outstanding_loss": netting["after"]["outstanding_loss"]})
+    flagged = (calc.get("gis_change") or {}).get("flagged")
+    if flagged:  # the imagery shows a loss on these parcels: flagged to the VVB and the registry, whatever the plots say
+        ledger.record(session, actor, "monitoring_period.gis_loss_flagged", "monitoring_period", mp.id,
+                      {"parcels": flagged, "rasters": calc["gis_change"]["rasters"]})
     return mp
 
 
@@ -308,6 +343,16 @@ def render_accounting_report(session: Session, mp: MonitoringPeriod) -> bytes:
         ("按年度 By vintage (tCO2e)", ", ".join(f"{y}: {q:,}" for y, q in json.loads(mp.vintages_json).items())),
         ("核查机构 Verification body", mp.verifier_id and session.get(type(p.owner), mp.verifier_id).name),
         ("绿证 Green certificates claimed (MWh)", mp.green_certificates_mwh)]}]
+    netting = json.loads(mp.calculation_json or "{}").get("netting")
+    if netting:  # a sink: what the VVB verifies and the registry registers is the netted figure, a loss shown plainly
+        sections.append({"heading": "碳汇净变化与逆转 Net change and reversals (methodologies.md §5.5)", "rows": [
+            ("本批净变化 Net change of the batch (tCO2e)", netting["net_change"]),
+            ("本批损失 Loss recorded (tCO2e)", netting["loss"]),
+            ("此前最高净储量 Highest net stock before (tCO2e)", netting["before"]["highest_net_stock"]),
+            ("待弥补损失 Loss still to make good (tCO2e)", netting["after"]["outstanding_loss"]),
+            ("规则 Rule", netting["rule"]),
+            ("遥感变化预警地块 Parcels flagged by the GIS change check",
+             ", ".join(map(str, netting_flags(mp))) or "无 none")]})
     return records.render(session, "accounting_report", f"AR-{p.id:06d}-{mp.number:03d}", sections, calculation=json.loads(mp.calculation_json))
 
 

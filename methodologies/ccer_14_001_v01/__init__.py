@@ -95,7 +95,10 @@ class Afforestation(Methodology):
         by_volume = [r for r in raw if not (isinstance(r, dict) and "trees_t2" in r)]
         by_allometry = [r for r in raw if isinstance(r, dict) and "trees_t2" in r]
         terms = []
-        for s in sinks.strata(ctx, ("area_ha", "V_t1", "V_t2"), ("WD", "BEF", "R", "CF"), rows=by_volume):
+        volume_rows = sinks.strata(ctx, ("area_ha", "V_t1", "V_t2"), ("WD", "BEF", "R", "CF"), rows=by_volume)
+        allometry_rows = sinks.strata(ctx, ("area_ha", "plot_area_ha", "a", "b"), ("c", "R", "CF"), rows=by_allometry,
+                                      passthrough=("trees_t1", "trees_t2"))
+        for s in volume_rows:
             key = s["name"]
             self._species_parameters(ctx, s, ("WD", "BEF", "R", "CF"))
             ctx.set(f"A[{key}]", s["area_ha"], "ha", "input")
@@ -107,12 +110,11 @@ class Afforestation(Methodology):
                           "CCER-14-001-V01 carbon stock (AR-CM-001 B = V × WD × BEF × (1 + R))", status=RECON)
             terms.append(ctx.apply(f"delta_C[{key}]", "ΔC = C_t2 − C_t1", ctx[f"C_t2[{key}]"] - ctx[f"C_t1[{key}]"], "tCO2e",
                                    [f"C_t2[{key}]", f"C_t1[{key}]"], "stock change over the period", status=RECON))
-        for s in sinks.strata(ctx, ("area_ha", "plot_area_ha", "a", "b"), ("c", "R", "CF"), rows=by_allometry,
-                              passthrough=("trees_t1", "trees_t2")):
+        for s in allometry_rows:
             terms.append(self._allometric_stratum(ctx, s))
         ctx.apply("delta_C_P", "ΔC_P = Σ_strata (C_P,t2 − C_P,t1)", sum(terms, D(0)), "tCO2e",
                   [k for k in ctx.values if k.startswith("delta_C[")], "CCER-14-001-V01", status=RECON)
-        return sinks.removals_as_emissions(ctx, "delta_C_P", "CCER-14-001-V01")
+        return sinks.removals_as_emissions(ctx, "delta_C_P", "CCER-14-001-V01", sinks.strata_used(volume_rows + allometry_rows))
 
     def _species_parameters(self, ctx, s: dict, names: tuple[str, ...]) -> None:
         """Per-stratum WD/BEF/R/CF: given in the stratum, else the species table, else (CF only) the IPCC default."""

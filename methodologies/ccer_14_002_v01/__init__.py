@@ -64,7 +64,8 @@ class Mangrove(Methodology):
         ctx.set("44/12", sinks.C_TO_CO2, "tCO2/tC", "molecular weights")
         years = ctx.set("years", sinks.period_years(ctx), "a", "period length in days / 365.25")
         veg, sed = [], []
-        for s in sinks.strata(ctx, ("area_ha", "AGB_t1", "AGB_t2"), ("R", "CF")):
+        rows = sinks.strata(ctx, ("area_ha", "AGB_t1", "AGB_t2"), ("R", "CF"))
+        for s in rows:
             key = s["name"]
             for p in ("R", "CF"):
                 if p in s:
@@ -76,11 +77,15 @@ class Mangrove(Methodology):
             veg.append(ctx.apply(f"delta_C_veg[{key}]", "ΔC_veg = A × ΔAGB × (1 + R) × CF × 44/12",
                                  s["area_ha"] * (s["AGB_t2"] - s["AGB_t1"]) * (1 + ctx[f"R[{key}]"]) * ctx[f"CF[{key}]"] * sinks.C_TO_CO2,
                                  "tCO2e", [f"A[{key}]", f"dAGB[{key}]", f"R[{key}]", f"CF[{key}]", "44/12"], "CCER-14-002-V01", status=RECON))
+            if s["AGB_t2"] < s["AGB_t1"]:  # a stand that lost biomass is not accruing the default sediment carbon (conservative)
+                sed.append(ctx.set(f"delta_C_sed[{key}]", D(0), "tCO2e", "0: vegetation lost in the period, no default sediment accrual "
+                                   "credited (conservativeness, Measures Art. 48)"))
+                continue
             sed.append(ctx.apply(f"delta_C_sed[{key}]", "ΔC_sed = A × SOC_rate × years × 44/12",
                                  s["area_ha"] * ctx["SOC_rate"] * years * sinks.C_TO_CO2, "tCO2e",
                                  [f"A[{key}]", "SOC_rate", "years", "44/12"], "CCER-14-002-V01 default sediment accumulation", status=RECON))
         ctx.apply("delta_C_P", "ΔC_P = Σ (ΔC_veg + ΔC_sed)", sum(veg + sed, D(0)), "tCO2e",
                   [k for k in ctx.values if k.startswith(("delta_C_veg[", "delta_C_sed["))], "CCER-14-002-V01", status=RECON)
-        return sinks.removals_as_emissions(ctx, "delta_C_P", "CCER-14-002-V01")
+        return sinks.removals_as_emissions(ctx, "delta_C_P", "CCER-14-002-V01", sinks.strata_used(rows))
 
     er_cites = "ER = ΔC_ACTUAL − ΔC_BSL − LK (as BE − PE − LE)"
