@@ -7,7 +7,7 @@ from __future__ import annotations
 def wire() -> None:
     """Register the registry's event subjects, policy rules, maker–checker operations and invariants; once,
     by ccer.load_models."""
-    from . import accounts, fraud, invariants, issuing, retirements, services, trading
+    from . import accounts, bundles, fraud, invariants, issuing, retirements, services, trading
 
-    for module in (services, accounts, issuing, trading, retirements, fraud, invariants):
+    for module in (services, accounts, issuing, trading, retirements, fraud, invariants, bundles):
         module.wire()
