@@ -168,6 +168,8 @@ class ProjectParcel(Base):
     min_lat: Mapped[float | None]
     max_lon: Mapped[float | None]
     max_lat: Mapped[float | None]
+    #: what the stored check found, comma-separated (invalid, ineligible, overlap): the VVBs' and registry's map
+    flags: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class BoundaryCheck(Base):
