@@ -1,5 +1,6 @@
 """Parties and a frozen platform clock for walking projects through the lifecycle: an offshore-wind owner
-(with its registry account), two VVBs accredited for energy (01), the registry, and a member of the public."""
+(with its registry account), two VVBs accredited for energy (01), the registry (two users: registering a batch
+proposes its issuance, the second confirms it), and a member of the public."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +8,8 @@ from datetime import datetime
 from ccer.infra import clock
 from ccer.infra.clock import CST
 from ccer.infra.actor import Actor
-from ccer.issuance import accounts
+from ccer.auth import makerchecker
+from ccer.issuance import accounts, registry_acts
 from ccer.projects import comments, lifecycle, monitoring
 from ccer.validation import services as vv
 
@@ -31,6 +33,7 @@ class LifeWorld:
         session.commit()
         reg = parties.org(["registry_operator"], name="注册登记机构（测试）")
         self.registry = parties.actor(parties.user(reg))
+        self.registry2 = parties.actor(parties.user(reg))
         self.owner_org = parties.org(["project_owner"], name="海上风电测试有限公司")
         self.owner = parties.actor(parties.user(self.owner_org))
         self.vvb_a_org = parties.org(["vvb"], name="审定机构甲", sectors=["01", "14"])
@@ -80,6 +83,12 @@ class LifeWorld:
         mp = monitoring.create(self.s, self.owner, p.id, periods, **kw)
         self.engage(mp, self.vvb_b_org, self.vvb_b, role="verification")
         return mp
+
+    def register_batch(self, mp):
+        """The registry registers the batch (which proposes its issuance) and its second user confirms the
+        issuance; returns the issuances."""
+        monitoring.fire(self.s, self.registry, mp.id, "register")
+        return makerchecker.confirm(self.s, self.registry2, registry_acts.pending_issue(self.s, mp.id).id)
 
     def comment(self, record, kind="project", body="请说明海缆路由对渔业的影响。"):
         c = comments.submit(self.s, self.public, kind, record.id, "张三", body)

@@ -1,4 +1,5 @@
-"""A small registry to test against: the registry operator, the exchange, an owner with a registered project
+"""A small registry to test against: the registry operator (two users: the registry's own acts on CCERs are
+maker–checker, ccer/issuance/registry_acts.py), the exchange, an owner with a registered project
 and an open account, a key emitter, a trading company and a VVB, each with two users (initiator and
 confirmer) and, but for the VVB, a bound trading account. The platform clock stands on a trading day at
 10:00 Beijing time (Monday 2026-12-07), when CCERs may move to and from trading accounts."""
@@ -11,7 +12,7 @@ from datetime import date, datetime
 
 from ccer.infra import clock
 from ccer.auth import makerchecker
-from ccer.issuance import accounts, issuing, retirements, trading
+from ccer.issuance import accounts, registry_acts, retirements, trading
 from ccer.projects import monitoring, services as projects
 
 from tests.conftest import SYSTEM
@@ -30,6 +31,7 @@ class World:
         self.session, self.parties = session, parties
         reg_org = parties.org(["registry_operator"], name="国家应对气候变化战略研究和国际合作中心")
         self.registry = parties.actor(parties.user(reg_org))
+        self.registry2 = parties.actor(parties.user(reg_org))  # confirms what `registry` proposes
         clock.set_time(session, TRADING_MORNING, freeze=True)
         exchange_org = parties.org(["exchange_operator"], name="北京绿色交易所测试")
         self.exchange = parties.actor(parties.user(exchange_org))
@@ -55,7 +57,8 @@ class World:
 
     def issue(self, quantities, batch=1, project=None):
         """Record batch `batch` of a listed project with these vintages ({year: tCO2e}) and issue it through
-        the only issuance path (issuing.issue_batch); returns its issuances, one per vintage. The batch runs
+        the only issuance path (issuing.issue_batch, proposed by `registry`, confirmed by `registry2`); returns its
+        issuances, one per vintage. The batch runs
         from the first day of its first vintage's year that no other batch of the project covers to the first
         such day of its last vintage's year, so that batches of one vintage never overlap."""
         project = project or self.project
@@ -63,7 +66,27 @@ class World:
         mp = monitoring.import_listed_batch(self.session, self.registry, project.id, self._free_day(project, years[0]),
                                             self._free_day(project, years[-1]), dict(quantities), "测试：注册登记系统公示的减排量登记",
                                             number=batch)
-        return issuing.issue_batch(self.session, self.registry, mp.id)
+        return self.act(registry_acts.propose_issue(self.session, self.registry, mp.id))
+
+    def act(self, request):
+        """Confirm a registry act `registry` proposed, as `registry2`; returns what the act returns."""
+        return makerchecker.confirm(self.session, self.registry2, request.id)
+
+    def freeze(self, holder: Holder, **kw):
+        return self.act(registry_acts.propose_freeze(self.session, self.registry, holder.account.id, **kw))
+
+    def release(self, freeze_id: int, reason: str = "解除冻结"):
+        return self.act(registry_acts.propose_release(self.session, self.registry, freeze_id, reason))
+
+    def deduct(self, freeze_id: int, to: Holder, evidence: str = "执行裁定书"):
+        return self.act(registry_acts.propose_deduct(self.session, self.registry, freeze_id, to.account.number, evidence))
+
+    def non_trade(self, kind: str, sender: Holder, recipient: Holder, evidence: str, **spec):
+        return self.act(registry_acts.propose_non_trade(self.session, self.registry, kind, sender.account.id, recipient.account.id,
+                                                        evidence, **spec))
+
+    def force_cancel(self, holder: Holder, order: str, **spec):
+        return self.act(registry_acts.propose_force_cancel(self.session, self.registry, holder.account.id, order=order, **spec))
 
     def _free_day(self, project, year: int) -> date:
         from datetime import timedelta

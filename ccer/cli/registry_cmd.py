@@ -1,6 +1,7 @@
 """ccer registry …: the registry operator's commands (accounts, issuance, judicial acts, certificates,
-open-data exports). Holders' transfers and retirements are two-user operations and go through the REST API
-or the web pages, not the operator's console."""
+open-data exports). The registry's acts on CCERs (issue, freeze, release, deduct, non-trade, force-cancel,
+fraud-enforce) are two-user operations like holders' transfers and retirements: a named registry user
+proposes (`--as`), a second one confirms (`ccer registry confirm ID --as …`)."""
 from __future__ import annotations
 
 import sys
@@ -77,19 +78,40 @@ def show_holdings(obj, account) -> None:
             click.echo(f"  {r['project_no'] or 0:06d} {r['vintage']} {r['status']:<10} {r['quantity']:>12,}  {r['project']}")
 
 
+AS_USER = click.option("--as", "username", required=True,
+                       help="the registry user proposing (a second registry user confirms: ccer registry confirm)")
+
+
+def _user(session, username: str):
+    """The named user as the actor: the registry's acts on CCERs are proposed and confirmed by two named
+    registry users, at the console as through the API (issue 15) — never by the console's system actor."""
+    from ..auth.models import User
+    from ..auth.services import actor_for
+    from ..infra.errors import NotFound
+
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {username}", field="as")
+    return actor_for(user)
+
+
+def _proposed(req, what: str) -> None:
+    click.echo(f"request {req.id}: {what} — proposed by {req.initiated_by}; a second registry user confirms it: "
+               f"ccer registry confirm {req.id} --as USER")
+
+
 @registry.command("issue")
 @click.option("--batch-id", type=int, help="the registered monitoring period (reduction batch)")
 @click.option("--project-id", type=int, help="… or the project, with --batch")
 @click.option("--batch", type=int, help="the project's batch number")
+@AS_USER
 @click.pass_obj
-def issue(obj, batch_id, project_id, batch) -> None:
-    """Issue a registered reduction batch: exactly its verified quantity, one serial block per vintage.
+def issue(obj, batch_id, project_id, batch, username) -> None:
+    """Propose issuing a registered reduction batch: exactly its verified quantity, one serial block per vintage.
 
-    Measures Art. 22; the quantities are the batch's, never typed in."""
+    Measures Art. 22; the quantities are the batch's, never typed in. A second registry user confirms."""
     from ..infra.errors import NotFound, ValidationError
-    from ..issuance import issuing
-    from ..issuance.holdings import block_serial
-    from ..issuance.models import SerialBlock
+    from ..issuance import registry_acts
     from ..projects.models import MonitoringPeriod
 
     if (batch_id is None) == (project_id is None) or (project_id is not None) != (batch is not None):
@@ -100,9 +122,7 @@ def issue(obj, batch_id, project_id, batch) -> None:
                                                                          MonitoringPeriod.number == batch)).scalar_one_or_none()
             if batch_id is None:
                 raise NotFound(f"project {project_id} has no batch {batch}", field="batch")
-        for iss in issuing.issue_batch(session, OPERATOR, batch_id):
-            block = session.execute(select(SerialBlock).where(SerialBlock.issuance_id == iss.id, SerialBlock.parent_id.is_(None))).scalar_one()
-            click.echo(f"issued {iss.quantity:,} tCO2e  {block_serial(session, block)}")
+        _proposed(registry_acts.propose_issue(session, _user(session, username), batch_id), f"issue batch {batch_id}")
 
 
 @registry.command("freeze")
@@ -110,45 +130,47 @@ def issue(obj, batch_id, project_id, batch) -> None:
 @units
 @click.option("--authority", required=True, help="the court")
 @click.option("--order-ref", required=True, help="its document number")
+@AS_USER
 @click.pass_obj
-def freeze(obj, account, authority, order_ref, **kw) -> None:
-    """Freeze units on a court order.
+def freeze(obj, account, authority, order_ref, username, **kw) -> None:
+    """Propose freezing units on a court order.
 
     Registry Rules Art. 16 (冻结)."""
-    from ..issuance import services
+    from ..issuance import registry_acts
 
     with obj.session() as session:
-        f = services.freeze(session, OPERATOR, account, authority=authority, order_ref=order_ref, **_spec(kw))
-        click.echo(f"freeze {f.id}: {f.quantity:,} tCO2e frozen in account {account}")
+        req = registry_acts.propose_freeze(session, _user(session, username), account, authority=authority, order_ref=order_ref, **_spec(kw))
+        _proposed(req, f"freeze in account {account}")
 
 
 @registry.command("release")
 @click.argument("freeze_id", type=int)
 @click.option("--reason", required=True)
+@AS_USER
 @click.pass_obj
-def release(obj, freeze_id, reason) -> None:
-    """Release a freeze on the court's release order."""
-    from ..issuance import services
+def release(obj, freeze_id, reason, username) -> None:
+    """Propose releasing a freeze on the court's release order."""
+    from ..issuance import registry_acts
 
     with obj.session() as session:
-        f = services.release_freeze(session, OPERATOR, freeze_id, reason)
-        click.echo(f"freeze {f.id} released")
+        _proposed(registry_acts.propose_release(session, _user(session, username), freeze_id, reason), f"release freeze {freeze_id}")
 
 
 @registry.command("deduct")
 @click.argument("freeze_id", type=int)
 @click.option("--to", "to_account", required=True)
 @click.option("--evidence", required=True, help="the effective judgment")
+@AS_USER
 @click.pass_obj
-def deduct(obj, freeze_id, to_account, evidence) -> None:
-    """Deduct frozen units to the account a judgment names.
+def deduct(obj, freeze_id, to_account, evidence, username) -> None:
+    """Propose deducting frozen units to the account a judgment names.
 
     司法扣划, Registry Rules Art. 16."""
-    from ..issuance import services
+    from ..issuance import registry_acts
 
     with obj.session() as session:
-        t = services.deduct(session, OPERATOR, freeze_id, to_account, evidence)
-        click.echo(f"transfer {t.id}: {t.quantity:,} tCO2e deducted to {to_account}")
+        req = registry_acts.propose_deduct(session, _user(session, username), freeze_id, to_account, evidence)
+        _proposed(req, f"deduct freeze {freeze_id} to {to_account}")
 
 
 @registry.command("non-trade")
@@ -157,47 +179,116 @@ def deduct(obj, freeze_id, to_account, evidence) -> None:
 @click.argument("to_account")
 @units
 @click.option("--evidence", required=True)
+@AS_USER
 @click.pass_obj
-def non_trade(obj, kind, from_account, to_account, evidence, **kw) -> None:
-    """Change the holder on evidence: succession or enforcement.
+def non_trade(obj, kind, from_account, to_account, evidence, username, **kw) -> None:
+    """Propose changing the holder on evidence: succession or enforcement.
 
     Registry Rules Art. 14."""
-    from ..issuance import services
+    from ..issuance import registry_acts
 
     with obj.session() as session:
-        t = services.non_trade_transfer(session, OPERATOR, kind, from_account, to_account, evidence, **_spec(kw))
-        click.echo(f"transfer {t.id} ({kind}): {t.quantity:,} tCO2e")
+        req = registry_acts.propose_non_trade(session, _user(session, username), kind, from_account, to_account, evidence, **_spec(kw))
+        _proposed(req, f"{kind} from {from_account} to {to_account}")
 
 
 @registry.command("force-cancel")
 @click.argument("account")
 @units
 @click.option("--order", required=True, help="the department's order (Measures Art. 43)")
+@AS_USER
 @click.pass_obj
-def force_cancel(obj, account, order, **kw) -> None:
-    """Cancel CCERs obtained by fraud, on a department's order (Measures Art 43)."""
-    from ..issuance import retirements
+def force_cancel(obj, account, order, username, **kw) -> None:
+    """Propose cancelling CCERs obtained by fraud, on a department's order (Measures Art 43)."""
+    from ..issuance import registry_acts
 
     with obj.session() as session:
-        r = retirements.force_cancel(session, OPERATOR, account, order=order, **_spec(kw))
-        click.echo(f"{r.number}: {r.quantity:,} tCO2e force-cancelled")
+        req = registry_acts.propose_force_cancel(session, _user(session, username), account, order=order, **_spec(kw))
+        _proposed(req, f"forced cancellation in account {account}")
 
 
 @registry.command("fraud-enforce")
 @click.argument("case_id", type=int)
 @click.option("--order", required=True, help="the department's notice (Measures Art. 43)")
+@AS_USER
 @click.pass_obj
-def fraud_enforce(obj, case_id, order) -> None:
-    """After the owner's deadline: force-cancel what it holds up to what it owes, record the shortfall, bar it
-    for good.
+def fraud_enforce(obj, case_id, order, username) -> None:
+    """Propose, after the owner's deadline, force-cancelling what it holds up to what it owes, recording the
+    shortfall and barring it for good.
 
     Measures Art. 43 (强制注销, 不足部分责令退回, 不再受理)."""
-    from ..issuance import fraud
+    from ..issuance import registry_acts
 
     with obj.session() as session:
-        c = fraud.enforce(session, OPERATOR, case_id, order)
-        click.echo(f"fraud case {c.id}: {c.force_cancelled:,} tCO2e force-cancelled, shortfall {c.shortfall:,} tCO2e to return; "
-                   "owner barred permanently")
+        _proposed(registry_acts.propose_enforcement(session, _user(session, username), case_id, order), f"enforce fraud case {case_id}")
+
+
+@registry.command("confirm")
+@click.argument("request_id", type=int)
+@AS_USER
+@click.pass_obj
+def confirm(obj, request_id, username) -> None:
+    """Confirm a request as a second user of the proposing organisation; the act runs now.
+
+    Registry Rules: 发起代表/确认代表 — the proposer cannot confirm."""
+    from ..auth import makerchecker
+
+    with obj.session() as session:
+        req = session.get(makerchecker.ApprovalRequest, request_id)
+        kind = req.kind if req is not None else None
+        result = makerchecker.confirm(session, _user(session, username), request_id)
+        click.echo(f"request {request_id} confirmed: {kind} — {_describe(session, result)}")
+
+
+@registry.command("reject")
+@click.argument("request_id", type=int)
+@click.option("--reason", required=True)
+@AS_USER
+@click.pass_obj
+def reject(obj, request_id, reason, username) -> None:
+    """Reject a request (the proposer withdraws its own)."""
+    from ..auth import makerchecker
+
+    with obj.session() as session:
+        req = makerchecker.reject(session, _user(session, username), request_id, reason)
+        click.echo(f"request {request_id} {req.status}")
+
+
+@registry.command("requests")
+@click.option("--as", "username", required=True, help="a user of the organisation whose pending requests to list")
+@click.pass_obj
+def requests(obj, username) -> None:
+    """Pending maker–checker requests of the user's organisation."""
+    from ..auth import makerchecker
+
+    with obj.session() as session:
+        actor = _user(session, username)
+        R = makerchecker.ApprovalRequest
+        rows = session.execute(select(R).where(R.organisation_id == actor.organisation_id, R.status == "pending").order_by(R.id)).scalars()
+        for r in rows:
+            click.echo(f"{r.id}  {r.kind:<24} {r.target:<24} by user {r.initiated_by}  {r.payload_json}")
+
+
+def _describe(session, result) -> str:
+    """One line for what a confirmed act did."""
+    from ..issuance.holdings import block_serial
+    from ..issuance.models import Freeze, Retirement, SerialBlock, Transfer
+
+    if isinstance(result, list):  # issuances
+        parts = []
+        for iss in result:
+            block = session.execute(select(SerialBlock).where(SerialBlock.issuance_id == iss.id, SerialBlock.parent_id.is_(None))).scalar_one()
+            parts.append(f"issued {iss.quantity:,} tCO2e {block_serial(session, block)}")
+        return "; ".join(parts)
+    if isinstance(result, Freeze):
+        return f"freeze {result.id} {result.status}: {result.quantity:,} tCO2e"
+    if isinstance(result, Transfer):
+        return f"transfer {result.id} ({result.kind}): {result.quantity:,} tCO2e"
+    if isinstance(result, Retirement):
+        return f"{result.number}: {result.quantity:,} tCO2e {result.purpose}"
+    if hasattr(result, "shortfall"):
+        return f"fraud case {result.id}: {result.force_cancelled:,} tCO2e force-cancelled, shortfall {result.shortfall:,} tCO2e; owner barred permanently"
+    return "done"
 
 
 @registry.command("obligation")

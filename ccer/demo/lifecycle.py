@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..infra import clock
+from ..auth import makerchecker
 from ..auth.models import Organisation, User
 from ..auth.services import actor_for
 from ..infra.clock import CST
 from ..infra.errors import ValidationError
 from ..infra.actor import Actor
+from ..issuance import registry_acts
 from ..projects import comments, lifecycle, monitoring
 from ..projects.models import Project
 from ..validation import services as vv
@@ -111,8 +113,11 @@ def walk(session: Session, parties: DemoParties) -> dict:
         monitoring.fire(session, verifier, mp.id, "verify", comment_handling="公示期间未收到公众意见 / no comments received")
         monitoring.fire(session, owner, mp.id, "apply", quantity=mp.verified_quantity)
     _advance(session, 7)
+    registry2 = _actor(session, parties, "registry2")
     for mp, owner in batches:
+        # registering proposes the batch's issuance; the second registry user confirms it (issue 15)
         monitoring.fire(session, registry, mp.id, "register")
+        makerchecker.confirm(session, registry2, registry_acts.pending_issue(session, mp.id).id)
 
     # back to the wall clock, with one more design document open for comments now
     clock.reset(session)

@@ -18,10 +18,9 @@ from ..auth.services import actor_for
 from . import DemoParties, demo_uscc, listing_rows
 from ..infra.actor import Actor
 from ..infra import calendar, clock
-from ..issuance import accounts, retirements, services, trading
+from ..issuance import accounts, registry_acts, retirements, trading
 from ..issuance.models import Issuance
 from ..methodologies import registry as methodologies
-from ..issuance import issuing
 from ..projects import monitoring, services as projects
 from ..projects.eligibility import REDUCTIONS_AFTER
 
@@ -48,6 +47,8 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
     for org in [*parties.owners.values(), emitter, *parties.vvbs]:
         _open_account(session, org)
 
+    # the registry's acts on CCERs take two registry users: one proposes, the other confirms (issue 15)
+    registry = (_actor(session, parties, "registry"), _actor(session, parties, "registry2"))
     issued = []
     for row in listing_rows():
         owner = parties.owners.get(row["owner"])
@@ -61,7 +62,7 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
                                          crediting_end=end, registered=registered)
         quantity = int(row["actualRegistered"] or 0)
         if registered and quantity and start:
-            issued += _issue_listed(session, project, start, quantity)
+            issued += _issue_listed(session, registry, project, start, quantity)
 
     if not issued:
         return {"issuances": 0}
@@ -96,23 +97,27 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
         makerchecker.confirm(session, checker, req.id)
 
     # a court freezes part of the owner's holding and releases it; a succession moves another part
-    freeze = services.freeze(session, DEMO, owner_account.id, authority="敦煌市人民法院（演示）", order_ref="（2026）甘0982执1号",
-                             quantity=1_000)
-    services.release_freeze(session, DEMO, freeze.id, reason="（2026）甘0982执1号之一 解除冻结裁定（演示）")
+    proposer, confirmer = registry
+    freeze = makerchecker.confirm(session, confirmer, registry_acts.propose_freeze(
+        session, proposer, owner_account.id, authority="敦煌市人民法院（演示）", order_ref="（2026）甘0982执1号", quantity=1_000).id)
+    makerchecker.confirm(session, confirmer, registry_acts.propose_release(
+        session, proposer, freeze.id, reason="（2026）甘0982执1号之一 解除冻结裁定（演示）").id)
     heir = list(parties.owners.values())[1 if owner_no == 1 else 0]
-    services.non_trade_transfer(session, DEMO, "succession", owner_account.id, accounts.account_of(session, heir.id).id,
-                                "合并协议及市场监管部门变更登记通知书（演示）", quantity=3_000)
+    makerchecker.confirm(session, confirmer, registry_acts.propose_non_trade(
+        session, proposer, "succession", owner_account.id, accounts.account_of(session, heir.id).id,
+        "合并协议及市场监管部门变更登记通知书（演示）", quantity=3_000).id)
     return {"issuances": len(issued), "issued": sum(i.quantity for i in issued)}
 
 
-def _issue_listed(session: Session, project, crediting_start: date, quantity: int) -> list[Issuance]:
+def _issue_listed(session: Session, registry, project, crediting_start: date, quantity: int) -> list[Issuance]:
     """The listing's registered quantity as one listed batch, booked to the first year of the crediting period
-    (the listing gives no split by year), then issued like any batch (Measures Art. 22)."""
+    (the listing gives no split by year), then issued like any batch (Measures Art. 22): one registry user
+    proposes, the other confirms."""
     start = max(crediting_start, REDUCTIONS_AFTER + timedelta(days=1))  # Measures Art. 17: generated after 2020-09-22
     end = min(date(start.year, 12, 31), project.crediting_end or date(start.year, 12, 31))
     mp = monitoring.import_listed_batch(session, DEMO, project.id, start, end, {start.year: quantity},
                                         "注册登记系统项目清单（第三方抓取，data/ccer_registry_projects.csv）")
-    return issuing.issue_batch(session, DEMO, mp.id)
+    return makerchecker.confirm(session, registry[1], registry_acts.propose_issue(session, registry[0], mp.id).id)
 
 
 def _last_trading_morning(session: Session) -> datetime:

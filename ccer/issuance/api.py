@@ -15,11 +15,11 @@ from ..auth.schemas import ApprovalOut
 from ..projects import visibility
 from ..projects.models import Project
 from ..requests import current_actor, db_session
-from . import accounts, certificates, issuing, opendata, retirements, services, trading
+from . import accounts, certificates, opendata, registry_acts, retirements, trading
 from .holdings import holdings
 from .models import Account, Issuance, Retirement
 from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, ChangeDecision, ChangeIn, ChangeOut,
-                      DeductIn, ExportArgs, FreezeIn, FreezeOut, ForceCancelIn, HoldingOut, IssuanceOut, IssueIn,
+                      DeductIn, ExportArgs, FreezeIn, ForceCancelIn, HoldingOut, IssuanceOut, IssueIn,
                       NonTradeIn, ObligationIn, ObligationOut, ProjectOut, ReleaseIn, RetireIn, RetirementOut,
                       TradingIn, TransferOut, VerifyOut, BindingIn, BindingOut, TradeIn, DayIn, DeliveryOut)
 
@@ -156,48 +156,50 @@ class SettlementDay(MethodView):
 @blp.route("/issuances")
 class Issuances(MethodView):
     @blp.arguments(IssueIn)
-    @blp.response(201, IssuanceOut(many=True))
+    @blp.response(202, ApprovalOut)
     def post(self, data):
-        """Registry: issue a registered reduction batch — exactly its verified quantity, one serial block per
-        vintage, once (Measures Art. 22)."""
-        return issuing.issue_batch(db_session(), current_actor(), data["monitoring_period_id"])
+        """Registry: propose issuing a registered reduction batch — exactly its verified quantity, one serial block
+        per vintage, once (Measures Art. 22); a second registry user confirms it at /approvals/{id}/confirm."""
+        return registry_acts.propose_issue(db_session(), current_actor(), data["monitoring_period_id"])
 
 
 @blp.route("/transfers/non-trade")
 class NonTrade(MethodView):
     @blp.arguments(NonTradeIn)
-    @blp.response(201, TransferOut)
+    @blp.response(202, ApprovalOut)
     def post(self, data):
-        """Registry: succession or compulsory enforcement on evidence (Registry Rules Art. 14)."""
-        return services.non_trade_transfer(db_session(), current_actor(), data["kind"], data["from_account"],
-                                           data["to_account"], data["evidence"], **_spec(data))
+        """Registry: propose a succession or compulsory enforcement on evidence (Registry Rules Art. 14); a second
+        registry user confirms it."""
+        return registry_acts.propose_non_trade(db_session(), current_actor(), data["kind"], data["from_account"],
+                                               data["to_account"], data["evidence"], **_spec(data))
 
 
 @blp.route("/freezes")
 class Freezes(MethodView):
     @blp.arguments(FreezeIn)
-    @blp.response(201, FreezeOut)
+    @blp.response(202, ApprovalOut)
     def post(self, data):
-        """Registry: judicial freeze (Registry Rules Art. 16)."""
-        return services.freeze(db_session(), current_actor(), data["account"], authority=data["authority"],
-                               order_ref=data["order_ref"], **_spec(data))
+        """Registry: propose a judicial freeze (Registry Rules Art. 16); a second registry user confirms it."""
+        return registry_acts.propose_freeze(db_session(), current_actor(), data["account"], authority=data["authority"],
+                                            order_ref=data["order_ref"], **_spec(data))
 
 
 @blp.route("/freezes/<int:freeze_id>/release")
 class FreezeRelease(MethodView):
     @blp.arguments(ReleaseIn)
-    @blp.response(200, FreezeOut)
+    @blp.response(202, ApprovalOut)
     def post(self, data, freeze_id):
-        return services.release_freeze(db_session(), current_actor(), freeze_id, data["reason"])
+        """Registry: propose releasing a freeze; a second registry user confirms it."""
+        return registry_acts.propose_release(db_session(), current_actor(), freeze_id, data["reason"])
 
 
 @blp.route("/freezes/<int:freeze_id>/deduct")
 class FreezeDeduct(MethodView):
     @blp.arguments(DeductIn)
-    @blp.response(201, TransferOut)
+    @blp.response(202, ApprovalOut)
     def post(self, data, freeze_id):
-        """Registry: judicial deduction (司法扣划) of the frozen units."""
-        return services.deduct(db_session(), current_actor(), freeze_id, data["to_account"], data["evidence"])
+        """Registry: propose the judicial deduction (司法扣划) of the frozen units; a second registry user confirms it."""
+        return registry_acts.propose_deduct(db_session(), current_actor(), freeze_id, data["to_account"], data["evidence"])
 
 
 @blp.route("/obligations")
@@ -225,10 +227,11 @@ class Retirements(MethodView):
 @blp.route("/retirements/forced")
 class ForcedCancellations(MethodView):
     @blp.arguments(ForceCancelIn)
-    @blp.response(201, RetirementOut)
+    @blp.response(202, ApprovalOut)
     def post(self, data):
-        """Registry: forced cancellation of CCERs obtained by fraud (Measures Art. 43)."""
-        return retirements.force_cancel(db_session(), current_actor(), data["account"], order=data["order"], **_spec(data))
+        """Registry: propose the forced cancellation of CCERs obtained by fraud (Measures Art. 43); a second registry
+        user confirms it."""
+        return registry_acts.propose_force_cancel(db_session(), current_actor(), data["account"], order=data["order"], **_spec(data))
 
 
 @public.route("/retirements/<number>")

@@ -185,23 +185,28 @@ def propose_cancellation(session: Session, actor: Actor, case_id: int, **spec) -
 # ---- the registry's enforcement (强制注销) -----------------------------------------------------------------
 
 
-@mutating
-def enforce(session: Session, actor: Actor, case_id: int, order: str) -> FraudCase:
-    """After the deadline: force-cancel what the owner still holds, up to what it owes — the revoked project's
-    CCERs first, then the others by project and vintage — record the shortfall it must return, and bar it
-    for good (Art. 43)."""
-    policy.require(actor, "registry.fraud.enforce")
-    if not (order or "").strip():
-        raise ValidationError("the department's notice is required", field="order", rule=RULE)
-    case = get_case(session, case_id, lock=True)
+def enforceable(session: Session, case_id, order, lock: bool = False) -> tuple[FraudCase, str]:
+    """The open case past its deadline and the department's notice — or the refusal (a proposal checks it
+    unlocked, the confirmation again under the case's lock)."""
+    order = services.required_text(order, "order", "the department's notice is required", RULE)
+    case = get_case(session, services._whole(case_id, "case_id"), lock=lock)
     if case.status != OPEN:
         done = "the owner cancelled what it owed" if case.status == SETTLED else f"the registry enforced it on {clock.local(case.enforced_at).date()}"
         raise Conflict(f"fraud case {case.id} is {case.status}: {done}", field="status", rule=RULE)
-    today = clock.today(session)
-    if today <= case.cancel_by:
+    if clock.today(session) <= case.cancel_by:
         raise Conflict(f"the owner has until {case.cancel_by} to cancel {case.outstanding} tCO2e", field="cancel_by",
                        rule=f"{RULE}: forced cancellation only once the deadline has passed (逾期未按要求注销)")
-    order = order.strip()
+    return case, order
+
+
+@mutating
+def enforce(session: Session, actor: Actor, case_id: int, order: str, *, vouch=()) -> FraudCase:
+    """After the deadline: force-cancel what the owner still holds, up to what it owes — the revoked project's
+    CCERs first, then the others by project and vintage — record the shortfall it must return, and bar it
+    for good (Art. 43). Runs only as the confirmation of a second registry user (registry_acts.py)."""
+    policy.require(actor, "registry.fraud.enforce")
+    services.require_confirmed(session, actor, vouch, "registry.fraud_enforce")
+    case, order = enforceable(session, case_id, order, lock=True)
     made: list[Retirement] = []
     account = accounts.account_of(session, case.owner_id)
     if account is not None:
@@ -214,8 +219,8 @@ def enforce(session: Session, actor: Actor, case_id: int, order: str) -> FraudCa
             take = min(int(quantity), case.outstanding)
             if take == 0:
                 break
-            r = retirements.force_cancel(session, actor, account.id, order=f"{order} (fraud case {case.id})", quantity=take,
-                                         project_no=session.get(Project, project_id).registry_no, vintage=vintage)
+            r = retirements.cancel_by_order(session, actor, account.id, order=f"{order} (fraud case {case.id})", quantity=take,
+                                            project_no=session.get(Project, project_id).registry_no, vintage=vintage)
             session.add(FraudCancellation(case_id=case.id, retirement_id=r.id))
             case.force_cancelled += take
             made.append(r)
@@ -226,7 +231,7 @@ def enforce(session: Session, actor: Actor, case_id: int, order: str) -> FraudCa
                          reason=f"{RULE}: CCERs obtained by fraud not cancelled as ordered by {case.cancel_by} (fraud case {case.id})"))
     session.flush()
     ledger.record(session, actor, "fraud.enforced", "fraud_case", case.id,
-                  {"retirements": [r.number for r in made], "shortfall": case.shortfall, "barred_until": None})
+                  {"retirements": [r.number for r in made], "shortfall": case.shortfall, "barred_until": None}, touches=vouch)
     return case
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth.schemas import ApprovalOut
 from ..requests import current_actor, db_session
-from . import fraud
+from . import fraud, registry_acts
 from .fraud_models import FraudCase
 from .schemas import FraudCancelIn, FraudCaseOut, FraudEnforceIn
 
@@ -45,8 +45,8 @@ class FraudCancellations(MethodView):
 @blp.route("/fraud-cases/<int:case_id>/enforcement")
 class FraudEnforcement(MethodView):
     @blp.arguments(FraudEnforceIn)
-    @blp.response(200, FraudCaseOut)
+    @blp.response(202, ApprovalOut)
     def post(self, data, case_id):
-        """Registry, after the deadline: force-cancel what the owner holds up to what it owes, record the shortfall,
-        bar the owner for good."""
-        return fraud.enforce(db_session(), current_actor(), case_id, data["order"])
+        """Registry, after the deadline: propose force-cancelling what the owner holds up to what it owes, recording the
+        shortfall and barring the owner for good; a second registry user confirms it."""
+        return registry_acts.propose_enforcement(db_session(), current_actor(), case_id, data["order"])

@@ -81,20 +81,31 @@ def _issuable(session: Session, mp: MonitoringPeriod) -> dict[int, int]:
     return {v: q for v, q in vintages.items() if q > 0}
 
 
-@mutating
-def issue_batch(session: Session, actor: Actor, monitoring_period_id: int) -> list[Issuance]:
-    """Issue a registered reduction batch: exactly its verified quantity per vintage, once, into the owner's
-    registry account, one serial block per vintage (Measures Art. 22). Refuses, writing nothing, a batch
-    that is not verified or not registered, whose applied quantity or vintages differ from the verified
-    quantity, or that was already issued."""
-    policy.require(actor, "registry.issue")
-    mp = fetch(session, MonitoringPeriod, monitoring_period_id, "monitoring period", "monitoring_period_id", with_for_update=True)
+def issuable(session: Session, monitoring_period_id, lock: bool = False) -> tuple[MonitoringPeriod, dict[int, int], object]:
+    """The batch, its vintages to issue and the owner's account — or the refusal naming the field and the rule.
+    A proposal checks it unlocked; the confirmation again, under the batch's lock (a stale request is refused)."""
+    mp = fetch(session, MonitoringPeriod, services._whole(monitoring_period_id, "monitoring_period_id"), "monitoring period",
+               "monitoring_period_id", **({"with_for_update": True} if lock else {}))
     vintages = _issuable(session, mp)
     project = mp.project
     account = account_of(session, project.owner_id)
     if account is None:
         raise Conflict(f"the owner {project.owner.name} has no registry account", field="project_id", rule="Registry Rules Art. 5")
     services._usable(account, "account", restricted_ok=True)
+    return mp, vintages, account
+
+
+@mutating
+def issue_batch(session: Session, actor: Actor, monitoring_period_id: int, *, vouch=()) -> list[Issuance]:
+    """Issue a registered reduction batch: exactly its verified quantity per vintage, once, into the owner's
+    registry account, one serial block per vintage (Measures Art. 22). Refuses, writing nothing, a batch
+    that is not verified or not registered, whose applied quantity or vintages differ from the verified
+    quantity, or that was already issued. Runs only as the confirmation of a "registry.issue" request by a
+    second registry user (registry_acts.py; its events vouch for the approved request)."""
+    policy.require(actor, "registry.issue")
+    services.require_confirmed(session, actor, vouch, "registry.issue")
+    mp, vintages, account = issuable(session, monitoring_period_id, lock=True)
+    project = mp.project
     ledger.lock_head(session)  # the unit axis is registry-wide: one issuer at a time
     next_unit = (session.execute(select(func.max(Issuance.last))).scalar_one() or 0) + 1
     now = clock.now(session)
@@ -112,12 +123,12 @@ def issue_batch(session: Session, actor: Actor, monitoring_period_id: int) -> li
         session.flush()
         ledger.record(session, actor, "ccer.issued", "issuance", iss.id,
                       {"serial": block_serial(session, block), "account": account.number, "monitoring_period": mp.id},
-                      touches=[("serial_block", block.id)])
+                      touches=[("serial_block", block.id), *vouch])
         made.append(iss)
     return made
 
 
-__all__ = ["issue_batch", "batch_vintages"]
+__all__ = ["issue_batch", "issuable", "batch_vintages"]
 
 
 def wire() -> None:

@@ -20,7 +20,8 @@ from . import purposes
 from .accounts import get_account
 from .holdings import cut, live_blocks, lock_accounts, vouch
 from .models import AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Retirement, SerialBlock
-from .services import _SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _usable, _whole, account_target, propose_request, unit_spec
+from .services import (_SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _usable, _whole, account_target, propose_request,
+                       require_confirmed, required_text, unit_spec)
 
 
 @mutating
@@ -148,18 +149,28 @@ def propose_retirement(session: Session, actor: Actor, account_ref: int | str, *
 FORCEABLE = (AVAILABLE, TRADING, FROZEN)
 
 
+def force_cancel_inputs(session: Session, account_ref, order, spec: dict) -> tuple[Account, dict, str]:
+    order = required_text(order, "order", "the department's order is required", "Measures Art. 43")
+    return get_account(session, account_ref), unit_spec(session, spec), order
+
+
 @mutating
-def force_cancel(session: Session, actor: Actor, account_ref: int | str, *, order: str, **spec) -> Retirement:
+def force_cancel(session: Session, actor: Actor, account_ref: int | str, *, order: str, vouch=(), **spec) -> Retirement:
     """强制注销 (Measures Art. 43): CCERs obtained by fraud are cancelled by the registry on a provincial or
-    higher department's order, whatever their status short of retired."""
+    higher department's order, whatever their status short of retired — as the confirmation of a second
+    registry user (registry_acts.py)."""
     policy.require(actor, "registry.force_cancel")
-    if not (order or "").strip():
-        raise ValidationError("the department's order is required", field="order", rule="Measures Art. 43")
-    account = get_account(session, account_ref)
+    require_confirmed(session, actor, vouch, "registry.force_cancel")
+    return cancel_by_order(session, actor, account_ref, order=order, also=vouch, **spec)
+
+
+def cancel_by_order(session: Session, actor: Actor, account_ref: int | str, *, order: str, also=(), **spec) -> Retirement:
+    """The forced cancellation itself, inside a confirmed act (force_cancel, fraud.enforce)."""
+    account, spec, order = force_cancel_inputs(session, account_ref, order, spec)
     details = {"purpose": "forced_cancellation", "beneficiary_name": account.organisation.name,
                "beneficiary_uscc": account.organisation.uscc, "compliance_year": None, "event_name": None,
-               "event_start": None, "event_end": None, "note": order.strip()}
-    return retire_units(session, actor, account, unit_spec(session, spec), details, statuses=FORCEABLE, final=CANCELLED)
+               "event_start": None, "event_end": None, "note": order}
+    return retire_units(session, actor, account, spec, details, statuses=FORCEABLE, final=CANCELLED, also=also)
 
 
 # ---- queries ---------------------------------------------------------------------------------------------

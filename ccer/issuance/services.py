@@ -15,7 +15,7 @@ from ..infra import clock
 from ..auth import makerchecker, policy
 from ..auth.roles import Role
 from ..infra.db import fetch, mutating
-from ..infra.errors import Conflict, NotFound, ValidationError
+from ..infra.errors import Conflict, Forbidden, NotFound, ValidationError
 from ..infra.actor import Actor
 from ..projects.models import Project
 from . import holdings
@@ -105,6 +105,32 @@ def _own_account(session: Session, actor: Actor, account: Account, action: str) 
     policy.require(actor, action, account.organisation)
 
 
+# ---- the registry's own acts: maker–checker between two registry users (registry_acts.py) ------------------
+
+
+TWO_USERS_RULE = ("Registry Rules: 发起代表/确认代表 — the registry's acts on CCERs are proposed by one registry user and "
+                  "confirmed by another")
+
+
+def require_confirmed(session: Session, actor: Actor, vouch, kind: str) -> None:
+    """Refuse an act of the registry that is not the confirmation of an approved `kind` request by a second
+    registry user (ccer/issuance/registry_acts.py): no single person — nor the system actor, which names no
+    one — issues, freezes, deducts, transfers or cancels CCERs alone (issue 15)."""
+    ids = [int(i) for t, i in vouch if t == "approval_request"]
+    req = session.get(makerchecker.ApprovalRequest, ids[0]) if ids else None
+    if (req is None or req.kind != kind or req.status != "approved" or actor.user_id is None or req.decided_by != actor.user_id
+            or req.decided_by == req.initiated_by):
+        raise Forbidden(f"{kind} is a maker–checker act: one registry user proposes it (the API, `ccer registry …`), a second "
+                        "registry user confirms it (POST /api/v1/approvals/<id>/confirm, `ccer registry confirm`)",
+                        field="actor", rule=TWO_USERS_RULE)
+
+
+def required_text(value, field: str, message: str, rule: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(message, field=field, rule=rule)
+    return value.strip()
+
+
 # ---- transfers ---------------------------------------------------------------------------------------------
 
 
@@ -134,7 +160,8 @@ def propose_request(session: Session, actor: Actor, kind: str, account_ref: int 
     """The maker's half of an operation on an account (a retirement, a move into trading); a second user of the
     organisation confirms it. The account must be the actor's own, under the operation's permission."""
     account = get_account(session, account_ref)
-    _own_account(session, actor, account, makerchecker.operation_of(kind).permission)
+    # makerchecker.propose checks the operation's permission on the account ("account" target kind, wire()):
+    # someone else's account is answered as if it did not exist (issue 15)
     return makerchecker.propose(session, actor, kind, f"account:{account.id}", payload)
 
 
@@ -152,17 +179,23 @@ _SPEC_KEYS = ("quantity", "project_no", "vintage", "serial")
 NON_TRADE = {"succession": "承继 (Registry Rules Art. 14)", "enforcement": "强制执行 (Registry Rules Art. 14)"}
 
 
-@mutating
-def non_trade_transfer(session: Session, actor: Actor, kind: str, from_account: int | str, to_account: int | str,
-                       evidence: str, **spec) -> Transfer:
-    """The registry changes the holder on valid evidence: succession or compulsory enforcement (Art. 14)."""
-    policy.require(actor, "registry.judicial")
+def non_trade_inputs(session: Session, kind, from_account, to_account, evidence, spec: dict) -> tuple[Account, Account, dict]:
+    """A non-trade transfer's request, checked (Registry Rules Art. 14): the kind, the evidence, both accounts, the units."""
     if kind not in NON_TRADE:
         raise ValidationError(f"unknown non-trade transfer {kind!r}; one of {', '.join(NON_TRADE)}", field="kind", rule="Registry Rules Art. 14")
-    if not (evidence or "").strip():
-        raise ValidationError("the document the change rests on is required", field="evidence", rule="Registry Rules Art. 14")
-    sender, recipient = get_account(session, from_account), get_account(session, to_account)
-    return move_units(session, actor, kind, sender, recipient, unit_spec(session, spec), evidence=evidence)
+    required_text(evidence, "evidence", "the document the change rests on is required", "Registry Rules Art. 14")
+    return get_account(session, from_account), get_account(session, to_account), unit_spec(session, spec)
+
+
+@mutating
+def non_trade_transfer(session: Session, actor: Actor, kind: str, from_account: int | str, to_account: int | str,
+                       evidence: str, *, vouch=(), **spec) -> Transfer:
+    """The registry changes the holder on valid evidence: succession or compulsory enforcement (Art. 14) — as
+    the confirmation of a second registry user (registry_acts.py)."""
+    policy.require(actor, "registry.judicial")
+    require_confirmed(session, actor, vouch, "registry.non_trade")
+    sender, recipient, spec = non_trade_inputs(session, kind, from_account, to_account, evidence, spec)
+    return move_units(session, actor, kind, sender, recipient, spec, evidence=evidence, also=vouch)
 
 
 # ---- judicial freeze and deduction (Registry Rules Art. 16) ------------------------------------------------
@@ -175,21 +208,30 @@ def _active_freeze(session: Session, freeze_id: int) -> Freeze:
     return freeze
 
 
-@mutating
-def freeze(session: Session, actor: Actor, account_ref: int | str, *, authority: str, order_ref: str, **spec) -> Freeze:
-    policy.require(actor, "registry.judicial")
+#: what a court freezes: units in the registry account or in trading (Registry Rules Art. 16)
+FREEZABLE = (AVAILABLE, TRADING)
+
+
+def freeze_inputs(session: Session, account_ref, authority, order_ref, spec: dict) -> tuple[Account, dict]:
     for name, value in (("authority", authority), ("order_ref", order_ref)):
-        if not (value or "").strip():
-            raise ValidationError("the court and its document number are required", field=name, rule="Registry Rules Art. 16")
-    account = get_account(session, account_ref)
+        required_text(value, name, "the court and its document number are required", "Registry Rules Art. 16")
+    return get_account(session, account_ref), unit_spec(session, spec)
+
+
+@mutating
+def freeze(session: Session, actor: Actor, account_ref: int | str, *, authority: str, order_ref: str, vouch=(), **spec) -> Freeze:
+    policy.require(actor, "registry.judicial")
+    require_confirmed(session, actor, vouch, "registry.freeze")
+    account, spec = freeze_inputs(session, account_ref, authority, order_ref, spec)
     lock_accounts(session, account.id)
-    pieces = _pick(session, account, unit_spec(session, spec), statuses=(AVAILABLE, TRADING))
+    pieces = _pick(session, account, spec, statuses=FREEZABLE)
     record = Freeze(account_id=account.id, quantity=sum(p.quantity for p in pieces), authority=authority.strip(),
                     order_ref=order_ref.strip(), status="active", frozen_at=clock.now(session))
     session.add(record)
     session.flush()
     moved, touched = cut(session, pieces, status=FROZEN, freeze_id=record.id)
-    ledger.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, states=vouch(touched))
+    ledger.record(session, actor, "ccer.frozen", "freeze", record.id, {"serials": _serials(session, moved)}, touches=vouch,
+                  states=holdings.vouch(touched))
     return record
 
 
@@ -198,41 +240,61 @@ def _frozen_pieces(session: Session, record: Freeze) -> list[Piece]:
     return [Piece(b, b.first, b.last) for b in blocks]
 
 
-@mutating
-def release_freeze(session: Session, actor: Actor, freeze_id: int, reason: str) -> Freeze:
-    policy.require(actor, "registry.judicial")
-    if not (reason or "").strip():
-        raise ValidationError("the release order is required", field="reason", rule="Registry Rules Art. 16")
-    record = _active_freeze(session, freeze_id)
-    lock_accounts(session, record.account_id)
-    moved, touched = cut(session, _frozen_pieces(session, record), status=AVAILABLE, freeze_id=None)
-    record.status, record.closed_at = "released", clock.now(session)
-    ledger.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)},
-                  states=vouch(touched))
+def release_inputs(session: Session, freeze_id, reason, lock: bool = False) -> Freeze:
+    required_text(reason, "reason", "the release order is required", "Registry Rules Art. 16")
+    return _active_freeze(session, freeze_id) if lock else _freeze_now(session, freeze_id)
+
+
+def deduct_inputs(session: Session, freeze_id, to_account, evidence, lock: bool = False) -> tuple[Freeze, Account]:
+    required_text(evidence, "evidence", "the effective judgment is required", "Registry Rules Art. 16")
+    record = _active_freeze(session, freeze_id) if lock else _freeze_now(session, freeze_id)
+    return record, get_account(session, to_account)
+
+
+def _freeze_now(session: Session, freeze_id) -> Freeze:
+    """The active freeze, read without a lock (a proposal's precheck; the confirmation locks it)."""
+    record = fetch(session, Freeze, _whole(freeze_id, "freeze_id"), "freeze", "freeze_id")
+    if record.status != "active":
+        raise Conflict(f"freeze {record.id} is already {record.status}", field="freeze_id", rule="Registry Rules Art. 16")
     return record
 
 
 @mutating
-def deduct(session: Session, actor: Actor, freeze_id: int, to_account: int | str, evidence: str) -> Transfer:
+def release_freeze(session: Session, actor: Actor, freeze_id: int, reason: str, *, vouch=()) -> Freeze:
+    policy.require(actor, "registry.judicial")
+    require_confirmed(session, actor, vouch, "registry.release")
+    record = release_inputs(session, freeze_id, reason, lock=True)
+    lock_accounts(session, record.account_id)
+    moved, touched = cut(session, _frozen_pieces(session, record), status=AVAILABLE, freeze_id=None)
+    record.status, record.closed_at = "released", clock.now(session)
+    ledger.record(session, actor, "ccer.unfrozen", "freeze", record.id, {"reason": reason, "serials": _serials(session, moved)},
+                  touches=vouch, states=holdings.vouch(touched))
+    return record
+
+
+@mutating
+def deduct(session: Session, actor: Actor, freeze_id: int, to_account: int | str, evidence: str, *, vouch=()) -> Transfer:
     """司法扣划: frozen units go to the account an effective judgment names."""
     policy.require(actor, "registry.judicial")
-    if not (evidence or "").strip():
-        raise ValidationError("the effective judgment is required", field="evidence", rule="Registry Rules Art. 16")
-    record = _active_freeze(session, freeze_id)
-    sender, recipient = session.get(Account, record.account_id), get_account(session, to_account)
+    require_confirmed(session, actor, vouch, "registry.deduct")
+    record, recipient = deduct_inputs(session, freeze_id, to_account, evidence, lock=True)
+    sender = session.get(Account, record.account_id)
     pieces = _frozen_pieces(session, record)
     record.status, record.closed_at = "deducted", clock.now(session)
     spec = {"quantity": sum(p.quantity for p in pieces), "project": None, "vintage": None, "serial": None}
     return move_units(session, actor, "deduction", sender, recipient, spec, evidence=evidence, statuses=(FROZEN,),
-                       freeze_id=record.id, also=[("freeze", record.id)])
+                       freeze_id=record.id, also=[("freeze", record.id), *vouch])
 
 
-__all__ = ["non_trade_transfer", "freeze", "release_freeze", "deduct", "propose_request", "holdings"]
+__all__ = ["non_trade_transfer", "freeze", "release_freeze", "deduct", "propose_request", "holdings", "require_confirmed"]
 
 
 def wire() -> None:
     """This module's event subjects, policy rules and hooks; the package's wire() calls it once (ccer.load_models)."""
     policy.allow("registry.judicial", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 14, 16")
+    # a maker–checker request on someone else's account is answered as if the account did not exist (issue 15)
+    makerchecker.target_kind("account", account_target,
+                             lambda t: NotFound(f"no registry account {t.partition(':')[2]}", field="account"))
     ledger.register_subject(
         "serial_block",
         lambda s, sid: (lambda b: None if b is None else block_state(b))(s.get(SerialBlock, int(sid))),
