@@ -7,7 +7,7 @@ from __future__ import annotations
 def wire() -> None:
     """Register the registry's event subjects, policy rules, maker–checker operations and invariants; once,
     by ccer.load_models."""
-    from . import accounts, bundles, fraud, invariants, issuing, retirements, services, trading
+    from . import accounts, bundles, fraud, invariants, issuing, registry_acts, retirements, services, trading
 
-    for module in (services, accounts, issuing, trading, retirements, fraud, invariants, bundles):
+    for module in (services, accounts, issuing, trading, retirements, fraud, registry_acts, invariants, bundles):
         module.wire()
