@@ -89,7 +89,23 @@ def stored_parcels(session: Session, exclude_project: int | None = None):
                             geometry=shapely.from_wkb([r[2] for r in rows]) if rows else [], crs=4326)
 
 
-def parcel_rows(project_id: int, parcels, areas: dict | None = None) -> list[dict]:
+def parcel_flags(report: dict, parcels, across) -> dict[str, str]:
+    """Each parcel's flags from its check: invalid (GEOS found the ring invalid), ineligible, overlap (with
+    another project's stored parcel)."""
+    flags: dict[str, list[str]] = {}
+    for p in report["parcels"]:
+        mine = flags.setdefault(p["parcel_id"], [])
+        if p.get("repaired") or any(i["rule"] == "geometry validity" for i in p["issues"]):
+            mine.append("invalid")
+        if not p["eligible"]:
+            mine.append("ineligible")
+    for pid, n in zip(parcels["parcel_id"], across.per_parcel.tolist() if len(across.per_parcel) else []):
+        if n:
+            flags.setdefault(pid, []).append("overlap")
+    return {pid: ",".join(f) for pid, f in flags.items() if f}
+
+
+def parcel_rows(project_id: int, parcels, areas: dict | None = None, flags: dict | None = None) -> list[dict]:
     """The project_parcels rows of a boundary (WKB and box in WGS 84): one place that shapes them, for the
     upload and for bulk loads (COPY in the benchmark)."""
     import shapely
@@ -97,9 +113,9 @@ def parcel_rows(project_id: int, parcels, areas: dict | None = None) -> list[dic
     wgs = parcels.to_crs(4326)
     geoms = wgs.geometry.values
     bb = [[None if v != v else v for v in box] for box in shapely.bounds(geoms).tolist()]  # NaN (empty): no box
-    areas = areas or {}
+    areas, flags = areas or {}, flags or {}
     return [{"project_id": project_id, "parcel_id": str(pid), "wkb": shapely.to_wkb(g), "area_ha": areas.get(pid),
-             "min_lon": box[0], "min_lat": box[1], "max_lon": box[2], "max_lat": box[3]}
+             "min_lon": box[0], "min_lat": box[1], "max_lon": box[2], "max_lat": box[3], "flags": flags.get(pid)}
             for pid, g, box in zip(wgs["parcel_id"], geoms, bb)]
 
 
@@ -150,7 +166,8 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
         session.delete(old)
     areas = {p["parcel_id"]: p["area_ha"] for p in report["parcels"]}
     session.flush()  # the old parcels leave the index before the new ones enter it
-    session.add_all(ProjectParcel(**row) for row in parcel_rows(project.id, b.parcels, areas))
+    flags = parcel_flags(report, b.parcels, across)
+    session.add_all(ProjectParcel(**row) for row in parcel_rows(project.id, b.parcels, areas, flags))
     record = BoundaryCheck(project_id=project.id, report_json=json.dumps(report, ensure_ascii=False, default=str),
                            eligible_parcels=report["summary"]["eligible"], parcels=report["summary"]["parcels"],
                            cross_overlaps=across.total, created_at=clock.now(session))

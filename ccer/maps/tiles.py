@@ -1,0 +1,149 @@
+"""Vector tiles of the sink projects' parcels (Mapbox Vector Tile 2.1, 4096 units, 64 units of buffer).
+
+Public: the parcels of every publicised, validated, applied-for or registered afforestation / mangrove
+project (never a draft: a design document is public from its publicity on, Measures Art. 12). The VVBs and
+the registry also get each parcel's flags (invalid geometry, ineligible land, overlap with another project's
+parcel, from the stored boundary check) and a layer of the overlaps between projects' parcels in the tile
+(Measures Art. 48). PostgreSQL builds the tile in the database (ST_AsMVTGeom / ST_AsMVT over the GiST
+index); SQLite builds the same layers in Python (R*Tree of boxes, shapely, mapbox-vector-tile)."""
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..infra.errors import NotFound
+from ..projects.boundaries import SINK_METHODOLOGIES
+
+#: statuses whose parcels are on the public map: publicised and after, neither refused nor withdrawn to draft
+PUBLIC_STATUSES = ("publicity", "validated", "applied", "returned", "registered")
+EXTENT, BUFFER = 4096, 64
+MAX_ZOOM = 22
+HALF = 20037508.342789244  # half the Web Mercator world (EPSG:3857), metres
+
+
+def bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """The tile's Web Mercator box (minx, miny, maxx, maxy); a tile off the z/x/y pyramid is not found."""
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
+        raise NotFound(f"no tile {z}/{x}/{y}: zoom 0–{MAX_ZOOM}, x and y 0–2^zoom − 1", field="tile")
+    size = 2 * HALF / 2 ** z
+    return -HALF + x * size, HALF - (y + 1) * size, -HALF + (x + 1) * size, HALF - y * size
+
+
+def _lonlat(mx: float, my: float) -> tuple[float, float]:
+    return math.degrees(mx / 6378137.0), math.degrees(2 * math.atan(math.exp(my / 6378137.0)) - math.pi / 2)
+
+
+def tile(session: Session, z: int, x: int, y: int, privileged: bool = False) -> bytes:
+    box = bounds(z, x, y)
+    if session.get_bind().dialect.name == "postgresql":
+        return _postgis(session, z, x, y, privileged)
+    return _python(session, box, privileged)
+
+
+_FILTER = ("JOIN projects pr ON pr.id = p.project_id WHERE pr.status IN :statuses AND pr.methodology_code IN :sinks")
+
+
+def _postgis(session: Session, z: int, x: int, y: int, privileged: bool) -> bytes:
+    from sqlalchemy import bindparam
+
+    params = {"z": z, "x": x, "y": y, "statuses": PUBLIC_STATUSES, "sinks": SINK_METHODOLOGIES}
+    # the tile with its buffer, in the parcels' CRS, for the GiST index (&&)
+    near = f"p.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490)"
+    mvt = f"ST_AsMVTGeom(ST_Transform({{g}}, 3857), t.b, {EXTENT}, {BUFFER}, true)"
+    parcels = (f"WITH t AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b), "
+               f"rows AS (SELECT {mvt.format(g='p.geom')} AS geom, p.project_id, p.parcel_id"
+               f"{', p.flags' if privileged else ''} FROM t, project_parcels p {_FILTER} AND {near}) "
+               f"SELECT ST_AsMVT(rows, 'parcels', {EXTENT}, 'geom') FROM rows WHERE rows.geom IS NOT NULL")
+    # the tile's public parcels against every other project's stored parcel; a pair of two public parcels once
+    common = "ST_CollectionExtract(ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3)"
+    overlaps = (f"WITH t AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b), "
+                f"pub AS (SELECT p.id, p.project_id, p.parcel_id, p.geom FROM project_parcels p {_FILTER} AND {near}), "
+                f"rows AS (SELECT {mvt.format(g=common)} AS geom, a.project_id, a.parcel_id, b.project_id AS other_project, "
+                f"b.parcel_id AS other_parcel_id FROM t, pub a JOIN project_parcels b ON a.geom && b.geom "
+                f"AND a.project_id <> b.project_id WHERE (b.project_id > a.project_id OR b.id NOT IN (SELECT id FROM pub)) "
+                f"AND ST_Intersects(a.geom, b.geom)) "
+                f"SELECT ST_AsMVT(rows, 'overlaps', {EXTENT}, 'geom') FROM rows WHERE rows.geom IS NOT NULL")
+    out = b""
+    for sql in [parcels] + ([overlaps] if privileged else []):
+        stmt = text(sql).bindparams(bindparam("statuses", expanding=True), bindparam("sinks", expanding=True))
+        out += bytes(session.execute(stmt, params).scalar() or b"")
+    return out
+
+
+def _python(session: Session, box, privileged: bool) -> bytes:
+    import mapbox_vector_tile
+    import numpy as np
+    import shapely
+    from sqlalchemy import bindparam
+
+    minx, miny, maxx, maxy = box
+    pad = (maxx - minx) * BUFFER / EXTENT
+    lon0, lat0 = _lonlat(minx - pad, miny - pad)
+    lon1, lat1 = _lonlat(maxx + pad, maxy + pad)
+    rows = session.execute(text(
+        "SELECT p.id, p.project_id, p.parcel_id, p.wkb, p.flags FROM parcel_boxes r JOIN project_parcels p ON p.id = r.id "
+        f"{_FILTER} AND r.min_lon <= :lon1 AND r.max_lon >= :lon0 AND r.min_lat <= :lat1 AND r.max_lat >= :lat0 ORDER BY p.id")
+        .bindparams(bindparam("statuses", expanding=True), bindparam("sinks", expanding=True)),
+        {"statuses": PUBLIC_STATUSES, "sinks": SINK_METHODOLOGIES, "lon0": lon0, "lat0": lat0, "lon1": lon1, "lat1": lat1}).all()
+    if not rows:
+        return b""
+    geoms = shapely.from_wkb([bytes(r[3]) for r in rows])
+
+    def mercator(xy):
+        lon, lat = np.radians(xy[:, 0]), np.radians(np.clip(xy[:, 1], -85.0511, 85.0511))
+        return np.column_stack([6378137.0 * lon, 6378137.0 * np.log(np.tan(np.pi / 4 + lat / 2))])
+
+    merc = shapely.transform(geoms, mercator)
+    clip = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    feats = []
+    for r, g in zip(rows, merc):
+        g = shapely.clip_by_rect(shapely.make_valid(g), *clip)
+        if g.is_empty:
+            continue
+        props = {"project_id": r[1], "parcel_id": r[2]}
+        if privileged and r[4]:
+            props["flags"] = r[4]
+        feats.append({"geometry": g, "properties": props})
+    layers = [{"name": "parcels", "features": feats}]
+    if privileged:
+        layers.append({"name": "overlaps", "features": _overlaps(session, rows, merc, clip, mercator)})
+    # into tile units (y up: the encoder flips it), rounded to the grid by the encoder
+    scale_x, scale_y = EXTENT / (maxx - minx), EXTENT / (maxy - miny)
+    for layer in layers:
+        for f in layer["features"]:
+            f["geometry"] = shapely.transform(f["geometry"], lambda xy: (xy - (minx, miny)) * (scale_x, scale_y))
+    return mapbox_vector_tile.encode([layer for layer in layers if layer["features"]], default_options={"extents": EXTENT})
+
+
+def _overlaps(session: Session, rows, merc, clip, mercator) -> list[dict]:
+    """Overlaps of the tile's public parcels with other projects' stored parcels (any status but their own)."""
+    import shapely
+
+    from ..projects.boundaries import registry_parcels
+    import geopandas as gpd
+
+    public = gpd.GeoDataFrame({"project": [r[1] for r in rows], "parcel_id": [r[2] for r in rows]},
+                              geometry=shapely.from_wkb([bytes(r[3]) for r in rows]), crs=4326)
+    others = registry_parcels(session, public)
+    if others.empty:
+        return []
+    tree = shapely.STRtree(others.geometry.values)
+    left, right = tree.query(public.geometry.values, predicate="intersects")
+    out = []
+    seen_public = set(zip(public["project"], public["parcel_id"]))
+    for i, j in zip(left.tolist(), right.tolist()):
+        pa, pb = public["project"].iat[i], others["project"].iat[j]
+        if pa == pb or (pb < pa and (pb, others["parcel_id"].iat[j]) in seen_public):
+            continue  # one project's own parcels; a pair between two public parcels is drawn once
+        inter = shapely.intersection(shapely.make_valid(public.geometry.values[i]), shapely.make_valid(others.geometry.values[j]))
+        inter = shapely.get_parts(inter)
+        polys = [p for p in inter if shapely.get_type_id(p) in (3, 6)]
+        if not polys:
+            continue
+        g = shapely.clip_by_rect(shapely.transform(shapely.multipolygons(polys), mercator), *clip)
+        if not g.is_empty:
+            out.append({"geometry": g, "properties": {"project_id": int(pa), "parcel_id": public["parcel_id"].iat[i],
+                                                      "other_project": int(pb), "other_parcel_id": others["parcel_id"].iat[j]}})
+    return out
