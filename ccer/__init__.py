@@ -82,4 +82,7 @@ def create_app(config: dict | None = None) -> "Flask":
     from . import workspace
 
     app.register_blueprint(workspace.wire())
+    from .maps.views import bp as maps_bp
+
+    app.register_blueprint(maps_bp)  # the public map of sink projects' parcels (/map)
     return app
