@@ -27,6 +27,7 @@ def load_models() -> None:
         return
     from . import auth, issuance, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
     from .infra import clock  # noqa: F401  (clock: its table)
+    from .explorer import indexes  # noqa: F401  (the public explorer's indexes on these tables)
     for package in (ledger, auth, projects, validation, proposals, issuance, market):
         package.wire()
     _wired = True
@@ -77,6 +78,9 @@ def create_app(config: dict | None = None) -> "Flask":
     app.before_request(refuse_oversized)
     init_api(app)
     app.register_blueprint(web_bp)
+    from . import explorer
+
+    explorer.init_app(app)  # the public explorer first: its pages answer GET on /projects/ and /registry/
     app.register_blueprint(registry_bp)
     app.register_blueprint(projects_bp)
     from . import workspace

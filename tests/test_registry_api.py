@@ -24,8 +24,13 @@ def test_sell_and_retire_through_the_api(client, session, parties):
     mp = monitoring.import_listed_batch(session, w.registry, w.project.id, "2021-01-01", "2021-12-31", {2021: 1000}, "测试：登记系统公示")
     denied = client.post("/api/v1/issuances", headers=maker, json={"monitoring_period_id": mp.id})
     assert denied.status_code == 403 and "registry.issue" in denied.json["message"]
-    issued = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
-    assert issued.status_code == 201 and issued.json[0]["quantity"] == 1000
+    proposed = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
+    assert proposed.status_code == 202 and proposed.json["kind"] == "registry.issue"
+    assert client.post(f"/api/v1/approvals/{proposed.json['id']}/confirm", headers=registry).status_code == 403  # not its proposer
+    assert client.post(f"/api/v1/approvals/{proposed.json['id']}/confirm", headers=maker).status_code == 403  # nor an owner
+    issued = client.post(f"/api/v1/approvals/{proposed.json['id']}/confirm", headers=_auth(client, w.registry2))
+    assert issued.status_code == 200 and issued.json["status"] == "approved"
+    assert [i["quantity"] for i in client.get("/api/v1/public/issuances").json["items"]] == [1000]
 
     # a sale: into the owner's trading account (maker–checker), delivered by the exchange after the close
     proposal = client.post(f"/api/v1/accounts/{w.owner.account.number}/trading", headers=maker, json={"direction": "in", "quantity": 250})
@@ -67,7 +72,7 @@ def test_sell_and_retire_through_the_api(client, session, parties):
     assert verify["ok"] and verify["serials"] == ["CN-CCER-01-000001-2021-001-000000000251-000000000350"]  # after 1–250 left
     pdf = client.get(f"/api/v1/retirements/{number}/certificate.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
-    page = client.get(f"/registry/retirements/{number}")
+    page = client.get(f"/registry/retirements/{number}?lang=en")  # the explorer's page, in English
     assert page.status_code == 200 and "Matches the ledger" in page.get_data(as_text=True)
 
     totals = client.get("/api/v1/public/totals").json

@@ -1,0 +1,212 @@
+"""The public project list: its query parameters, checked strictly; filters; full-text search on project titles
+and owners' names; keyset pages (no OFFSET: a page costs the same at the first row and the 200,000th).
+
+Search is a case-insensitive substring match (`ILIKE '%…%'`). On PostgreSQL the pg_trgm GIN indexes of
+migration f1e7c0de0017 serve it for queries of three characters or more (pg_trgm indexes CJK characters as
+word characters under a UTF-8 ctype); SQLite runs the same LIKE over the rows — the same results."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_, select, tuple_, union, union_all
+from sqlalchemy.orm import Session
+
+from ..auth.models import Organisation
+from ..infra.errors import DomainError
+from ..issuance.models import Issuance, Retirement
+from ..projects import visibility
+from ..projects.models import MonitoringPeriod, Project
+
+
+class BadParameter(DomainError):
+    """A query parameter the page does not know or cannot read: 400 naming it."""
+    status = 400
+    code = "bad_parameter"
+
+
+#: the public statuses (a draft is never public: ccer.projects.visibility)
+STATUSES = ("publicity", "validated", "rejected", "applied", "returned", "registered", "refused", "cancelled", "revoked", "listed")
+#: sort name -> (key columns, descending)
+SORTS = {"newest": ((Project.id,), True), "oldest": ((Project.id,), False), "title": ((Project.title, Project.id), False)}
+PARAMETERS = ("q", "methodology", "province", "status", "owner", "vvb", "year_from", "year_to", "sort", "cursor", "limit", "lang")
+PAGE = 50
+MAX_PAGE = 200
+MAX_QUERY = 100
+
+
+@dataclass
+class ProjectQuery:
+    q: str = ""
+    methodology: str = ""
+    province: str = ""
+    status: str = ""
+    owner: int | None = None
+    vvb: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    sort: str = "newest"
+    after: tuple | None = None
+    limit: int = PAGE
+    #: the parameters as given (for links to the next page and to sort)
+    given: dict = field(default_factory=dict)
+
+    @property
+    def filtered(self) -> bool:
+        return any((self.q, self.methodology, self.province, self.status, self.owner, self.vvb, self.year_from, self.year_to))
+
+
+def _int(args, name: str, low: int, high: int) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise BadParameter(f"expected a whole number from {low} to {high}, got {raw[:40]!r}", field=name)
+    return int(raw)
+
+
+def _text(args, name: str, limit: int = 120) -> str:
+    raw = (args.get(name) or "").strip()
+    if len(raw) > limit or any(ord(c) < 32 for c in raw):
+        raise BadParameter(f"at most {limit} characters, no control characters", field=name)
+    return raw
+
+
+def parse(args) -> ProjectQuery:
+    """Read the list's parameters; anything unknown or unreadable is a BadParameter naming it."""
+    for name in args:
+        if name not in PARAMETERS:
+            raise BadParameter(f"unknown parameter; the list takes {', '.join(PARAMETERS)}", field=name)
+    status = _text(args, "status")
+    if status and status not in STATUSES:
+        raise BadParameter(f"one of {', '.join(STATUSES)}", field="status")
+    sort = _text(args, "sort") or "newest"
+    if sort not in SORTS:
+        raise BadParameter(f"one of {', '.join(SORTS)}", field="sort")
+    query = ProjectQuery(q=_text(args, "q", MAX_QUERY), methodology=_text(args, "methodology", 20).upper(),
+                         province=_text(args, "province", 40), status=status, owner=_int(args, "owner", 1, 2**31 - 1),
+                         vvb=_int(args, "vvb", 1, 2**31 - 1), year_from=_int(args, "year_from", 1990, 2200),
+                         year_to=_int(args, "year_to", 1990, 2200), sort=sort, limit=_int(args, "limit", 1, MAX_PAGE) or PAGE,
+                         given={k: v for k, v in args.items() if k in PARAMETERS and k != "cursor" and v})
+    query.after = decode_cursor(args.get("cursor"), sort)
+    return query
+
+
+# ---- cursors ------------------------------------------------------------------------------------------
+
+
+def encode_cursor(sort: str, key: tuple) -> str:
+    return base64.urlsafe_b64encode(json.dumps([sort, *key], ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None, sort: str) -> tuple | None:
+    """A cursor names the sort it was made for and the last row's key; anything else is refused."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+        columns, _ = SORTS[sort]
+        if not isinstance(data, list) or data[0] != sort or len(data) != len(columns) + 1:
+            raise ValueError
+        key = tuple(data[1:])
+        if not isinstance(key[-1], int) or isinstance(key[-1], bool) or not 0 < key[-1] < 2**31:
+            raise ValueError
+        if len(key) == 2 and not isinstance(key[0], str):
+            raise ValueError
+        return key
+    except Exception:  # noqa: BLE001  (any undecodable cursor is the same mistake)
+        raise BadParameter("not a cursor this list gave (they belong to one sort order)", field="cursor") from None
+
+
+# ---- the query ----------------------------------------------------------------------------------------
+
+
+def like_pattern(text: str) -> str:
+    """A substring pattern with LIKE's wildcards in the text escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def matching_ids(text: str):
+    """Projects whose title or whose owner's name contains `text`: a union of two index-served sets."""
+    pattern = like_pattern(text)
+    by_title = select(Project.id).where(Project.title.ilike(pattern, escape="\\"))
+    by_owner = (select(Project.id).join(Organisation, Organisation.id == Project.owner_id)
+                .where(Organisation.name.ilike(pattern, escape="\\")))
+    return union(by_title, by_owner)
+
+
+def conditions(query: ProjectQuery) -> list:
+    where = [visibility.visible_to(None)]
+    if query.q:
+        where.append(Project.id.in_(matching_ids(query.q)))
+    if query.methodology:
+        where.append(Project.methodology_code == query.methodology)
+    if query.province:
+        where.append(Project.province == query.province)
+    if query.status:
+        where.append(Project.status == query.status)
+    if query.owner:
+        where.append(Project.owner_id == query.owner)
+    if query.vvb:  # the validating body, or a body that verified one of its batches
+        where.append(or_(Project.validator_id == query.vvb,
+                         Project.id.in_(select(MonitoringPeriod.project_id).where(MonitoringPeriod.verifier_id == query.vvb))))
+    # crediting years: the crediting period overlaps [year_from, year_to]
+    if query.year_from:
+        where.append(Project.crediting_end >= date(query.year_from, 1, 1))
+    if query.year_to:
+        where.append(Project.crediting_start <= date(query.year_to, 12, 31))
+    return where
+
+
+@dataclass
+class Page:
+    rows: list[dict]
+    next_cursor: str | None
+
+
+def page(session: Session, query: ProjectQuery) -> Page:
+    """One page of the list: 2 statements whatever the page or the registry's size (the rows with their owners;
+    the issued and retired totals of those rows)."""
+    columns, descending = SORTS[query.sort]
+    stmt = (select(Project.id, Project.registry_no, Project.title, Project.methodology_code, Project.province, Project.status,
+                   Project.crediting_start, Project.crediting_end, Project.estimate_tco2e, Project.publicity_end,
+                   Project.owner_id, Organisation.name.label("owner"))
+            .join(Organisation, Organisation.id == Project.owner_id).where(*conditions(query)))
+    if query.after is not None:
+        key = tuple_(*columns) if len(columns) > 1 else columns[0]
+        bound = tuple_(*query.after) if len(columns) > 1 else query.after[0]
+        stmt = stmt.where(key < bound if descending else key > bound)
+    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(query.limit + 1)
+    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    more = len(rows) > query.limit
+    rows = rows[:query.limit]
+    ids = [r["id"] for r in rows]
+    totals = quantities(session, ids)
+    for r in rows:
+        r["issued"], r["retired"] = totals.get(r["id"], (0, 0))
+    cursor = None
+    if more:
+        last = rows[-1]
+        cursor = encode_cursor(query.sort, tuple(last[c.key] for c in columns))
+    return Page(rows, cursor)
+
+
+def quantities(session: Session, project_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Issued and retired tCO2e of these projects, in one statement."""
+    if not project_ids:
+        return {}
+    issued = (select(Issuance.project_id.label("pid"), func.sum(Issuance.quantity).label("issued"), func.sum(0).label("retired"))
+              .where(Issuance.project_id.in_(project_ids)).group_by(Issuance.project_id))
+    retired = (select(Retirement.project_id.label("pid"), func.sum(0).label("issued"), func.sum(Retirement.quantity).label("retired"))
+               .where(Retirement.project_id.in_(project_ids)).group_by(Retirement.project_id))
+    out: dict[int, list[int]] = {}
+    for pid, i, r in session.execute(union_all(issued, retired)):
+        acc = out.setdefault(pid, [0, 0])
+        acc[0] += int(i or 0)
+        acc[1] += int(r or 0)
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+__all__ = ["BadParameter", "ProjectQuery", "parse", "page", "quantities", "matching_ids", "like_pattern", "STATUSES", "SORTS"]
