@@ -77,6 +77,9 @@ def create_app(config: dict | None = None) -> "Flask":
     app.teardown_appcontext(close_session)
     app.before_request(refuse_oversized)
     init_api(app)
+    from .web.security import init_security
+
+    init_security(app)  # CSRF, rate limits, security headers, cookie flags (issue 15)
     app.register_blueprint(web_bp)
     from . import explorer
 

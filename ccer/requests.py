@@ -5,13 +5,32 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask import session as web_session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import Session
 
 from .infra.actor import Actor
-from .auth import policy
-from .auth.models import User
+from .auth import policy, sessions
 from .auth.services import actor_for, user_for_token
 from .infra.errors import TooLarge, ValidationError
+
+#: the cookie's one key: the web session's id after a login, an anonymous visitor's id before (for the CSRF token)
+SID = "sid"
+
+#: rate limits (Flask-Limiter), set up per app by ccer.web.security.init_security from the settings (ccer.infra.config.Web)
+limiter = Limiter(key_func=get_remote_address)
+
+
+def _settings():
+    return current_app.config["CCER_SETTINGS"].web
+
+
+#: logins on the pages and bearer-token creation share one budget per client address (CCER_RATE_LOGIN)
+limit_logins = limiter.shared_limit(lambda: _settings().rate_login, scope="login", methods=["POST"],
+                                    error_message="too many login attempts from this address (CCER_RATE_LOGIN)")
+#: public comments per client address (CCER_RATE_COMMENT)
+limit_comments = limiter.shared_limit(lambda: _settings().rate_comment, scope="comment", methods=["POST"],
+                                      error_message="too many comments from this address (CCER_RATE_COMMENT)")
 
 
 def db_session() -> Session:
@@ -41,13 +60,29 @@ def current_actor() -> Actor:
             raise ValidationError("expected 'Bearer <token>'", field="Authorization")
         actor = actor_for(user_for_token(session, token.strip()))
     else:
-        uid = web_session.get("user_id")
-        if uid:
-            user = session.get(User, uid)
-            if user is not None and user.is_active:
-                actor = actor_for(user)
+        user = session_user()
+        if user is not None:
+            actor = actor_for(user)
     g.actor = actor
     return actor
+
+
+def session_user():
+    """The user of the request's web session when the session is live (not revoked, idle or past its end), else
+    None. A live session's last use is written at most once a minute (sessions.TOUCH_EVERY)."""
+    if "session_user" in g:
+        return g.session_user
+    user = None
+    sid = web_session.get(SID)
+    if isinstance(sid, str) and len(sid) < 100:
+        session = db_session()
+        found = sessions.live_user(session, sid, _settings())
+        if found is not None:
+            user, row = found
+            if sessions.needs_touch(session, row):
+                sessions.touch(session, row.id)
+    g.session_user = user
+    return user
 
 
 def refuse_oversized() -> None:

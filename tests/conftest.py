@@ -7,6 +7,7 @@ import os
 import uuid
 
 os.environ.setdefault("CCER_FAST_HASH", "1")  # cheap argon2 parameters for the many test users (passwords.py)
+os.environ.setdefault("CCER_RATE_LIMITS", "0")  # the suite logs in a lot; tests/test_web_security.py turns them on
 
 import pytest
 from sqlalchemy import create_engine, text

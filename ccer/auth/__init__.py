@@ -5,7 +5,8 @@ from __future__ import annotations
 
 def wire() -> None:
     """Register the package's event subjects (organisations, users, approval requests); once, by ccer.load_models."""
-    from . import makerchecker, services
+    from . import makerchecker, people, services
 
     services.wire()
     makerchecker.wire()
+    people.wire()

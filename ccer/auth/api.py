@@ -6,11 +6,11 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..api.pagination import PageArgs, page_schema, paginate
-from ..requests import current_actor, db_session
-from . import makerchecker, policy, services
+from ..requests import current_actor, db_session, limit_logins
+from . import makerchecker, people, policy, services
 from .models import Organisation, OrganisationRole, User
 from .schemas import (ApprovalDecision, ApprovalIn, ApprovalOut, OrganisationFilter, OrganisationIn,
-                      OrganisationOut, TokenIn, TokenOut, UserIn, UserOut)
+                      OrganisationOut, PasswordChangeIn, RoleIn, TokenIn, TokenOut, UserIn, UserOut)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
 org_blp = Blueprint("organisations", __name__, url_prefix="/api/v1/organisations", description="Legal persons and their roles")
@@ -22,6 +22,7 @@ approvals_blp = Blueprint("approvals", __name__, url_prefix="/api/v1/approvals",
 class Tokens(MethodView):
     @blp.arguments(TokenIn)
     @blp.response(201, TokenOut)
+    @limit_logins
     def post(self, data):
         """Exchange a username and password for a bearer token (shown once)."""
         session = db_session()
@@ -89,7 +90,53 @@ class Users(MethodView):
     @user_blp.arguments(UserIn)
     @user_blp.response(201, UserOut)
     def post(self, data):
-        return services.create_user(db_session(), current_actor(), **data)
+        """Add a user: at once by the registry (for another organisation); by a user of the organisation as a request
+        (the user is created inactive, `approval_request_id` names the request) that a second user of the organisation,
+        one who was a user before the request, or the registry confirms at POST /approvals/{id}/confirm."""
+        return _shown(people.create_user(db_session(), current_actor(), **data))
+
+
+def _shown(outcome: people.Outcome) -> User:
+    outcome.user.approval_request_id = outcome.request.id if outcome.request else None
+    return outcome.user
+
+
+@user_blp.route("/<int:user_id>/roles")
+class UserRoles(MethodView):
+    @user_blp.arguments(RoleIn)
+    @user_blp.response(200, UserOut)
+    def post(self, data, user_id):
+        """Grant a role of the organisation: at once by the registry, else a request to confirm (approval_request_id)."""
+        return _shown(people.change_role(db_session(), current_actor(), user_id, data["role"], True))
+
+
+@user_blp.route("/<int:user_id>/roles/<string:role>")
+class UserRoleOne(MethodView):
+    @user_blp.response(200, UserOut)
+    def delete(self, user_id, role):
+        """Revoke a role: at once by the registry, else a request to confirm (approval_request_id)."""
+        return _shown(people.change_role(db_session(), current_actor(), user_id, role, False))
+
+
+@user_blp.route("/<int:user_id>/deactivation")
+class UserDeactivation(MethodView):
+    @user_blp.response(200, UserOut)
+    def post(self, user_id):
+        """Deactivate a user (it no longer acts for the organisation; its sessions and tokens end): at once by the
+        registry, else a request to confirm (approval_request_id)."""
+        return _shown(people.deactivate(db_session(), current_actor(), user_id))
+
+
+@user_blp.route("/me/password")
+class MyPassword(MethodView):
+    @user_blp.arguments(PasswordChangeIn)
+    @user_blp.response(204)
+    def post(self, data):
+        """Change one's password (the password policy applies); every session and token of the user ends, this
+        request's included."""
+        actor = current_actor()
+        policy.require(actor, "events.read_own")
+        services.change_password(db_session(), actor, actor.user_id, data["current_password"], data["new_password"])
 
 
 @user_blp.route("/me")

@@ -1,6 +1,12 @@
 """Maker–checker: an initiator proposes an operation, a *different* user of the *same* organisation
 confirms it, and only then is it carried out (Registry Rules: 发起代表 / 确认代表, [S8]; ccer-rules.md §6).
 
+A confirmer must have been able to act before the request was made (issue 15, item 3): otherwise one person
+proposes, then creates a second user and confirms with it. "Before" is the ledger's order — the event that made
+the confirmer a user (created, or activated once its own creation was confirmed) precedes the request's
+"approval.proposed" event — which is strict even when the platform clock stands still. Operations on people
+(ccer.auth.people) may also be confirmed by the registry (`registry_permission`): registry-reviewed.
+
 Features register the operations they want guarded with `operation(kind, apply, permission)`; `apply`
 runs inside the confirming transaction and writes its own events.
 """
@@ -36,6 +42,8 @@ class ApprovalRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     initiated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     initiated_at: Mapped[datetime]
+    #: id of the "approval.proposed" event: confirmers must have become users before it (ledger order)
+    proposed_event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -69,13 +77,19 @@ class Operation:
     #: `apply` takes vouch=[("approval_request", id)] and its own event vouches for the approved request,
     #: so a confirmation is one event rather than "approval.confirmed" followed by the operation's
     one_event: bool = False
+    #: when set, a registry user holding this permission may also confirm or reject a request of another
+    #: organisation (registry-reviewed), e.g. adding a user to an organisation that has only one
+    registry_permission: str | None = None
+    #: precheck and apply also take organisation_id= (the requesting organisation), to refuse targets of another
+    scoped: bool = False
 
 
 OPERATIONS: dict[str, Operation] = {}
 
 
-def operation(kind: str, apply, permission: str, precheck=None, one_event: bool = False) -> None:
-    OPERATIONS[kind] = Operation(kind, apply, permission, precheck, one_event)
+def operation(kind: str, apply, permission: str, precheck=None, one_event: bool = False,
+              registry_permission: str | None = None, scoped: bool = False) -> None:
+    OPERATIONS[kind] = Operation(kind, apply, permission, precheck, one_event, registry_permission, scoped)
 
 
 def operation_of(kind: str) -> Operation:
@@ -116,7 +130,7 @@ def propose(session: Session, initiator: Actor, kind: str, target: str, payload:
     policy.require(initiator, op.permission, _org_resource(session, initiator.organisation_id))
     _check_target(session, initiator, op, target)
     if op.precheck:
-        op.precheck(session, target, payload)
+        op.precheck(session, target, payload, **({"organisation_id": initiator.organisation_id} if op.scoped else {}))
     req = ApprovalRequest(
         organisation_id=initiator.organisation_id, kind=kind, target=target,
         payload_json=ledger.canonical(payload), status="pending",
@@ -124,7 +138,7 @@ def propose(session: Session, initiator: Actor, kind: str, target: str, payload:
     )
     session.add(req)
     session.flush()
-    ledger.record(session, initiator, "approval.proposed", "approval_request", req.id)
+    req.proposed_event_id = ledger.record(session, initiator, "approval.proposed", "approval_request", req.id).id
     return req
 
 
@@ -135,6 +149,36 @@ def _pending(session: Session, request_id: int) -> ApprovalRequest:
     return req
 
 
+def _require_checker(session: Session, checker: Actor, req: ApprovalRequest, op: Operation, verb: str) -> None:
+    """A user of the requesting organisation with the operation's permission, or — for operations the registry
+    may review — a registry user with that permission."""
+    if checker.organisation_id == req.organisation_id:
+        policy.require(checker, op.permission, _org_resource(session, req.organisation_id))
+        return
+    if op.registry_permission and checker.user_id is not None and policy.can(checker, op.registry_permission, _org_resource(session, req.organisation_id)):
+        return
+    who = "a user of the requesting organisation" + (" or the registry" if op.registry_permission else "")
+    raise Forbidden(f"only {who} can {verb}", field="actor", rule="Registry Rules: 发起代表/确认代表")
+
+
+def _require_existed_before(session: Session, confirmer: Actor, req: ApprovalRequest) -> None:
+    """The confirmer became a user strictly before the request was made: the event that made them one (their
+    `acts_since`) precedes the request's proposal event; without those marks (rows from before they were kept),
+    by time."""
+    from .models import User
+
+    user = session.get(User, confirmer.user_id)
+    if user is None:
+        raise Forbidden("a confirmer is a user", field="actor")
+    if user.acts_since is not None and req.proposed_event_id is not None:
+        before = user.acts_since < req.proposed_event_id
+    else:
+        before = user.created_at < req.initiated_at
+    if not before:
+        raise Forbidden(f"{user.username} became a user after request {req.id} was made; a confirmer must have existed "
+                        "before the request", field="actor", rule="maker–checker: confirmer existed before the request")
+
+
 @mutating
 def confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     """The confirmer's half: a different user of the same organisation; runs the operation."""
@@ -142,23 +186,24 @@ def confirm(session: Session, confirmer: Actor, request_id: int) -> Any:
     op = operation_of(req.kind)
     if confirmer.user_id == req.initiated_by:
         raise Forbidden("the initiator cannot confirm their own request; a second user must (maker–checker)", field="actor", rule="Registry Rules: 发起代表/确认代表")
-    if confirmer.organisation_id != req.organisation_id:
-        raise Forbidden("only a user of the requesting organisation can confirm", field="actor", rule="Registry Rules: 发起代表/确认代表")
-    policy.require(confirmer, op.permission, _org_resource(session, req.organisation_id))
+    _require_checker(session, confirmer, req, op, "confirm")
+    _require_existed_before(session, confirmer, req)
     req.status = "approved"
     req.decided_by = confirmer.user_id
     req.decided_at = clock.now(session)
     if op.one_event:
         return op.apply(session, confirmer, req.target, json.loads(req.payload_json), vouch=[("approval_request", req.id)])
     ledger.record(session, confirmer, "approval.confirmed", "approval_request", req.id)
+    if op.scoped:
+        return op.apply(session, confirmer, req.target, json.loads(req.payload_json), organisation_id=req.organisation_id)
     return op.apply(session, confirmer, req.target, json.loads(req.payload_json))
 
 
 @mutating
 def reject(session: Session, confirmer: Actor, request_id: int, reason: str) -> ApprovalRequest:
     req = _pending(session, request_id)
-    if confirmer.organisation_id != req.organisation_id:
-        raise Forbidden("only a user of the requesting organisation can reject", field="actor")
+    if confirmer.user_id != req.initiated_by:
+        _require_checker(session, confirmer, req, operation_of(req.kind), "reject")
     if not reason:
         raise ValidationError("a reason is required", field="reason")
     req.status = "withdrawn" if confirmer.user_id == req.initiated_by else "rejected"

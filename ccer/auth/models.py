@@ -80,6 +80,9 @@ class User(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    #: id of the ledger event from which the user can act (its "user.created", or its "user.activated" when its
+    #: creation was a request confirmed later): a maker–checker confirmer must precede the request (makerchecker)
+    acts_since: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     roles: Mapped[list["UserRole"]] = relationship(
@@ -111,6 +114,24 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A login on the pages, held on the server so that it can be ended: the signed cookie carries only a random
+    session id, of which only the SHA-256 is stored. Logout and a password change revoke it; it ends by itself
+    after the idle or the absolute lifetime (ccer.infra.config.Web), read on the platform clock."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the id in the cookie
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    #: the absolute end: created_at + CCER_SESSION_HOURS
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     user: Mapped[User] = relationship()

@@ -104,8 +104,11 @@ allow("organisation.create", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 
 allow("organisation.read", Role.PUBLIC)
 allow("organisation.change_status", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 10–11")
 allow("organisation.change_profile", *ALL, when=same_organisation, text="a user of the organisation itself", cites="Registry Rules Art. 8")
-allow("user.create", Role.REGISTRY_OPERATOR)
-allow("user.create", *ALL, when=same_organisation, text="for the user's own organisation")
+# people: the registry adds users to an organisation at once (its first one included); an organisation's own users
+# propose, and a second user of theirs — or the registry ("user.review") — confirms (ccer.auth.people, issue 15)
+allow("user.create", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 7: the registry opens accounts")
+allow("user.propose", *ALL, when=same_organisation, text="for the user's own organisation", cites="Registry Rules: 发起代表/确认代表")
+allow("user.review", Role.REGISTRY_OPERATOR, cites="Registry Rules Art. 7–8: the registry reviews account changes")
 allow("user.read", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY)
 allow("user.read", *ALL, when=same_organisation, text="of the user's own organisation")
 allow("events.read_all", Role.REGISTRY_OPERATOR, Role.PROVINCIAL_AUTHORITY, cites="Measures Art. 34: supervision")

@@ -51,6 +51,17 @@ class UserOut(Schema):
     organisation_id = fields.Int()
     roles = fields.List(fields.Str(), attribute="role_names")
     is_active = fields.Bool()
+    #: when the change waits for a second user's (or the registry's) confirmation: the request to confirm
+    approval_request_id = fields.Int(allow_none=True, dump_only=True)
+
+
+class RoleIn(Schema):
+    role = fields.Str(required=True, validate=validate.OneOf(ROLE_VALUES))
+
+
+class PasswordChangeIn(Schema):
+    current_password = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=200))
 
 
 class TokenIn(Schema):

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from .. import ledger
 from ..infra import clock
 from ..infra.db import fetch, mutating
-from ..infra.errors import Conflict, NotFound, Unauthorized, ValidationError
+from ..infra.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from ..infra.actor import Actor
 from . import policy, uscc
 from .models import Accreditation, ApiToken, Organisation, OrganisationRole, User, UserRole
-from .passwords import check_password, hash_password
+from .passwords import check_nobody, check_password, check_policy, hash_password
+from .sessions import revoke_everything_of
 from .roles import ORGANISATION_ROLES, SECTORS, Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
@@ -182,6 +183,31 @@ def apply_profile_change(session: Session, actor: Actor, org: Organisation, chan
 # ---- users ---------------------------------------------------------------------------------------------
 
 
+def may_act_alone_on_people(actor: Actor, org: Organisation) -> bool:
+    """Who adds users, grants and revokes roles and deactivates users at once, without a second person: the system
+    (the operator at the CLI, the demo) and the registry for any organisation but its own (registry-reviewed; its own
+    users are two-person like everyone's). Everyone else proposes and a second user confirms (ccer.auth.people),
+    so that one person cannot make the second user who confirms their requests (issue 15, item 3)."""
+    return policy.is_system(actor) or (Role.REGISTRY_OPERATOR.value in actor.roles and actor.organisation_id != org.id)
+
+
+def _require_alone(actor: Actor, org: Organisation, action: str) -> None:
+    if may_act_alone_on_people(actor, org):
+        return
+    if not policy.can(actor, "user.propose", org):
+        policy.require(actor, action, org)
+    raise Forbidden(f"{action} for one's own organisation is a request that a second user of the organisation (one "
+                    "who was a user before the request) or the registry confirms; propose it instead",
+                    field="actor", rule="maker–checker: people (Registry Rules: 发起代表/确认代表)")
+
+
+def _record_user(session: Session, actor: Actor, action: str, user: User, data: dict | None = None, *, acts: bool = False):
+    ev = ledger.record(session, actor, action, "user", user.id, data)
+    if acts:
+        user.acts_since = ev.id
+    return ev
+
+
 @mutating
 def create_user(
     session: Session,
@@ -193,10 +219,16 @@ def create_user(
     roles: list[str],
     display_name: str | None = None,
     email: str | None = None,
+    pending: bool = False,
 ) -> User:
-    """Create a person acting for an organisation, with a subset of the organisation's roles."""
+    """Create a person acting for an organisation, with a subset of the organisation's roles. At once by the system
+    or the registry (`may_act_alone_on_people`); `pending` (ccer.auth.people.create_user) makes an inactive user
+    that a confirmed request activates."""
     org = get_organisation(session, organisation_id)
-    policy.require(actor, "user.create", org)
+    if pending:
+        policy.require(actor, "user.propose", org)
+    else:
+        _require_alone(actor, org, "user.create")
     if not isinstance(username, str) or not USERNAME.match(username):
         raise ValidationError("must be 3-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit", field="username")
     if session.execute(select(User.id).where(User.username == username)).first():
@@ -207,15 +239,81 @@ def create_user(
     missing = [r.value for r in role_list if r.value not in org.role_names]
     if missing:
         raise ValidationError(f"organisation {org.name} does not hold role(s) {', '.join(missing)}", field="roles")
+    check_policy(password, username, org.name)
     user = User(
         username=username, display_name=display_name or username, email=email,
-        password_hash=hash_password(password), organisation_id=org.id, is_active=True,
+        password_hash=hash_password(password), organisation_id=org.id, is_active=not pending,
         created_at=clock.now(session),
     )
     user.roles = [UserRole(role=r.value) for r in role_list]
     session.add(user)
     session.flush()
-    ledger.record(session, actor, "user.created", "user", user.id)
+    _record_user(session, actor, "user.created", user, {"pending": True} if pending else None, acts=not pending)
+    return user
+
+
+def get_user(session: Session, user_id, field: str = "user_id") -> User:
+    return fetch(session, User, user_id, "user", field)
+
+
+def apply_activation(session: Session, actor: Actor, user: User) -> User:
+    """A user whose creation was requested becomes one (the request is confirmed): from now on it can log in and
+    confirm requests made after this moment."""
+    if user.is_active:
+        raise Conflict(f"user {user.username} is already active", field="user_id")
+    user.is_active = True
+    session.flush()
+    _record_user(session, actor, "user.activated", user, acts=True)
+    return user
+
+
+def role_change_problem(user: User, role: str, grant: bool) -> None:
+    """Refuses a role the organisation does not hold, or a grant/revocation that changes nothing."""
+    (r,) = _roles([role], "role")
+    if grant and r.value not in user.organisation.role_names:
+        raise ValidationError(f"organisation {user.organisation.name} does not hold role {r.value}", field="role")
+    if grant == (r.value in user.role_names):
+        raise Conflict(f"user {user.username} {'already holds' if grant else 'does not hold'} role {r.value}", field="role")
+
+
+def apply_role_change(session: Session, actor: Actor, user: User, role: str, grant: bool) -> User:
+    role_change_problem(user, role, grant)
+    if grant:
+        user.roles.append(UserRole(role=role))
+    else:
+        user.roles = [r for r in user.roles if r.role != role]
+    session.flush()
+    _record_user(session, actor, "user.role_granted" if grant else "user.role_revoked", user, {"role": role})
+    return user
+
+
+def apply_deactivation(session: Session, actor: Actor, user: User) -> User:
+    """The user no longer acts for the organisation: it cannot log in, and every session and token ends."""
+    if not user.is_active:
+        raise Conflict(f"user {user.username} is not active", field="user_id")
+    user.is_active = False
+    revoke_everything_of(session, user.id)
+    session.flush()
+    _record_user(session, actor, "user.deactivated", user)
+    return user
+
+
+@mutating
+def change_password(session: Session, actor: Actor, user_id: int, current: str, new: str) -> User:
+    """A user changes its own password, knowing the current one; every web session and bearer token of the user ends
+    (issue 15, item 5), so whoever had learnt the old password is logged out too."""
+    user = get_user(session, user_id)
+    if actor.user_id != user.id and not policy.is_system(actor):
+        raise Forbidden("users change only their own password", field="actor")
+    if actor.user_id == user.id and not check_password(user.password_hash, current or ""):
+        raise Unauthorized("the current password is wrong", field="current_password")
+    check_policy(new, user.username, user.organisation.name, field="new_password")
+    if check_password(user.password_hash, new):
+        raise ValidationError("must differ from the current password", field="new_password", rule="password policy: a new password")
+    user.password_hash = hash_password(new)
+    revoke_everything_of(session, user.id)
+    session.flush()
+    _record_user(session, actor, "user.password_changed", user)
     return user
 
 
@@ -224,8 +322,11 @@ def actor_for(user: User) -> Actor:
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.is_active or not check_password(user.password_hash, password):
+    """The user with this username and password. An unknown username is checked against a dummy hash at the cost of a
+    real one, so the answer takes as long either way and does not tell who has an account (issue 15, item 5)."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none() if isinstance(username, str) else None
+    matches = check_password(user.password_hash, password) if user is not None else check_nobody(password)
+    if user is None or not matches or not user.is_active:
         raise Unauthorized("unknown username or wrong password", field="password")
     if user.organisation.status == "closed":
         raise Unauthorized("the organisation's account is closed (Registry Rules Art. 11)", field="username")

@@ -7,6 +7,8 @@ CCER_INSTANCE_PATH  where instance files live; default ./instance
 CCER_PUBLIC_URL     the address the public reaches the platform at, printed in certificates' QR codes;
                     default http://127.0.0.1:5000
 CCER_MAX_…          bounded work per request (`Limits`): request size, archives, parcels, vertices, overlaps
+CCER_SESSION_…, CCER_SECURE_COOKIES, CCER_REDIS_URL, CCER_RATE_…
+                    web sessions, cookies and rate limits (`Web`)
 """
 from __future__ import annotations
 
@@ -91,6 +93,53 @@ class Limits:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class Web:
+    """Sessions, cookies and rate limits of the pages and the API (issue 15, item 5)."""
+
+    #: CCER_SESSION_IDLE_MINUTES: a web session unused this long (platform clock) is over
+    session_idle_minutes: int = 30
+    #: CCER_SESSION_HOURS: a web session is over this long after the login, however busy
+    session_hours: int = 12
+    #: CCER_SECURE_COOKIES=1: cookies only over HTTPS (Secure flag) and Strict-Transport-Security sent;
+    #: set it whenever the platform is served over HTTPS
+    secure_cookies: bool = False
+    #: CCER_RATE_LIMITS=0 turns the rate limits off (the test suite does; one test turns them on)
+    rate_limits: bool = True
+    #: CCER_REDIS_URL: rate-limit counters shared by every worker; in-memory (per process) when unreachable
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    #: CCER_RATE_LOGIN: wrong or right, logins (pages and API tokens together) per client address
+    rate_login: str = "10 per minute; 50 per hour"
+    #: CCER_RATE_COMMENT: public comments per client address
+    rate_comment: str = "10 per minute; 100 per day"
+
+    ENV = {"session_idle_minutes": "CCER_SESSION_IDLE_MINUTES", "session_hours": "CCER_SESSION_HOURS",
+           "secure_cookies": "CCER_SECURE_COOKIES", "rate_limits": "CCER_RATE_LIMITS", "redis_url": "CCER_REDIS_URL",
+           "rate_login": "CCER_RATE_LOGIN", "rate_comment": "CCER_RATE_COMMENT"}
+
+    @classmethod
+    def from_env(cls, overrides: dict | None = None) -> "Web":
+        """The environment's settings; `overrides` (e.g. {"rate_limits": True}) win over it."""
+        values = {}
+        for name, variable in cls.ENV.items():
+            raw = (overrides or {}).get(name, os.environ.get(variable))
+            if raw is None or raw == "":
+                continue
+            default = getattr(cls, name)
+            if isinstance(default, bool):
+                values[name] = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int):
+                try:
+                    values[name] = int(raw)
+                except (TypeError, ValueError):
+                    values[name] = 0
+                if values[name] < 1:
+                    raise ValueError(f"{variable} must be a positive whole number, got {raw!r}")
+            else:
+                values[name] = str(raw)
+        return cls(**values)
+
+
 @dataclass
 class Settings:
     database_url: str
@@ -99,6 +148,7 @@ class Settings:
     time_zone: str = TIME_ZONE
     public_url: str = "http://127.0.0.1:5000"
     limits: Limits = field(default_factory=Limits)
+    web: Web = field(default_factory=Web)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -114,4 +164,8 @@ class Settings:
         limits = overrides.pop("limits", None)
         if not isinstance(limits, Limits):
             limits = Limits.from_env(limits)
-        return cls(database_url=url, secret_key=secret, instance_path=folder, public_url=public, limits=limits, extra=overrides)
+        web = overrides.pop("web", None)
+        if not isinstance(web, Web):
+            web = Web.from_env(web)
+        return cls(database_url=url, secret_key=secret, instance_path=folder, public_url=public, limits=limits, web=web,
+                   extra=overrides)

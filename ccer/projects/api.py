@@ -16,7 +16,7 @@ from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
 from ..infra.errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
-from ..requests import current_actor, db_session
+from ..requests import current_actor, db_session, limit_comments
 from ..validation import services as vv
 from . import boundaries, comments, lifecycle, monitoring, visibility
 from .models import Document, MonitoringPeriod, Project
@@ -148,6 +148,7 @@ class Comments(MethodView):
 
     @blp.arguments(CommentIn)
     @blp.response(201, CommentOut)
+    @limit_comments
     def post(self, data):
         """Comment on a document in publicity (anyone, no account needed)."""
         return comments.submit(db_session(), current_actor(), **data)
