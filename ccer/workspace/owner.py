@@ -1,2 +1,241 @@
-"""Workspace pages of 项目业主 (project owner) (issue 16)."""
+"""Workspace pages of 项目业主 (project owner) (issue 16): my projects and their next step, a new project with the
+design-document form generated from the methodology's declarations, the ex-ante estimate with its trace, engaging a
+VVB, publicity, answering comments and findings, applying with the commitment letter. One service call per POST."""
 from __future__ import annotations
+
+import json
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..auth.models import Organisation
+from ..infra.errors import ValidationError
+from ..methodologies import registry as methodologies
+from ..projects import comments, lifecycle
+from ..projects.models import Project
+from ..requests import current_actor, db_session
+from ..validation import services as vv
+from ..validation.models import Engagement
+from . import labels  # noqa: F401  (the status filter)
+from .access import pages_of
+from .blueprint import bp
+from .forms import Errors, attempt, evidence_of
+from .panels import Item, Panel, provides
+
+ACTION = "workspace.owner"
+#: the common project fields of every design document (lifecycle.create's keyword arguments)
+COMMON = ("title", "methodology_code", "province", "construction_start", "project.crediting_start", "project.crediting_end")
+#: kinds a single input box holds; the others (fuel maps, lists, strata) are typed as JSON
+SCALAR = ("number", "choice", "date", "bool", "text")
+
+
+def _mine(session, actor) -> list[Project]:
+    return list(session.execute(select(Project).where(Project.owner_id == actor.organisation_id, Project.origin == "platform")
+                                .order_by(Project.id.desc())).scalars())
+
+
+def _own(session, project_id: int) -> Project:
+    p = lifecycle.get(session, project_id)
+    if not lifecycle.owns(current_actor(), p):
+        abort(404)  # another owner's project does not exist for this user
+    return p
+
+
+def next_step(session, p: Project) -> str:
+    """What the owner does next, in words."""
+    if p.status == "draft":
+        engagements = _engagements(session, p)
+        if p.validator_id:
+            return _("开始公示")
+        if any(e.status == "proposed" for e in engagements):
+            return _("等待审定与核查机构接受委托")
+        return _("委托审定与核查机构")
+    return {"publicity": _("回复公众意见和审定发现，等待审定报告"), "validated": _("附承诺书申请登记"),
+            "applied": _("等待注册登记机构审核"), "returned": _("补充材料后重新申请"),
+            "registered": _("已登记：提交监测数据")}.get(p.status, "—")
+
+
+def _engagements(session, p: Project) -> list[Engagement]:
+    return list(session.execute(select(Engagement).where(Engagement.subject_type == "project", Engagement.subject_id == p.id)
+                                .order_by(Engagement.id)).scalars())
+
+
+@provides("project_owner")
+def panel(session, actor) -> Panel:
+    out = Panel("project_owner", _("项目业主"))
+    for p in _mine(session, actor):
+        item = Item(p.title, url_for("workspace.owner_project", project_id=p.id), note=f"{labels.status(p.status)} · {next_step(session, p)}")
+        (out.waiting if p.status in ("draft", "validated", "returned", "publicity") else out.owned).append(item)
+    out.start.append(Item(_("新建项目"), url_for("workspace.owner_new")))
+    return out
+
+
+@bp.get("/owner/")
+@pages_of(ACTION)
+def owner_index():
+    session, actor = db_session(), current_actor()
+    projects = _mine(session, actor)
+    return render_template("workspace/owner/index.html", projects=projects, steps={p.id: next_step(session, p) for p in projects})
+
+
+# ---- a new project: the design-document form --------------------------------------------------------------
+
+
+def _declared(code: str | None):
+    """(methodology, its project facts, its period parameters) — or Nones when no methodology is chosen yet."""
+    if not code:
+        return None, [], []
+    try:
+        m = methodologies.get(code)
+    except Exception:  # an unknown code: the form asks again
+        return None, [], []
+    return m, [f.describe() for f in m.project_facts], [p.describe() for p in m.params]
+
+
+def _value(field: dict, raw: str):
+    if field["kind"] in SCALAR:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValidationError("must be JSON, e.g. {\"natural_gas\": 12.5} or [1, 2]", field=field["name"]) from None
+
+
+def _design(form, facts: list[dict], params: list[dict]) -> tuple[dict, list[dict]]:
+    """The form's fields as lifecycle.create's facts and one design period (empty boxes are left out: the
+    methodology applies its defaults and says which required values are missing)."""
+    project = {k: form.get(f"project.{k}", "") for k in ("crediting_start", "crediting_end") if form.get(f"project.{k}")}
+    period = {k: form.get(f"periods[0].{k}", "") for k in ("start", "end")}
+    for group, prefix, out in ((facts, "project.", project), (params, "periods[0].", period)):
+        for f in group:
+            raw = form.get(prefix + f["symbol"], "").strip()
+            if raw:
+                out[f["symbol"]] = _value({**f, "name": prefix + f["symbol"]}, raw)
+    return project, [period]
+
+
+@bp.route("/owner/projects/new", methods=["GET", "POST"])
+@pages_of(ACTION)
+def owner_new():
+    session, actor = db_session(), current_actor()
+    form = request.form if request.method == "POST" else request.args
+    code = form.get("methodology_code") or None
+    m, facts, params = _declared(code)
+    errors = Errors()
+    if request.method == "POST" and m is not None:
+        fields = set(COMMON) | {f"project.{f['symbol']}" for f in facts} | {f"periods[0].{p['symbol']}" for p in params} | \
+            {"periods[0].start", "periods[0].end"}
+        for required in ("project.crediting_start", "project.crediting_end"):  # the crediting period is part of every PDD
+            if not form.get(required):
+                errors[required] = _("必填")
+        if not errors:
+            def create():
+                project, periods = _design(form, facts, params)
+                return lifecycle.create(session, actor, title=form.get("title", ""), methodology_code=code,
+                                        province=form.get("province") or None, construction_start=form.get("construction_start"),
+                                        facts=project, periods=periods)
+            p = attempt(create, errors, fields)
+            if p is not None:
+                return redirect(url_for("workspace.owner_project", project_id=p.id))
+    elif request.method == "POST":
+        errors["methodology_code"] = _("请选择方法学")
+    return render_template("workspace/owner/new.html", methodologies=sorted(methodologies.installed().values(), key=lambda x: x.code),
+                           m=m, facts=facts, params=params, form=form, errors=errors,
+                           scalar=SCALAR), (422 if errors else 200)
+
+
+# ---- one project -----------------------------------------------------------------------------------------
+
+
+def _page(p: Project, errors: Errors | None = None, status: int = 200):
+    session, actor = db_session(), current_actor()
+    view = lifecycle.public_view(session, p, actor)
+    vvbs = [o for o in session.execute(select(Organisation).order_by(Organisation.name)).scalars() if "vvb" in o.role_names]
+    return render_template("workspace/owner/project.html", p=p, view=view, estimate=json.loads(p.estimate_json or "{}"),
+                           engagements=_engagements(session, p), vvbs=vvbs, vvb_names={o.id: o.name for o in vvbs},
+                           comments=comments.of(session, "project", p.id), findings=vv.findings_of(session, "project", p.id),
+                           next_step=next_step(session, p), form=request.form, errors=errors or Errors(),
+                           commitment=lifecycle.OWNER_COMMITMENT), status
+
+
+def _after(p: Project, errors: Errors, done: str):
+    if errors:
+        db_session().refresh(p)
+        return _page(p, errors, 422)
+    from flask import flash
+
+    flash(done)
+    return redirect(url_for("workspace.owner_project", project_id=p.id))
+
+
+@bp.get("/owner/projects/<int:project_id>")
+@pages_of(ACTION)
+def owner_project(project_id: int):
+    return _page(_own(db_session(), project_id))
+
+
+@bp.post("/owner/projects/<int:project_id>/engage")
+@pages_of(ACTION)
+def owner_engage(project_id: int):
+    session, p = db_session(), _own(db_session(), project_id)
+    errors = Errors()
+    vvb_id = request.form.get("vvb_id", "")
+    if not vvb_id.isdecimal():
+        errors["vvb_id"] = _("请选择审定与核查机构")
+    else:
+        attempt(lambda: vv.engage(session, current_actor(), "validation", p.id, int(vvb_id)), errors, {"vvb_id"})
+    return _after(p, errors, _("已委托，等待对方接受。"))
+
+
+#: the lifecycle moves an owner makes from this page
+OWNER_MOVES = ("publicise", "withdraw", "apply", "reapply")
+
+
+@bp.post("/owner/projects/<int:project_id>/fire/<transition>")
+@pages_of(ACTION)
+def owner_fire(project_id: int, transition: str):
+    session, p = db_session(), _own(db_session(), project_id)
+    if transition not in OWNER_MOVES:
+        abort(404)
+    errors = Errors()
+    if transition in ("apply", "reapply") and request.form.get("commitment") != "yes":
+        errors["commitment"] = _("申请登记须签署承诺书")  # Measures Art. 14
+    else:
+        attempt(lambda: lifecycle.fire(session, current_actor(), p.id, transition), errors, {"status"})
+    return _after(p, errors, _("已完成：") + transition)
+
+
+@bp.post("/owner/comments/<int:comment_id>/respond")
+@pages_of(ACTION)
+def owner_respond(comment_id: int):
+    session = db_session()
+    from ..projects.models import Comment
+
+    c = session.get(Comment, comment_id)
+    if c is None or c.subject_type != "project":
+        abort(404)
+    p = _own(session, c.subject_id)
+    errors = Errors()
+    attempt(lambda: comments.respond(session, current_actor(), comment_id, request.form.get("response", "")), errors, {"response"})
+    if errors:
+        errors = Errors({f"comment-{comment_id}": errors.get("response") or "; ".join(errors.get("general", []))})
+    return _after(p, errors, _("已答复公众意见。"))
+
+
+@bp.post("/owner/findings/<int:finding_id>/answer")
+@pages_of(ACTION)
+def owner_answer(finding_id: int):
+    session = db_session()
+    from ..validation.models import Finding
+
+    f = session.get(Finding, finding_id)
+    if f is None or f.subject_type != "project":
+        abort(404)
+    p = _own(session, f.subject_id)
+    errors = Errors()
+    attempt(lambda: vv.answer_finding(session, current_actor(), finding_id, request.form.get("response", ""), evidence=evidence_of()),
+            errors, {"response"})
+    if errors:
+        errors = Errors({f"finding-{finding_id}": errors.get("response") or "; ".join(errors.get("general", []))})
+    return _after(p, errors, _("已答复审定发现。"))

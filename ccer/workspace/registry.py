@@ -1,2 +1,110 @@
-"""Workspace pages of 注册登记机构 (the registry) (issue 16)."""
+"""Workspace pages of 注册登记机构 (the registry) (issue 16): the review queue ordered by its working-day deadline
+(overdue marked), the checklist of each application with its evidence, decisions with reasons (register, return,
+refuse), and the moderation of public comments."""
 from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..infra import clock
+from ..infra.errors import DomainError
+from ..projects import comments, lifecycle, records
+from ..projects.models import Comment, Project
+from ..requests import current_actor, db_session
+from ..validation import services as vv
+from .access import pages_of
+from .blueprint import bp
+from .forms import Errors, attempt
+from .panels import Item, Panel, provides
+
+ACTION = "workspace.registry"
+#: the decisions on an application (Measures Art. 15) and whether they need reasons
+DECISIONS = {"register": False, "return": True, "refuse": True}
+
+
+def _queue(session) -> list[Project]:
+    """Applications waiting for a decision, the nearest working-day deadline first (Measures Art. 15: 15 working days)."""
+    rows = session.execute(select(Project).where(Project.status == "applied")).scalars()
+    return sorted(rows, key=lambda p: (p.review_due is None, p.review_due, p.id))
+
+
+def _pending_comments(session) -> list[Comment]:
+    return list(session.execute(select(Comment).where(Comment.status == "pending").order_by(Comment.id)).scalars())
+
+
+@provides("registry_operator")
+def panel(session, actor) -> Panel:
+    out = Panel("registry_operator", _("注册登记机构"))
+    for p in _queue(session):
+        out.waiting.append(Item(p.title, url_for("workspace.registry_project", project_id=p.id), deadline=p.review_due,
+                                note=_("登记申请")))
+    n = len(_pending_comments(session))
+    if n:
+        out.waiting.append(Item(_("待审核的公众意见") + f" ({n})", url_for("workspace.registry_index") + "#comments"))
+    return out
+
+
+@bp.get("/registry/")
+@pages_of(ACTION)
+def registry_index():
+    session = db_session()
+    subjects = {c.id: comments.subject(session, c.subject_type, c.subject_id) for c in _pending_comments(session)}
+    return render_template("workspace/registry/index.html", queue=_queue(session), today=clock.today(session),
+                           pending=_pending_comments(session), subjects=subjects, form=request.form, errors=Errors())
+
+
+@bp.post("/registry/comments/<int:comment_id>/moderate")
+@pages_of(ACTION)
+def registry_moderate(comment_id: int):
+    session = db_session()
+    publish = request.form.get("publish") == "yes"
+    try:
+        comments.moderate(session, current_actor(), comment_id, publish, request.form.get("reason") or None)
+    except DomainError as err:
+        if err.status in (401, 403, 404):
+            raise
+        flash(f"#{comment_id}: {err}")
+    else:
+        flash(_("已发布公众意见。") if publish else _("已不予发布。"))
+    return redirect(url_for("workspace.registry_index") + "#comments")
+
+
+def _evidence(session, p: Project) -> dict:
+    """The documents behind the checklist: the design document, the validation report, both commitments."""
+    return {"pdd": records.latest(session, "pdd", "project", p.id),
+            "report": records.latest(session, "validation_report", "project", p.id),
+            "vvb_commitment": (vv.commitments_of(session, "project", p.id, "vvb_validation") or [None])[-1],
+            "owner_commitment": (vv.commitments_of(session, "project", p.id, "owner_project") or [None])[-1]}
+
+
+def _page(p: Project, errors: Errors | None = None, status: int = 200):
+    session = db_session()
+    return render_template("workspace/registry/project.html", p=p, checklist=lifecycle.checklist(session, p),
+                           evidence=_evidence(session, p), findings=vv.findings_of(session, "project", p.id),
+                           comments=comments.of(session, "project", p.id), today=clock.today(session),
+                           form=request.form, errors=errors or Errors()), status
+
+
+@bp.get("/registry/projects/<int:project_id>")
+@pages_of(ACTION)
+def registry_project(project_id: int):
+    return _page(lifecycle.get(db_session(), project_id))
+
+
+@bp.post("/registry/projects/<int:project_id>/decide")
+@pages_of(ACTION)
+def registry_decide(project_id: int):
+    session = db_session()
+    p = lifecycle.get(session, project_id)
+    decision = request.form.get("decision", "")
+    errors = Errors()
+    if decision not in DECISIONS:
+        abort(404)
+    attempt(lambda: lifecycle.fire(session, current_actor(), p.id, decision, reason=request.form.get("reason", "")),
+            errors, {"reason", "status"})
+    if errors:
+        session.refresh(p)
+        return _page(p, errors, 422)
+    flash({"register": _("已登记。"), "return": _("已退回补充。"), "refuse": _("已不予登记。")}[decision])
+    return redirect(url_for("workspace.registry_project", project_id=p.id))

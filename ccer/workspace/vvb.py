@@ -1,2 +1,164 @@
-"""Workspace pages of 审定与核查机构 (validation and verification body) (issue 16)."""
+"""Workspace pages of 审定与核查机构 (validation and verification body) (issue 16): the inbox of engagements offered
+(accept/decline beside the independence check), the 100-day clock per engagement, findings (raise CAR/CL/OBS, close),
+the methodology's recomputation beside the owner's figures, and the report with its commitment."""
 from __future__ import annotations
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..infra import clock
+from ..infra.errors import DomainError
+from ..projects import comments, eligibility, lifecycle
+from ..projects.guards import deadline
+from ..projects.models import Project
+from ..requests import current_actor, db_session
+from ..validation import services as vv
+from ..validation.models import Engagement, Finding
+from . import labels
+from .access import pages_of
+from .blueprint import bp
+from .forms import Errors, attempt
+from .panels import Item, Panel, provides
+
+ACTION = "workspace.vvb"
+
+
+def _engagements(session, actor, status: str | None = None) -> list[Engagement]:
+    stmt = select(Engagement).where(Engagement.vvb_id == actor.organisation_id, Engagement.subject_type == "project")
+    if status:
+        stmt = stmt.where(Engagement.status == status)
+    return list(session.execute(stmt.order_by(Engagement.id)).scalars())
+
+
+def _engaged(session, project_id: int) -> Project:
+    """A project this body validates (accepted engagement); others are not found."""
+    p = lifecycle.get(session, project_id)
+    if not lifecycle.is_engaged(current_actor(), p):
+        abort(404)
+    return p
+
+
+@provides("vvb")
+def panel(session, actor) -> Panel:
+    out = Panel("vvb", _("审定与核查机构"))
+    for e in _engagements(session, actor):
+        p = session.get(Project, e.subject_id)
+        if e.status == "proposed":
+            out.waiting.append(Item(p.title, url_for("workspace.vvb_index"), note=_("委托待接受")))
+        elif e.status == "accepted" and p.status == "publicity":
+            out.waiting.append(Item(p.title, url_for("workspace.vvb_project", project_id=p.id), deadline=deadline(session, p),
+                                    note=_("审定中")))
+        elif e.status == "accepted":
+            out.owned.append(Item(p.title, url_for("workspace.vvb_project", project_id=p.id), note=labels.status(p.status)))
+    return out
+
+
+@bp.get("/vvb/")
+@pages_of(ACTION)
+def vvb_index():
+    session, actor = db_session(), current_actor()
+    today = clock.today(session)
+    offered, current = [], []
+    for e in _engagements(session, actor):
+        p = session.get(Project, e.subject_id)
+        if e.status == "proposed":
+            problem = eligibility.vvb_problem(session, e.vvb_id, p)
+            offered.append({"e": e, "p": p, "problem": problem})
+        elif e.status == "accepted":
+            due = deadline(session, p)
+            current.append({"e": e, "p": p, "due": due, "days_left": (due - today).days if due else None})
+    return render_template("workspace/vvb/index.html", offered=offered, current=current, today=today)
+
+
+@bp.post("/vvb/engagements/<int:engagement_id>/decide")
+@pages_of(ACTION)
+def vvb_decide(engagement_id: int):
+    session = db_session()
+    accept = request.form.get("accept") == "yes"
+    try:
+        vv.decide_engagement(session, current_actor(), engagement_id, accept)
+    except DomainError as err:
+        if err.status in (401, 403, 404):
+            raise
+        flash(str(err))
+    else:
+        flash(_("已接受委托。") if accept else _("已拒绝委托。"))
+    return redirect(url_for("workspace.vvb_index"))
+
+
+def _recompute(p: Project) -> dict | None:
+    """The methodology run again on the owner's facts and design figures, as the VVB checks them."""
+    try:
+        return lifecycle.estimate(p.methodology_code, json.loads(p.facts_json or "{}"), json.loads(p.design_json or "[]"))
+    except DomainError as err:
+        return {"error": str(err)}
+
+
+def _page(p: Project, errors: Errors | None = None, status: int = 200):
+    session = db_session()
+    owner = json.loads(p.estimate_json or "{}")
+    due = deadline(session, p)
+    return render_template("workspace/vvb/project.html", p=p, owner_estimate=owner, recomputed=_recompute(p),
+                           findings=vv.findings_of(session, "project", p.id), comments=comments.of(session, "project", p.id),
+                           due=due, today=clock.today(session), kinds=labels.FINDING_KINDS, form=request.form,
+                           errors=errors or Errors(), commitment=lifecycle.VVB_COMMITMENT), status
+
+
+def _after(p: Project, errors: Errors, done: str):
+    if errors:
+        db_session().refresh(p)
+        return _page(p, errors, 422)
+    flash(done)
+    return redirect(url_for("workspace.vvb_project", project_id=p.id))
+
+
+@bp.get("/vvb/projects/<int:project_id>")
+@pages_of(ACTION)
+def vvb_project(project_id: int):
+    return _page(_engaged(db_session(), project_id))
+
+
+@bp.post("/vvb/projects/<int:project_id>/findings")
+@pages_of(ACTION)
+def vvb_raise(project_id: int):
+    session, p = db_session(), _engaged(db_session(), project_id)
+    errors = Errors()
+    attempt(lambda: vv.raise_finding(session, current_actor(), "project", p.id, request.form.get("kind", ""),
+                                     request.form.get("text", "")), errors, {"kind", "text", "status"})
+    return _after(p, errors, _("已提出发现。"))
+
+
+@bp.post("/vvb/findings/<int:finding_id>/close")
+@pages_of(ACTION)
+def vvb_close(finding_id: int):
+    session = db_session()
+    f = session.get(Finding, finding_id)
+    if f is None or f.subject_type != "project":
+        abort(404)
+    p = _engaged(session, f.subject_id)
+    errors = Errors()
+    accept = request.form.get("accept", "yes") == "yes"
+    attempt(lambda: vv.close_finding(session, current_actor(), finding_id, accept), errors, {"status"})
+    return _after(p, errors, _("已关闭发现。") if accept else _("已退回业主重新答复。"))
+
+
+@bp.post("/vvb/projects/<int:project_id>/report")
+@pages_of(ACTION)
+def vvb_report(project_id: int):
+    """The validation report: positive (validate) or negative (reject, with reasons); the body's commitment is
+    signed over the report and the design document by the transition itself (lifecycle._report)."""
+    session, p = db_session(), _engaged(db_session(), project_id)
+    errors = Errors()
+    conclusion = request.form.get("conclusion", "")
+    if request.form.get("commitment") != "yes":
+        errors["commitment"] = _("出具报告须签署承诺")  # Measures Art. 13
+    elif conclusion not in ("positive", "negative"):
+        errors["conclusion"] = _("请选择结论")
+    else:
+        move = "validate" if conclusion == "positive" else "reject"
+        attempt(lambda: lifecycle.fire(session, current_actor(), p.id, move, comment_handling=request.form.get("comment_handling", ""),
+                                       reason=request.form.get("reason", "")), errors, {"reason", "status"})
+    return _after(p, errors, _("已出具审定报告。"))

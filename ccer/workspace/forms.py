@@ -1,0 +1,45 @@
+"""What every workspace form does with a refused service call: the DomainError goes next to its field, what was
+typed stays in the form, and nothing is saved (each service is one transaction, rolled back when it raises)."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable
+
+from flask import request
+
+from ..infra.errors import DomainError, Forbidden, NotFound, Unauthorized
+
+
+class Errors(dict):
+    """field -> message; `general` collects what names no field of the form shown."""
+
+    def put(self, err: DomainError, fields: set[str] | None = None) -> None:
+        field = err.field or ""
+        # the create service names the crediting dates facts.*; the form (and the methodology) calls them project.*
+        if field.startswith("facts."):
+            field = "project." + field[len("facts."):]
+        text = err.message + (f" [{err.rule}]" if err.rule else "")
+        if fields is not None and field not in fields:
+            self.setdefault("general", []).append(f"{field}: {text}" if field else text)
+        else:
+            self[field] = text
+
+
+def attempt(call: Callable[[], Any], errors: Errors, fields: set[str] | None = None) -> Any:
+    """Run one service call; a DomainError lands in `errors` (refusals of access are not form errors: they propagate)."""
+    try:
+        return call()
+    except (Forbidden, Unauthorized, NotFound):
+        raise
+    except DomainError as err:
+        errors.put(err, fields)
+        return None
+
+
+def evidence_of(name: str = "evidence") -> str | None:
+    """An uploaded evidence file, recorded by name and SHA-256 (what the finding's answer cites)."""
+    f = request.files.get(name)
+    if f is None or not f.filename:
+        return None
+    digest = hashlib.sha256(f.read()).hexdigest()
+    return f"{f.filename} (SHA-256 {digest})"

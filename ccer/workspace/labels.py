@@ -1,0 +1,22 @@
+"""Words the workspace pages share: statuses of projects, engagements, findings and comments in the page's language."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .blueprint import bp
+
+STATUS = {
+    "draft": _l("草稿"), "publicity": _l("公示中"), "validated": _l("已审定"), "rejected": _l("审定未通过"),
+    "applied": _l("已申请登记"), "returned": _l("已退回"), "registered": _l("已登记"), "refused": _l("不予登记"),
+    "cancelled": _l("已注销"), "revoked": _l("已撤销"),
+    "proposed": _l("待接受"), "accepted": _l("已接受"), "declined": _l("已拒绝"),
+    "open": _l("待答复"), "answered": _l("已答复"), "closed": _l("已关闭"),
+    "pending": _l("待审核"), "published": _l("已发布"),
+}
+
+FINDING_KINDS = {"CAR": _l("整改要求 (CAR)"), "CL": _l("澄清要求 (CL)"), "OBS": _l("观察项 (OBS)")}
+
+
+@bp.app_template_filter("status")
+def status(value: str) -> str:
+    return str(STATUS.get(value, value))

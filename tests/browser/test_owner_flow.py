@@ -1,0 +1,203 @@
+"""Issue 16, "Done when" steps 1–4 in a real browser: an owner creates an offshore-wind project from the form the
+methodology declares, sees the estimate and starts publicity; a member of the public comments on the publicised
+design document; the VVB accepts the engagement (independence check shown), raises a CAR that the owner answers with
+an evidence file and the VVB closes, and issues its report with its commitment; the owner applies with the commitment
+letter; the registry works its queue and registers. Every step asserts what the page shows, in Chinese and English,
+and keeps a screenshot. The platform clock is frozen on a working day and moved past the 20 working days of publicity."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from .conftest import login, shot, switch_language
+
+#: a Monday of a year whose holiday calendar is published (publicity: 20 working days, Measures Art. 12)
+START = (2026, 3, 2)
+
+#: the design figures of the demo's offshore wind farm (ccer/demo/data/demo_lifecycle.json, CCER-01-002-V01)
+FIGURES = {"periods[0].start": "2023-01-01", "periods[0].end": "2023-12-31", "periods[0].EG_export": "803701",
+           "periods[0].EG_import": "1250", "periods[0].EF_grid_OM": "0.9419", "periods[0].EF_grid_BM": "0.4819"}
+# BE = (803701 − 1250) MWh × (0.9419 × 0.5 + 0.4819 × 0.5) tCO2/MWh = 802451 × 0.7119 = 571,264.8669 → 571,264 t
+# (CCER-01-002-V01 formulas (1)–(3), ω_OM = ω_BM = 0.5 by its Tables 2–3; rounded down, Measures Art. 48)
+CREDITED = "571,264"
+
+
+def _page(browser, lang="zh-CN"):
+    ctx = browser.new_context(locale=lang, viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(10_000)
+    return pg
+
+
+def _clock(server, days: int | None = None):
+    from ccer.infra import clock
+    from ccer.infra.clock import CST
+
+    with server.session() as s:
+        if days is None:
+            clock.set_time(s, datetime(*START, 9, 0, tzinfo=CST), freeze=True)
+        else:
+            clock.advance(s, timedelta(days=days))
+        s.commit()
+
+
+@pytest.fixture(scope="module")
+def pages(live_server, browser):
+    _clock(live_server)
+    made = {}
+
+    def of(username):
+        if username not in made:
+            pg = _page(browser)
+            if username != "public":
+                login(pg, live_server, username)
+            made[username] = pg
+        return made[username]
+
+    yield of
+    for pg in made.values():
+        pg.context.close()
+    from ccer.infra import clock
+
+    with live_server.session() as s:
+        clock.reset(s)
+        s.commit()
+
+
+def test_project_from_design_document_to_registration(live_server, pages):
+    url = live_server.url
+    # ---- the owner creates an offshore-wind project ----------------------------------------------------------
+    owner = pages("owner1")
+    assert owner.url.endswith("/workspace/")  # login goes to the workspace
+    owner.click("text=新建项目")
+    owner.select_option("#pick-methodology", "CCER-01-002-V01")
+    owner.click("#choose-methodology button")
+    assert "并网海上风力发电" in owner.inner_text("#design-document h2")
+    # the form is generated from the declarations: unit, range and the default with its source as help
+    assert "(km)" in owner.inner_text("label[for='project.distance_offshore_km']")
+    assert "0.5" in owner.inner_text("#design-document") and "Table 2" in owner.inner_text("#design-document")
+    owner.fill("#title", "（浏览器测试）山东半岛南海上风电项目")
+    owner.fill("#province", "山东省")
+    owner.fill("#construction_start", "2019-06-01")
+    owner.fill("[id='project.crediting_start']", "2022-04-01")
+    owner.fill("[id='project.crediting_end']", "2032-03-31")
+    # too near the shore and too shallow: not an offshore project under CCER-01-002-V01 §4 (> 30 km or > 30 m)
+    owner.fill("[id='project.distance_offshore_km']", "12")
+    owner.fill("[id='project.water_depth_m']", "8")
+    owner.select_option("[id='project.grid']", "华北")
+    for name, value in FIGURES.items():
+        owner.fill(f"[id='{name}']", value)
+    owner.click("#design-document button[type=submit]")
+    errors = owner.inner_text("#design-document")
+    assert "30" in errors and owner.locator(".field-error, .error").count() >= 1
+    assert owner.input_value("#title") == "（浏览器测试）山东半岛南海上风电项目"  # what was typed is kept
+    assert owner.input_value("[id='periods[0].EG_export']") == "803701"
+    shot(owner, "owner-form-error-zh")
+    owner.fill("[id='project.distance_offshore_km']", "34")
+    owner.fill("[id='project.water_depth_m']", "25")
+    owner.click("#design-document button[type=submit]")
+    assert owner.inner_text("#status") == "草稿"
+    project_url = owner.url
+    project_id = int(re.search(r"/projects/(\d+)", project_url).group(1))
+    assert CREDITED in owner.inner_text("#estimate")
+    owner.click("#estimate details.trace >> nth=0 >> summary")
+    assert "§7.3.4" in owner.inner_text("#estimate")  # the formula's source, under its <details>
+    owner.select_option("#vvb_id", label="中环联合（北京）认证中心有限公司（演示）")
+    owner.click("#engagement button[type=submit]")
+    assert "待接受" in owner.inner_text("#engagement")
+    shot(owner, "owner-project-estimate-zh")
+    switch_language(owner, "en")
+    assert owner.inner_text("#status") == "Draft" and "Pending" in owner.inner_text("#engagement")
+    assert "Ex-ante estimate" in owner.inner_text("#estimate h2")
+    shot(owner, "owner-project-estimate-en")
+
+    # ---- the VVB accepts, the independence check shown beside the offer -------------------------------------------
+    vvb = pages("vvb-a")
+    vvb.goto(f"{url}/workspace/vvb/")
+    offer = vvb.inner_text("#offered")
+    assert "（浏览器测试）山东半岛南海上风电项目" in offer and "通过" in offer
+    shot(vvb, "vvb-inbox-zh")
+    vvb.click("#offered button[value=yes]")
+    assert "已接受委托" in vvb.inner_text("main")
+
+    # ---- the owner starts publicity: 20 working days from the frozen Monday 2026-03-02 → 2026-03-30 -------------
+    owner.goto(project_url)
+    owner.click("#publicise")
+    assert owner.inner_text("#status") == "In publicity"
+    assert "2026-03-02 – 2026-03-30" in owner.inner_text("#summary")
+    shot(owner, "owner-publicity-en")
+
+    # ---- a member of the public comments on the publicised design document -----------------------------------
+    public = pages("public")
+    public.goto(f"{url}/projects/{project_id}")
+    public.fill("input[name=author_name]", "青岛市民（浏览器测试）")
+    public.fill("textarea[name=body]", "海缆路由是否避开了传统渔场？")
+    public.click("form:has(textarea[name=body]) button")
+    assert "审核后公开" in public.inner_text("main") or "moderation" in public.inner_text("main")
+    shot(public, "public-comment-zh")
+
+    # ---- the registry publishes it; the owner answers -------------------------------------------------------------
+    registry = pages("registry")
+    registry.goto(f"{url}/workspace/registry/")
+    assert "海缆路由是否避开了传统渔场？" in registry.inner_text("#comments")
+    registry.click("#comments button[value=yes]")
+    assert "已发布公众意见" in registry.inner_text("main")
+    owner.goto(project_url)
+    owner.click("#comments button[type=submit]")  # an empty answer: refused next to the field, nothing saved
+    assert "required" in owner.inner_text("#comments .field-error")
+    owner.fill("#comments textarea", "海缆路由经海洋主管部门批准，避开了传统渔场。")
+    owner.click("#comments button[type=submit]")
+    assert "避开了传统渔场" in owner.inner_text("#comments")
+
+    # ---- the VVB raises a CAR; the owner answers with an evidence file; the VVB closes it --------------------------
+    switch_language(vvb, "en")
+    vvb.goto(f"{url}/workspace/vvb/projects/{project_id}")
+    assert "✗" not in vvb.inner_text("#recomputation")  # the methodology's figures agree with the owner's
+    assert "2026-06-10" in vvb.inner_text("#clock")  # 100 days from 2026-03-02 (CNCA-CCER-01 §4.3.3)
+    vvb.select_option("#kind", "CAR")
+    vvb.fill("#text", "请提供海域使用权证书及用海批复。")
+    vvb.click("#raise button[type=submit]")
+    assert "Open" in vvb.inner_text("#findings")
+    shot(vvb, "vvb-finding-raised-en")
+    owner.goto(project_url)
+    owner.fill("#findings textarea", "已上传《海域使用权证书》。")
+    owner.set_input_files("#findings input[type=file]", files=[{"name": "haiyu.pdf", "mimeType": "application/pdf",
+                                                                 "buffer": b"%PDF-1.4 demo"}])
+    owner.click("#findings button[type=submit]")
+    assert "haiyu.pdf" in owner.inner_text("#findings")
+    vvb.reload()
+    vvb.click("#findings button[value=yes]")
+    assert "Closed" in vvb.inner_text("#findings")
+
+    # ---- publicity over (2026-04-02, after 2026-03-30); the VVB issues its report ----------------------------
+    _clock(live_server, days=31)
+    vvb.reload()
+    vvb.fill("#comment_handling", "已答复全部公众意见")
+    vvb.click("#issue-report")  # the commitment is not ticked: refused, nothing issued
+    assert vvb.locator("#report .field-error").count() == 1
+    vvb.check("#report input[name=commitment]")
+    vvb.click("#issue-report")
+    assert vvb.inner_text("#status") == "Validated"
+    shot(vvb, "vvb-report-en")
+
+    # ---- the owner applies with the commitment letter --------------------------------------------------------------
+    owner.goto(project_url)
+    owner.check("#moves input[name=commitment]")
+    owner.click("#apply")
+    assert owner.inner_text("#status") == "Applied for registration"
+
+    # ---- the registry works the queue and registers ----------------------------------------------------------------
+    registry.goto(f"{url}/workspace/registry/")
+    queue = registry.inner_text("#queue")
+    assert "（浏览器测试）山东半岛南海上风电项目" in queue and "2026-04-24" in queue  # 15 working days from Thursday 2026-04-02 (Qingming 04-04–06 off)
+    registry.click("#queue a")
+    assert registry.locator("#checklist tr.failed").count() == 0
+    shot(registry, "registry-checklist-zh")
+    registry.click("#register")
+    assert registry.inner_text("#status") == "已登记"
+    assert registry.inner_text("#registry-no").strip().isdigit()
+    switch_language(registry, "en")
+    assert registry.inner_text("#status") == "Registered"
+    shot(registry, "registry-registered-en")
