@@ -23,11 +23,12 @@ from ccer import ledger
 from ccer.infra import clock
 from ccer.auth import makerchecker
 from ccer.infra.errors import Conflict, DomainError, Forbidden, ValidationError
-from ccer.issuance import accounts, fraud, invariants
+from ccer.issuance import accounts, fraud, invariants, registry_acts
 from ccer.issuance.fraud_models import FraudCase
 from ccer.issuance.models import Retirement
 from ccer.projects import eligibility, lifecycle, services as projects
 from ccer.projects.models import OwnerBar
+from tests.conftest import SYSTEM
 from tests.registry_world import World
 
 PASSWORD = "correct-horse-battery"
@@ -60,6 +61,11 @@ def _revoke(w, **ctx) -> FraudCase:
 def _cancel(w, case, **spec):
     req = fraud.propose_cancellation(w.session, w.owner.maker, case.id, **spec)
     return makerchecker.confirm(w.session, w.owner.checker, req.id)
+
+
+def _enforce(world, case, order):
+    """The registry's enforcement: one registry user proposes, the second confirms."""
+    return world.act(registry_acts.propose_enforcement(world.session, world.registry, case.id, order))
 
 
 def _ok(session):
@@ -117,13 +123,15 @@ def test_the_owner_cancels_any_vintage_then_the_registry_enforces_the_rest(world
     makerchecker.reject(session, world.owner.checker, req.id, "撤回")
 
     with pytest.raises(Conflict) as err:  # the owner has until 2027-01-06
-        fraud.enforce(session, world.registry, case.id, "甘环执〔2027〕1号")
+        _enforce(world, case, "甘环执〔2027〕1号")
     assert err.value.field == "cancel_by" and "2027-01-06" in err.value.message
     clock.set_time(session, datetime(2027, 1, 7, 10, tzinfo=clock.CST), freeze=True)
     session.commit()
     with pytest.raises(Forbidden):
-        fraud.enforce(session, world.owner.maker, case.id, "x")
-    case = fraud.enforce(session, world.registry, case.id, "甘环执〔2027〕1号")
+        registry_acts.propose_enforcement(session, world.owner.maker, case.id, "x")
+    with pytest.raises(Forbidden):  # the registry's act needs a second registry user, even the system actor's
+        fraud.enforce(session, SYSTEM, case.id, "x")
+    case = _enforce(world, case, "甘环执〔2027〕1号")
     assert (case.force_cancelled, case.shortfall, case.outstanding, case.status) == (171_865, 150_000, 150_000, "enforced")
     forced = session.execute(select(Retirement).where(Retirement.purpose == "forced_cancellation").order_by(Retirement.id)).scalars().all()
     assert [(r.project.registry_no, r.vintage, r.quantity) for r in forced] == [(1, 2021, 100_000), (1, 2022, 71_865)]
@@ -135,7 +143,7 @@ def test_the_owner_cancels_any_vintage_then_the_registry_enforces_the_rest(world
     assert "permanently" in eligibility.OWNER_FREE.check(session, world.project_b, {})
     assert fraud.barred_until(case) == "permanent"
     with pytest.raises(Conflict) as err:
-        fraud.enforce(session, world.registry, case.id, "again")
+        _enforce(world, case, "again")
     assert err.value.field == "status"
     event = session.execute(select(ledger.Event).where(ledger.Event.action == "fraud.enforced")).scalar_one()
     assert '"shortfall":150000' in event.payload_json
@@ -153,7 +161,7 @@ def test_settled_in_time_keeps_the_three_year_bar(world, session):
     clock.set_time(session, datetime(2027, 1, 7, 10, tzinfo=clock.CST), freeze=True)
     session.commit()
     with pytest.raises(Conflict) as err:
-        fraud.enforce(session, world.registry, case.id, "甘环执〔2027〕1号")
+        _enforce(world, case, "甘环执〔2027〕1号")
     assert err.value.field == "status" and "cancelled what it owed" in err.value.message
     assert [b.until for b in session.execute(select(OwnerBar)).scalars()] == [date(2029, 12, 7)]
     # the registry restores the account after the correction (Registry Rules Art. 10); the project's CCERs stay suspended

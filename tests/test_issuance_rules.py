@@ -1,6 +1,7 @@
 """Issuance only from verified reductions (Measures Art. 17, 20–22): the registry issues a registered reduction
 batch, exactly its verified quantity per vintage, once — through the service, the API and the CLI alike — and
-refuses anything else naming the field and the rule, writing nothing.
+refuses anything else naming the field and the rule, writing nothing. Issuing is maker–checker between two
+registry users (issue 15): a refused batch is refused when proposed (the same checks), and again at confirmation.
 
 The platform batch is tests/lifecycle_world.py's: 2023 H2 and 2024 H1 of an offshore wind farm,
 (400 000 − 500) × 0.7119 = 284 404.05 → 284 404 t (2023) and (403 701 − 750) × 0.7119 = 286 860.8169 → 286 860 t
@@ -16,7 +17,8 @@ from sqlalchemy import func, select, update
 from ccer import ledger
 from ccer.cli import main
 from ccer.infra.errors import Conflict, Forbidden, NotFound, ValidationError
-from ccer.issuance import issuing, services
+from ccer.auth import makerchecker
+from ccer.issuance import issuing, registry_acts, services
 from ccer.issuance.holdings import block_serial
 from ccer.issuance.issuing import ONCE_RULE
 from ccer.issuance.models import Issuance, SerialBlock
@@ -67,11 +69,16 @@ def test_a_registered_batch_issues_exactly_its_verified_vintages_once(session, p
     p, mp = _applied_batch(w)
     before = _counts(session)
     with pytest.raises(Conflict) as err:  # applied, not registered yet
-        issuing.issue_batch(session, w.registry, mp.id)
+        registry_acts.propose_issue(session, w.registry, mp.id)
     assert (err.value.field, err.value.rule) == ("status", "Measures Art. 22")
     assert _counts(session) == before
 
-    monitoring.fire(session, w.registry, mp.id, "register")  # registration issues the batch
+    monitoring.fire(session, w.registry, mp.id, "register")  # registration proposes the batch's issuance …
+    assert session.execute(select(func.count()).select_from(Issuance)).scalar_one() == 0
+    req = registry_acts.pending_issue(session, mp.id)
+    with pytest.raises(Forbidden):  # … which the registering user cannot confirm
+        makerchecker.confirm(session, w.registry, req.id)
+    makerchecker.confirm(session, w.registry2, req.id)  # a second registry user does: the batch is issued
     issued = session.execute(select(Issuance).order_by(Issuance.id)).scalars().all()
     assert [(i.vintage, i.quantity, i.first, i.last, i.batch, i.monitoring_period_id) for i in issued] == [
         (2023, 284_404, 1, 284_404, 1, mp.id),            # floor of 284 404.05
@@ -83,8 +90,10 @@ def test_a_registered_batch_issues_exactly_its_verified_vintages_once(session, p
 
     after = _counts(session)
     with pytest.raises(Conflict) as err:  # once
-        issuing.issue_batch(session, w.registry, mp.id)
+        registry_acts.propose_issue(session, w.registry, mp.id)
     assert (err.value.field, err.value.rule) == ("monitoring_period_id", ONCE_RULE) and "already issued" in err.value.message
+    with pytest.raises(Conflict, match="already approved"):  # the request is confirmed once
+        makerchecker.confirm(session, w.registry2, req.id)
     assert _counts(session) == after
     _ok(session)
 
@@ -99,14 +108,14 @@ def test_a_batch_not_verified_is_refused(session, parties):
             monitoring.fire(session, w.owner, mp.id, step)
             before = _counts(session)
         with pytest.raises(Conflict) as err:
-            issuing.issue_batch(session, w.registry, mp.id)
+            registry_acts.propose_issue(session, w.registry, mp.id)
         assert err.value.field == "verified_quantity" and err.value.rule.startswith("Measures Art. 20")
         assert _counts(session) == before
     with pytest.raises(NotFound) as err:
-        issuing.issue_batch(session, w.registry, 999)
+        registry_acts.propose_issue(session, w.registry, 999)
     assert err.value.field == "monitoring_period_id"
     with pytest.raises(Forbidden):  # only the registry issues
-        issuing.issue_batch(session, w.owner, mp.id)
+        registry_acts.propose_issue(session, w.owner, mp.id)
 
 
 def test_a_changed_quantity_is_refused(session, parties):
@@ -123,13 +132,13 @@ def test_a_changed_quantity_is_refused(session, parties):
         session.commit()
         assert any(f"monitoring_period {mp.id} differs" in str(problem) for problem in ledger.verify(session).problems)
         with pytest.raises((ValidationError, Conflict)) as err:
-            issuing.issue_batch(session, world.registry, mp.id)
+            registry_acts.propose_issue(session, world.registry, mp.id)
         assert err.value.field == field and err.value.rule.startswith(rule), (values, err.value.to_dict())
         assert _counts(session) == before  # nothing written
         session.execute(update(MonitoringPeriod).where(MonitoringPeriod.id == mp.id).values(
             applied_quantity=1000, vintages_json='{"2021":1000}', status="registered"))
         session.commit()
-    (iss,) = issuing.issue_batch(session, world.registry, mp.id)
+    (iss,) = world.act(registry_acts.propose_issue(session, world.registry, mp.id))
     assert (iss.vintage, iss.quantity, iss.first, iss.last) == (2021, 1000, 1, 1000)
     _ok(session)
 
@@ -140,7 +149,7 @@ def test_a_revoked_projects_batch_is_not_issued(session, parties):
     lifecycle.fire(session, world.registry, world.project.id, "revoke", reason="省生态环境厅认定篡改监测数据（测试）")
     before = _counts(session)
     with pytest.raises(Conflict) as err:
-        issuing.issue_batch(session, world.registry, mp.id)
+        registry_acts.propose_issue(session, world.registry, mp.id)
     assert (err.value.field, err.value.rule) == ("project_id", "Measures Art. 22")
     assert _counts(session) == before
     with pytest.raises(Conflict) as err:
@@ -216,12 +225,22 @@ def test_no_over_issuance_through_the_api(client, session, parties):
     assert _counts(session) == before
 
     mp = monitoring.import_listed_batch(session, world.registry, world.project.id, "2024-01-01", "2024-12-31", {2024: 1000}, SOURCE)
-    issued = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
-    assert issued.status_code == 201
-    assert [(i["vintage"], i["quantity"], i["first"], i["last"], i["monitoring_period_id"]) for i in issued.json] == [
+    proposed = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
+    assert proposed.status_code == 202 and proposed.json["status"] == "pending"  # a second registry user confirms
+    stale = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
+    assert stale.status_code == 202
+    mine = client.post(f"/api/v1/approvals/{proposed.json['id']}/confirm", headers=registry)
+    assert mine.status_code == 403 and mine.json["field"] == "actor"
+    assert _counts(session)[0] == 0
+    registry2 = _auth(client, world.registry2)
+    done = client.post(f"/api/v1/approvals/{proposed.json['id']}/confirm", headers=registry2)
+    assert done.status_code == 200 and done.json["status"] == "approved"
+    issued = client.get("/api/v1/public/issuances").json["items"]
+    assert [(i["vintage"], i["quantity"], i["first"], i["last"], i["monitoring_period_id"]) for i in issued] == [
         (2024, 1000, 1, 1000, mp.id)]
-    again = client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id})
+    again = client.post(f"/api/v1/approvals/{stale.json['id']}/confirm", headers=registry2)  # stale: the batch was issued
     assert again.status_code == 409 and again.json["rule"] == ONCE_RULE
+    assert client.post("/api/v1/issuances", headers=registry, json={"monitoring_period_id": mp.id}).json["rule"] == ONCE_RULE
     # the same vintage again under another batch number: the same reductions are never registered twice
     with pytest.raises(ValidationError) as err:
         monitoring.import_listed_batch(session, world.registry, world.project.id, "2024-01-01", "2024-12-31", {2024: 1000}, SOURCE, number=2)
@@ -235,8 +254,11 @@ def test_no_over_issuance_through_the_cli(db_url, session, parties):
     project_id = world.project.id
     session.commit()
 
-    def run(*args):
-        return CliRunner().invoke(main, ["--database", db_url, "registry", "issue", *args])
+    def run(*args, user=world.registry.label):
+        return CliRunner().invoke(main, ["--database", db_url, "registry", "issue", *args, "--as", user])
+
+    def confirm(request_id, user):
+        return CliRunner().invoke(main, ["--database", db_url, "registry", "confirm", str(request_id), "--as", user])
 
     before = _counts(session)
     out = run("--project-id", str(project_id), "--batch", "1", "--vintage-quantity", "2024=1000000")
@@ -250,7 +272,15 @@ def test_no_over_issuance_through_the_cli(db_url, session, parties):
     mp = monitoring.import_listed_batch(session, world.registry, project_id, "2024-01-01", "2024-12-31", {2024: 1000}, SOURCE)
     out = run("--project-id", str(project_id), "--batch", "1")
     assert out.exit_code == 0, out.output
-    assert out.output == "issued 1,000 tCO2e  CN-CCER-01-000001-2024-001-000000000001-000000001000\n"
+    assert out.output.startswith("request ") and "ccer registry confirm" in out.output
+    request_id = int(out.output.split()[1].rstrip(":"))
+    out = confirm(request_id, world.registry.label)  # the proposer cannot confirm
+    assert out.exit_code == 2 and "cannot confirm their own request" in out.output
+    assert _counts(session)[0] == 0
+    out = confirm(request_id, world.registry2.label)
+    assert out.exit_code == 0, out.output
+    assert out.output == (f"request {request_id} confirmed: registry.issue — issued 1,000 tCO2e "
+                          "CN-CCER-01-000001-2024-001-000000000001-000000001000\n")
     out = run("--batch-id", str(mp.id))
     assert out.exit_code == 2 and "already issued" in out.output and ONCE_RULE in out.output
     assert _counts(session)[0] == 1

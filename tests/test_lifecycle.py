@@ -93,7 +93,7 @@ def test_happy_path_from_design_document_to_ccers(w, session):
         monitoring.fire(session, w.owner, mp.id, "apply", quantity=571_265)
     assert err.value.rule == "Measures Art. 21"
     monitoring.fire(session, w.owner, mp.id, "apply", quantity=571_264)
-    monitoring.fire(session, w.registry, mp.id, "register")
+    w.register_batch(mp)  # registering proposes the issuance, the second registry user confirms it (issue 15)
     rows = {(r["vintage"], r["status"]): r["quantity"] for r in holdings(session, w.owner_org.id and _account(session, w).id)}
     assert rows == {(2023, "available"): 284_404, (2024, "available"): 286_860}
     _ok(session)

@@ -76,6 +76,11 @@ def test_project_to_ccers_over_rest(client, session, parties):
     client.post(f"/api/v1/monitoring-periods/{mp}/transitions/apply", headers=owner, json={"quantity": 284_404})
     done = client.post(f"/api/v1/monitoring-periods/{mp}/transitions/register", headers=registry, json={})
     assert done.json["status"] == "registered"
+    pending = [r for r in client.get("/api/v1/approvals", headers=registry).json["items"] if r["kind"] == "registry.issue"]
+    assert [r["target"] for r in pending] == [f"monitoring_period:{mp}"]  # the issuance waits for a second registry user
+    assert client.get("/api/v1/public/issuances").json["items"] == []
+    confirmed = client.post(f"/api/v1/approvals/{pending[0]['id']}/confirm", headers=_auth(client, w.registry2))
+    assert confirmed.status_code == 200, confirmed.json
     issued = client.get("/api/v1/public/issuances").json["items"]
     assert [(i["vintage"], i["quantity"], i["batch"]) for i in issued] == [(2024, 284_404, 1)]
 

@@ -13,8 +13,8 @@ from ccer import ledger
 
 from ccer.infra import clock
 from ccer.auth import makerchecker
-from ccer.infra.errors import Conflict, DomainError, Forbidden, ValidationError
-from ccer.issuance import accounts, invariants, issuing, retirements, services, trading
+from ccer.infra.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ccer.issuance import accounts, invariants, registry_acts, retirements, services, trading
 from ccer.issuance.models import Issuance, SerialBlock
 from ccer.issuance.purposes import national_ets_cap
 from ccer.issuance.serials import format_serial, parse_serial
@@ -78,14 +78,14 @@ def test_issuance_makes_one_block_per_vintage_on_one_axis(world, session):
 def test_issuance_is_refused_twice_before_2020_and_outside_crediting(world, session):
     (iss,) = world.issue({2021: 5})
     with pytest.raises(Conflict, match="already issued"):
-        issuing.issue_batch(session, world.registry, iss.monitoring_period_id)
+        registry_acts.propose_issue(session, world.registry, iss.monitoring_period_id)
     with pytest.raises(Conflict, match="already recorded"):
         world.issue({2021: 5})  # batch 1 again
     with pytest.raises(ValidationError) as err:
         world.issue({2019: 5}, batch=2)
     assert err.value.rule == "Measures Art. 17" and "after 2020-09-22" in str(err.value)
     with pytest.raises(Forbidden):
-        issuing.issue_batch(session, world.owner.maker, iss.monitoring_period_id)
+        registry_acts.propose_issue(session, world.owner.maker, iss.monitoring_period_id)
     clock.set_time(session, datetime(2032, 1, 5, 10, tzinfo=clock.CST), freeze=True)  # 2031 is over, past the crediting period
     session.commit()
     with pytest.raises(ValidationError, match="not inside the crediting period 2021-01-01–2030-12-31") as err:
@@ -146,8 +146,9 @@ def test_maker_checker_needs_a_second_user_of_the_holder(world, session):
     req = trading.propose_to_trading(session, world.owner.maker, world.owner.account.id, quantity=10)
     with pytest.raises(Forbidden, match="initiator cannot confirm"):
         makerchecker.confirm(session, world.owner.maker, req.id)
-    with pytest.raises(Forbidden):  # someone else's account
+    with pytest.raises(NotFound) as foreign:  # someone else's account: as if it did not exist (issue 15), no balance
         trading.propose_to_trading(session, world.trader.maker, world.owner.account.id, quantity=1)
+    assert foreign.value.message == f"no registry account {world.owner.account.id}" and foreign.value.field == "account"
     makerchecker.confirm(session, world.owner.checker, req.id)
     assert world.balance(world.owner, "trading") == 10 and world.balance(world.owner) == 90
 
@@ -169,34 +170,32 @@ def test_restricted_account_cannot_transfer_until_restored(world, session):
 
 def test_judicial_freeze_blocks_spending_then_deduction_moves_it(world, session):
     world.issue({2021: 1000})
-    f = services.freeze(session, world.registry, world.owner.account.id, authority="北京市朝阳区人民法院",
-                        order_ref="（2026）京0105执123号", quantity=400)
+    f = world.freeze(world.owner, authority="北京市朝阳区人民法院", order_ref="（2026）京0105执123号", quantity=400)
     assert world.balance(world.owner, "frozen") == 400 and world.balance(world.owner) == 600
     with pytest.raises(ValidationError):
         world.transfer(world.owner, world.trader, quantity=601)  # only 600 available
-    services.deduct(session, world.registry, f.id, world.trader.account.number, evidence="（2026）京0105执123号之一 执行裁定书")
+    world.deduct(f.id, world.trader, evidence="（2026）京0105执123号之一 执行裁定书")
     assert world.balance(world.owner, "frozen") == 0 and world.balance(world.trader) == 400
     with pytest.raises(Conflict, match="already deducted"):
-        services.release_freeze(session, world.registry, f.id, reason="解除")
+        world.release(f.id, reason="解除")
     _ok(session)
 
 
 def test_release_returns_frozen_units(world, session):
     world.issue({2021: 10})
-    f = services.freeze(session, world.registry, world.owner.account.id, authority="法院", order_ref="（2026）执1号", quantity=10)
-    services.release_freeze(session, world.registry, f.id, reason="（2026）执1号之二 解除冻结")
+    f = world.freeze(world.owner, authority="法院", order_ref="（2026）执1号", quantity=10)
+    world.release(f.id, reason="（2026）执1号之二 解除冻结")
     assert world.balance(world.owner) == 10
     with pytest.raises(ValidationError, match="court"):
-        services.freeze(session, world.registry, world.owner.account.id, authority="", order_ref="x", quantity=1)
+        world.freeze(world.owner, authority="", order_ref="x", quantity=1)
 
 
 def test_non_trade_transfer_needs_evidence(world, session):
     world.issue({2021: 10})
     with pytest.raises(ValidationError) as err:
-        services.non_trade_transfer(session, world.registry, "succession", world.owner.account.id, world.trader.account.id, "", quantity=10)
+        world.non_trade("succession", world.owner, world.trader, "", quantity=10)
     assert err.value.field == "evidence"
-    t = services.non_trade_transfer(session, world.registry, "succession", world.owner.account.id, world.trader.account.id,
-                                    "吸收合并协议及市场监管部门变更登记通知书", quantity=10)
+    t = world.non_trade("succession", world.owner, world.trader, "吸收合并协议及市场监管部门变更登记通知书", quantity=10)
     assert t.kind == "succession" and world.balance(world.trader) == 10
 
 
@@ -256,15 +255,14 @@ def test_retired_units_never_move_again(world, session):
     with pytest.raises(ValidationError, match="retired"):
         world.transfer(world.owner, world.trader, serial=serial[0])
     with pytest.raises(ValidationError):  # not even the registry can cancel them a second time
-        retirements.force_cancel(session, world.registry, world.owner.account.id, order="x", serial=serial[0])
+        world.force_cancel(world.owner, order="x", serial=serial[0])
 
 
 def test_forced_cancellation_takes_frozen_and_trading_units(world, session):
     world.issue({2021: 30})
     world.to_trading(world.owner, quantity=10)
-    services.freeze(session, world.registry, world.owner.account.id, authority="法院", order_ref="（2026）执9号", quantity=10)
-    r = retirements.force_cancel(session, world.registry, world.owner.account.id, quantity=30,
-                              order="甘肃省生态环境厅 责令注销决定 甘环〔2026〕1号")
+    world.freeze(world.owner, authority="法院", order_ref="（2026）执9号", quantity=10)
+    r = world.force_cancel(world.owner, quantity=30, order="甘肃省生态环境厅 责令注销决定 甘环〔2026〕1号")
     assert r.purpose == "forced_cancellation" and r.quantity == 30
     assert world.balance(world.owner, "cancelled") == 30
     _ok(session)

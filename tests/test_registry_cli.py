@@ -68,9 +68,11 @@ def test_demo_registry_then_verify_catches_an_edited_holding(db_url, session, tm
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_operator_commands_refuse_in_one_line(db_url, session):
     session.close()
-    out = run(db_url, "registry", "issue", "--project-id", "1", "--batch", "1")
+    out = run(db_url, "registry", "issue", "--project-id", "1", "--batch", "1", "--as", "registry")
     assert out.exit_code == 2 and out.output.strip().count("\n") == 0 and "project 1 has no batch 1" in out.output
+    out = run(db_url, "registry", "freeze", "RA99999999", "--quantity", "1", "--authority", "法院", "--order-ref", "x", "--as", "registry")
+    assert out.exit_code == 2 and out.output.strip() == "error: as: no user registry"  # an empty database: no registry user yet
     out = run(db_url, "registry", "freeze", "RA99999999", "--quantity", "1", "--authority", "法院", "--order-ref", "x")
-    assert out.exit_code == 2 and "no registry account RA99999999" in out.output
+    assert out.exit_code == 2 and "--as" in out.output  # the registry's acts name the registry user proposing them
     out = run(db_url, "registry", "holdings", "RA00000001", )
     assert out.exit_code == 2

@@ -126,8 +126,8 @@ class RegistryMachine(RuleBasedStateMachine):
         account = self._holder(holder).account
         made = []
         spendable = self.model[(holder, "available")] + self.model[(holder, "trading")]
-        ok = self._try(lambda: made.append(services.freeze(self.session, self.w.registry, account.id, authority="法院",
-                                                           order_ref="（2026）执1号", quantity=quantity)))
+        ok = self._try(lambda: made.append(self.w.freeze(self._holder(holder), authority="法院", order_ref="（2026）执1号",
+                                                         quantity=quantity)))
         assert ok == (quantity <= spendable)
         if ok:
             now = self._system(holder)
@@ -146,10 +146,10 @@ class RegistryMachine(RuleBasedStateMachine):
         fid, holder, quantity = self.freezes.pop(data.draw(st.integers(0, len(self.freezes) - 1)))
         to = holder
         if data.draw(st.booleans()):
-            services.release_freeze(self.session, self.w.registry, fid, reason="解除冻结")
+            self.w.release(fid, reason="解除冻结")
         else:
             to = data.draw(st.sampled_from([h for h in HOLDERS if h != holder]))
-            services.deduct(self.session, self.w.registry, fid, self._holder(to).account.number, evidence="执行裁定书")
+            self.w.deduct(fid, self._holder(to), evidence="执行裁定书")
         self.model[(holder, "frozen")] -= quantity
         self.model[(to, "available")] += quantity
 
