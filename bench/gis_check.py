@@ -36,6 +36,7 @@ from rasterio.transform import from_origin
 ROOT = Path(__file__).resolve().parent.parent
 ALBERS = CRS.from_proj4("+proj=aea +lat_0=0 +lat_1=25 +lat_2=47 +lon_0=105 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs")
 X0, Y0, PX = 1_000_000.0, 3_000_000.0, 30.0
+EPOCHS = 3
 
 
 def make_raster(path: Path, size: int, rng) -> None:
@@ -104,19 +105,187 @@ def timed(cmd: list[str], stdout=None) -> float:
     return time.perf_counter() - t
 
 
+# ---- registry-wide overlaps and tiles on PostgreSQL -----------------------------------------------------------
+
+PG_ADMIN = os.environ.get("CCER_BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def star_parcels(n: int, centres: np.ndarray, spread: float, rng, rmin=40.0, rmax=120.0, vertices=12) -> np.ndarray:
+    """n star-shaped (always simple) Albers polygons around the given cluster centres, vectorised."""
+    which = rng.integers(0, len(centres), n)
+    cx = centres[which, 0] + rng.normal(0, spread, n)
+    cy = centres[which, 1] + rng.normal(0, spread, n)
+    angles = np.sort(rng.random((n, vertices)), axis=1) * 2 * np.pi
+    radii = (rmin + rng.random(n) * (rmax - rmin))[:, None] * (0.6 + 0.4 * rng.random((n, vertices)))
+    ring = np.stack([cx[:, None] + radii * np.cos(angles), cy[:, None] + radii * np.sin(angles)], axis=-1)
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    return shapely.polygons(ring), which
+
+
+def load_registry(url: str, n: int, projects: int, rng) -> np.ndarray:
+    """A scratch registry of `n` parcels in `projects` registered afforestation projects, clustered (each
+    project's parcels within ~5 km of its centre) over a 700 × 700 km area of southern China, loaded with COPY;
+    the GiST index is built after the load. Returns the cluster centres (Albers)."""
+    import psycopg
+    from sqlalchemy import text
+
+    from ccer import load_models
+    from ccer.auth import services
+    from ccer.infra import migrate
+    from ccer.infra.actor import Actor
+    from ccer.infra.db import make_engine, make_session_factory
+    from ccer.demo import demo_uscc
+    from ccer.projects.boundaries import parcel_rows
+
+    migrate.upgrade(url)
+    load_models()
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        org = services.create_organisation(session, Actor.system("bench"), uscc_code=demo_uscc("碳汇基准", "福建"), name="碳汇基准",
+                                           roles=["project_owner"])
+        session.execute(text("INSERT INTO projects (title, methodology_code, owner_id, status, other_mechanism, ets_covered, "
+                             "origin, created_at) SELECT '造林碳汇 ' || g, 'CCER-14-001-V01', :org, 'registered', false, false, "
+                             "'platform', now() FROM generate_series(1, :n) g"), {"org": org.id, "n": projects})
+        ids = [r[0] for r in session.execute(text("SELECT id FROM projects ORDER BY id"))]
+        session.commit()
+    engine.dispose()
+    centres = np.column_stack([800_000 + rng.random(projects) * 700_000, 2_600_000 + rng.random(projects) * 700_000])
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(raw) as conn:
+        conn.execute("DROP INDEX ix_project_parcels_geom")
+        chunk = 100_000
+        for start in range(0, n, chunk):
+            geoms, which = star_parcels(min(chunk, n - start), centres, 2_500.0, rng)
+            gdf = gpd.GeoDataFrame({"parcel_id": [f"R{start + i:07d}" for i in range(len(geoms))]}, geometry=geoms, crs=ALBERS)
+            rows = parcel_rows(0, gdf)
+            with conn.cursor().copy("COPY project_parcels (project_id, parcel_id, wkb, min_lon, min_lat, max_lon, max_lat) "
+                                    "FROM STDIN") as cp:
+                for r, w in zip(rows, which.tolist()):
+                    cp.write_row((ids[w], r["parcel_id"], r["wkb"], r["min_lon"], r["min_lat"], r["max_lon"], r["max_lat"]))
+            print(f"    {start + len(geoms):,} parcels loaded", flush=True)
+        conn.execute("CREATE INDEX ix_project_parcels_geom ON project_parcels USING gist (geom)")
+        conn.execute("ANALYZE project_parcels")
+        conn.commit()
+    return centres
+
+
+SIDE = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[4])
+import geopandas as gpd
+from ccer import load_models
+from ccer.infra.db import make_engine, make_session_factory
+from ccer.projects import boundaries
+from gis import overlap
+load_models()
+sub = gpd.read_file(sys.argv[3], engine="pyogrio", use_arrow=True)
+engine = make_engine(sys.argv[2])
+t = time.perf_counter()
+with make_session_factory(engine)() as session:
+    if sys.argv[1] == "old":   # today's: every stored parcel into Python, one STRtree
+        others = boundaries.stored_parcels(session, exclude_project=-1)
+    else:                      # the spatial index: only the parcels whose boxes meet the submission's
+        others = boundaries.registry_parcels(session, sub, exclude_project=-1)
+    pairs = overlap.find(sub, others, max_pairs=None)
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed, "loaded": len(others), "total": pairs.total,
+                  "pairs": sorted((p["parcel_id"], p["other_parcel_id"], p["overlap_m2"]) for p in pairs),
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def registry_bench(folder: Path, n: int, submission: int, rng) -> None:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"ccer_gisbench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    try:
+        t = time.perf_counter()
+        print(f"  loading {n:,} stored parcels into PostGIS (COPY) …", flush=True)
+        centres = load_registry(url, n, max(1, n // 1000), rng)
+        print(f"  loaded in {time.perf_counter() - t:.0f} s", flush=True)
+        # a new project's 2,000 parcels where three stored projects lie: some land counted twice
+        geoms, _ = star_parcels(submission, centres[:3], 2_500.0, rng)
+        sub = folder / "submission.gpkg"
+        gpd.GeoDataFrame({"parcel_id": [f"S{i:05d}" for i in range(submission)]}, geometry=geoms, crs=ALBERS).to_crs(4490).to_file(sub)
+        result = {}
+        for side in ("new", "old", "new"):  # the index side twice: cold, then as it runs on a live server
+            out = subprocess.run([sys.executable, "-c", SIDE, side, url, str(sub), str(ROOT)], check=True, capture_output=True, text=True)
+            result[side] = json.loads(out.stdout.strip().splitlines()[-1])
+        new, old = result["new"], result["old"]
+        same = new["pairs"] == old["pairs"]
+        print(f"  registry-wide overlaps of {submission:,} parcels against {n:,} stored (PostGIS):")
+        print(f"    load everything + STRtree: {old['seconds']:7.2f} s, {old['loaded']:,} parcels loaded, peak RSS {old['maxrss_mb']:,.0f} MB")
+        print(f"    spatial index (GiST &&):   {new['seconds']:7.2f} s, {new['loaded']:,} parcels loaded, peak RSS {new['maxrss_mb']:,.0f} MB")
+        print(f"    ratio = {new['seconds'] / old['seconds']:.4f} (target ≤ 0.05); {new['total']:,} overlaps, same as the old way: {same}", flush=True)
+        tiles_bench(url, centres, rng)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def tiles_bench(url: str, centres: np.ndarray, rng, per_zoom: int = 60) -> None:
+    """Server time per vector tile (ccer.maps.tiles.tile: the SQL and the bytes) at zooms 8–12, on tiles that
+    hold parcels (around the projects' centres)."""
+    import math
+
+    from pyproj import Transformer
+
+    from ccer.infra.db import make_engine, make_session_factory
+    from ccer.maps import tiles
+
+    to_lonlat = Transformer.from_crs(ALBERS, 4326, always_xy=True)
+    engine = make_engine(url)
+    times, sizes = {}, {}
+    with make_session_factory(engine)() as session:
+        for z in range(8, 13):
+            picks = centres[rng.integers(0, len(centres), per_zoom)]
+            lon, lat = to_lonlat.transform(picks[:, 0], picks[:, 1])
+            n = 2 ** z
+            for lo, la in zip(lon, lat):
+                x = int((lo + 180) / 360 * n)
+                y = int((1 - math.asinh(math.tan(math.radians(la))) / math.pi) / 2 * n)
+                t = time.perf_counter()
+                body = tiles.tile(session, z, x, y)
+                times.setdefault(z, []).append(time.perf_counter() - t)
+                sizes.setdefault(z, []).append(len(body))
+    engine.dispose()
+    every = np.concatenate([np.array(v) for v in times.values()]) * 1000
+    print(f"  vector tiles (public, ST_AsMVT) at zoom 8–12, {len(every)} tiles: p50 {np.percentile(every, 50):.1f} ms, "
+          f"p99 {np.percentile(every, 99):.1f} ms (target < 50 ms)")
+    for z in sorted(times):
+        v = np.array(times[z]) * 1000
+        print(f"    z{z}: p50 {np.percentile(v, 50):6.1f} ms  p99 {np.percentile(v, 99):6.1f} ms  mean size {np.mean(sizes[z]) / 1024:6.1f} KiB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=6000)
     ap.add_argument("--parcels", type=int, default=2000)
     ap.add_argument("--overlap-parcels", type=int, default=100_000)
+    ap.add_argument("--registry-parcels", type=int, default=1_000_000, help="stored parcels for the PostGIS overlap and tile bench (0: skip)")
+    ap.add_argument("--submission", type=int, default=2000, help="parcels of the submission checked against the registry")
+    ap.add_argument("--only-registry", action="store_true", help="skip the raster part")
     ap.add_argument("--keep", type=Path, help="keep the generated files here")
     args = ap.parse_args()
     rng = np.random.default_rng(20261122)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ccer-gis-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if args.only_registry:
+        registry_bench(folder, args.registry_parcels, args.submission, rng)
+        return
     raster, boundary = folder / "landcover.tif", folder / "parcels.gpkg"
-    print(f"generating a {args.size}×{args.size} raster and {args.parcels} parcels in {folder} …", flush=True)
+    print(f"generating {EPOCHS} {args.size}×{args.size} land-cover epochs and {args.parcels} parcels in {folder} …", flush=True)
     make_raster(raster, args.size, rng)
+    epochs = [raster] + [folder / f"landcover-{k}.tif" for k in range(1, EPOCHS)]
+    for path in epochs[1:]:
+        make_raster(path, args.size, rng)
     make_parcels(args.parcels, args.size, rng).to_crs(4490).to_file(boundary, driver="GPKG")
     py, ccer = sys.executable, str(Path(sys.executable).with_name("ccer"))
     env_note = f"raster {raster.stat().st_size / 1e6:.1f} MB on disk"
@@ -143,12 +312,35 @@ def main() -> None:
     print(f"  rasterstats categorical: {t_rs:6.2f} s   ratio rasterstats/ccer = {t_rs / t_ccer:.1f}× (target ≥ 5)")
     print(f"  forest share vs exactextract: max |Δ| = {max(diffs) * 100:.4f} percentage points over {len(diffs)} parcels (target ≤ 1)")
 
+    # three epochs in one `ccer gis check` (coverage once per grid, every epoch reduced from it) against
+    # exactextract run once per epoch, each a fresh process
+    multi_cmd = [ccer, "gis", "check", str(boundary), "--forest-classes", "2", "--format", "json"]
+    for path in epochs:
+        multi_cmd += ["--landcover", str(path)]
+    t_multi = t_each = float("inf")
+    for _ in range(2):
+        with open(out, "w") as fh:
+            t_multi = min(t_multi, timed(multi_cmd, fh))
+        t_each = min(t_each, sum(timed([py, "-c", PEER_EXACT, str(boundary), str(path), str(folder / f"exact-{k}.json")])
+                                 for k, path in enumerate(epochs)))
+    report = json.loads(out.read_text())
+    worst = []
+    for k in range(len(epochs)):
+        mine = {p["parcel_id"]: p["forest_fraction_by_epoch"][k] for p in report["parcels"]}
+        peer = json.loads((folder / f"exact-{k}.json").read_text())
+        worst.append(max(abs((mine[i] or 0) - v) for i, v in peer.items() if mine.get(i) is not None) * 100)
+    print(f"  {EPOCHS} epochs, ccer gis check once: {t_multi:6.2f} s; exactextract once per epoch: {t_each:6.2f} s; "
+          f"ratio = {t_multi / t_each:.2f} (target ≤ 0.5); forest share max |Δ| per epoch = "
+          + ", ".join(f"{w:.4f}" for w in worst) + " points (target ≤ 1)", flush=True)
+
     from gis import overlap
 
     many = make_parcels(args.overlap_parcels, args.size, rng, holes=0.0)
     t = time.perf_counter()
     pairs = overlap.find(many)
     print(f"  overlaps among {args.overlap_parcels:,} parcels: {time.perf_counter() - t:.2f} s ({pairs.total:,} overlapping pairs)")
+    if args.registry_parcels:
+        registry_bench(folder, args.registry_parcels, args.submission, rng)
     if not args.keep:
         for f in folder.iterdir():
             f.unlink()
