@@ -43,6 +43,12 @@ def _clock(server, days: int | None = None):
         s.commit()
 
 
+def _language(page, lang: str) -> None:
+    """Switch to `lang` unless the page already shows it (the choice may outlive a login)."""
+    if not page.get_attribute("html", "lang").startswith(lang):
+        switch_language(page, lang)
+
+
 @pytest.fixture(scope="module")
 def pages(live_server, browser):
     _clock(live_server)
@@ -172,8 +178,11 @@ def test_project_from_design_document_to_registration(live_server, pages):
     assert "Closed" in vvb.inner_text("#findings")
 
     # ---- publicity over (2026-04-02, after 2026-03-30); the VVB issues its report ----------------------------
-    _clock(live_server, days=31)
-    vvb.reload()
+    _clock(live_server, days=31)  # web sessions run on the platform clock too: a month later everyone logs in again
+    for username, pg, lang in (("vvb-a", vvb, "en"), ("owner1", owner, "en"), ("registry", registry, "zh")):
+        login(pg, live_server, username)
+        _language(pg, lang)
+    vvb.goto(f"{url}/workspace/vvb/projects/{project_id}")
     vvb.fill("#comment_handling", "已答复全部公众意见")
     vvb.click("#issue-report")  # the commitment is not ticked: refused, nothing issued
     assert vvb.locator("#report .field-error").count() == 1
