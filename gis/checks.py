@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from . import area, geometry, overlap, zonal
+from . import area, geometry, mosaic, overlap, zonal
 from .errors import GisError
 from .io import Boundaries
 
@@ -66,6 +66,8 @@ class ParcelResult:
     class_shares: list[dict[str, float]] = field(default_factory=list)
     valid_share: list[float] = field(default_factory=list)
     eligible: bool = False
+    #: measured on GEOS's repaired copy (shapely.make_valid) of an invalid parcel: shown, never eligible
+    repaired: bool = False
     issues: list[dict] = field(default_factory=list)
 
 
@@ -149,20 +151,47 @@ def measure_cover(parcels: gpd.GeoDataFrame, rasters: list[str | Path], options:
     return results
 
 
+def epochs(rasters, results: list[ParcelResult], options: Options) -> list[dict]:
+    """Per land-cover epoch: the rule it is checked against and how the parcels fared (the baseline years of
+    CCER-14-001-V01 §4 a) are one epoch each; a parcel must pass in every one)."""
+    rule = RULES["mangrove_site"] if options.kind == "mangrove" else RULES["non_forest"]
+    out = []
+    for k, raster in enumerate(rasters):
+        shares = [r.forest_fraction_by_epoch[k] for r in results if len(r.forest_fraction_by_epoch) > k]
+        known = [f for f in shares if f is not None]
+        limit = options.max_forest_share
+        out.append({"epoch": k + 1, "raster": Path(raster).name, "rule": rule,
+                    "max_forest_share": limit if options.kind != "mangrove" else None,
+                    "parcels_measured": len(known), "parcels_without_data": len(shares) - len(known),
+                    "parcels_forest_at_or_above_limit": sum(f >= limit for f in known) if options.kind != "mangrove" else None,
+                    "mean_forest_share": round(sum(known) / len(known), 6) if known else None})
+    return out
+
+
 def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | None = None,
           progress: Progress | None = None, measure_fn=None) -> dict:
     """The whole check; `measure_fn(parcels, rasters, options)` may run the per-parcel part elsewhere (Dask)."""
     options = options or Options()
     if not rasters:
         raise GisError("give at least one land-cover raster", field="landcover")
+    rasters = [mosaic.resolve(r) for r in rasters]  # a folder of tiles becomes its VRT; a VRT's tiles must exist
     for raster in rasters:  # refuse an unreadable raster, or one without CRS or nodata, before any work
         zonal.open_grid(raster, options.nodata)
+    mosaic.same_grid(rasters)
     say = progress or (lambda done, total, message: None)
     parcels = boundaries.parcels
     say(0, 4, f"{len(parcels)} parcels: geometry")
     geoms = parcels.geometry.values
-    measurable = ~shapely.is_empty(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6)) & shapely.is_valid(geoms)
-    good = parcels[measurable].reset_index(drop=True)
+    # an invalid parcel is measured on its repaired copy (its validity issue keeps it ineligible); empty and
+    # non-polygonal geometries are not measured at all
+    invalid = ~shapely.is_valid(geoms)
+    fixed = geoms.copy()
+    if invalid.any():
+        fixed[invalid] = [shapely.multipolygons([p for p in shapely.get_parts(g) if shapely.get_type_id(p) == 3]) if
+                          shapely.get_type_id(g) == 7 else g for g in shapely.make_valid(geoms[invalid])]
+    measurable = ~shapely.is_empty(fixed) & np.isin(shapely.get_type_id(fixed), (3, 6)) & np.isin(shapely.get_type_id(geoms), (3, 6))
+    good = gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"].values[measurable]}, geometry=fixed[measurable], crs=parcels.crs)
+    repaired_ids = set(parcels["parcel_id"].values[measurable & invalid])
     say(1, 4, f"{len(good)} measurable parcels: land cover on {len(rasters)} raster(s), overlaps inside the project")
     # the raster pass runs in a thread (exactextract and GDAL release the GIL) while GEOS and PROJ do the rest
     # here; on a cluster (measure_fn) the workers measure areas too
@@ -202,7 +231,8 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
         if w.get("parcel_id") in by_id:
             by_id[w["parcel_id"]].issues.append(_issue(w["rule"], w["message"], "warning"))
     for r in results:
-        r.eligible = not any(i["severity"] == "error" for i in r.issues)
+        r.repaired = r.parcel_id in repaired_ids
+        r.eligible = not r.repaired and not any(i["severity"] == "error" for i in r.issues)
     say(4, 4, "done")
     return {
         "source": boundaries.source, "crs": boundaries.crs.to_string(), "rasters": [Path(x).name for x in rasters],
@@ -212,6 +242,7 @@ def check(boundaries: Boundaries, rasters: list[str | Path], options: Options | 
                     "area_ha": round(sum(r.area_ha or 0 for r in results), 4),
                     "eligible_area_ha": round(sum(r.area_ha or 0 for r in results if r.eligible), 4),
                     "overlaps": pairs.total, "overlaps_listed": len(pairs), "overlaps_capped": pairs.capped},
+        "epochs": epochs(rasters, results, options),
         "parcels": [vars(r).copy() for r in results],
         "overlaps": pairs,
     }

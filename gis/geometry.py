@@ -1,5 +1,5 @@
-"""Geometry checks per parcel: validity with GEOS's reason and a repaired copy for display (never used for
-the figures — shapely.make_valid, never buffer(0), which can drop parts silently), multipart parcels, holes,
+"""Geometry checks per parcel: validity with GEOS's reason and a repaired copy (shapely.make_valid, never buffer(0), which
+can drop parts silently) on which the parcel is measured and shown, marked as repaired, never eligible, multipart parcels, holes,
 empty geometries, duplicated parcels and duplicated ids."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def check(parcels: gpd.GeoDataFrame) -> tuple[dict[str, list[dict]], gpd.GeoSeri
             issues[pid].append({"rule": "geometry", "message": f"{geom.geom_type} is not a polygon", "severity": "error"})
             continue
         if not ok:
-            issues[pid].append({"rule": "geometry validity", "message": f"invalid: {reason}; a repaired copy is shown, not used",
+            issues[pid].append({"rule": "geometry validity", "message": f"invalid: {reason}; measured on its repaired copy (shown as such), never eligible",
                                 "severity": "error"})
         parts = shapely.get_num_geometries(geom)
         if parts > 1:
