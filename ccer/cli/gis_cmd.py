@@ -34,8 +34,8 @@ def gis() -> None:
 
 @gis.command("check")
 @click.argument("boundary", type=click.Path(dir_okay=False))
-@click.option("--landcover", "rasters", multiple=True, required=True, type=click.Path(dir_okay=False),
-              help="land-cover raster of a baseline epoch (repeat for each year before the start)")
+@click.option("--landcover", "rasters", multiple=True, required=True, type=click.Path(),
+              help="land-cover raster of a baseline epoch: a GeoTIFF/COG, a VRT or a folder of tiles (repeat for each year)")
 @click.option("--forest-classes", default="2", show_default=True, help="raster codes of forest (CLCD: 2)")
 @click.option("--wetland-classes", default="", help="raster codes of wetland (CLCD: 9)")
 @click.option("--max-forest-share", type=float, default=0.2, show_default=True)
@@ -50,7 +50,8 @@ def gis() -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
 @click.option("--geojson", "geojson_out", type=click.Path(dir_okay=False), help="write the flagged parcels here")
 @click.option("--png", "png_out", type=click.Path(dir_okay=False), help="write a map here")
-@click.option("--dask-workers", type=int, default=0, help="run on a local Dask cluster with this many workers")
+@click.option("--dask-workers", type=int, default=0, help="run on a local Dask cluster with this many workers "
+              "(or on the scheduler at CCER_DASK_SCHEDULER)")
 def check(boundary, rasters, forest_classes, wetland_classes, max_forest_share, max_wetland_share, kind, site_classes,
           mangrove_classes, project_start, id_field, crs, nodata, fmt, geojson_out, png_out, dask_workers) -> None:
     """Geometry, area, overlaps and land eligibility of every parcel."""
@@ -68,8 +69,15 @@ def check(boundary, rasters, forest_classes, wetland_classes, max_forest_share, 
 
             from gis.distributed import measure_on
 
-            with LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
-                result = checks.check(b, list(rasters), opts, progress=_progress, measure_fn=measure_on(client))
+            import os
+
+            scheduler = os.environ.get("CCER_DASK_SCHEDULER")  # production: a dask.distributed scheduler's address
+            if scheduler:
+                with Client(scheduler) as client:
+                    result = checks.check(b, list(rasters), opts, progress=_progress, measure_fn=measure_on(client))
+            else:
+                with LocalCluster(n_workers=dask_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+                    result = checks.check(b, list(rasters), opts, progress=_progress, measure_fn=measure_on(client))
         else:
             result = checks.check(b, list(rasters), opts, progress=_progress)
     except GisError as err:
