@@ -118,3 +118,72 @@ def common_practice(n_all: int, n_diff: int) -> tuple[bool, Decimal]:
         raise MethodologyError("need 0 ≤ N_diff ≤ N_all and N_all > 0", field="n_all")
     f = 1 - D(n_diff) / D(n_all)
     return (f > D("0.2") and n_all - n_diff > 3), f
+
+
+# ---- demonstration from recorded inputs (Tool01 / AR-TOOL02 steps; methodologies.md §5.4, §9) ---------------
+
+ADDITIONALITY_FACT_HELP = ("additionality demonstration inputs: {investment: {investment, annual_output, price, annual_om, years, "
+                           "benchmark, optional residual_value, annual_tax}, barriers: [{kind, description, evidence: [...]}], "
+                           "common_practice: {n_all, n_diff}} — investment and/or barrier analysis, then common practice")
+
+
+def _num(given: dict, key: str, where: str) -> Decimal:
+    from .inputs import number
+
+    if key not in given:
+        raise MethodologyError("is required", field=f"{where}.{key}", rule="Tool01 Step 2")
+    return number(given[key], f"{where}.{key}")
+
+
+def demonstrate(code: str, given) -> dict:
+    """Run the tools on the project's recorded inputs: the investment analysis (IRR below the benchmark under ±10 %
+    sensitivity) and/or the barrier analysis (a described, evidenced barrier), then the common-practice test
+    (Tool24), which must show the activity is not common practice. A bare label passes nothing. Returns
+    {exempt: False, reason, steps: [(symbol, formula, value, unit, inputs, cites)]} for the trace."""
+    where = "project.additionality"
+    rule = f"{code} additionality (Measures Art. 48; Tool01 / AR-TOOL02, methodologies.md §5.4, §9)"
+    if not isinstance(given, dict) or not ("investment" in given or "barriers" in given):
+        raise MethodologyError("additionality must be demonstrated with the tools' inputs: an investment analysis and/or a "
+                               "barrier analysis, and the common-practice analysis", field=where, rule=rule)
+    steps, grounds = [], []
+    if "investment" in given:
+        inv, w = given["investment"], f"{where}.investment"
+        if not isinstance(inv, dict):
+            raise MethodologyError("must be an object", field=w)
+        model = CashFlowModel(investment=_num(inv, "investment", w), annual_output=_num(inv, "annual_output", w),
+                              price=_num(inv, "price", w), annual_om=_num(inv, "annual_om", w), years=int(_num(inv, "years", w)),
+                              residual_value=D(str(inv.get("residual_value", 0))), annual_tax=D(str(inv.get("annual_tax", 0))))
+        benchmark = _num(inv, "benchmark", w)  # no default: a forestry or lighting benchmark is the project's to justify
+        result = investment_analysis(model, benchmark)
+        steps.append(("IRR", "IRR: NPV(IRR) = 0 over the project's cash flows without CCER revenue", result.irr, "1",
+                      {k: str(v) for k, v in inv.items()}, "Tool01 Step 2 (benchmark analysis)"))
+        steps.append(("NPV_benchmark", "NPV at the benchmark rate", result.npv_at_benchmark, "CNY", {"benchmark": str(benchmark)},
+                      "Tool01 Step 2"))
+        if result.additional and result.robust:
+            grounds.append(result.conclusion())
+    if "barriers" in given:
+        raw = given["barriers"]
+        if not isinstance(raw, list):
+            raise MethodologyError("must be a list of {kind, description, evidence}", field=f"{where}.barriers")
+        barriers = [Barrier(str(b.get("kind", "")), str(b.get("description", "")), list(b.get("evidence") or []))
+                    for b in raw if isinstance(b, dict)]
+        ok, text = barrier_analysis(barriers)
+        steps.append(("barriers", "barriers counted: described and evidenced", D(sum(1 for b in barriers if b.description.strip() and b.evidence)),
+                      "1", {"barriers": text}, "Tool01 Step 3"))
+        if ok:
+            grounds.append(f"barrier analysis: {text}")
+    cp = given.get("common_practice")
+    if not isinstance(cp, dict):
+        raise MethodologyError("the common-practice analysis is required: {n_all, n_diff}", field=f"{where}.common_practice", rule=rule)
+    n_all, n_diff = int(_num(cp, "n_all", f"{where}.common_practice")), int(_num(cp, "n_diff", f"{where}.common_practice"))
+    common, f = common_practice(n_all, n_diff)
+    steps.append(("F_common_practice", "F = 1 − N_diff / N_all", f, "1", {"N_all": str(n_all), "N_diff": str(n_diff)},
+                  "Tool01 Step 4 / Tool24 (common practice when F > 0.2 and N_all − N_diff > 3, UNCONFIRMED)"))
+    if common:
+        raise MethodologyError(f"the activity is common practice (F = {f:.2f} > 0.2 and N_all − N_diff = {n_all - n_diff} > 3)",
+                               field=f"{where}.common_practice", rule=rule)
+    if not grounds:
+        raise MethodologyError("neither analysis demonstrates additionality: the IRR is not robustly below the benchmark and no "
+                               "barrier is described and evidenced", field=where, rule=rule)
+    return {"exempt": False, "reason": "demonstrated — " + "; ".join(grounds) + f"; not common practice (F = {f:.2f})",
+            "steps": steps}

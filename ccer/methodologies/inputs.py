@@ -75,6 +75,10 @@ def convert(p: Param, value: Any, field: str) -> Any:
         if not isinstance(value, list) or not value:
             raise MethodologyError("must be a non-empty list", field=field)
         return value
+    if p.kind == "object":  # structured inputs recorded as given, checked by the tool that uses them
+        if not isinstance(value, dict) or not value:
+            raise MethodologyError("must be a non-empty object", field=field)
+        return value
     if p.kind == "by_stratum":  # a list (one stratum) or {stratum name: list}, e.g. a sink's sample plots
         if not isinstance(value, (list, dict)) or not value:
             raise MethodologyError("must be a non-empty list or {stratum name: [values]}", field=field)
@@ -140,19 +144,41 @@ def _years_between(a: date, b: date) -> float:
     return ((b - a).days + 1) / 365.25
 
 
+def crediting_bounds(methodology) -> tuple[int, int, str]:
+    """(min, max, where from) of a methodology's crediting period in years. A bound the reference marks
+    UNCONFIRMED (`crediting_status`) is the registry's to configure: CCER_CREDITING_YEARS="CODE=LO-HI;CODE=LO-HI"
+    (ccer-rules.md conventions: UNCONFIRMED → configurable, not hard-coded); a VERIFIED bound (the power
+    methodologies' ≤ 10 years, §5.2 of their texts) is not overridable."""
+    import os
+
+    lo, hi = methodology.crediting_years
+    status = getattr(methodology, "crediting_status", "VERIFIED")
+    if not status.startswith("UNCONFIRMED"):
+        return lo, hi, f"{methodology.code}: crediting period {lo}–{hi} years"
+    for item in os.environ.get("CCER_CREDITING_YEARS", "").split(";"):
+        code, _, span = item.partition("=")
+        if code.strip() == methodology.code:
+            try:
+                a, b = (int(x) for x in span.split("-"))
+            except ValueError:
+                raise MethodologyError(f"{item!r} is not CODE=LO-HI", field="CCER_CREDITING_YEARS") from None
+            return a, b, f"{methodology.code}: crediting period {a}–{b} years (configured by the registry, CCER_CREDITING_YEARS)"
+    return lo, hi, f"{methodology.code}: crediting period {lo}–{hi} years ({status})"
+
+
 def _check_crediting(methodology, project: dict) -> None:
     start, end = project.get("crediting_start"), project.get("crediting_end")
     if start and end:
         if end < start:
             raise MethodologyError("ends before crediting_start", field="project.crediting_end")
-        lo, hi = methodology.crediting_years
+        lo, hi, rule = crediting_bounds(methodology)
         years = _years_between(start, end)
         if years > hi + 0.01:
             raise MethodologyError(f"a crediting period of {years:.1f} years exceeds the maximum of {hi} years",
-                                   field="project.crediting_end", rule=f"{methodology.code}: crediting period {lo}–{hi} years")
+                                   field="project.crediting_end", rule=rule)
         if years < lo - 0.01:
             raise MethodologyError(f"a crediting period of {years:.1f} years is shorter than the minimum of {lo} years",
-                                   field="project.crediting_end", rule=f"{methodology.code}: crediting period {lo}–{hi} years")
+                                   field="project.crediting_end", rule=rule)
 
 
 def _check_periods(project: dict, periods: list) -> None:

@@ -207,6 +207,9 @@ class Methodology:
         self.applicability(project)
         additionality = self.additionality(project)
         trace = Trace()
+        for symbol, formula, value, unit, used, cites in additionality.get("steps", ()):  # the tools' inputs, in the trace
+            trace.steps.append(Step(None, symbol, formula, value, unit, {k: {"value": v, "unit": "as given", "source": "input project.additionality"}
+                                                                        for k, v in used.items()}, cites, "UNCONFIRMED (Tool01)"))
         results = []
         for i, (start, end, values) in enumerate(periods):
             with localcontext() as dctx:

@@ -24,6 +24,8 @@ def _field(p: Param) -> fields.Field:
         return fields.Bool(required=required, metadata=meta)
     if p.kind == "list":
         return fields.List(fields.Raw(), required=required, metadata=meta)
+    if p.kind in ("object",):
+        return fields.Dict(required=required, metadata=meta)
     if p.kind == "by_stratum":
         return fields.Raw(required=required, metadata=meta)
     return fields.Str(required=required, metadata=meta)

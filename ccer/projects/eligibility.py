@@ -127,8 +127,18 @@ def period_problem(session: Session, mp: MonitoringPeriod) -> tuple[str, str, st
     return None
 
 
+def application_date(session: Session, mp: MonitoringPeriod, ctx: dict) -> date:
+    """The owner's application date (Art. 17 counts the 5 years from it): today while the owner applies, the day
+    of the application (applied_at) once it is with the registry — never the day of the registry's decision."""
+    if ctx.get("application_date"):
+        return ctx["application_date"]
+    if mp.status == "applied" and mp.applied_at is not None:
+        return clock.local(mp.applied_at).date()
+    return clock.today(session)
+
+
 def _within_five_years(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
-    applied = ctx.get("application_date") or clock.today(session)
+    applied = application_date(session, mp, ctx)
     earliest = years_before(applied, BATCH_YEARS)
     if mp.start < earliest:
         return f"the batch starts {mp.start}; applying on {applied} admits reductions generated from {earliest}"

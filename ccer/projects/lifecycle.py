@@ -204,6 +204,10 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
     if superseded(session, methodology_code):
         raise ValidationError(f"{methodology_code} has been superseded; new projects use the active version", field="methodology_code",
                               rule="methodology versions")
+    for key in ("crediting_start", "crediting_end"):  # no project without its crediting period (计入期)
+        if not facts.get(key):
+            raise ValidationError("the crediting period (计入期) is required: give crediting_start and crediting_end",
+                                  field=f"facts.{key}", rule="Measures Art. 8, 17; CNCA-CCER-01 §2.2")
     calc = estimate(methodology_code, facts, periods)
     project = Project(title=title.strip(), methodology_code=methodologies.get(methodology_code).code, owner_id=owner_id,
                       province=province, status="draft", origin="platform", created_at=clock.now(session),
@@ -230,6 +234,13 @@ def fire(session: Session, actor: Actor, project_id: int, transition: str, **con
     return PROJECT.fire(session, actor, get(session, project_id), transition, context)
 
 
+def crediting_text(p: Project) -> str:
+    """The crediting period as documents print it — never "None – None"."""
+    if p.crediting_start and p.crediting_end:
+        return f"{p.crediting_start} – {p.crediting_end}"
+    return "未载明 not stated"
+
+
 def render_pdd(session: Session, p: Project) -> bytes:
     facts = json.loads(p.facts_json or "{}")
     m = methodologies.get(p.methodology_code)
@@ -237,7 +248,7 @@ def render_pdd(session: Session, p: Project) -> bytes:
         {"heading": "项目基本信息 Project", "rows": [
             ("项目名称 Title", p.title), ("项目业主 Owner", p.owner.name), ("统一社会信用代码 USCC", p.owner.uscc),
             ("所在省份 Province", p.province), ("方法学 Methodology", f"{m.code} {m.name_zh} / {m.name_en}"),
-            ("开工建设 Construction start", p.construction_start), ("计入期 Crediting period", f"{p.crediting_start} – {p.crediting_end}"),
+            ("开工建设 Construction start", p.construction_start), ("计入期 Crediting period", crediting_text(p)),
             ("审定机构 Validation body", p.validator_id and session.get(type(p.owner), p.validator_id).name),
             ("其他减排机制 Other mechanism", "否 No" if not p.other_mechanism else "是 Yes"),
             ("纳入碳排放权交易 ETS-covered", "否 No" if not p.ets_covered else "是 Yes")]},
@@ -257,7 +268,9 @@ def render_validation_report(session: Session, p: Project, ctx: dict) -> bytes:
     return render_report(session, "validation_report", "project", p, f"VR-{p.id:06d}", [
         ("项目 Project", p.title), ("方法学 Methodology", p.methodology_code),
         ("结论 Conclusion", "肯定 positive" if ctx.get("conclusion") == "positive" else f"否定 negative — {ctx.get('reason')}"),
-        ("公示期 Publicity", f"{p.publicity_start} – {p.publicity_end}"),
+        ("公示期 Publicity", f"{p.publicity_start} – {p.publicity_end}"
+         + (" (暂定 provisional: the year's holiday calendar is not loaded yet)"
+            if calendar.provisional_between(p.publicity_start, p.publicity_end) else "")),
         ("评论处理 Handling of comments", ctx.get("comment_handling") or "见下表 see the table below")],
         calculation=json.loads(p.estimate_json))
 
@@ -282,6 +295,8 @@ def public_view(session: Session, p: Project, actor: Actor) -> dict:
     return {**{f: getattr(p, f) for f in PROJECT_FIELDS}, "id": p.id, "sector": p.sector,
             "construction_start": p.construction_start, "publicity_start": p.publicity_start, "publicity_end": p.publicity_end,
             "validation_due": deadline(session, p), "review_due": p.review_due, "validator_id": p.validator_id,
+            "publicity_provisional": calendar.provisional_between(p.publicity_start, p.publicity_end),
+            "review_provisional": calendar.provisional_between(p.applied_at and clock.local(p.applied_at).date(), p.review_due),
             "estimate_tco2e": p.estimate_tco2e, "reason": p.reason,
             "transitions": PROJECT.available(session, actor, p)}
 

@@ -9,10 +9,10 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from ccer.methodologies import power
+from ccer.methodologies import additionality, power
 from ccer.methodologies.defaults import Defaults
 from ccer.methodologies.inputs import number
-from ccer.methodologies.protocol import Methodology, MethodologyError, Monitoring, Param
+from ccer.methodologies.protocol import Methodology, MethodologyError, Monitoring, Param, ProjectFact
 
 D = Decimal
 _d = Defaults(__file__)
@@ -28,9 +28,23 @@ class TunnelLighting(Methodology):
     issued = date(2025, 1, 3)
     status = "LARGELY UNVERIFIED"
     crediting_years = (1, 10)  # registry evidence: all 3 projects 10 years
-    additionality_exempt = "unknown"
-    additionality_rule = "UNCONFIRMED (methodologies.md §8): treated as exempt until the official text says otherwise"
-    project_facts = [*power.GRID_FACTS]
+    crediting_status = "UNCONFIRMED: registry evidence, every listed project 10 years (methodologies.md §7–8)"
+    additionality_exempt = False
+    additionality_rule = ("UNCONFIRMED (methodologies.md §8): demonstrated with the tools unless the registry configures an "
+                          "exemption (CCER_ADDITIONALITY_EXEMPT) — the conservative default where the text is silent (Measures Art. 48)")
+    project_facts = [*power.GRID_FACTS,
+                     ProjectFact("additionality", "—", additionality.ADDITIONALITY_FACT_HELP, kind="object", required=False)]
+
+    def additionality(self, project: dict) -> dict:
+        import os
+
+        if self.code in {c.strip() for c in os.environ.get("CCER_ADDITIONALITY_EXEMPT", "").split(",")}:
+            return {"exempt": True, "reason": "exempt: configured by the registry (CCER_ADDITIONALITY_EXEMPT)"}
+        if not project.get("additionality"):
+            raise MethodologyError("additionality must be demonstrated (the text is UNCONFIRMED; no exemption is configured): "
+                                   + additionality.ADDITIONALITY_FACT_HELP, field="project.additionality",
+                                   rule="CCER-07-001-V01 (methodologies.md §8); Measures Art. 48")
+        return additionality.demonstrate(self.code, project["additionality"])
     params = [
         Param("lamps_BL", "—", "pre-retrofit lamp inventory: [{N, P_kW, h}] (count, rated power, operating hours in the period)",
               kind="list", required=False, status=RECON),

@@ -28,6 +28,7 @@ class CoalMineMethane(Methodology):
     issued = date(2025, 1, 3)
     status = "PARTLY VERIFIED"
     crediting_years = (1, 10)  # registry evidence: all 9 projects 10 years
+    crediting_status = "UNCONFIRMED: registry evidence, every listed project 10 years (methodologies.md §7–8)"
     additionality_exempt = True
     additionality_rule = "believed exempt for applicable projects (UNCONFIRMED, methodologies.md §7)"
     project_facts = [
@@ -36,6 +37,8 @@ class CoalMineMethane(Methodology):
         ProjectFact("deliberately_diluted", "1", "gas of ≥ 8 % CH4 was diluted to enter the project", kind="bool"),
         ProjectFact("data_link_trial_start", "date", "start of the trial networking with the national carbon market platform", kind="date"),
         ProjectFact("data_link_complete", "date", "date the data link was accepted as complete", kind="date"),
+        ProjectFact("drained_gas", "1", "drained gas from the drainage pump station is blended into the oxidiser feed (type b)",
+                    kind="bool", default=False, required=False, source="VAM only (type a)"),
         ProjectFact("gwp_report", "1", "IPCC report whose GWP table applies (GWP_CH4 given per period overrides it)",
                     kind="choice", choices=tuple(GWP), required=False),
         *power.GRID_FACTS,
@@ -43,8 +46,12 @@ class CoalMineMethane(Methodology):
     params = [
         Param("Q", "10^4 Nm3", "gas (VAM and blended drained gas) fed to the oxidiser, normalised to 0 °C and 101.325 kPa", min=D(0), max=D("1e7")),
         Param("C_CH4", "1", "mean CH4 volume fraction at the oxidiser inlet", min=D(0), max=D(1)),
+        Param("C_CH4_drained", "1", "mean CH4 volume fraction of the drained gas at the drainage pump station, before blending "
+              "(the < 8 % test applies to it)", min=D(0), max=D(1), required=False, status="VERIFIED: scope < 8 % ([M11][M13])"),
         Param("C_CH4_out", "1", "mean CH4 volume fraction at the oxidiser outlet (monitored efficiency)", min=D(0), max=D(1), required=False),
-        Param("eta_ox", "1", "oxidation efficiency when the outlet is not monitored", min=D(0), max=D(1), status="RECONSTRUCTED", **_d("eta_ox")),
+        Param("eta_ox", "1", "oxidation efficiency declared for the oxidiser (e.g. its guaranteed efficiency, verified by the VVB) "
+              "when the outlet is not monitored — no default: the reference gives none", min=D(0), max=D(1), required=False,
+              status="RECONSTRUCTED"),
         Param("rho_CH4", "t/10^4 Nm3", "density of methane", min=D(7), max=D(8), stage="validation", status="RECONSTRUCTED", **_d("rho_CH4")),
         Param("GWP_CH4", "tCO2e/tCH4", "global warming potential of methane", min=D(1), max=D(100), stage="validation", status="UNCONFIRMED", **_d("GWP_CH4")),
         Param("EG_net", "MWh", "electricity supplied by the project (displaces grid power)", min=D(0), max=D("1e7"), default=D(0), source="no power use"),
@@ -92,9 +99,22 @@ class CoalMineMethane(Methodology):
         if ctx.has("Q_inlet") and ctx.has("Q_pump_outlet") and ctx["Q_inlet"] > ctx["Q_pump_outlet"]:
             raise ApplicabilityError(f"inlet flow {ctx['Q_inlet']} m3/min exceeds the drainage pump outlet flow {ctx['Q_pump_outlet']} m3/min: "
                                      "the project is to be revoked", field=f"periods[{i}].Q_inlet", rule="CCER-10-001-V01 revocation trigger")
-        if ctx["C_CH4"] >= D("0.08"):
-            raise ApplicabilityError(f"inlet CH4 {ctx['C_CH4']:.2%} is not below 8 %", field=f"periods[{i}].C_CH4",
+        # §2 (VERIFIED [M11][M13]): the < 8 % limit is on the gas as drained — blended drained gas is tested at the pump
+        # station before blending (at the oxidiser inlet it is always far below 8 %); VAM-only feeds are tested as fed
+        if ctx.project.get("drained_gas"):
+            if not ctx.has("C_CH4_drained"):
+                raise MethodologyError("is required when drained gas is blended (the < 8 % test is on the drained gas)",
+                                       field=f"periods[{i}].C_CH4_drained", rule="CCER-10-001-V01 §2: CH4 < 8 %")
+            tested, symbol, what = ctx["C_CH4_drained"], "C_CH4_drained", "drained gas"
+        else:
+            tested, symbol, what = ctx["C_CH4"], "C_CH4", "ventilation air methane"
+        if tested >= D("0.08"):
+            raise ApplicabilityError(f"{what} at {tested:.2%} CH4 is not below 8 %", field=f"periods[{i}].{symbol}",
                                      rule="CCER-10-001-V01 §2: CH4 < 8 %")
+        # the final text removed destruction without utilisation ([M12]): power or heat must be supplied
+        if ctx["EG_net"] <= 0 and ctx["HG_net"] <= 0:
+            raise ApplicabilityError("methane destroyed without any power or heat supplied is not credited: give EG_net or HG_net",
+                                     field=f"periods[{i}].EG_net", rule="CCER-10-001-V01 §2 (final text: utilisation required, [M12])")
         if ctx.project.get("gwp_report") and "GWP_CH4" not in ctx.raw:
             report = ctx.project["gwp_report"]
             ctx.set("GWP_CH4", gwp("CH4", report), "tCO2e/tCH4", f"IPCC {report} GWP-100 (chosen by project.gwp_report)")
@@ -103,6 +123,9 @@ class CoalMineMethane(Methodology):
         if ctx.has("C_CH4_out"):
             ctx.apply("eta_ox", "η_ox = 1 − C_CH4,out / C_CH4,in", 1 - ctx["C_CH4_out"] / ctx["C_CH4"], "1",
                       ["C_CH4_out", "C_CH4"], "ACM0008: monitored efficiency", status=RECON)
+        elif not ctx.has("eta_ox"):
+            raise MethodologyError("monitor the outlet concentration (C_CH4_out) or declare the oxidiser's efficiency (eta_ox): "
+                                   "the reference gives no default", field=f"periods[{i}].eta_ox", rule="methodologies.md §7 (PE_CH4,slip)")
         ctx.apply("BE_CH4", "BE_CH4,y = MD_y × GWP_CH4", md * ctx["GWP_CH4"], "tCO2e", ["MD", "GWP_CH4"],
                            "methodologies.md §7", status=RECON)
         uses = ["BE_CH4"]

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from ccer.methodologies import sinks
+from ccer.methodologies import additionality, sinks
 from ccer.methodologies.inputs import number
 from ccer.methodologies.defaults import Defaults
 from ccer.methodologies.protocol import ApplicabilityError, MethodologyError, Methodology, Monitoring, Param, ProjectFact
@@ -25,10 +25,14 @@ class Afforestation(Methodology):
     sector = "14"
     issued = date(2023, 10, 24)
     status = "PARTLY VERIFIED"
-    crediting_years = (20, 40)  # UNCONFIRMED: registry evidence (methodologies.md §5.3)
+    #: the envelope of the registry's own registrations (methodologies.md §5.3: 20, 30 and 40 years and one of 18,
+    #: 广东省怀集县造林碳汇项目 2022-03-18→2040-03-17): the 20-year minimum is UNCONFIRMED and the registry registered
+    #: 18 years, so the default does not refuse what the registry accepted; CCER_CREDITING_YEARS narrows it
+    crediting_years = (18, 40)
+    crediting_status = "UNCONFIRMED: registry evidence 18–40 years (methodologies.md §5.3 suggests 20–40)"
     additionality_exempt = "conditional"
     additionality_rule = ("§6.2: exempt if annual precipitation ≤ 400 mm, or in a national key ecological function zone, or "
-                          "生态公益林; otherwise demonstrated (investment or barrier analysis)")
+                          "生态公益林; otherwise demonstrated with the tools (investment and/or barrier analysis, then common practice)")
     project_facts = [
         ProjectFact("start_date", "date", "project start (afforestation begins)", kind="date"),
         ProjectFact("non_forest_years", "a", "years the land did not meet the forest definition before the start", min=D(0), max=D(200)),
@@ -40,8 +44,10 @@ class Afforestation(Methodology):
         ProjectFact("annual_precipitation_mm", "mm", "mean annual precipitation", min=D(0), max=D(5000)),
         ProjectFact("key_ecological_function_zone", "1", "inside a national key ecological function zone", kind="bool", default=None, required=False),
         ProjectFact("public_welfare_forest", "1", "the afforestation is 生态公益林", kind="bool", required=False),
-        ProjectFact("additionality_demonstration", "1", "how additionality was demonstrated when not exempt", kind="choice",
-                    choices=("investment_analysis", "barrier_analysis"), required=False),
+        ProjectFact("additionality", "—", additionality.ADDITIONALITY_FACT_HELP + " (when not exempt)", kind="object", required=False),
+        ProjectFact("forest_use", "1", "what is planted: protection, special-purpose or timber forest, bamboo, shrub — or the excluded "
+                    "economic (orchard-type) forest, urban/village/industrial greening, corridor greening", kind="choice",
+                    choices=("protection", "special_purpose", "timber", "bamboo", "shrub", "economic", "urban_greening", "corridor_greening")),
         ProjectFact("area_ha", "ha", "project area", min=D(0), max=D("1e7"), required=False),
     ]
     params = [
@@ -59,6 +65,10 @@ class Afforestation(Methodology):
 
     def applicability(self, project: dict) -> None:
         start = project["start_date"]
+        # §2 scope (VERIFIED via [M4]): economic (orchard-type) forest and greening of non-forest land are excluded
+        if project["forest_use"] in EXCLUDED_USES:
+            raise ApplicabilityError(f"not applicable: {EXCLUDED_USES[project['forest_use']]} is excluded from afforestation carbon sinks",
+                                     field="project.forest_use", rule="CCER-14-001-V01 §2 scope")
         rules = [
             (project["non_forest_years"] >= 3, "non_forest_years", "a) the land did not meet the forest definition for at least 3 years before the start"),
             (not project["wetland"], "wetland", "d) the land is not wetland"),
@@ -82,12 +92,12 @@ class Afforestation(Methodology):
             reasons.append("生态公益林")
         if reasons:
             return {"exempt": True, "reason": "exempt (§6.2): " + "; ".join(reasons)}
-        how = project.get("additionality_demonstration")
-        if not how:
+        if not project.get("additionality"):
             raise MethodologyError("not exempt (precipitation > 400 mm, not a key ecological function zone, not 生态公益林): "
-                                   "additionality must be demonstrated (investment_analysis or barrier_analysis)",
-                                   field="project.additionality_demonstration", rule="CCER-14-001-V01 §6.2")
-        return {"exempt": False, "reason": f"demonstrated by {how.replace('_', ' ')}"}
+                                   "additionality must be demonstrated with the tools' inputs — " + additionality.ADDITIONALITY_FACT_HELP,
+                                   field="project.additionality", rule="CCER-14-001-V01 §6.2")
+        # the procedure is UNCONFIRMED; old AR-CM-001 used AR-TOOL02: barrier and/or investment, then common practice (§5.4)
+        return additionality.demonstrate(self.code, project["additionality"])
 
     def period(self, ctx):
         ctx.set("44/12", sinks.C_TO_CO2, "tCO2/tC", "molecular weights")
@@ -165,4 +175,6 @@ class Afforestation(Methodology):
     er_cites = "ER = ΔC_ACTUAL − ΔC_BSL − LK (as BE − PE − LE)"
 
 
+EXCLUDED_USES = {"economic": "economic (orchard-type) forest", "urban_greening": "urban, village or industrial land greening",
+                 "corridor_greening": "greening of non-forest-land corridors"}
 _UNITS = {"WD": "t/m3", "BEF": "1", "R": "1", "CF": "tC/t"}

@@ -25,7 +25,8 @@ class Mangrove(Methodology):
     sector = "14"
     issued = date(2023, 10, 24)
     status = "PARTLY VERIFIED"
-    crediting_years = (20, 40)  # registry evidence, UNCONFIRMED as a rule (methodologies.md §6)
+    crediting_years = (20, 40)
+    crediting_status = "UNCONFIRMED: registry evidence 20–40 years (methodologies.md §6)"
     additionality_exempt = True
     additionality_rule = "exempt (采取免于额外性的论证, drafter interview [M10])"
     project_facts = [
