@@ -23,6 +23,8 @@ from ..infra.errors import ValidationError
 from ..infra.actor import Actor
 from ..issuance import registry_acts
 from ..projects import comments, lifecycle, monitoring
+from ..projects.boundaries import SINK_METHODOLOGIES
+from . import sinks as demo_sinks
 from ..projects.models import Project
 from ..validation import services as vv
 from . import DATA, DemoParties
@@ -74,6 +76,8 @@ def walk(session: Session, parties: DemoParties) -> dict:
                              construction_start=item["construction_start"], facts=item["facts"], periods=item["design"])
         e = vv.engage(session, owner, "validation", p.id, vvb_a.id)
         vv.decide_engagement(session, validator, e.id, True)
+        if p.methodology_code in SINK_METHODOLOGIES:  # a sink publicises only with its boundary checked (issue #18)
+            demo_sinks.attach_boundary(session, owner, p, f"demo-{len(walked) + 1}")
         lifecycle.fire(session, owner, p.id, "publicise")
         walked.append((item, p, owner))
 
@@ -103,7 +107,8 @@ def walk(session: Session, parties: DemoParties) -> dict:
     session.commit()
     batches = []
     for item, p, owner in walked:
-        mp = monitoring.create(session, owner, p.id, item["monitored"])
+        landcover = demo_sinks.rasters(p.methodology_code == "CCER-14-002-V01") if p.methodology_code in SINK_METHODOLOGIES else None
+        mp = monitoring.create(session, owner, p.id, item["monitored"], landcover=landcover)
         e = vv.engage(session, owner, "verification", mp.id, vvb_b.id)
         vv.decide_engagement(session, verifier, e.id, True)
         monitoring.fire(session, owner, mp.id, "publicise")
