@@ -173,7 +173,7 @@ def main() -> None:
     load_models()
     name, url = _db(args.pg, "ccer_explorer")
     try:
-        migrate.upgrade(url)
+        migrate.upgrade(url, "heads")  # every head: other work in progress may have a second one
         world = seed_world(url)
         counts = bulk(url, args.projects, args.blocks, world["account_id"])
         print(f"data: {counts['projects']:,} projects, {counts['organisations']:,} organisations, {counts['issuances']:,} issuances, "

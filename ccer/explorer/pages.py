@@ -4,8 +4,9 @@ the JSON endpoints here."""
 from __future__ import annotations
 
 import json
+import time
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from .. import ledger
@@ -24,6 +25,22 @@ bp = Blueprint("explorer", __name__)
 PROVINCES = ("北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市", "江苏省", "浙江省", "安徽省",
              "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "广西壮族自治区", "海南省", "重庆市", "四川省", "贵州省",
              "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省", "宁夏回族自治区", "新疆维吾尔自治区", "新疆生产建设兵团")
+
+
+#: the monthly figures are sums over every issuance and retirement: computed at most once a minute per process
+#: (CCER_EXPLORER_FIGURES_SECONDS; 0 computes them on every request, as the test suite does)
+_figures: dict = {}
+
+
+def figures():
+    seconds = current_app.config.get("CCER_EXPLORER_FIGURES_SECONDS", 0 if current_app.testing else 60)
+    now = time.monotonic()
+    kept = _figures.get(id(current_app))
+    if seconds and kept and now - kept[0] < seconds:
+        return kept[1]
+    value = registry.monthly(db_session())
+    _figures[id(current_app)] = (now, value)
+    return value
 
 
 @bp.app_template_filter("tco2e")
@@ -91,7 +108,7 @@ def registry_home():
     session = db_session()
     issued, _ = registry.issuances(session, {})
     retired, _ = registry.retirements(session, {})
-    return render_template("explorer/registry.html", figures=registry.monthly(session), issued=issued[:10], retired=retired[:10],
+    return render_template("explorer/registry.html", figures=figures(), issued=issued[:10], retired=retired[:10],
                            purposes=PURPOSES)
 
 
@@ -146,12 +163,12 @@ def methodology(code: str):
 @bp.get("/statistics/")
 def statistics():
     registry.check_parameters(request.args, ("lang",))
-    return render_template("explorer/statistics.html", figures=registry.monthly(db_session()))
+    return render_template("explorer/statistics.html", figures=figures())
 
 
 @bp.get("/statistics/series.json")
 def series():
-    return jsonify(registry.monthly(db_session()))
+    return jsonify(figures())
 
 
 @bp.get("/statistics/market.json")
@@ -164,7 +181,7 @@ def open_data():
     registry.check_parameters(request.args, ("lang",))
     session = db_session()
     rows, _ = registry.issuances(session, {})
-    return render_template("explorer/open_data.html", figures=registry.monthly(session), recent=rows[:10])
+    return render_template("explorer/open_data.html", figures=figures(), recent=rows[:10])
 
 
 def _latest_checkpoint(session):
