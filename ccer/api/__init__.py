@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.exceptions import HTTPException
 
 from ..infra.errors import DomainError
 from ..requests import db_session
+from .edges import IdConverter, scan_request
+from .openapi import ErrorOut, declare_security, init_docs
 
 
 class CcerApi(Api):
+    ERROR_SCHEMA = ErrorOut  # the body of every error response in openapi.json (default, 422, …)
+
     def handle_http_exception(self, error: HTTPException):
         """One error format everywhere: {status, code, message, field}."""
         status = error.code or 500
@@ -42,8 +47,14 @@ def _first_message(messages) -> tuple[str | None, str]:
 
 
 def init_api(app: Flask) -> Api:
+    # ids in routes within the INTEGER column (beyond: 404), before any route is added — pages' routes included
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(scan_request)
     api = CcerApi(app, spec_kwargs={
-        "info": {"description": "ccer REST API. Authenticate with POST /api/v1/auth/tokens, then send 'Authorization: Bearer <token>'."},
+        "info": {"description": "ccer REST API. Authenticate with POST /api/v1/auth/tokens, then send 'Authorization: Bearer <token>'. "
+                            "Lists are keyset-paginated: ?limit=N (1–500) and ?cursor=<next_cursor of the previous page>; "
+                            "every list answers {items, next_cursor} (null on the last page). Every instant is ISO 8601 in "
+                            "UTC with its offset (+00:00), as the ledger hashes them; dates are Beijing calendar dates. Errors answer {status, code, message, field, rule?, errors?}."},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     })
 
@@ -54,15 +65,25 @@ def init_api(app: Flask) -> Api:
             return jsonify(err.to_dict()), err.status
         return render_template("error.html", error=err), err.status
 
+    api.register_converter(IdConverter, integerconverter2paramschema)
+
     from ..auth.api import blp as auth_blp, org_blp, user_blp, approvals_blp
     from ..issuance.api import blp as registry_blp, public as open_data_blp
     from ..issuance.fraud_api import blp as fraud_blp
     from ..market.api import blp as market_blp, public as market_public_blp
     from ..projects.api import blp as lifecycle_blp
+    from ..issuance.bundles_api import blp as bundles_blp
+    from ..jobs.api import blp as jobs_blp
     from .ledger import blp as ledger_blp
+    from .methodologies import blp as methodologies_blp, declare_schemas
+    from .worklists import blp as worklists_blp
 
     for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp,
-                market_blp, market_public_blp):
+                market_blp, market_public_blp, jobs_blp, bundles_blp,
+                methodologies_blp, worklists_blp):
         api.register_blueprint(blp)
+    declare_schemas(api)
+    declare_security(api)
+    init_docs(app)
     app.extensions["ccer.api"] = api
     return api

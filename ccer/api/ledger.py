@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
 from .. import ledger
 from ..auth import policy
 from ..auth.models import User
+from ..infra.bounds import INT32_MAX, Instant, Name
 from ..infra.errors import NotFound
 from ..requests import current_actor, db_session
 from .pagination import PageArgs, page_schema, paginate
@@ -19,7 +20,7 @@ blp = Blueprint("events", __name__, url_prefix="/api/v1", description="The hash-
 
 class EventOut(Schema):
     seq = fields.Int()
-    occurred_at = fields.DateTime()
+    occurred_at = Instant()
     actor = fields.Str()
     actor_user_id = fields.Int(allow_none=True)
     subject_type = fields.Str()
@@ -33,9 +34,9 @@ class EventOut(Schema):
 
 
 class EventFilter(Schema):
-    subject_type = fields.Str(load_default=None)
-    subject_id = fields.Str(load_default=None)
-    action = fields.Str(load_default=None)
+    subject_type = Name(40, load_default=None)
+    subject_id = Name(64, load_default=None)
+    action = Name(80, load_default=None)
 
 
 class HeadOut(Schema):
@@ -129,3 +130,54 @@ class PublicCheckpoints(MethodView):
         out = paginate(db_session(), select(ledger.Checkpoint), ledger.Checkpoint.seq, page)
         out["items"] = [cp.public() for cp in out["items"]]
         return {**out, "key": ledger.public_key().as_dict()}
+
+
+class FeedArgs(Schema):
+    after = fields.Int(load_default=0, strict=False, validate=validate.Range(min=0, max=INT32_MAX),
+                       metadata={"description": "the last seq the caller holds (0: from the start)"})
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class FeedEvent(Schema):
+    """An event exactly as the public export writes it (docs/ledger-format.md §9): `payload` is the canonical
+    payload text and `occurred_at` the UTC instant as hashed, so `hash` can be recomputed from these members."""
+
+    seq = fields.Int()
+    occurred_at = fields.Str()
+    actor = fields.Str()
+    actor_user_id = fields.Int(allow_none=True)
+    subject_type = fields.Str()
+    subject_id = fields.Str()
+    action = fields.Str()
+    payload = fields.Str()
+    prev_hash = fields.Str()
+    hash = fields.Str()
+
+
+class FeedPage(Schema):
+    items = fields.List(fields.Nested(FeedEvent))
+    next_after = fields.Int(metadata={"description": "the seq to ask `after=` next (the last one given, or `after` when none)"})
+    head_seq = fields.Int(metadata={"description": "the chain head now: caught up when next_after equals it"})
+
+
+@blp.route("/public/events")
+class PublicEvents(MethodView):
+    @blp.arguments(FeedArgs, location="query")
+    @blp.response(200, FeedPage)
+    def get(self, args):
+        """The change feed of the public ledger (anonymous): the sealed events after `after`, oldest first, as the
+        export (`ccer ledger export`) writes them, so a mirror or an observer follows the registry by polling and
+        checks each event's hash and the chain (prev_hash) as it goes; signed checkpoints at
+        /public/ledger/checkpoints."""
+        import json
+
+        from ..ledger.export import event_line
+        from ..ledger.verify import chain_rows
+
+        session = db_session()
+        items = []
+        for row in chain_rows(session, args["after"], page=args["limit"]):
+            items.append(json.loads(event_line(*row)))
+            if len(items) == args["limit"]:
+                break
+        return {"items": items, "next_after": items[-1]["seq"] if items else args["after"], "head_seq": ledger.head(session)[0]}

@@ -5,17 +5,21 @@ import base64
 
 from marshmallow import Schema, fields, validate
 
+from ..infra.bounds import INT32_MAX, Name
 from ..infra.errors import ValidationError
 
 
 class PageArgs(Schema):
-    cursor = fields.Str(load_default=None, metadata={"description": "opaque cursor from next_cursor"})
-    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = Name(40, load_default=None, metadata={"description": "opaque cursor: the next_cursor of the previous page"})
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500), metadata={"description": "items per page"})
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The envelope of every list: {items, next_cursor}."""
     return Schema.from_dict(
-        {"items": fields.List(fields.Nested(item_schema)), "next_cursor": fields.Str(allow_none=True)},
+        {"items": fields.List(fields.Nested(item_schema), required=True),
+         "next_cursor": fields.Str(required=True, allow_none=True, metadata={
+             "description": "pass as ?cursor= for the next page; null on the last page"})},
         name=name,
     )
 
@@ -29,7 +33,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "k":
+        if kind != "k" or not (value.isascii() and value.isdigit()) or int(value) > INT32_MAX:  # keys are INTEGER ids
             raise ValueError
         return int(value)
     except Exception:

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..api.pagination import PageArgs, page_schema, paginate
+from ..infra.errors import NotFound
 from ..requests import current_actor, db_session, limit_logins
 from . import makerchecker, people, policy, services
 from .models import Organisation, OrganisationRole, User
@@ -168,13 +169,32 @@ class Approvals(MethodView):
         return makerchecker.propose(db_session(), current_actor(), data["kind"], data["target"], data["payload"])
 
 
+@approvals_blp.route("/<int:request_id>")
+class ApprovalOne(MethodView):
+    @approvals_blp.response(200, ApprovalOut)
+    def get(self, request_id):
+        """One request of the caller's organisation (any other answers 404, as if it did not exist)."""
+        actor = current_actor()
+        policy.require(actor, "events.read_own")
+        req = db_session().get(makerchecker.ApprovalRequest, request_id)
+        if req is None or req.organisation_id != actor.organisation_id:
+            raise NotFound(f"no request #{request_id} of your organisation", field="request_id")
+        return req
+
+
 @approvals_blp.route("/<int:request_id>/confirm")
 class ApprovalConfirm(MethodView):
     @approvals_blp.response(200, ApprovalOut)
     def post(self, request_id):
+        """Confirm a request: the operation runs now. `outcome` names what it made (a retirement: its number and
+        certificate, also in `retirement_number`)."""
+        from ..api.outcomes import outcome, retirement_number
+
         session = db_session()
-        makerchecker.confirm(session, current_actor(), request_id)
-        return session.get(makerchecker.ApprovalRequest, request_id)
+        result = makerchecker.confirm(session, current_actor(), request_id)
+        req = session.get(makerchecker.ApprovalRequest, request_id)
+        req.outcome, req.retirement_number = outcome(result), retirement_number(result)
+        return req
 
 
 @approvals_blp.route("/<int:request_id>/reject")

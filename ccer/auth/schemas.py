@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..infra.bounds import Document, Id, Instant, Name, Text
 from .roles import ORGANISATION_ROLES, SECTORS
 
 ROLE_VALUES = [r.value for r in ORGANISATION_ROLES]
 
 
 class OrganisationIn(Schema):
-    uscc = fields.Str(required=True, metadata={"description": "统一社会信用代码, 18 characters, GB 32100-2015"})
-    name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.Str(load_default=None, validate=validate.Length(max=200))
-    province = fields.Str(load_default=None, validate=validate.Length(max=40))
-    roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_VALUES)), required=True, validate=validate.Length(min=1))
-    accredited_sectors = fields.List(fields.Str(validate=validate.OneOf(list(SECTORS))), load_default=list)
-    parent_id = fields.Int(load_default=None)
+    uscc = Name(18, 18, required=True, metadata={"description": "统一社会信用代码, 18 characters, GB 32100-2015"})
+    name = Name(200, required=True)
+    name_en = Name(200, load_default=None, allow_none=True)
+    province = Name(40, load_default=None, allow_none=True)
+    roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_VALUES)), required=True, validate=validate.Length(min=1, max=len(ROLE_VALUES)))
+    accredited_sectors = fields.List(fields.Str(validate=validate.OneOf(list(SECTORS))), load_default=list, validate=validate.Length(max=len(SECTORS)))
+    parent_id = Id(load_default=None, allow_none=True)
 
 
 class OrganisationOut(Schema):
@@ -27,7 +28,7 @@ class OrganisationOut(Schema):
     status = fields.Str()
     roles = fields.List(fields.Str(), attribute="role_names")
     accredited_sectors = fields.List(fields.Str())
-    created_at = fields.DateTime()
+    created_at = Instant()
 
 
 class OrganisationFilter(Schema):
@@ -35,18 +36,18 @@ class OrganisationFilter(Schema):
 
 
 class UserIn(Schema):
-    username = fields.Str(required=True)
-    password = fields.Str(required=True, load_only=True)
-    organisation_id = fields.Int(required=True)
-    roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_VALUES)), required=True)
-    display_name = fields.Str(load_default=None)
-    email = fields.Email(load_default=None)
+    username = Name(64, required=True)
+    password = Text(200, 1, multiline=False, required=True, load_only=True)
+    organisation_id = Id(required=True)
+    roles = fields.List(fields.Str(validate=validate.OneOf(ROLE_VALUES)), required=True, validate=validate.Length(max=len(ROLE_VALUES)))
+    display_name = Name(120, load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class UserOut(Schema):
     id = fields.Int()
     username = fields.Str()
-    display_name = fields.Str()
+    display_name = fields.Str(allow_none=True)
     email = fields.Str(allow_none=True)
     organisation_id = fields.Int()
     roles = fields.List(fields.Str(), attribute="role_names")
@@ -60,14 +61,14 @@ class RoleIn(Schema):
 
 
 class PasswordChangeIn(Schema):
-    current_password = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=200))
-    new_password = fields.Str(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    current_password = Text(200, 1, multiline=False, required=True, load_only=True)
+    new_password = Text(200, 1, multiline=False, required=True, load_only=True)
 
 
 class TokenIn(Schema):
-    username = fields.Str(required=True)
-    password = fields.Str(required=True, load_only=True)
-    name = fields.Str(load_default="api", validate=validate.Length(min=1, max=80))
+    username = Text(64, multiline=False, required=True)
+    password = Text(200, multiline=False, required=True, load_only=True)
+    name = Name(80, load_default="api")
 
 
 class TokenOut(Schema):
@@ -76,13 +77,13 @@ class TokenOut(Schema):
 
 
 class ApprovalIn(Schema):
-    kind = fields.Str(required=True)
-    target = fields.Str(required=True)
-    payload = fields.Dict(required=True)
+    kind = Name(80, required=True)
+    target = Name(80, required=True)
+    payload = Document(required=True)
 
 
 class ApprovalDecision(Schema):
-    reason = fields.Str(load_default=None)
+    reason = Text(load_default=None, allow_none=True)
 
 
 class ApprovalOut(Schema):
@@ -93,10 +94,14 @@ class ApprovalOut(Schema):
     payload = fields.Method("_payload")
     status = fields.Str()
     initiated_by = fields.Int()
-    initiated_at = fields.DateTime()
+    initiated_at = Instant()
     decided_by = fields.Int(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Instant(allow_none=True)
     reason = fields.Str(allow_none=True)
+    outcome = fields.Dict(allow_none=True, dump_only=True, metadata={
+        "description": "on confirmation: what the operation made — {kind, id, number?, certificate_url?}"})
+    retirement_number = fields.Str(allow_none=True, dump_only=True, metadata={
+        "description": "on confirmation of a retirement: its number (注销编号)"})
 
     def _payload(self, obj):
         import json

@@ -352,22 +352,12 @@ def export(obj, dataset, fmt, output) -> None:
 @click.pass_obj
 def due(obj) -> None:
     """The registry's pending decisions with their deadlines (15 working days each), overdue ones marked."""
-    from ..infra import clock
-    from ..issuance.models import Account, AccountChange
-    from ..projects.models import MonitoringPeriod, Project
+    from ..issuance.due import pending_decisions
 
     with obj.session() as session:
-        today = clock.today(session)
-        rows = [("account", a.number, a.organisation.name, a.review_due, "Registry Rules Art. 7")
-                for a in session.execute(select(Account).where(Account.status == "pending")).scalars()]
-        rows += [("account change", f"#{c.id}", session.get(Account, c.account_id).number, c.review_due, "Registry Rules Art. 8")
-                 for c in session.execute(select(AccountChange).where(AccountChange.status == "pending")).scalars()]
-        rows += [("project", f"#{p.id}", p.title, p.review_due, "Measures Art. 15")
-                 for p in session.execute(select(Project).where(Project.status == "applied")).scalars()]
-        rows += [("reductions", f"#{m.id} batch {m.number}", m.project.title, m.review_due, "Measures Art. 22")
-                 for m in session.execute(select(MonitoringPeriod).where(MonitoringPeriod.status == "applied")).scalars()]
+        rows = pending_decisions(session)
         if not rows:
             click.echo("nothing awaits the registry")
-        for kind, ref, what, day, rule in sorted(rows, key=lambda r: r[3]):
-            flag = "OVERDUE" if day < today else ("today" if day == today else "")
-            click.echo(f"{day}  {flag:<7} {kind:<15} {ref:<16} {what}  [{rule}]")
+        for r in rows:
+            flag = {"overdue": "OVERDUE", "today": "today"}.get(r["state"], "")
+            click.echo(f"{r['due']}  {flag:<7} {r['kind']:<15} {r['ref']:<16} {r['subject']}  [{r['rule']}]")

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import ledger
+from ..infra.bounds import parse_id
 from ..infra import calendar, clock
 from ..auth import policy
 from ..auth.models import Organisation
@@ -56,9 +57,10 @@ def parse_account_ref(ref: int | str) -> tuple[int, str | None] | None:
     in 8 digits); None when it is neither."""
     text = str(ref).strip().upper()
     digits = text[2:] if text.startswith("RA") else text
-    if not digits.isdigit():
+    number = parse_id(digits)  # ASCII digits within the id column ('¹' is a digit to isdigit(), not to int())
+    if number is None:
         return None
-    return int(digits), text if text.startswith("RA") else None
+    return number, text if text.startswith("RA") else None
 
 
 def get_account(session: Session, ref: int | str, lock: bool = False) -> Account:

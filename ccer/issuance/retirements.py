@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import ledger
+from ..infra.bounds import parse_id
 from ..infra import clock
 from ..auth import makerchecker, policy, uscc
 from ..auth.models import Organisation
@@ -179,13 +180,11 @@ def cancel_by_order(session: Session, actor: Actor, account_ref: int | str, *, o
 def get_retirement(session: Session, number: str) -> Retirement:
     """By certificate number CCER-R-YYYY-NNNNNN (or plain id)."""
     text = (number or "").strip().upper()
-    rid = None
-    if text.isdigit():
-        rid = int(text)
-    elif text.startswith("CCER-R-") and text[7:11].isdigit() and text[12:].isdigit():
-        rid = int(text[12:])
+    rid = parse_id(text)  # ASCII digits within the id column ('¹' is a digit to isdigit(), not to int())
+    if rid is None and text.startswith("CCER-R-") and text[7:11].isdigit():
+        rid = parse_id(text[12:])
     record = session.get(Retirement, rid) if rid else None
-    if record is None or (not text.isdigit() and record.number != text):
+    if record is None or (parse_id(text) is None and record.number != text):
         raise NotFound(f"no retirement {number}", field="number")
     return record
 

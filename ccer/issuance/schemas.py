@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..infra.bounds import Day, Document, Documents, Id, Instant, Name, Count, Text, Tonnes, Year
 from . import fraud
 from .purposes import HOLDER_PURPOSES, national_ets_cap
 
 
 class AccountApply(Schema):
-    organisation_id = fields.Int(required=True)
+    organisation_id = Id(required=True)
 
 
 class AccountDecision(Schema):
     action = fields.Str(required=True, validate=validate.OneOf(["open", "refuse", "restrict", "restore", "close"]))
-    reason = fields.Str(load_default=None)
+    reason = Text(load_default=None, allow_none=True)
 
 
 class AccountOut(Schema):
@@ -23,30 +24,30 @@ class AccountOut(Schema):
     holder = fields.Function(lambda a: a.organisation.name)
     kind = fields.Str()
     status = fields.Str()
-    applied_at = fields.DateTime()
+    applied_at = Instant()
     review_due = fields.Date()
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = Instant(allow_none=True)
     reason = fields.Str(allow_none=True)
 
 
 class AccountFilter(Schema):
-    status = fields.Str(load_default=None)
+    status = fields.Str(load_default=None, validate=validate.OneOf(["pending", "open", "refused", "restricted", "closed"]))
 
 
 class ChangeIn(Schema):
-    changes = fields.Dict(required=True, metadata={"description": "name, name_en and/or province"})
+    changes = Document(required=True, metadata={"description": "name, name_en and/or province"})
 
 
 class ChangeDecision(Schema):
     approve = fields.Bool(required=True)
-    reason = fields.Str(load_default=None)
+    reason = Text(load_default=None, allow_none=True)
 
 
 class ChangeOut(Schema):
     id = fields.Int()
     account_id = fields.Int()
     changes = fields.Function(lambda c: __import__("json").loads(c.changes_json))
-    submitted_at = fields.DateTime()
+    submitted_at = Instant()
     review_due = fields.Date()
     status = fields.Str()
     reason = fields.Str(allow_none=True)
@@ -65,16 +66,16 @@ class HoldingOut(Schema):
 class UnitSpec(Schema):
     """Which units: a serial range, or a quantity (optionally of one project and vintage)."""
 
-    quantity = fields.Int(load_default=None, metadata={"description": "tCO2e"})
-    project_no = fields.Int(load_default=None, metadata={"description": "the project's registry number"})
-    vintage = fields.Int(load_default=None)
-    serial = fields.Str(load_default=None, metadata={"description": "CN-CCER-SS-PPPPPP-YYYY-BBB-F-L"})
+    quantity = Tonnes(load_default=None, allow_none=True, metadata={"description": "tCO2e"})
+    project_no = Count(1, load_default=None, allow_none=True, metadata={"description": "the project's registry number"})
+    vintage = Year(load_default=None, allow_none=True)
+    serial = Name(80, load_default=None, allow_none=True, metadata={"description": "CN-CCER-SS-PPPPPP-YYYY-BBB-F-L"})
 
 
 class IssueIn(Schema):
     """A registered reduction batch; the quantities are its verified vintages, never given here."""
 
-    monitoring_period_id = fields.Int(required=True, strict=True, metadata={"description": "the registered monitoring period (reduction batch)"})
+    monitoring_period_id = Id(required=True, metadata={"description": "the registered monitoring period (reduction batch)"})
 
 
 class IssuanceOut(Schema):
@@ -86,15 +87,15 @@ class IssuanceOut(Schema):
     last = fields.Int()
     quantity = fields.Int()
     account_id = fields.Int()
-    issued_at = fields.DateTime()
+    issued_at = Instant()
     monitoring_period_id = fields.Int()
 
 
 class NonTradeIn(UnitSpec):
-    from_account = fields.Str(required=True)
-    to_account = fields.Str(required=True)
+    from_account = Name(16, required=True)
+    to_account = Name(16, required=True)
     kind = fields.Str(required=True, validate=validate.OneOf(["succession", "enforcement"]))
-    evidence = fields.Str(required=True)
+    evidence = Text(required=True)
 
 
 class TransferOut(Schema):
@@ -105,13 +106,13 @@ class TransferOut(Schema):
     to_account_id = fields.Int()
     quantity = fields.Int()
     evidence = fields.Str(allow_none=True)
-    executed_at = fields.DateTime()
+    executed_at = Instant()
 
 
 class FreezeIn(UnitSpec):
-    account = fields.Str(required=True)
-    authority = fields.Str(required=True)
-    order_ref = fields.Str(required=True)
+    account = Name(16, required=True)
+    authority = Name(200, required=True)
+    order_ref = Name(120, required=True)
 
 
 class FreezeOut(Schema):
@@ -121,16 +122,16 @@ class FreezeOut(Schema):
     authority = fields.Str()
     order_ref = fields.Str()
     status = fields.Str()
-    frozen_at = fields.DateTime()
+    frozen_at = Instant()
 
 
 class ReleaseIn(Schema):
-    reason = fields.Str(required=True)
+    reason = Text(1, required=True)
 
 
 class DeductIn(Schema):
-    to_account = fields.Str(required=True)
-    evidence = fields.Str(required=True)
+    to_account = Name(16, required=True)
+    evidence = Text(required=True)
 
 
 class TradingIn(UnitSpec):
@@ -139,7 +140,7 @@ class TradingIn(UnitSpec):
 
 
 class BindingIn(Schema):
-    trading_account = fields.Str(required=True, validate=validate.Length(min=1, max=20))
+    trading_account = Name(20, required=True)
 
 
 class BindingOut(Schema):
@@ -147,22 +148,22 @@ class BindingOut(Schema):
     account_id = fields.Int()
     trading_account = fields.Str()
     status = fields.Str()
-    bound_at = fields.DateTime()
+    bound_at = Instant()
 
 
 class TradeIn(Schema):
     """One settled trade, as the exchange delivers it."""
 
-    trade_ref = fields.Str(required=True, validate=validate.Length(min=1, max=40), metadata={"description": "the exchange's trade number"})
-    seller = fields.Str(required=True, metadata={"description": "the seller's registry account number"})
-    buyer = fields.Str(required=True)
-    project_no = fields.Int(required=True, strict=True)
-    vintage = fields.Int(required=True, strict=True)
-    quantity = fields.Int(required=True, strict=True, validate=validate.Range(min=1), metadata={"description": "tCO2e"})
+    trade_ref = Name(40, required=True, metadata={"description": "the exchange's trade number"})
+    seller = Name(16, required=True, metadata={"description": "the seller's registry account number"})
+    buyer = Name(16, required=True)
+    project_no = Count(1, required=True)
+    vintage = Year(required=True)
+    quantity = Tonnes(required=True, metadata={"description": "tCO2e"})
 
 
 class DayIn(Schema):
-    trades = fields.List(fields.Dict(), required=True, metadata={
+    trades = Documents(required=True, metadata={
         "description": "the day's trades in delivery order, each as in POST /settlements; a malformed one gets its own refusal"})
 
 
@@ -174,20 +175,20 @@ class DeliveryOut(Schema):
 
 
 class RetireIn(UnitSpec):
-    account = fields.Str(required=True)
+    account = Name(16, required=True)
     purpose = fields.Str(required=True, validate=validate.OneOf(list(HOLDER_PURPOSES)))
-    beneficiary_name = fields.Str(required=True)
-    beneficiary_uscc = fields.Str(load_default=None)
-    compliance_year = fields.Int(load_default=None)
-    event_name = fields.Str(load_default=None)
-    event_start = fields.Date(load_default=None)
-    event_end = fields.Date(load_default=None)
-    note = fields.Str(load_default=None)
+    beneficiary_name = Name(200, required=True)
+    beneficiary_uscc = Name(18, 18, load_default=None, allow_none=True)
+    compliance_year = Year(load_default=None, allow_none=True)
+    event_name = Name(200, load_default=None, allow_none=True)
+    event_start = Day(load_default=None, allow_none=True)
+    event_end = Day(load_default=None, allow_none=True)
+    note = Text(load_default=None, allow_none=True)
 
 
 class ForceCancelIn(UnitSpec):
-    account = fields.Str(required=True)
-    order = fields.Str(required=True)
+    account = Name(16, required=True)
+    order = Text(1, required=True)
 
 
 class RetirementOut(Schema):
@@ -206,7 +207,7 @@ class RetirementOut(Schema):
     event_start = fields.Date(allow_none=True)
     event_end = fields.Date(allow_none=True)
     note = fields.Str(allow_none=True)
-    retired_at = fields.DateTime()
+    retired_at = Instant()
     certificate_url = fields.Function(lambda r: f"/api/v1/retirements/{r.number}/certificate.pdf")
 
 
@@ -222,10 +223,10 @@ class VerifyOut(Schema):
 
 
 class ObligationIn(Schema):
-    organisation_id = fields.Int(required=True)
-    year = fields.Int(required=True)
-    allowances = fields.Int(required=True)
-    source = fields.Str(required=True)
+    organisation_id = Id(required=True)
+    year = Year(required=True)
+    allowances = Tonnes(0, required=True)
+    source = Name(200, required=True)
 
 
 class ObligationOut(Schema):
@@ -239,7 +240,7 @@ class ObligationOut(Schema):
 
 class ExportArgs(Schema):
     format = fields.Str(load_default="json", validate=validate.OneOf(["json", "csv"]))
-    cursor = fields.Str(load_default=None)
+    cursor = Name(40, load_default=None, metadata={"description": "opaque cursor from next_cursor (or X-Next-Cursor)"})
     limit = fields.Int(load_default=500, validate=validate.Range(min=1, max=5000))
 
 
@@ -262,7 +263,7 @@ class FraudCancellationOut(Schema):
     project_no = fields.Function(lambda r: r.project.registry_no)
     vintage = fields.Int()
     quantity = fields.Int()
-    retired_at = fields.DateTime()
+    retired_at = Instant()
 
 
 class FraudCaseOut(Schema):
@@ -275,7 +276,7 @@ class FraudCaseOut(Schema):
     owner_id = fields.Int()
     owner = fields.Function(lambda c: c.owner.name)
     finding = fields.Str()
-    opened_at = fields.DateTime()
+    opened_at = Instant()
     issued = fields.Int(metadata={"description": "tCO2e issued for the project when the case opened"})
     owed = fields.Int(metadata={"description": "tCO2e the owner must cancel"})
     owed_reason = fields.Str(allow_none=True)
@@ -286,7 +287,7 @@ class FraudCaseOut(Schema):
     outstanding = fields.Int(metadata={"description": "tCO2e still to be cancelled or returned"})
     status = fields.Str(metadata={"description": "open | settled | enforced"})
     enforcement_order = fields.Str(allow_none=True)
-    enforced_at = fields.DateTime(allow_none=True)
+    enforced_at = Instant(allow_none=True)
     barred_until = fields.Function(lambda c: fraud.barred_until(c), metadata={"description": "the owner's bar now: a date, 'permanent' or null"})
     cancellations = fields.Function(lambda c: FraudCancellationOut(many=True).dump(fraud.cancellations(c)))
 
@@ -296,4 +297,4 @@ class FraudCancelIn(UnitSpec):
 
 
 class FraudEnforceIn(Schema):
-    order = fields.Str(required=True, metadata={"description": "the department's notice the registry acts on"})
+    order = Text(1, required=True, metadata={"description": "the department's notice the registry acts on"})

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError as SchemaError, fields, validate, validates_schema
 
+from ..infra.bounds import Instant
 from . import instruments
 from .accounts import MAX_AMOUNT, PERMISSIONS
 
@@ -99,7 +100,7 @@ class TradingAccountOut(Schema):
     registry_account_id = fields.Int()
     status = fields.Str(metadata={"description": "open | restricted | closed"})
     fee_exempt = fields.Bool()
-    opened_at = fields.DateTime()
+    opened_at = Instant()
     reason = fields.Str(allow_none=True)
 
 
@@ -123,7 +124,7 @@ class OperatorOut(Schema):
     trading_account_id = fields.Int()
     user_id = fields.Int()
     permissions = fields.Function(lambda o: o.permissions.split())
-    added_at = fields.DateTime()
+    added_at = Instant()
 
 
 class RestrictionIn(Schema):
@@ -170,7 +171,7 @@ class ReconciliationOut(Schema):
     differences = fields.List(fields.Str(), metadata={"description": "each a difference between the two ledgers, first first"})
     positions = fields.Int(metadata={"description": "tCO2e in the exchange's positions"})
     funds_fen = fields.Int(metadata={"description": "fen in the participants' fund accounts"})
-    checked_at = fields.DateTime()
+    checked_at = Instant()
 
 
 class MovesOut(Schema):
@@ -227,7 +228,7 @@ class OrderOut(Schema):
     remaining = fields.Int()
     status = fields.Str()
     day = fields.Date()
-    entered_at = fields.DateTime()
+    entered_at = Instant()
     trading_account = fields.Str(metadata={"description": "shown to the participant itself and the exchange"})
 
 
@@ -248,8 +249,8 @@ class TradeOut(Schema):
     seller_fee = Price()
     fee = Price(allow_none=True, metadata={"description": "the caller's commission"})
     status = fields.Str(metadata={"description": "pending | settled | failed"})
-    matched_at = fields.DateTime()
-    settled_at = fields.DateTime(allow_none=True)
+    matched_at = Instant()
+    settled_at = Instant(allow_none=True)
     transfer_id = fields.Int(allow_none=True, metadata={"description": "the registry's delivery (transfer id)"})
     failure = fields.Str(allow_none=True)
     confirmation_url = fields.Str()
@@ -285,7 +286,7 @@ class MovementOut(Schema):
     amount = Price()
     amount_fen = _fen("amount")
     ref = fields.Str()
-    at = fields.DateTime()
+    at = Instant()
 
 
 class PositionOut(Schema):
@@ -346,7 +347,7 @@ class HaltOut(Schema):
     instrument = fields.Str()
     action = fields.Str(metadata={"description": "halted | resumed"})
     reason = fields.Str(allow_none=True)
-    at = fields.DateTime()
+    at = Instant()
     event_seq = fields.Int(allow_none=True)
 
 

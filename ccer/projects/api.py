@@ -10,17 +10,19 @@ from pathlib import Path
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy import or_, select
 
 from ..api.pagination import PageArgs, page_schema, paginate
 from ..auth import policy
+from ..infra.bounds import MAX_TONNES
 from ..infra.errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
 from ..requests import current_actor, db_session, limit_comments
 from ..validation import services as vv
 from . import boundaries, comments, lifecycle, monitoring, visibility
 from .models import Document, MonitoringPeriod, Project
-from .schemas import (AnswerIn, ChecklistItem, CommentFilter, CommentIn, CommentOut, DecisionIn, DocumentOut,
+from .schemas import (ProjectQuery, AnswerIn, ChecklistItem, CommentFilter, CommentIn, CommentOut, DecisionIn, DocumentOut,
                       EngagementIn, EngagementOut, FindingIn, FindingOut, ModerationIn, PeriodIn, PeriodOut,
                       ProjectIn, ProjectView, PublicityOut, ResponseIn, TransitionIn)
 
@@ -51,12 +53,16 @@ def _context(data: dict) -> dict:
 
 @blp.route("/projects")
 class Projects(MethodView):
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(ProjectQuery, location="query", unknown=RAISE)
     @blp.response(200, page_schema(ProjectView, "ProjectViewPage"))
     def get(self, page):
-        """Projects beyond draft (public), plus the caller's own drafts."""
+        """Projects beyond draft (public), plus the caller's own drafts; filtered by methodology, status, owner
+        (organisation id) and province, each exact."""
         actor = current_actor()
         stmt = select(Project).where(visibility.visible_to(actor))
+        for name, column in zip(ProjectQuery.FILTERS, (Project.methodology_code, Project.status, Project.owner_id, Project.province)):
+            if page.get(name) is not None:
+                stmt = stmt.where(column == page[name])
         out = paginate(db_session(), stmt, Project.id, page)
         out["items"] = [lifecycle.public_view(db_session(), p, actor) for p in out["items"]]
         return out
@@ -266,7 +272,7 @@ class PeriodUpload(MethodView):
         if suffix not in (".csv", ".xlsx"):
             raise ValidationError("use .csv or .xlsx", field="file")
         raw_green = (request.form.get("green_certificates_mwh") or "0").strip()
-        if not raw_green.isascii() or not raw_green.isdigit():
+        if not raw_green.isascii() or not raw_green.isdigit() or int(raw_green) > MAX_TONNES:  # the BIGINT column
             raise ValidationError(f"must be a whole number of MWh, got {raw_green[:20]!r}", field="green_certificates_mwh")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"data{suffix}"

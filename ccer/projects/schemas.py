@@ -3,22 +3,44 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
+from ..api.pagination import PageArgs
+from ..infra.bounds import Day, Document, Documents, Id, Instant, Name, Text, Tonnes
 from ..validation import services as vv
 from . import comments
+from ..infra import calendar
+
+
+#: the flag on a working-day deadline (ccer.infra.calendar)
+PROVISIONAL = ("the date counts days of a year whose State Council holiday calendar is not loaded yet: computed on the statutory holidays, recomputed when the year is loaded")
 
 
 class ProjectIn(Schema):
-    title = fields.Str(required=True)
-    methodology_code = fields.Str(required=True)
-    province = fields.Str(load_default=None)
-    construction_start = fields.Date(required=True)
-    facts = fields.Dict(required=True, metadata={"description": "the methodology's project facts (applicability, crediting period)"})
-    periods = fields.List(fields.Dict(), required=True, metadata={"description": "ex-ante parameters by symbol, per period"})
-    pdd_author_id = fields.Int(load_default=None)
+    title = Name(300, required=True)
+    methodology_code = Name(20, required=True)
+    province = Name(40, load_default=None, allow_none=True)
+    construction_start = Day(required=True)
+    facts = Document(required=True, metadata={"description": "the methodology's project facts (applicability, crediting period)"})
+    periods = Documents(required=True, metadata={"description": "ex-ante parameters by symbol, per period"})
+    pdd_author_id = Id(load_default=None, allow_none=True)
     other_mechanism = fields.Bool(load_default=False)
     ets_covered = fields.Bool(load_default=False)
+
+
+class ProjectQuery(PageArgs):
+    """GET /projects: the filters and the page; a parameter not listed here is refused (422 naming it)."""
+
+    class Meta:
+        unknown = RAISE
+
+    methodology = Name(20, load_default=None, metadata={"description": "methodology code, e.g. CCER-01-001-V01"})
+    status = fields.Str(load_default=None, validate=validate.OneOf(
+        ["draft", "publicity", "validated", "rejected", "applied", "returned", "registered", "refused", "cancelled", "revoked"]))
+    owner = Id(strict=False, load_default=None, metadata={"description": "the owner organisation's id"})
+    province = Name(40, load_default=None)
+
+    FILTERS = ("methodology", "status", "owner", "province")
 
 
 class ProjectView(Schema):
@@ -38,19 +60,21 @@ class ProjectView(Schema):
     publicity_end = fields.Date(allow_none=True)
     validation_due = fields.Date(allow_none=True)
     review_due = fields.Date(allow_none=True)
+    publicity_provisional = fields.Bool(metadata={"description": PROVISIONAL})
+    review_provisional = fields.Bool(metadata={"description": PROVISIONAL})
     estimate_tco2e = fields.Int(allow_none=True)
     reason = fields.Str(allow_none=True)
     transitions = fields.List(fields.Str(), metadata={"description": "what the caller may fire now"})
 
 
 class TransitionIn(Schema):
-    reason = fields.Str(load_default=None)
-    comment_handling = fields.Str(load_default=None)
-    quantity = fields.Int(load_default=None, metadata={"description": "monitoring periods: the quantity applied for"})
-    verified_quantity = fields.Int(load_default=None)
-    owed = fields.Int(load_default=None, metadata={"description": "revoke: tCO2e the owner must cancel (default: everything issued)"})
-    owed_reason = fields.Str(load_default=None, metadata={"description": "revoke: why `owed` differs from the quantity issued"})
-    cancel_by = fields.Date(load_default=None, metadata={"description": "revoke: the owner's deadline to cancel"})
+    reason = Text(load_default=None, allow_none=True)
+    comment_handling = Text(load_default=None, allow_none=True)
+    quantity = Tonnes(0, load_default=None, allow_none=True, metadata={"description": "monitoring periods: the quantity applied for"})
+    verified_quantity = Tonnes(0, load_default=None, allow_none=True)
+    owed = Tonnes(0, load_default=None, allow_none=True, metadata={"description": "revoke: tCO2e the owner must cancel (default: everything issued)"})
+    owed_reason = Text(load_default=None, allow_none=True, metadata={"description": "revoke: why `owed` differs from the quantity issued"})
+    cancel_by = Day(load_default=None, allow_none=True, metadata={"description": "revoke: the owner's deadline to cancel"})
 
 
 class ChecklistItem(Schema):
@@ -66,20 +90,20 @@ class DocumentOut(Schema):
     subject_type = fields.Str()
     subject_id = fields.Int()
     sha256 = fields.Str()
-    created_at = fields.DateTime()
+    created_at = Instant()
     url = fields.Function(lambda d: f"/api/v1/documents/{d.id}")
 
 
 class CommentIn(Schema):
     subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
-    subject_id = fields.Int(required=True)
-    author_name = fields.Str(required=True)
-    body = fields.Str(required=True)
+    subject_id = Id(required=True)
+    author_name = Name(120, required=True)
+    body = Text(1, required=True)
 
 
 class CommentFilter(Schema):
     subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
-    subject_id = fields.Int(required=True)
+    subject_id = Id(strict=False, required=True)
 
 
 class CommentOut(Schema):
@@ -89,24 +113,24 @@ class CommentOut(Schema):
     author_name = fields.Str()
     body = fields.Str()
     status = fields.Str()
-    submitted_at = fields.DateTime()
+    submitted_at = Instant()
     moderation_reason = fields.Str(allow_none=True)
     response = fields.Str(allow_none=True)
 
 
 class ModerationIn(Schema):
     publish = fields.Bool(required=True)
-    reason = fields.Str(load_default=None)
+    reason = Text(load_default=None, allow_none=True)
 
 
 class ResponseIn(Schema):
-    response = fields.Str(required=True)
+    response = Text(1, required=True)
 
 
 class EngagementIn(Schema):
     role = fields.Str(required=True, validate=validate.OneOf(list(vv.ROLES)))
-    subject_id = fields.Int(required=True, metadata={"description": "project id (validation) or monitoring period id (verification)"})
-    vvb_id = fields.Int(required=True)
+    subject_id = Id(required=True, metadata={"description": "project id (validation) or monitoring period id (verification)"})
+    vvb_id = Id(required=True)
 
 
 class EngagementOut(Schema):
@@ -124,14 +148,14 @@ class DecisionIn(Schema):
 
 class FindingIn(Schema):
     subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
-    subject_id = fields.Int(required=True)
+    subject_id = Id(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf(list(vv.KINDS)))
-    text = fields.Str(required=True)
+    text = Text(1, required=True)
 
 
 class AnswerIn(Schema):
-    response = fields.Str(required=True)
-    evidence = fields.Str(load_default=None)
+    response = Text(1, required=True)
+    evidence = Text(load_default=None, allow_none=True)
 
 
 class FindingOut(Schema):
@@ -147,8 +171,8 @@ class FindingOut(Schema):
 
 
 class PeriodIn(Schema):
-    periods = fields.List(fields.Dict(), required=True, metadata={"description": "monitored parameters by symbol, per sub-period"})
-    green_certificates_mwh = fields.Int(load_default=0)
+    periods = Documents(required=True, metadata={"description": "monitored parameters by symbol, per sub-period"})
+    green_certificates_mwh = Tonnes(0, load_default=0, metadata={"description": "whole MWh"})
 
 
 class PeriodOut(Schema):
@@ -165,6 +189,8 @@ class PeriodOut(Schema):
     verified_quantity = fields.Int(allow_none=True)
     applied_quantity = fields.Int(allow_none=True)
     review_due = fields.Date(allow_none=True)
+    publicity_provisional = fields.Function(lambda m: calendar.provisional_between(m.publicity_start, m.publicity_end),
+                                            metadata={"description": PROVISIONAL})
     reason = fields.Str(allow_none=True)
 
 

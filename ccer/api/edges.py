@@ -1,0 +1,57 @@
+"""The API's edge (issue 15 §1): what no request may carry, checked before any resource sees it.
+
+- `<int:…>` in a route matches only ids within the INTEGER column (ccer.infra.bounds.INT32_MAX): a larger one is
+  a 404 like any id that does not exist, never a PostgreSQL "integer out of range" (5xx).
+- Every query parameter, form field and JSON member (keys and values, at any depth) is scanned for NUL, lone
+  surrogates, integers beyond 64 bits and non-finite numbers: a 422 naming the field, for the fields that the
+  schemas take as free-form objects too. The schemas (ccer/*/schemas.py) hold each field's own bounds."""
+from __future__ import annotations
+
+from flask import request
+from werkzeug.routing import IntegerConverter
+
+from ..infra.bounds import INT32_MAX, text_problem, tree_problem
+from ..infra.errors import ValidationError
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>`: ASCII digits within the INTEGER column."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", INT32_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def _refuse(field: str, problem: str):
+    raise ValidationError(f"{field}: {problem}", field=field, rule="edge: text and numbers a column can hold")
+
+
+def scan_request() -> None:
+    """before_request of /api/: the request-wide checks above."""
+    if not request.path.startswith("/api/"):
+        return
+    for where in (request.args, request.form):
+        for key, values in where.lists():
+            problem = text_problem(key, multiline=False)
+            if problem:
+                _refuse("parameter name", problem)
+            for value in values:
+                problem = text_problem(value)
+                if problem:
+                    _refuse(key, problem)
+    for key, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            problem = text_problem(value, multiline=False)
+            if problem:
+                _refuse(key, problem)
+    if request.is_json and request.content_length:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            for key, value in body.items():
+                problem = tree_problem({key: value})
+                if problem:
+                    _refuse(str(key) if text_problem(str(key)) is None else "body", problem)
+        elif body is not None:
+            problem = tree_problem(body)
+            if problem:
+                _refuse("body", problem)
