@@ -27,8 +27,10 @@ def load_models() -> None:
         return
     from . import auth, issuance, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
     from .infra import clock  # noqa: F401  (clock: its table)
+    from . import reference  # noqa: F401
+    from .reference import models as _reference_models  # noqa: F401  (its table)
     from .explorer import indexes  # noqa: F401  (the public explorer's indexes on these tables)
-    for package in (ledger, auth, projects, validation, proposals, issuance, market):
+    for package in (ledger, auth, projects, validation, proposals, issuance, market, reference):
         package.wire()
     _wired = True
 

@@ -28,10 +28,59 @@ def test_start_day_is_not_counted():
     assert calendar.add_workdays(date(2025, 9, 15), 1) == date(2025, 9, 16)
 
 
-def test_years_without_an_official_calendar_are_refused():
-    with pytest.raises(ValidationError) as err:
-        calendar.add_workdays(date(2099, 1, 1), 3)
-    assert err.value.field == "date"
+def test_a_year_without_an_official_calendar_is_provisional_never_refused():
+    # 2027 is not in the packaged calendars: weekends and the statutory holidays of the 2024 revision of the
+    # State Council rules (Art. 2) — 元旦 1 Jan (Fri); 春节 除夕 Fri 5 Feb – 初三 Mon 8 Feb, Sat 6 and Sun 7 made up on
+    # Tue 9 and Wed 10; 清明 Mon 5 Apr; 1–2 May (Sat, Sun: made up Mon 3, Tue 4); 端午 Wed 9 Jun; 中秋 Wed 15 Sep;
+    # 1–3 Oct (Fri–Sun: Sat 2 and Sun 3 made up on Mon 4 and Tue 5)
+    assert calendar.source_of(2027) == "provisional" and calendar.source_of(2026) == "packaged"
+    assert sorted(calendar.statutory_holidays(2027)) == [
+        date(2027, 1, 1), *(date(2027, 2, d) for d in range(5, 11)), date(2027, 4, 5), *(date(2027, 5, d) for d in range(1, 5)),
+        date(2027, 6, 9), date(2027, 9, 15), *(date(2027, 10, d) for d in range(1, 6))]
+    # 20 working days from Thu 10 Dec 2026: 11 (1), 14–18 (6), 21–25 (11), 28–31 (15), 1 Jan off, 4–8 Jan (20)
+    assert calendar.deadline(date(2026, 12, 10), 20) == (date(2027, 1, 8), True)
+    assert calendar.deadline(date(2026, 11, 2), 20) == (date(2026, 11, 30), False)
+    assert calendar.add_workdays(date(2099, 1, 1), 3) == date(2099, 1, 6)  # far years too: Fri 2, Mon 5, Tue 6 January
+    assert calendar.is_trading_day(date(2027, 2, 9)) is False and calendar.is_trading_day(date(2027, 2, 11)) is True
+
+
+def test_a_loaded_year_replaces_the_provisional_one():
+    loaded = calendar.YearCalendar(2027, frozenset({date(2027, 1, 1), date(2027, 1, 4)}), frozenset({date(2027, 1, 9)}), "test")
+    try:
+        calendar.install({2027: loaded})
+        assert calendar.source_of(2027) == "loaded"
+        # 5–8 Jan (19), Sat 9 Jan a make-up working day (20)
+        assert calendar.deadline(date(2026, 12, 10), 20) == (date(2027, 1, 9), False)
+        assert calendar.is_workday(date(2027, 1, 9)) and not calendar.is_trading_day(date(2027, 1, 9))
+        assert calendar.is_workday(date(2027, 10, 4))  # the notice, not the statutory rule, decides once loaded
+    finally:
+        calendar.install({})
+
+
+@pytest.mark.parametrize("year", range(2008, 2027))
+def test_lunar_festivals_match_every_packaged_state_council_calendar(year):
+    """The computed 春节, 端午, 中秋 and 清明 fall on the official holiday of that name in every packaged year since
+    2008, when the three lunar festivals became holidays (中秋 2020 and 2006 share 1 October with 国庆)."""
+    import chinese_calendar
+
+    from ccer.infra import lunar
+
+    for day, names in ((lunar.spring_festival(year), {"Spring Festival"}), (lunar.dragon_boat(year), {"Dragon Boat Festival"}),
+                       (lunar.mid_autumn(year), {"Mid-autumn Festival", "National Day"}), (lunar.qingming(year), {"Tomb-sweeping Day"})):
+        on_holiday, name = chinese_calendar.get_holiday_detail(day)
+        # a festival on a weekend shows as a plain weekend day off (端午 2012: Saturday 23 June)
+        assert on_holiday and (name in names or (name is None and day.weekday() >= 5)), (year, day, name)
+
+
+def test_lunar_dates_after_the_packaged_years():
+    from ccer.infra import lunar
+
+    # the dates calendars print for 2027–2030 (an independent check of the computation, not its source): 春节 2027-02-06,
+    # 2028-01-26, 2029-02-13, 2030-02-03; 端午 2027-06-09, 2028-05-28; 中秋 2027-09-15, 2028-10-03 (a leap month between)
+    assert [lunar.spring_festival(y) for y in (2027, 2028, 2029, 2030)] == [
+        date(2027, 2, 6), date(2028, 1, 26), date(2029, 2, 13), date(2030, 2, 3)]
+    assert (lunar.dragon_boat(2027), lunar.dragon_boat(2028)) == (date(2027, 6, 9), date(2028, 5, 28))
+    assert (lunar.mid_autumn(2027), lunar.mid_autumn(2028)) == (date(2027, 9, 15), date(2028, 10, 3))
 
 
 def test_cli():

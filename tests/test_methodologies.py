@@ -61,20 +61,63 @@ def test_meter_correction_of_an_uncalibrated_02s_export_meter():
     assert eg.value == D(803701) * D("0.998")
 
 
-def test_published_shandong_figure_is_consistent():
-    # 山东半岛南3号: 803,701 MWh → 497,191 t/yr (新京报 2024-12-03) ⇒ CM ≈ 0.61863 (methodologies.md §4.4, §10.3)
+def test_published_shandong_figure_is_reproduced_from_a_labelled_edition():
+    # 山东半岛南3号: 803,701 MWh → 497,191 t/yr (新京报 2024-12-03; methodologies.md §4.4). No factors given: the ex-ante
+    # estimate takes the latest edition in force giving 华北, the packaged 2023 edition DERIVED from that registration:
+    # CM = 0.6186268277 × 0.5 + 0.6186268277 × 0.5 = 0.6186268277; BE = 803,701 × 0.6186268277 = 497,191.0000493177
     doc = _offshore()
-    doc["periods"][0].update(EG_export=803701, EF_grid_OM="0.61863", EF_grid_BM="0.61863")
-    assert abs(ALL["CCER-01-002-V01"].calculate(doc).total("ER") - 497191) < 3
+    doc["stage"] = "ex-ante"
+    doc["periods"][0] = {"start": "2023-01-01", "end": "2023-12-31", "EG_export": 803701}
+    calc = ALL["CCER-01-002-V01"].calculate(doc)
+    assert calc.total("ER") == D("497191.0000493177") and calc.ER_credited == 497191
+    src = next(s for s in calc.trace.steps if s.symbol == "EF_grid_CM").inputs["EF_grid_OM"]["source"]
+    assert "edition 2023" in src and "UNCONFIRMED" in src and "derived" in src  # the trace says what it is
+    # with the 2019 edition (attributed, UNCONFIRMED) it was 803,701 × 0.7119 = 572,154.7419 (+15 %)
+    doc["periods"][0].update(EF_grid_OM="0.9419", EF_grid_BM="0.4819")
+    assert ALL["CCER-01-002-V01"].calculate(doc).total("ER") == D("572154.7419")
+
+
+@pytest.mark.parametrize("code", ["CCER-01-002-V01", "CCER-01-001-V01"])
+@pytest.mark.parametrize("w_om, w_bm, ok", [("0.5", "0.5", True), ("0.75", "0.25", False), ("0.5", "0.50", True), ("0.25", "0.75", False)])
+def test_weights_are_fixed_at_one_half(code, w_om, w_bm, ok):
+    # CCER-01-002-V01 Tables 2–3, CCER-01-001-V01 formula (3): ω_OM = ω_BM = 0.5 (CDM Tool07's 0.75/0.25 is not the rule)
+    doc = _offshore() if code == "CCER-01-002-V01" else {
+        "stage": "ex-post", "project": {"configuration": "standalone", "grid": "西北"},
+        "periods": [{"start": "2023-01-01", "end": "2023-12-31", "EG_export": 1000, "EF_grid_OM": "0.9", "EF_grid_BM": "0.5"}]}
+    doc["periods"][0].update(w_OM=w_om, w_BM=w_bm)
+    if ok:  # 0.9 × 0.5 + 0.5 × 0.5 = 0.7
+        assert ALL[code].calculate(doc).total("ER") == D(700)
+    else:
+        with pytest.raises(MethodologyError) as err:
+            ALL[code].calculate(doc)
+        assert err.value.field == "periods[0].w_OM" and "0.5" in err.value.rule
+
+
+@pytest.mark.parametrize("corners, field, ok", [
+    ([["121.123456", "36.512345"], ["121.234567", "36.512345"], ["121.234567", "36.401234"]], None, True),
+    ([["121.123450", "36.500000"], ["121.2", "36.512345"], ["121.234567", "36.401234"]], "project.boundary_corners[1]", False),
+    ([[121.1234567, 36.1234567], [121.2345678, 36.1234567], [121.2345678, 36.0123456]], None, True),  # numbers with 7 decimals
+    ([["121.123456", "36.512345"], ["121.234567", "36.512345"]], "project.boundary_corners", False),  # 2 corners
+    ([["12.123456", "36.512345"], ["121.234567", "36.512345"], ["121.234567", "36.401234"]], "project.boundary_corners[0]", False),
+])
+def test_boundary_corners_need_six_decimals(corners, field, ok):
+    doc = _offshore(boundary_corners=corners)
+    if ok:
+        assert ALL["CCER-01-002-V01"].calculate(doc).total("ER") == D(700)
+    else:
+        with pytest.raises(MethodologyError) as err:
+            ALL["CCER-01-002-V01"].calculate(doc)
+        assert err.value.field == field
 
 
 def test_grid_edition_rule():
     m = ALL["CCER-01-002-V01"]
     doc = _offshore(grid="华东")
     del doc["periods"][0]["EF_grid_OM"], doc["periods"][0]["EF_grid_BM"]
-    calc = m.calculate(doc)  # 2023, no 2023 edition → the latest earlier (2019): CM 0.58955
+    calc = m.calculate(doc)  # 2023: the 2023 edition in force gives only 华北 → the latest earlier with 华东 (2019): CM 0.58955
     assert calc.total("ER") == D(1000) * D("0.58955")
-    assert "edition 2019 for year 2023" in next(s for s in calc.trace.steps if s.symbol == "EF_grid_CM").inputs["EF_grid_OM"]["source"]
+    src = next(s for s in calc.trace.steps if s.symbol == "EF_grid_CM").inputs["EF_grid_OM"]["source"]
+    assert "edition 2019 for year 2023" in src and "UNCONFIRMED" in src and "2023 in force do not give 华东" in src
     early = copy.deepcopy(doc)
     early["periods"][0].update(start="2018-01-01", end="2018-12-31")
     with pytest.raises(MethodologyError) as err:

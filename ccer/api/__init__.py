@@ -75,12 +75,13 @@ def init_api(app: Flask) -> Api:
     from ..issuance.bundles_api import blp as bundles_blp
     from ..jobs.api import blp as jobs_blp
     from .ledger import blp as ledger_blp
+    from ..reference.api import blp as reference_blp
     from .methodologies import blp as methodologies_blp, declare_schemas
     from .worklists import blp as worklists_blp
 
     for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp,
                 market_blp, market_public_blp, jobs_blp, bundles_blp,
-                methodologies_blp, worklists_blp):
+                methodologies_blp, worklists_blp, reference_blp):
         api.register_blueprint(blp)
     declare_schemas(api)
     declare_security(api)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, select
+from sqlalchemy import Integer, column, func, select, table
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .config import TIME_ZONE
 from .db import Base, UTCDateTime
+from .errors import ValidationError
 
 CST = ZoneInfo(TIME_ZONE)
 
@@ -93,6 +94,41 @@ def reset(session: Session) -> datetime:
     row.offset_seconds = 0
     session.flush()
     return now(session)
+
+
+#: the ledger's events table, read here by name only (infra imports no domain): when the latest event happened
+_EVENTS = table("events", column("occurred_at", UTCDateTime()))
+NO_REWIND = ("the platform clock never goes backwards once events exist: the ledger records them in time order and "
+             "every deadline counts from them (ccer.infra.clock)")
+
+
+def latest_event(session: Session) -> datetime | None:
+    return session.execute(select(func.max(_EVENTS.c.occurred_at))).scalar()
+
+
+def _forward_only(session: Session, target: datetime) -> None:
+    """Refuse a move that puts the platform time before the current platform time, or before the latest event,
+    once events exist."""
+    last = latest_event(session)
+    if last is None:
+        return
+    floor = max(now(session), last.astimezone(CST))
+    if target < floor:
+        raise ValidationError(f"{target.isoformat()} is before {floor.isoformat()}: {NO_REWIND}", field="clock", rule=NO_REWIND)
+
+
+def move_to(session: Session, instant: datetime, freeze: bool = False) -> datetime:
+    """`set_time` for the operator (`ccer clock set`, demos on a live database): forward only once events exist."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=CST)
+    _forward_only(session, instant)
+    return set_time(session, instant, freeze)
+
+
+def move_by(session: Session, delta: timedelta) -> datetime:
+    """`advance` for the operator: forward only once events exist (a negative delta is refused then)."""
+    _forward_only(session, now(session) + delta)
+    return advance(session, delta)
 
 
 def local(instant: datetime) -> datetime:

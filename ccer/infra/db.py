@@ -134,6 +134,11 @@ def _retryable(exc: BaseException) -> bool:
 AFTER_COMMIT: list[Callable[[Session], None]] = []
 
 
+#: run at the start of the outermost service, in its transaction: (session) -> None (ccer.reference: the
+#: reference data loaded in this database installed in the tools the service uses — grid factors, calendar)
+BEFORE_SERVICE: list[Callable[[Session], None]] = []
+
+
 def after_commit(session: Session) -> None:
     for hook in AFTER_COMMIT:
         hook(session)
@@ -153,6 +158,9 @@ def mutating(fn: F) -> F:
         while True:
             session.info["service_depth"] = depth + 1
             try:
+                if depth == 0:
+                    for hook in BEFORE_SERVICE:
+                        hook(session)
                 result = fn(session, *args, **kwargs)
                 if depth == 0:
                     session.commit()

@@ -26,6 +26,8 @@ def meter_params(prefix: str, label: str) -> list[Param]:
 GRID_FACTS = [
     ProjectFact("grid", "1", "regional grid the project feeds (for the MEE factor table)", kind="choice", choices=grid.GRIDS,
                 required=False),
+    ProjectFact("province", "1", "province of the site: gives the regional grid of the edition used when `grid` is not given",
+                kind="text", required=False),
     ProjectFact("ef_as_of", "date", "date the verification report is uploaded / the estimate is made (which editions are published)",
                 kind="date", required=False),
 ]
@@ -85,15 +87,15 @@ def combined_margin(ctx: PeriodContext, cites: str) -> Decimal:
         raise MethodologyError("give both EF_grid_OM and EF_grid_BM, or neither (then the MEE table is used)",
                                field=f"periods[{ctx.index}].{'EF_grid_BM' if given[0] == 'EF_grid_OM' else 'EF_grid_OM'}")
     if not given:
-        region = ctx.project.get("grid")
-        if not region:
-            raise MethodologyError("needed to look up the MEE grid factors (or give EF_grid_OM and EF_grid_BM)", field="project.grid")
         if ctx.start.year != ctx.end.year and ctx.stage == "ex-post":
             raise MethodologyError("the MEE factors are per year y: split the period at 31 December or give EF_grid_OM/EF_grid_BM",
                                    field=f"periods[{ctx.index}].end")
-        edition = grid.select(region, ctx.start.year, ctx.stage, ctx.project.get("ef_as_of"))
+        as_of = ctx.project.get("ef_as_of")
+        region = ctx.project.get("grid") or _region_of_province(ctx, as_of)
+        edition = grid.select(region, ctx.start.year, ctx.stage, as_of)
         om, bm = edition.factors[region]
-        src = f"{edition.source}, {region} grid, edition {edition.year} for year {ctx.start.year} ({ctx.stage})"
+        src = (f"{edition.source}, {region} grid, edition {edition.year} for year {ctx.start.year} "
+               f"({grid.choice(edition, region, ctx.start.year, ctx.stage)})")
         ctx.set("EF_grid_OM", om, "tCO2/MWh", src)
         ctx.set("EF_grid_BM", bm, "tCO2/MWh", src)
     if ctx["w_OM"] + ctx["w_BM"] != 1:
@@ -103,8 +105,36 @@ def combined_margin(ctx: PeriodContext, cites: str) -> Decimal:
                      ["EF_grid_OM", "w_OM", "EF_grid_BM", "w_BM"], cites)
 
 
+#: CCER-01-001-V01 formula (3) and CCER-01-002-V01 Tables 2–3: ω_OM = ω_BM = 0.5, fixed by the text (CDM Tool07's
+#: 0.75/0.25 for wind and solar is not the CCER rule; methodologies.md §2)
+FIXED_WEIGHT = D("0.5")
+
+
+def _fixed_weights(ctx: PeriodContext, cites: str) -> None:
+    for symbol in ("w_OM", "w_BM"):
+        given = ctx.raw.get(symbol)
+        if given not in (None, "") and D(str(given)) != FIXED_WEIGHT:
+            raise MethodologyError(f"{given} refused: the weights are fixed at 0.5/0.5 by the methodology",
+                                   field=f"periods[{ctx.index}].{symbol}",
+                                   rule=f"{cites.split(' formula')[0]} formula (3), Tables 2–3: ω_OM = ω_BM = 0.5")
+
+
+def _region_of_province(ctx: PeriodContext, as_of) -> str:
+    province = ctx.project.get("province")
+    if not province:
+        raise MethodologyError("needed to look up the MEE grid factors (or give project.province, or EF_grid_OM and EF_grid_BM)",
+                               field="project.grid")
+    year = None if ctx.stage == "ex-ante" else ctx.start.year
+    inforce = [e for e in grid.editions() if (as_of is None or e.published <= as_of) and (year is None or e.year <= year)]
+    if not inforce:
+        raise MethodologyError(f"no grid-factor edition in force for {ctx.start.year}: {grid.LOAD_HINT}", field="EF_grid_OM",
+                               rule=grid.RULE)
+    return inforce[-1].grid_of_province(province)
+
+
 def baseline(ctx: PeriodContext, cites: str) -> Decimal:
-    """BE_y = EG_PJ,y × EF_grid,CM,y (formula (1))."""
+    """BE_y = EG_PJ,y × EF_grid,CM,y (formula (1)), with the weights fixed at 0.5/0.5."""
+    _fixed_weights(ctx, cites)
     net_generation(ctx, cites.replace("(1)", "(2)"))
     combined_margin(ctx, cites.replace("(1)", "(3)"))
     return ctx.apply("BE", "BE_y = EG_PJ,y × EF_grid,CM,y", ctx["EG_PJ"] * ctx["EF_grid_CM"], "tCO2e",
@@ -114,6 +144,40 @@ def baseline(ctx: PeriodContext, cites: str) -> Decimal:
 def zero(ctx: PeriodContext, symbol: str, why: str, cites: str) -> Decimal:
     ctx.set(f"{symbol}_rule", D(0), "tCO2e", why)
     return ctx.apply(symbol, f"{symbol}_y = 0", D(0), "tCO2e", [f"{symbol}_rule"], cites)
+
+
+#: the PDD's project boundary table gives the corner coordinates of the site (sea area, plant) to 6 decimals or more
+#: (≈ 0.1 m); the platform keeps them as given, as text, so no decimal is lost
+BOUNDARY_DECIMALS = 6
+BOUNDARY_FACT = ProjectFact("boundary_corners", "°", "corner coordinates of the project boundary: [[longitude, latitude], …] "
+                            f"in WGS 84, each with at least {BOUNDARY_DECIMALS} decimals (give them as text, e.g. \"121.123450\")",
+                            kind="list", required=False)
+
+
+def check_boundary(project: dict) -> None:
+    """Corner coordinates, when given: at least 3 [longitude, latitude] pairs inside China's land and sea areas,
+    each written with ≥ 6 decimals."""
+    corners = project.get("boundary_corners")
+    if corners is None:
+        return
+    if len(corners) < 3:
+        raise MethodologyError("give at least 3 corners", field="project.boundary_corners")
+    for i, pair in enumerate(corners):
+        where = f"project.boundary_corners[{i}]"
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise MethodologyError("must be [longitude, latitude]", field=where)
+        for value, name, lo, hi in ((pair[0], "longitude", 73, 136), (pair[1], "latitude", 3, 54)):
+            text = str(value).strip()
+            try:
+                number = D(text)
+            except Exception:  # noqa: BLE001 — decimal.InvalidOperation and friends
+                raise MethodologyError(f"{name} {text!r} is not a number", field=where) from None
+            if not number.is_finite() or not lo <= number <= hi:
+                raise MethodologyError(f"{name} {text} is outside {lo}–{hi}° (China)", field=where)
+            decimals = -number.as_tuple().exponent if number.as_tuple().exponent < 0 else 0
+            if decimals < BOUNDARY_DECIMALS:
+                raise MethodologyError(f"{name} {text} has {decimals} decimals; the boundary needs at least {BOUNDARY_DECIMALS} "
+                                       "(give it as text to keep trailing zeros)", field=where, rule="PDD project boundary coordinates")
 
 
 def check_lifetime(project: dict, periods: list[tuple[date, date]]) -> None:

@@ -33,6 +33,7 @@ class SolarThermal(Methodology):
                     required=False),
         ProjectFact("grid_connection", "date", "grid-connection date (§5.2)", kind="date", required=False),
         *power.GRID_FACTS,
+        power.BOUNDARY_FACT,
     ]
     params = power.power_params(_d) + [
         Param("FC", "t or 10^4 Nm3", "fossil fuel burnt for anti-solidification (防凝) heating, by fuel", kind="by_fuel", min=D(0),
@@ -57,6 +58,7 @@ class SolarThermal(Methodology):
 
     def check_periods(self, project, periods, stage) -> None:
         power.check_lifetime(project, periods)
+        power.check_boundary(project)
 
     def period(self, ctx):
         be = power.baseline(ctx, "CCER-01-001-V01 formula (1)")

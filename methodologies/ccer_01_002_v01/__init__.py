@@ -31,6 +31,7 @@ class OffshoreWind(Methodology):
         ProjectFact("water_depth_m", "m", "water depth at the site", min=D(0), max=D(500)),
         ProjectFact("grid_connection", "date", "grid-connection date: the project lifetime starts here (§5.2)", kind="date", required=False),
         *power.GRID_FACTS,
+        power.BOUNDARY_FACT,
     ]
     params = power.power_params(_d)
     monitoring = [
@@ -50,6 +51,7 @@ class OffshoreWind(Methodology):
 
     def check_periods(self, project, periods, stage) -> None:
         power.check_lifetime(project, periods)
+        power.check_boundary(project)
 
     def period(self, ctx):
         be = power.baseline(ctx, "CCER-01-002-V01 formula (1)")
