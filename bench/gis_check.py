@@ -135,7 +135,7 @@ def load_registry(url: str, n: int, projects: int, rng) -> np.ndarray:
     from ccer.infra.actor import Actor
     from ccer.infra.db import make_engine, make_session_factory
     from ccer.demo import demo_uscc
-    from ccer.projects.boundaries import parcel_rows
+    from ccer.projects.boundaries import footprint, parcel_rows
 
     migrate.upgrade(url)
     load_models()
@@ -154,15 +154,25 @@ def load_registry(url: str, n: int, projects: int, rng) -> np.ndarray:
     with psycopg.connect(raw) as conn:
         conn.execute("DROP INDEX ix_project_parcels_geom")
         chunk = 100_000
+        hulls: dict[int, list] = {}  # each project's footprint, folded chunk by chunk (boundaries.footprint)
+        counts = np.zeros(projects, np.int64)
         for start in range(0, n, chunk):
             geoms, which = star_parcels(min(chunk, n - start), centres, 2_500.0, rng)
             gdf = gpd.GeoDataFrame({"parcel_id": [f"R{start + i:07d}" for i in range(len(geoms))]}, geometry=geoms, crs=ALBERS)
             rows = parcel_rows(0, gdf)
+            wgs = shapely.from_wkb([r["wkb"] for r in rows])
+            for k in np.unique(which).tolist():
+                mine = wgs[which == k]
+                hulls[k] = [shapely.from_wkb(footprint(list(mine) + hulls.get(k, [])))]
+            counts += np.bincount(which, minlength=projects)
             with conn.cursor().copy("COPY project_parcels (project_id, parcel_id, wkb, min_lon, min_lat, max_lon, max_lat) "
                                     "FROM STDIN") as cp:
                 for r, w in zip(rows, which.tolist()):
                     cp.write_row((ids[w], r["parcel_id"], r["wkb"], r["min_lon"], r["min_lat"], r["max_lon"], r["max_lat"]))
             print(f"    {start + len(geoms):,} parcels loaded", flush=True)
+        with conn.cursor().copy("COPY project_footprints (project_id, wkb, parcels) FROM STDIN") as cp:
+            for k, (hull,) in hulls.items():
+                cp.write_row((ids[k], shapely.to_wkb(hull), int(counts[k])))
         conn.execute("CREATE INDEX ix_project_parcels_geom ON project_parcels USING gist (geom)")
         conn.execute("ANALYZE project_parcels")
         conn.commit()

@@ -9,7 +9,7 @@ import mapbox_vector_tile
 import pytest
 from shapely.geometry import box
 
-from ccer.projects.models import ProjectParcel
+from ccer.projects.models import ProjectFootprint, ProjectParcel
 from tests.lifecycle_world import LifeWorld
 from tests.test_gis_registry import at, frame, project, store
 from ccer.projects import boundaries
@@ -31,6 +31,9 @@ def world(session, parties):
     session.add_all(ProjectParcel(**r) for r in boundaries.parcel_rows(other.id, frame([("B", at(50, 50, 150, 150))]),
                                                                         flags={"B": "overlap"}))
     store(session, draft.id, [("SECRET", at(200, 0, 300, 100))])
+    for prj, rows in ((public, [at(0, 0, 100, 100)]), (other, [at(50, 50, 150, 150)]), (draft, [at(200, 0, 300, 100)])):
+        session.add(ProjectFootprint(project_id=prj.id, wkb=boundaries.footprint(frame([("x", g) for g in rows]).to_crs(4326).geometry),
+                                     parcels=len(rows)))
     session.commit()
     centre = frame([("c", at(0, 0, 1, 1))]).to_crs(4326).geometry.iloc[0].centroid
     return w, public, other, draft, tile_of(centre.x, centre.y, 12)
@@ -53,6 +56,15 @@ def test_public_tiles_show_publicised_parcels_only(client, world):
     assert client.get(f"/map/tiles/{z}/{x}/{y}.pvt").data == resp.data
     assert decode(client.get(f"/map/tiles/{z}/{x + 3}/{y}.pbf")) == {}  # 3 tiles east (~30 km): empty
     assert client.get(f"/map/tiles/{z}/{2 ** z}/{y}.pbf").status_code == 404
+
+
+def test_low_zooms_show_project_footprints(client, world):
+    _w, public, other, _draft, (z, x, y) = world
+    z8 = (8, x >> 4, y >> 4)  # the zoom-8 tile holding the zoom-12 one
+    layers = decode(client.get("/map/tiles/{}/{}/{}.pbf".format(*z8)))
+    assert set(layers) == {"projects"}  # footprints, not parcels, below zoom 11
+    assert sorted((f["properties"]["project_id"], f["properties"]["parcels"]) for f in layers["projects"]["features"]) == \
+        [(public.id, 1), (other.id, 1)]  # never the draft's
 
 
 def test_reviewers_see_flags_and_overlaps(client, world, parties):

@@ -47,7 +47,8 @@ def differences(engine: Engine) -> list:
 #: what the database keeps for the parcels' spatial index itself (migration a19c0de00019): PostGIS's
 #: spatial_ref_sys, the generated geometry and area columns, the GiST index; SQLite's R*Tree and its shadow tables
 SPATIAL_TABLES = ("spatial_ref_sys", "parcel_boxes", "parcel_boxes_node", "parcel_boxes_rowid", "parcel_boxes_parent")
-SPATIAL_COLUMNS = (("project_parcels", "geom"), ("project_parcels", "area_ea_m2"))
+SPATIAL_COLUMNS = (("project_parcels", "geom"), ("project_parcels", "area_ea_m2"), ("project_parcels", "geom_3857"),
+                   ("project_footprints", "geom_3857"))
 #: the explorer's pg_trgm GIN indexes of full-text search, kept by migration f1e7c0de0017 on PostgreSQL only
 #: (ccer.explorer.indexes.TRIGRAM_INDEXES)
 SEARCH_INDEXES = ("ix_projects_title_trgm", "ix_organisations_name_trgm")
@@ -62,5 +63,5 @@ def _ignored(diff) -> bool:
     if diff[0] == "remove_column":
         return (diff[2], diff[3].name) in SPATIAL_COLUMNS
     if diff[0] == "remove_index":
-        return diff[1].name == "ix_project_parcels_geom" or diff[1].name in SEARCH_INDEXES
+        return diff[1].name in ("ix_project_parcels_geom", "ix_project_footprints_geom_3857") or diff[1].name in SEARCH_INDEXES
     return False

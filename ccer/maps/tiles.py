@@ -19,6 +19,9 @@ from ..projects.boundaries import SINK_METHODOLOGIES
 #: statuses whose parcels are on the public map: publicised and after, neither refused nor withdrawn to draft
 PUBLIC_STATUSES = ("publicity", "validated", "applied", "returned", "registered")
 EXTENT, BUFFER = 4096, 64
+#: below this zoom a tile holds each project's footprint (the convex hull of its parcels) instead of its parcels:
+#: at zoom 10 a 2-ha parcel is about one screen pixel, and a tile would carry tens of thousands of them
+PARCELS_FROM_ZOOM = 11
 MAX_ZOOM = 22
 HALF = 20037508.342789244  # half the Web Mercator world (EPSG:3857), metres
 
@@ -37,9 +40,67 @@ def _lonlat(mx: float, my: float) -> tuple[float, float]:
 
 def tile(session: Session, z: int, x: int, y: int, privileged: bool = False) -> bytes:
     box = bounds(z, x, y)
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if z < PARCELS_FROM_ZOOM:
+        return _footprints_postgis(session, z, x, y) if postgres else _footprints_python(session, box)
+    if postgres:
         return _postgis(session, z, x, y, privileged)
     return _python(session, box, privileged)
+
+
+def _footprints_postgis(session: Session, z: int, x: int, y: int) -> bytes:
+    from sqlalchemy import bindparam
+
+    sql = (f"WITH t AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b), "
+           f"rows AS (SELECT ST_AsMVTGeom(f.geom_3857, t.b, {EXTENT}, {BUFFER}, true) AS geom, f.project_id, f.parcels "
+           f"FROM t, project_footprints f JOIN projects pr ON pr.id = f.project_id WHERE pr.status IN :statuses "
+           f"AND pr.methodology_code IN :sinks AND f.geom_3857 && ST_Expand(t.b, (ST_XMax(t.b) - ST_XMin(t.b)) * {BUFFER / EXTENT})) "
+           f"SELECT ST_AsMVT(rows, 'projects', {EXTENT}, 'geom') FROM rows WHERE rows.geom IS NOT NULL")
+    stmt = text(sql).bindparams(bindparam("statuses", expanding=True), bindparam("sinks", expanding=True))
+    return bytes(session.execute(stmt, {"z": z, "x": x, "y": y, "statuses": PUBLIC_STATUSES, "sinks": SINK_METHODOLOGIES})
+                 .scalar() or b"")
+
+
+def _footprints_python(session: Session, box) -> bytes:
+    import shapely
+    from sqlalchemy import bindparam
+
+    rows = session.execute(text(
+        "SELECT f.project_id, f.parcels, f.wkb FROM project_footprints f JOIN projects pr ON pr.id = f.project_id "
+        "WHERE pr.status IN :statuses AND pr.methodology_code IN :sinks ORDER BY f.project_id")
+        .bindparams(bindparam("statuses", expanding=True), bindparam("sinks", expanding=True)),
+        {"statuses": PUBLIC_STATUSES, "sinks": SINK_METHODOLOGIES}).all()
+    feats = [{"geometry": shapely.transform(shapely.from_wkb(bytes(r[2])), _mercator),
+              "properties": {"project_id": r[0], "parcels": r[1]}} for r in rows]
+    return _encode([{"name": "projects", "features": feats}], box)
+
+
+def _mercator(xy):
+    import numpy as np
+
+    lon, lat = np.radians(xy[:, 0]), np.radians(np.clip(xy[:, 1], -85.0511, 85.0511))
+    return np.column_stack([6378137.0 * lon, 6378137.0 * np.log(np.tan(np.pi / 4 + lat / 2))])
+
+
+def _encode(layers: list[dict], box) -> bytes:
+    """Clip to the buffered tile, scale into tile units (y up: the encoder flips it) and encode."""
+    import mapbox_vector_tile
+    import shapely
+
+    minx, miny, maxx, maxy = box
+    pad = (maxx - minx) * BUFFER / EXTENT
+    scale_x, scale_y = EXTENT / (maxx - minx), EXTENT / (maxy - miny)
+    out = []
+    for layer in layers:
+        feats = []
+        for f in layer["features"]:
+            g = shapely.clip_by_rect(shapely.make_valid(f["geometry"]), minx - pad, miny - pad, maxx + pad, maxy + pad)
+            if not g.is_empty:
+                feats.append({"geometry": shapely.transform(g, lambda xy: (xy - (minx, miny)) * (scale_x, scale_y)),
+                              "properties": f["properties"]})
+        if feats:
+            out.append({"name": layer["name"], "features": feats})
+    return mapbox_vector_tile.encode(out, default_options={"extents": EXTENT}) if out else b""
 
 
 _FILTER = ("JOIN projects pr ON pr.id = p.project_id WHERE pr.status IN :statuses AND pr.methodology_code IN :sinks")
@@ -51,13 +112,13 @@ def _postgis(session: Session, z: int, x: int, y: int, privileged: bool) -> byte
     params = {"z": z, "x": x, "y": y, "statuses": PUBLIC_STATUSES, "sinks": SINK_METHODOLOGIES}
     # the tile with its buffer, in the parcels' CRS, for the GiST index (&&)
     near = f"p.geom && ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490)"
-    mvt = f"ST_AsMVTGeom(ST_Transform({{g}}, 3857), t.b, {EXTENT}, {BUFFER}, true)"
+    mvt = f"ST_AsMVTGeom({{g}}, t.b, {EXTENT}, {BUFFER}, true)"
     parcels = (f"WITH t AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b), "
-               f"rows AS (SELECT {mvt.format(g='p.geom')} AS geom, p.project_id, p.parcel_id"
+               f"rows AS (SELECT {mvt.format(g='p.geom_3857')} AS geom, p.project_id, p.parcel_id"
                f"{', p.flags' if privileged else ''} FROM t, project_parcels p {_FILTER} AND {near}) "
                f"SELECT ST_AsMVT(rows, 'parcels', {EXTENT}, 'geom') FROM rows WHERE rows.geom IS NOT NULL")
     # the tile's public parcels against every other project's stored parcel; a pair of two public parcels once
-    common = "ST_CollectionExtract(ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3)"
+    common = "ST_Transform(ST_CollectionExtract(ST_Intersection(ST_MakeValid(a.geom), ST_MakeValid(b.geom)), 3), 3857)"
     overlaps = (f"WITH t AS (SELECT ST_TileEnvelope(:z, :x, :y) AS b), "
                 f"pub AS (SELECT p.id, p.project_id, p.parcel_id, p.geom FROM project_parcels p {_FILTER} AND {near}), "
                 f"rows AS (SELECT {mvt.format(g=common)} AS geom, a.project_id, a.parcel_id, b.project_id AS other_project, "
@@ -73,8 +134,6 @@ def _postgis(session: Session, z: int, x: int, y: int, privileged: bool) -> byte
 
 
 def _python(session: Session, box, privileged: bool) -> bytes:
-    import mapbox_vector_tile
-    import numpy as np
     import shapely
     from sqlalchemy import bindparam
 
@@ -89,35 +148,20 @@ def _python(session: Session, box, privileged: bool) -> bytes:
         {"statuses": PUBLIC_STATUSES, "sinks": SINK_METHODOLOGIES, "lon0": lon0, "lat0": lat0, "lon1": lon1, "lat1": lat1}).all()
     if not rows:
         return b""
-    geoms = shapely.from_wkb([bytes(r[3]) for r in rows])
-
-    def mercator(xy):
-        lon, lat = np.radians(xy[:, 0]), np.radians(np.clip(xy[:, 1], -85.0511, 85.0511))
-        return np.column_stack([6378137.0 * lon, 6378137.0 * np.log(np.tan(np.pi / 4 + lat / 2))])
-
-    merc = shapely.transform(geoms, mercator)
-    clip = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    merc = shapely.transform(shapely.from_wkb([bytes(r[3]) for r in rows]), _mercator)
     feats = []
     for r, g in zip(rows, merc):
-        g = shapely.clip_by_rect(shapely.make_valid(g), *clip)
-        if g.is_empty:
-            continue
         props = {"project_id": r[1], "parcel_id": r[2]}
         if privileged and r[4]:
             props["flags"] = r[4]
         feats.append({"geometry": g, "properties": props})
     layers = [{"name": "parcels", "features": feats}]
     if privileged:
-        layers.append({"name": "overlaps", "features": _overlaps(session, rows, merc, clip, mercator)})
-    # into tile units (y up: the encoder flips it), rounded to the grid by the encoder
-    scale_x, scale_y = EXTENT / (maxx - minx), EXTENT / (maxy - miny)
-    for layer in layers:
-        for f in layer["features"]:
-            f["geometry"] = shapely.transform(f["geometry"], lambda xy: (xy - (minx, miny)) * (scale_x, scale_y))
-    return mapbox_vector_tile.encode([layer for layer in layers if layer["features"]], default_options={"extents": EXTENT})
+        layers.append({"name": "overlaps", "features": _overlaps(session, rows)})
+    return _encode(layers, box)
 
 
-def _overlaps(session: Session, rows, merc, clip, mercator) -> list[dict]:
+def _overlaps(session: Session, rows) -> list[dict]:
     """Overlaps of the tile's public parcels with other projects' stored parcels (any status but their own)."""
     import shapely
 
@@ -142,7 +186,7 @@ def _overlaps(session: Session, rows, merc, clip, mercator) -> list[dict]:
         polys = [p for p in inter if shapely.get_type_id(p) in (3, 6)]
         if not polys:
             continue
-        g = shapely.clip_by_rect(shapely.transform(shapely.multipolygons(polys), mercator), *clip)
+        g = shapely.transform(shapely.multipolygons(polys), _mercator)
         if not g.is_empty:
             out.append({"geometry": g, "properties": {"project_id": int(pa), "parcel_id": public["parcel_id"].iat[i],
                                                       "other_project": int(pb), "other_parcel_id": others["parcel_id"].iat[j]}})

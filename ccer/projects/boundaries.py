@@ -19,7 +19,7 @@ from ..infra.config import Limits
 from ..infra.errors import Conflict, ValidationError
 from ..infra.actor import Actor
 from ..workflow import Guard
-from .models import BoundaryCheck, Project, ProjectParcel
+from .models import BoundaryCheck, Project, ProjectFootprint, ProjectParcel
 
 SINK_METHODOLOGIES = ("CCER-14-001-V01", "CCER-14-002-V01")
 
@@ -105,6 +105,13 @@ def parcel_flags(report: dict, parcels, across) -> dict[str, str]:
     return {pid: ",".join(f) for pid, f in flags.items() if f}
 
 
+def footprint(geoms) -> bytes:
+    """A project's footprint for the map's low zooms: the convex hull of its parcels (WKB, their CRS)."""
+    import shapely
+
+    return shapely.to_wkb(shapely.convex_hull(shapely.geometrycollections(list(geoms))))
+
+
 def parcel_rows(project_id: int, parcels, areas: dict | None = None, flags: dict | None = None) -> list[dict]:
     """The project_parcels rows of a boundary (WKB and box in WGS 84): one place that shapes them, for the
     upload and for bulk loads (COPY in the benchmark)."""
@@ -167,7 +174,13 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
     areas = {p["parcel_id"]: p["area_ha"] for p in report["parcels"]}
     session.flush()  # the old parcels leave the index before the new ones enter it
     flags = parcel_flags(report, b.parcels, across)
-    session.add_all(ProjectParcel(**row) for row in parcel_rows(project.id, b.parcels, areas, flags))
+    rows = parcel_rows(project.id, b.parcels, areas, flags)
+    session.add_all(ProjectParcel(**row) for row in rows)
+    old_footprint = session.get(ProjectFootprint, project.id)
+    if old_footprint is not None:
+        session.delete(old_footprint)
+        session.flush()
+    session.add(ProjectFootprint(project_id=project.id, wkb=footprint(b.parcels.to_crs(4326).geometry.values), parcels=len(rows)))
     record = BoundaryCheck(project_id=project.id, report_json=json.dumps(report, ensure_ascii=False, default=str),
                            eligible_parcels=report["summary"]["eligible"], parcels=report["summary"]["parcels"],
                            cross_overlaps=across.total, created_at=clock.now(session))

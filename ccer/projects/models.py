@@ -172,6 +172,16 @@ class ProjectParcel(Base):
     flags: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
+class ProjectFootprint(Base):
+    """A sink project's footprint: the convex hull of its parcels (WKB, WGS 84), what the map draws at low zooms
+    (ccer/maps/tiles.py); on PostgreSQL also as a generated Web Mercator column (migration a19c0de00021)."""
+
+    __tablename__ = "project_footprints"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    wkb: Mapped[bytes] = mapped_column(LargeBinary)
+    parcels: Mapped[int] = mapped_column(Integer)
+
+
 class BoundaryCheck(Base):
     __tablename__ = "boundary_checks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

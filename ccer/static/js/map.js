@@ -22,6 +22,8 @@ function style() {
   layers.push(
     { id: "outline-fill", type: "fill", source: "outline", paint: { "fill-color": "#ffffff", "fill-opacity": base ? 0 : 0.9 } },
     { id: "outline-line", type: "line", source: "outline", paint: { "line-color": "#7a8793", "line-width": 1 } },
+    { id: "projects-fill", type: "fill", source: "parcels", "source-layer": "projects", maxzoom: 11,
+      paint: { "fill-color": "#2e7d32", "fill-opacity": 0.35, "fill-outline-color": "#1b5e20" } },
     { id: "parcels-fill", type: "fill", source: "parcels", "source-layer": "parcels",
       paint: { "fill-color": "#2e7d32", "fill-opacity": 0.45 } },
     { id: "parcels-line", type: "line", source: "parcels", "source-layer": "parcels",
@@ -58,10 +60,12 @@ function text(s) {
   return span.innerHTML;
 }
 
-for (const layer of ["parcels-fill", "overlaps"]) {
+for (const layer of ["projects-fill", "parcels-fill", "overlaps"]) {
   map.on("click", layer, (e) => {
     const p = e.features[0].properties;
-    let html = `${text(cfg.labelProject)} ${text(String(p.project_id))} · ${text(cfg.labelParcel)} ${text(p.parcel_id)}`;
+    let html = `${text(cfg.labelProject)} ${text(String(p.project_id))}`;
+    if (p.parcel_id) html += ` · ${text(cfg.labelParcel)} ${text(p.parcel_id)}`;
+    if (p.parcels) html += ` · ${text(cfg.labelParcels)} ${text(String(p.parcels))}`;
     if (p.flags) html += `<br>${text(cfg.labelFlags)}: ${text(p.flags)}`;
     if (p.other_project) html += `<br>${text(cfg.labelOverlap)}: ${text(String(p.other_project))} / ${text(p.other_parcel_id)}`;
     new Popup().setLngLat(e.lngLat).setHTML(html).addTo(map);
