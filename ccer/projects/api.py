@@ -90,6 +90,7 @@ class ProjectTransition(MethodView):
     def post(self, data, project_id, name):
         """Fire a transition: publicise, withdraw, validate, reject, apply, return, reapply, register, refuse, cancel, revoke."""
         session = db_session()
+        _visible(lifecycle.get(session, project_id))  # someone else's draft does not exist for the caller
         lifecycle.fire(session, current_actor(), project_id, name, **_context(data))
         return _view(lifecycle.get(session, project_id))
 
@@ -328,7 +329,9 @@ class PeriodTransition(MethodView):
     @blp.response(200, PeriodOut)
     def post(self, data, mp_id, name):
         """publicise, verify, reject, apply (with quantity), return, reapply, register (issues the CCERs), refuse."""
-        return monitoring.fire(db_session(), current_actor(), mp_id, name, **_context(data))
+        session = db_session()
+        _visible(monitoring.get(session, mp_id))  # someone else's draft batch does not exist for the caller
+        return monitoring.fire(session, current_actor(), mp_id, name, **_context(data))
 
 
 @blp.route("/monitoring-periods/<int:mp_id>/checklist")
