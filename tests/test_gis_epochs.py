@@ -69,3 +69,19 @@ def test_epochs_on_different_grids_are_refused_with_the_reason(tmp_path):
     with pytest.raises(GisError) as err:
         checks.check(b, [r30, tmp_path / "s2-10m.tif"], checks.Options())
     assert "at 10 × 10" in err.value.message and "at 30 × 30" in err.value.message and "gis.md §5" in err.value.rule
+
+
+def test_a_monitoring_period_change_stored_with_the_batch(tmp_path):
+    from gis import change
+
+    a = cropland()
+    a[10:12, 10:12] = 2
+    before = write_raster(tmp_path / "clcd-2022.tif", a)
+    a[11, 10:12] = 1  # one of the two forest rows cleared
+    after = write_raster(tmp_path / "clcd-2024.tif", a)
+    parcels = io.read(parcels_file(tmp_path, [("F", px(10, 10, 2, 2)), ("C", px(60, 60, 2, 2))])).parcels
+    got = change.period_change(parcels, before, after, (2,))
+    # F: forest share 1.0 → 0.5 over 4 pixels of 900 m² = 0.36 ha: 0.18 ha of forest lost (Albers vs UTM: < 0.2 %)
+    assert got["flagged"] == ["F"] and got["loss_ha"] == pytest.approx(0.18, rel=2e-3) and got["gain_ha"] == 0
+    assert got["rasters"] == ["clcd-2022.tif", "clcd-2024.tif"]
+    assert [r["loss"] for r in got["parcels"]] == [0.5, 0.0]
