@@ -76,6 +76,9 @@ def create_app(config: dict | None = None) -> "Flask":
     from .web import i18n
 
     i18n.init_app(app)
+    from .reference import web as reference_web
+
+    reference_web.init_app(app)  # reference data installed before each request; the provisional mark
     app.teardown_appcontext(close_session)
     app.before_request(refuse_oversized)
     init_api(app)

@@ -171,6 +171,10 @@ def test_publicity_opened_2026_12_10_runs_provisional_then_is_recomputed(session
 
 def test_api_reads_for_all_loads_for_the_registry(client, session, parties):
     w = LifeWorld(session, parties, now=datetime(2026, 12, 10, 9, 0))
+    p = w.to_publicity()
+    board = client.get("/publicity/").get_data(as_text=True)
+    assert "2027-01-08" in board and "（暂定）" in board  # the public board marks the provisional end
+    assert client.get(f"/api/v1/projects/{p.id}").json["publicity_provisional"] is True
     listed = client.get("/api/v1/reference?kind=grid-factors")
     assert listed.status_code == 200 and {d["edition"] for d in listed.json} == {"2019", "2023"}
     shown = client.get("/api/v1/reference/grid-factors/2023")
@@ -191,6 +195,10 @@ def test_api_reads_for_all_loads_for_the_registry(client, session, parties):
     assert ok.status_code == 201 and ok.json["version"] == 1 and ok.json["loaded_by"] == w.registry.label
     due = client.get("/api/v1/reference/calendar/deadline?start=2026-12-10&workdays=20")
     assert due.json["end"] == "2027-01-11" and due.json["provisional"] is False
+    board = client.get("/publicity/").get_data(as_text=True)
+    assert "2027-01-11" in board and "（暂定）" not in board  # recomputed by the load
+    shown = client.get(f"/api/v1/projects/{p.id}").json
+    assert shown["publicity_end"] == "2027-01-11" and shown["publicity_provisional"] is False
 
 
 def test_cli_load_list_show(tmp_path, db_url, session):
