@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from .blueprint import bp
 
 STATUS = {
-    "draft": _l("草稿"), "publicity": _l("公示中"), "validated": _l("已审定"), "rejected": _l("审定未通过"),
+    "draft": _l("草稿"), "publicity": _l("公示中"), "validated": _l("已审定"), "verified": _l("已核查"), "rejected": _l("审定未通过"),
     "applied": _l("已申请登记"), "returned": _l("已退回"), "registered": _l("已登记"), "refused": _l("不予登记"),
     "cancelled": _l("已注销"), "revoked": _l("已撤销"),
     "proposed": _l("待接受"), "accepted": _l("已接受"), "declined": _l("已拒绝"),
@@ -20,3 +20,13 @@ FINDING_KINDS = {"CAR": _l("整改要求 (CAR)"), "CL": _l("澄清要求 (CL)"),
 @bp.app_template_filter("status")
 def status(value: str) -> str:
     return str(STATUS.get(value, value))
+
+
+#: registry accounts (Registry Rules Art. 6–11): "open" here is an opened account, not an open finding
+ACCOUNT_STATUS = {"pending": _l("待开户审核"), "open": _l("已开立"), "refused": _l("已拒绝"), "restricted": _l("已限制"),
+                  "closed": _l("已关闭")}
+
+
+@bp.app_template_filter("account_status")
+def account_status(value: str) -> str:
+    return str(ACCOUNT_STATUS.get(value, value))

@@ -20,6 +20,7 @@ from ..validation.models import Engagement
 from . import labels  # noqa: F401  (the status filter)
 from .access import pages_of
 from .blueprint import bp
+from .batches import batches_of
 from .forms import Errors, attempt, evidence_of
 from .panels import Item, Panel, provides
 
@@ -74,9 +75,32 @@ def panel(session, actor) -> Panel:
 @bp.get("/owner/")
 @pages_of(ACTION)
 def owner_index():
+    from ..issuance.accounts import account_of
+
     session, actor = db_session(), current_actor()
     projects = _mine(session, actor)
-    return render_template("workspace/owner/index.html", projects=projects, steps={p.id: next_step(session, p) for p in projects})
+    return render_template("workspace/owner/index.html", projects=projects, steps={p.id: next_step(session, p) for p in projects},
+                           account=account_of(session, actor.organisation_id))
+
+
+@bp.post("/owner/account")
+@pages_of(ACTION)
+def owner_account():
+    """Apply for the organisation's one registry account: registered reductions are issued into it (Registry Rules Art. 5–6)."""
+    from flask import flash
+
+    from ..infra.errors import DomainError
+    from ..issuance.accounts import apply_for_account
+
+    try:
+        a = apply_for_account(db_session(), current_actor(), current_actor().organisation_id)
+    except DomainError as err:
+        if err.status in (401, 403, 404):
+            raise
+        flash(str(err))
+    else:
+        flash(_("已申请开立注册登记账户 %(number)s。", number=a.number))
+    return redirect(url_for("workspace.owner_index"))
 
 
 # ---- a new project: the design-document form --------------------------------------------------------------
@@ -156,7 +180,7 @@ def _page(p: Project, errors: Errors | None = None, status: int = 200):
                            engagements=_engagements(session, p), vvbs=vvbs, vvb_names={o.id: o.name for o in vvbs},
                            comments=comments.of(session, "project", p.id), findings=vv.findings_of(session, "project", p.id),
                            next_step=next_step(session, p), form=request.form, errors=errors or Errors(),
-                           commitment=lifecycle.OWNER_COMMITMENT), status
+                           commitment=lifecycle.OWNER_COMMITMENT, batches=batches_of(session, p.id)), status
 
 
 def _after(p: Project, errors: Errors, done: str):
@@ -206,6 +230,29 @@ def owner_fire(project_id: int, transition: str):
     return _after(p, errors, _("已完成：") + transition)
 
 
+def _subject(subject_type: str, subject_id: int):
+    """(record, page with errors, its URL) of something of mine that comments and findings are about."""
+    from . import batches
+
+    if subject_type == "project":
+        p = _own(db_session(), subject_id)
+        return p, lambda errors: _page(p, errors, 422), url_for("workspace.owner_project", project_id=p.id)
+    if subject_type == "monitoring_period":
+        mp = batches._owned(subject_id)
+        return mp, lambda errors: batches._page("owner", mp, errors, 422), url_for("workspace.owner_batch", batch_id=mp.id)
+    abort(404)
+
+
+def _answered(record, page, url, errors: Errors, key: str, done: str):
+    if errors:
+        db_session().refresh(record)
+        return page(Errors({key: errors.get("response") or "; ".join(errors.get("general", []))}))
+    from flask import flash
+
+    flash(done)
+    return redirect(url)
+
+
 @bp.post("/owner/comments/<int:comment_id>/respond")
 @pages_of(ACTION)
 def owner_respond(comment_id: int):
@@ -213,14 +260,12 @@ def owner_respond(comment_id: int):
     from ..projects.models import Comment
 
     c = session.get(Comment, comment_id)
-    if c is None or c.subject_type != "project":
+    if c is None:
         abort(404)
-    p = _own(session, c.subject_id)
+    record, page, url = _subject(c.subject_type, c.subject_id)
     errors = Errors()
     attempt(lambda: comments.respond(session, current_actor(), comment_id, request.form.get("response", "")), errors, {"response"})
-    if errors:
-        errors = Errors({f"comment-{comment_id}": errors.get("response") or "; ".join(errors.get("general", []))})
-    return _after(p, errors, _("已答复公众意见。"))
+    return _answered(record, page, url, errors, f"comment-{comment_id}", _("已答复公众意见。"))
 
 
 @bp.post("/owner/findings/<int:finding_id>/answer")
@@ -230,12 +275,10 @@ def owner_answer(finding_id: int):
     from ..validation.models import Finding
 
     f = session.get(Finding, finding_id)
-    if f is None or f.subject_type != "project":
+    if f is None:
         abort(404)
-    p = _own(session, f.subject_id)
+    record, page, url = _subject(f.subject_type, f.subject_id)
     errors = Errors()
     attempt(lambda: vv.answer_finding(session, current_actor(), finding_id, request.form.get("response", ""), evidence=evidence_of()),
             errors, {"response"})
-    if errors:
-        errors = Errors({f"finding-{finding_id}": errors.get("response") or "; ".join(errors.get("general", []))})
-    return _after(p, errors, _("已答复审定发现。"))
+    return _answered(record, page, url, errors, f"finding-{finding_id}", _("已答复审定发现。"))

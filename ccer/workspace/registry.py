@@ -10,9 +10,10 @@ from sqlalchemy import select
 from ..infra import clock
 from ..infra.errors import DomainError
 from ..projects import comments, lifecycle, records
-from ..projects.models import Comment, Project
+from ..projects.models import Comment, MonitoringPeriod, Project
 from ..requests import current_actor, db_session
 from ..validation import services as vv
+from . import labels
 from .access import pages_of
 from .blueprint import bp
 from .forms import Errors, attempt
@@ -23,10 +24,16 @@ ACTION = "workspace.registry"
 DECISIONS = {"register": False, "return": True, "refuse": True}
 
 
-def _queue(session) -> list[Project]:
-    """Applications waiting for a decision, the nearest working-day deadline first (Measures Art. 15: 15 working days)."""
-    rows = session.execute(select(Project).where(Project.status == "applied")).scalars()
-    return sorted(rows, key=lambda p: (p.review_due is None, p.review_due, p.id))
+def _queue(session) -> list[dict]:
+    """Applications waiting for a decision — projects (Measures Art. 15) and reduction batches (Art. 21) — the nearest
+    working-day deadline first."""
+    rows = [{"record": p, "title": p.title, "kind": _("项目登记申请"), "project": p,
+             "url": url_for("workspace.registry_project", project_id=p.id)}
+            for p in session.execute(select(Project).where(Project.status == "applied")).scalars()]
+    rows += [{"record": mp, "title": f"{mp.project.title} · {_('批次')} {mp.number}", "kind": _("减排量登记申请"),
+              "project": mp.project, "url": url_for("workspace.registry_batch", batch_id=mp.id)}
+             for mp in session.execute(select(MonitoringPeriod).where(MonitoringPeriod.status == "applied")).scalars()]
+    return sorted(rows, key=lambda r: (r["record"].review_due is None, r["record"].review_due, r["url"]))
 
 
 def _pending_comments(session) -> list[Comment]:
@@ -36,9 +43,11 @@ def _pending_comments(session) -> list[Comment]:
 @provides("registry_operator")
 def panel(session, actor) -> Panel:
     out = Panel("registry_operator", _("注册登记机构"))
-    for p in _queue(session):
-        out.waiting.append(Item(p.title, url_for("workspace.registry_project", project_id=p.id), deadline=p.review_due,
-                                note=_("登记申请")))
+    for row in _queue(session):
+        out.waiting.append(Item(row["title"], row["url"], deadline=row["record"].review_due, note=row["kind"]))
+    for a in _accounts_pending(session):
+        out.waiting.append(Item(f"{a.organisation.name} · {a.number}", url_for("workspace.registry_index") + "#accounts",
+                                deadline=a.review_due, note=_("开户申请")))
     n = len(_pending_comments(session))
     if n:
         out.waiting.append(Item(_("待审核的公众意见") + f" ({n})", url_for("workspace.registry_index") + "#comments"))
@@ -49,9 +58,38 @@ def panel(session, actor) -> Panel:
 @pages_of(ACTION)
 def registry_index():
     session = db_session()
-    subjects = {c.id: comments.subject(session, c.subject_type, c.subject_id) for c in _pending_comments(session)}
+    subjects = {}
+    for c in _pending_comments(session):
+        record = comments.subject(session, c.subject_type, c.subject_id)
+        subjects[c.id] = record.title if c.subject_type == "project" else f"{record.project.title} · {_('批次')} {record.number}"
     return render_template("workspace/registry/index.html", queue=_queue(session), today=clock.today(session),
+                           accounts=_accounts_pending(session),
                            pending=_pending_comments(session), subjects=subjects, form=request.form, errors=Errors())
+
+
+def _accounts_pending(session) -> list:
+    from ..issuance.models import Account
+
+    return list(session.execute(select(Account).where(Account.status == "pending").order_by(Account.review_due, Account.id)).scalars())
+
+
+@bp.post("/registry/accounts/<int:account_id>/decide")
+@pages_of(ACTION)
+def registry_account(account_id: int):
+    """Open or refuse an application for a registry account (Registry Rules Art. 6–7; reasons for a refusal)."""
+    from ..issuance import accounts
+
+    session = db_session()
+    action = request.form.get("action", "")
+    try:
+        a = accounts.decide_account(session, current_actor(), account_id, action, request.form.get("reason") or None)
+    except DomainError as err:
+        if err.status in (401, 403, 404):
+            raise
+        flash(f"#{account_id}: {err}")
+    else:
+        flash(_("账户 %(number)s：%(status)s", number=a.number, status=labels.account_status(a.status)))
+    return redirect(url_for("workspace.registry_index") + "#accounts")
 
 
 @bp.post("/registry/comments/<int:comment_id>/moderate")

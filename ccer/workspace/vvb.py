@@ -27,10 +27,21 @@ ACTION = "workspace.vvb"
 
 
 def _engagements(session, actor, status: str | None = None) -> list[Engagement]:
-    stmt = select(Engagement).where(Engagement.vvb_id == actor.organisation_id, Engagement.subject_type == "project")
+    stmt = select(Engagement).where(Engagement.vvb_id == actor.organisation_id)
     if status:
         stmt = stmt.where(Engagement.status == status)
     return list(session.execute(stmt.order_by(Engagement.id)).scalars())
+
+
+def _subject(session, e: Engagement):
+    """(record, title, this body's page of it) for an engagement: a project (validation) or a batch (verification)."""
+    if e.subject_type == "project":
+        p = session.get(Project, e.subject_id)
+        return p, p.title, url_for("workspace.vvb_project", project_id=p.id)
+    from ..projects.models import MonitoringPeriod
+
+    mp = session.get(MonitoringPeriod, e.subject_id)
+    return mp, f"{mp.project.title} · {_('批次')} {mp.number}", url_for("workspace.vvb_batch", batch_id=mp.id)
 
 
 def _engaged(session, project_id: int) -> Project:
@@ -45,14 +56,13 @@ def _engaged(session, project_id: int) -> Project:
 def panel(session, actor) -> Panel:
     out = Panel("vvb", _("审定与核查机构"))
     for e in _engagements(session, actor):
-        p = session.get(Project, e.subject_id)
+        record, title, url = _subject(session, e)
         if e.status == "proposed":
-            out.waiting.append(Item(p.title, url_for("workspace.vvb_index"), note=_("委托待接受")))
-        elif e.status == "accepted" and p.status == "publicity":
-            out.waiting.append(Item(p.title, url_for("workspace.vvb_project", project_id=p.id), deadline=deadline(session, p),
-                                    note=_("审定中")))
+            out.waiting.append(Item(title, url_for("workspace.vvb_index"), note=_("委托待接受")))
+        elif e.status == "accepted" and record.status == "publicity":
+            out.waiting.append(Item(title, url, deadline=deadline(session, record), note=_("审定中")))
         elif e.status == "accepted":
-            out.owned.append(Item(p.title, url_for("workspace.vvb_project", project_id=p.id), note=labels.status(p.status)))
+            out.owned.append(Item(title, url, note=labels.status(record.status)))
     return out
 
 
@@ -63,13 +73,15 @@ def vvb_index():
     today = clock.today(session)
     offered, current = [], []
     for e in _engagements(session, actor):
-        p = session.get(Project, e.subject_id)
+        record, title, url = _subject(session, e)
+        p = record if e.subject_type == "project" else record.project
         if e.status == "proposed":
             problem = eligibility.vvb_problem(session, e.vvb_id, p)
-            offered.append({"e": e, "p": p, "problem": problem})
+            offered.append({"e": e, "p": p, "title": title, "problem": problem})
         elif e.status == "accepted":
-            due = deadline(session, p)
-            current.append({"e": e, "p": p, "due": due, "days_left": (due - today).days if due else None})
+            due = deadline(session, record)
+            current.append({"e": e, "p": p, "record": record, "title": title, "url": url, "due": due,
+                            "days_left": (due - today).days if due else None})
     return render_template("workspace/vvb/index.html", offered=offered, current=current, today=today)
 
 
@@ -136,13 +148,20 @@ def vvb_raise(project_id: int):
 def vvb_close(finding_id: int):
     session = db_session()
     f = session.get(Finding, finding_id)
-    if f is None or f.subject_type != "project":
+    if f is None:
         abort(404)
-    p = _engaged(session, f.subject_id)
     errors = Errors()
     accept = request.form.get("accept", "yes") == "yes"
+    done = _("已关闭发现。") if accept else _("已退回业主重新答复。")
+    if f.subject_type == "monitoring_period":
+        from . import batches
+
+        mp = batches._verified_by_me(f.subject_id)
+        attempt(lambda: vv.close_finding(session, current_actor(), finding_id, accept), errors, {"status"})
+        return batches._after("vvb", mp, errors, done)
+    p = _engaged(session, f.subject_id)
     attempt(lambda: vv.close_finding(session, current_actor(), finding_id, accept), errors, {"status"})
-    return _after(p, errors, _("已关闭发现。") if accept else _("已退回业主重新答复。"))
+    return _after(p, errors, done)
 
 
 @bp.post("/vvb/projects/<int:project_id>/report")

@@ -210,3 +210,78 @@ def test_project_from_design_document_to_registration(live_server, pages):
     switch_language(registry, "en")
     assert registry.inner_text("#status") == "Registered"
     shot(registry, "registry-registered-en")
+
+
+#: one year of monitored output of the same farm (columns: start, end and the methodology's symbols)
+MONITORED = ("start,end,EG_export,EG_import,EF_grid_OM,EF_grid_BM,export_meter_class,export_calibration\n"
+             "2025-01-01,2025-12-31,803701,1250,0.9419,0.4819,0.2S,calibrated\n")
+
+
+def _csv(name: str, text: str) -> dict:
+    return {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
+
+
+def test_a_batch_goes_through_verification_to_registration(live_server, pages):
+    """After the project's registration (the test above, same server and clock): the owner uploads the monitored
+    data (a bad value refused with its row and column), the second body verifies, the owner applies for the verified
+    quantity and the registry registers — which proposes the issuance for a second registry user."""
+    url = live_server.url
+    owner, registry = pages("owner1"), pages("registry")
+    owner.goto(f"{url}/workspace/owner/")
+    owner.click("#account button[type=submit]")  # CCERs are issued into the owner's registry account (Registry Rules Art. 5)
+    assert owner.inner_text("#account-status") in ("待开户审核", "Awaiting the registry's review")
+    registry.goto(f"{url}/workspace/registry/")
+    registry.click("#accounts button[value=open]")
+    assert "已开立" in registry.inner_text("main") or "Opened" in registry.inner_text("main")
+    owner.goto(f"{url}/workspace/owner/")
+    assert owner.inner_text("#account-status") in ("已开立", "Opened")
+    owner.click("text=（浏览器测试）山东半岛南海上风电项目")
+    project_url = owner.url
+    owner.set_input_files("#upload input[type=file]", files=[_csv("bad.csv", MONITORED.replace("803701", "-5"))])
+    owner.click("#upload button[type=submit]")
+    error = owner.inner_text("#upload .field-error")
+    assert "EG_export" in error and ("line 2" in error or "第 2 行" in error)  # the header is line 1
+    owner.set_input_files("#upload input[type=file]", files=[{"name": "data.txt", "mimeType": "text/plain", "buffer": b"x"}])
+    owner.click("#upload button[type=submit]")
+    assert ".csv" in owner.inner_text("#upload .field-error")  # the wrong type refused with the reason
+    shot(owner, "owner-upload-error")
+    owner.set_input_files("#upload input[type=file]", files=[_csv("monitored-2025.csv", MONITORED)])
+    owner.click("#upload button[type=submit]")
+    assert "571,264" in owner.inner_text("#quantity")  # the same figures as the estimate: 571,264 t (see CREDITED)
+    batch_url = owner.url
+    batch_id = int(re.search(r"/batches/(\d+)", batch_url).group(1))
+    owner.select_option("#vvb_id", label="中国质量认证中心（演示）")
+    owner.click("#engagement button[type=submit]")
+
+    verifier = pages("vvb-b")
+    verifier.goto(f"{url}/workspace/vvb/")
+    assert "通过" in verifier.inner_text("#offered")
+    verifier.click("#offered button[value=yes]")
+    owner.goto(batch_url)
+    owner.click("#publicise")
+    assert "2026-04-02 – 2026-05-06" in owner.inner_text("#summary")  # 20 working days (Labour Day 05-01–05 off)
+
+    _clock(live_server, days=35)  # 2026-05-07, after the publicity
+    for username, pg in (("vvb-b", verifier), ("owner1", owner), ("registry", registry)):
+        login(pg, live_server, username)
+    verifier.goto(f"{url}/workspace/vvb/batches/{batch_id}")
+    assert "✗" not in verifier.inner_text("#recomputation")
+    verifier.check("#report input[name=commitment]")
+    verifier.click("#issue-report")
+    assert "571,264" in verifier.inner_text("#verified")
+    shot(verifier, "vvb-verification")
+    owner.goto(batch_url)
+    owner.check("#moves input[name=commitment]")
+    owner.click("#apply")
+    assert owner.locator("#status").inner_text() in ("已申请登记", "Applied for registration")
+
+    registry.goto(f"{url}/workspace/registry/")
+    assert "2026-05-27" in registry.inner_text("#queue")  # 15 working days from 2026-05-07
+    registry.click(f"#queue a[href$='/batches/{batch_id}']")
+    assert registry.locator("#checklist tr.failed").count() == 0
+    registry.click("#register")
+    assert registry.locator("#status").inner_text() in ("已登记", "Registered")
+    assert "第二位" in registry.inner_text("main") or "second registry user" in registry.inner_text("main")
+    shot(registry, "registry-batch-registered")
+    owner.goto(project_url)
+    assert "571264" in owner.inner_text("#batches").replace(",", "")

@@ -1,0 +1,242 @@
+"""Reduction batches (monitoring periods) in the workspaces (issue 16): the owner uploads the monitored data
+(CSV/XLSX; a refused file names its row and column), engages a verifier, publicises the accounting report, answers
+findings and applies for exactly the verified quantity; the verifier verifies with its commitment; the registry
+registers (which proposes the issuance a second registry user confirms, ccer/issuance/registry_acts.py).
+One service call per POST, as on the project pages."""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..auth.models import Organisation
+from ..infra import clock
+from ..infra.config import Limits
+from ..infra.errors import DomainError
+from ..methodologies import inputs
+from ..projects import comments, lifecycle, monitoring
+from ..projects.guards import deadline
+from ..projects.models import MonitoringPeriod
+from ..requests import current_actor, db_session
+from ..validation import services as vv
+from ..validation.models import Engagement
+from . import labels
+from .access import pages_of
+from .blueprint import bp
+from .forms import Errors, attempt
+
+#: what a workspace page takes as monitored data (the API's upload takes the same: ccer/projects/api.py)
+UPLOAD_TYPES = (".csv", ".xlsx")
+ROW = re.compile(r"^periods\[(\d+)\]\.?(.*)$")
+
+
+def where_in_file(field: str | None) -> str | None:
+    """A methodology error's field as the row and column of the uploaded sheet: periods[i] is data row i + 1,
+    line i + 2 under the header line."""
+    m = ROW.match(field or "")
+    if not m:
+        return None
+    i, column = int(m.group(1)), m.group(2) or "—"
+    return _("第 %(line)s 行（数据第 %(row)s 行），列 %(column)s", line=i + 2, row=i + 1, column=column)
+
+
+def _batches(session, project_id: int) -> list[MonitoringPeriod]:
+    return list(session.execute(select(MonitoringPeriod).where(MonitoringPeriod.project_id == project_id)
+                                .order_by(MonitoringPeriod.number)).scalars())
+
+
+def batches_of(session, project_id: int) -> list[MonitoringPeriod]:
+    return _batches(session, project_id)
+
+
+def _engagements(session, mp) -> list[Engagement]:
+    return list(session.execute(select(Engagement).where(Engagement.subject_type == "monitoring_period",
+                                                         Engagement.subject_id == mp.id).order_by(Engagement.id)).scalars())
+
+
+def _page(role: str, mp: MonitoringPeriod, errors: Errors | None = None, status: int = 200):
+    session = db_session()
+    vvbs = [o for o in session.execute(select(Organisation).order_by(Organisation.name)).scalars() if "vvb" in o.role_names]
+    recomputed = None
+    if role == "vvb":
+        try:
+            recomputed = monitoring._calculate(mp.project, json.loads(mp.data_json))
+        except DomainError as err:
+            recomputed = {"error": str(err)}
+    return render_template("workspace/batch.html", role=role, mp=mp, p=mp.project,
+                           calculation=json.loads(mp.calculation_json or "{}"), recomputed=recomputed,
+                           vintages=json.loads(mp.vintages_json or "{}"), quantity=monitoring.mp_quantity(mp),
+                           engagements=_engagements(session, mp), vvbs=vvbs, vvb_names={o.id: o.name for o in vvbs},
+                           findings=vv.findings_of(session, "monitoring_period", mp.id),
+                           comments=comments.of(session, "monitoring_period", mp.id),
+                           checklist=monitoring.checklist(session, mp) if role == "registry" else [],
+                           due=deadline(session, mp), today=clock.today(session), kinds=labels.FINDING_KINDS,
+                           form=request.form, errors=errors or Errors(), vvb_commitment=lifecycle.VVB_COMMITMENT,
+                           owner_commitment=lifecycle.OWNER_COMMITMENT.replace("Art. 14", "Art. 21")), status
+
+
+def _after(role: str, mp: MonitoringPeriod, errors: Errors, done: str):
+    if errors:
+        db_session().refresh(mp)
+        return _page(role, mp, errors, 422)
+    flash(done)
+    return redirect(url_for(f"workspace.{role}_batch", batch_id=mp.id))
+
+
+def _owned(batch_id: int) -> MonitoringPeriod:
+    mp = monitoring.get(db_session(), batch_id)
+    if not lifecycle.owns(current_actor(), mp):
+        abort(404)
+    return mp
+
+
+def _verified_by_me(batch_id: int) -> MonitoringPeriod:
+    mp = monitoring.get(db_session(), batch_id)
+    if not lifecycle.is_engaged(current_actor(), mp):
+        abort(404)
+    return mp
+
+
+# ---- the owner -------------------------------------------------------------------------------------------
+
+
+@bp.post("/owner/projects/<int:project_id>/batches")
+@pages_of("workspace.owner")
+def owner_upload(project_id: int):
+    """Monitored data as CSV/XLSX → a batch in draft (monitoring.create); a refusal names the row and column."""
+    from .owner import _own, _page as project_page
+
+    session, actor = db_session(), current_actor()
+    p = _own(session, project_id)
+    errors = Errors()
+    upload = request.files.get("file")
+    suffix = Path(upload.filename).suffix.lower() if upload is not None and upload.filename else ""
+    if not suffix:
+        errors["file"] = _("请选择 CSV 或 XLSX 文件")
+    elif suffix not in UPLOAD_TYPES:
+        errors["file"] = _("文件类型不受支持：请上传 .csv 或 .xlsx")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"data{suffix}"
+            upload.save(path)
+            try:
+                doc = inputs.load(path, limits=Limits.from_env(), field="file")
+            except DomainError as err:
+                errors.put(err)
+                doc = None
+        if doc is not None:
+            mp = attempt(lambda: monitoring.create(session, actor, p.id, doc["periods"]), errors)
+            if mp is not None:
+                flash(_("已上传监测数据。"))
+                return redirect(url_for("workspace.owner_batch", batch_id=mp.id))
+    if errors:  # every refusal lands beside the upload field, with its row and column when it has one
+        located = Errors()
+        for field, message in list(errors.items()):
+            if field == "general":
+                continue
+            at = where_in_file(field)
+            located["file"] = f"{at}: {message}" if at else (message if field in ("file", "") else f"{field}: {message}")
+        for message in errors.get("general", []):
+            located["file"] = message
+        session.refresh(p)
+        return project_page(p, located, 422)
+    return redirect(url_for("workspace.owner_project", project_id=p.id))
+
+
+@bp.get("/owner/batches/<int:batch_id>")
+@pages_of("workspace.owner")
+def owner_batch(batch_id: int):
+    return _page("owner", _owned(batch_id))
+
+
+@bp.post("/owner/batches/<int:batch_id>/engage")
+@pages_of("workspace.owner")
+def owner_batch_engage(batch_id: int):
+    mp, session = _owned(batch_id), db_session()
+    errors = Errors()
+    vvb_id = request.form.get("vvb_id", "")
+    if not vvb_id.isdecimal():
+        errors["vvb_id"] = _("请选择审定与核查机构")
+    else:
+        attempt(lambda: vv.engage(session, current_actor(), "verification", mp.id, int(vvb_id)), errors, {"vvb_id"})
+    return _after("owner", mp, errors, _("已委托，等待对方接受。"))
+
+
+@bp.post("/owner/batches/<int:batch_id>/fire/<transition>")
+@pages_of("workspace.owner")
+def owner_batch_fire(batch_id: int, transition: str):
+    mp, session = _owned(batch_id), db_session()
+    if transition not in ("publicise", "apply", "reapply"):
+        abort(404)
+    errors = Errors()
+    if transition != "publicise" and request.form.get("commitment") != "yes":
+        errors["commitment"] = _("申请登记须签署承诺书")  # Measures Art. 21
+    else:
+        context = {"quantity": mp.verified_quantity} if transition != "publicise" else {}
+        attempt(lambda: monitoring.fire(session, current_actor(), mp.id, transition, **context), errors, {"status"})
+    return _after("owner", mp, errors, _("已完成：") + transition)
+
+
+# ---- the verifier ------------------------------------------------------------------------------------------
+
+
+@bp.get("/vvb/batches/<int:batch_id>")
+@pages_of("workspace.vvb")
+def vvb_batch(batch_id: int):
+    return _page("vvb", _verified_by_me(batch_id))
+
+
+@bp.post("/vvb/batches/<int:batch_id>/findings")
+@pages_of("workspace.vvb")
+def vvb_batch_raise(batch_id: int):
+    mp, session = _verified_by_me(batch_id), db_session()
+    errors = Errors()
+    attempt(lambda: vv.raise_finding(session, current_actor(), "monitoring_period", mp.id, request.form.get("kind", ""),
+                                     request.form.get("text", "")), errors, {"kind", "text", "status"})
+    return _after("vvb", mp, errors, _("已提出发现。"))
+
+
+@bp.post("/vvb/batches/<int:batch_id>/report")
+@pages_of("workspace.vvb")
+def vvb_batch_report(batch_id: int):
+    mp, session = _verified_by_me(batch_id), db_session()
+    errors = Errors()
+    conclusion = request.form.get("conclusion", "")
+    if request.form.get("commitment") != "yes":
+        errors["commitment"] = _("出具报告须签署承诺")  # Measures Art. 20
+    elif conclusion not in ("positive", "negative"):
+        errors["conclusion"] = _("请选择结论")
+    else:
+        move = "verify" if conclusion == "positive" else "reject"
+        attempt(lambda: monitoring.fire(session, current_actor(), mp.id, move, comment_handling=request.form.get("comment_handling", ""),
+                                        reason=request.form.get("reason", "")), errors, {"reason", "status"})
+    return _after("vvb", mp, errors, _("已出具核查报告。"))
+
+
+# ---- the registry ------------------------------------------------------------------------------------------
+
+
+@bp.get("/registry/batches/<int:batch_id>")
+@pages_of("workspace.registry")
+def registry_batch(batch_id: int):
+    return _page("registry", monitoring.get(db_session(), batch_id))
+
+
+@bp.post("/registry/batches/<int:batch_id>/decide")
+@pages_of("workspace.registry")
+def registry_batch_decide(batch_id: int):
+    session = db_session()
+    mp = monitoring.get(session, batch_id)
+    decision = request.form.get("decision", "")
+    if decision not in ("register", "return", "refuse"):
+        abort(404)
+    errors = Errors()
+    attempt(lambda: monitoring.fire(session, current_actor(), mp.id, decision, reason=request.form.get("reason", "")),
+            errors, {"reason", "status"})
+    done = {"register": _("已登记；签发待第二位登记人员确认。"), "return": _("已退回补充。"), "refuse": _("已不予登记。")}[decision]
+    return _after("registry", mp, errors, done)
