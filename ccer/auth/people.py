@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..infra.actor import Actor
 from ..infra.db import mutating
-from ..infra.errors import ValidationError
-from . import makerchecker, services
+from ..infra.errors import NotFound, Unauthorized, ValidationError
+from . import makerchecker, policy, services
 from .models import User
 
 CREATE, GRANT, REVOKE, DEACTIVATE = "user.create", "user.grant_role", "user.revoke_role", "user.deactivate"
@@ -40,9 +40,20 @@ def create_user(session: Session, actor: Actor, **fields) -> Outcome:
     return Outcome(user, req)
 
 
+def _user_for(session: Session, actor: Actor, user_id: int) -> User:
+    """The user, when the actor may act on it or propose for it; another organisation's user is not found (404), as
+    the actor cannot read it either."""
+    if actor.user_id is None and not policy.is_system(actor):
+        raise Unauthorized("log in first", field="Authorization")
+    user = services.get_user(session, user_id)
+    if user.organisation_id != actor.organisation_id and not services.may_act_alone_on_people(actor, user.organisation):
+        raise NotFound(f"no user {user_id}", field="user_id")
+    return user
+
+
 @mutating
 def change_role(session: Session, actor: Actor, user_id: int, role: str, grant: bool) -> Outcome:
-    user = services.get_user(session, user_id)
+    user = _user_for(session, actor, user_id)
     if services.may_act_alone_on_people(actor, user.organisation):
         return Outcome(services.apply_role_change(session, actor, user, role, grant))
     req = makerchecker.propose(session, actor, GRANT if grant else REVOKE, f"user:{user.id}", {"role": role})
@@ -51,7 +62,7 @@ def change_role(session: Session, actor: Actor, user_id: int, role: str, grant: 
 
 @mutating
 def deactivate(session: Session, actor: Actor, user_id: int) -> Outcome:
-    user = services.get_user(session, user_id)
+    user = _user_for(session, actor, user_id)
     if services.may_act_alone_on_people(actor, user.organisation):
         return Outcome(services.apply_deactivation(session, actor, user))
     req = makerchecker.propose(session, actor, DEACTIVATE, f"user:{user.id}", {})

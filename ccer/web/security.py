@@ -59,9 +59,11 @@ def page_csrf_token() -> str:
 
 
 def _origin_ok() -> bool:
-    """No Origin/Referer header, or one naming this site (its host as requested, or CCER_PUBLIC_URL's)."""
-    claimed = request.headers.get("Origin") or request.headers.get("Referer")
-    if not claimed or claimed == "null" and not request.headers.get("Origin"):
+    """No Origin (nor Referer) header, or one naming this site: its host as requested, or CCER_PUBLIC_URL's. An
+    Origin of "null" (a sandboxed frame, a redirect from elsewhere) names no site and is refused."""
+    origin = request.headers.get("Origin")
+    claimed = origin if origin is not None else request.headers.get("Referer")
+    if not claimed:
         return True
     netloc = urlsplit(claimed).netloc
     public = urlsplit(current_app.config["CCER_SETTINGS"].public_url).netloc
