@@ -56,22 +56,36 @@ class CalculationOut(Schema):
     notes = fields.List(fields.Str())
 
 
-def _json_schema(api, schema_cls) -> dict:
-    return api.ma_plugin.converter.schema2jsonschema(schema_cls)
+#: what a declaration says beyond JSON Schema, kept as OpenAPI extensions on its property ("x-unit": "MWh", …)
+_EXTENSIONS = ("unit", "stage", "status", "default", "source")
+
+
+def _annotate(schema: dict, declarations) -> dict:
+    props = schema.get("properties", {})
+    for p in declarations:
+        described = p.describe()
+        for key in _EXTENSIONS:
+            if p.symbol in props and described.get(key) is not None:
+                props[p.symbol][f"x-{key}"] = described[key]
+    return schema
 
 
 def json_schemas(api, methodology) -> dict:
-    return {"project": _json_schema(api, project_schema(methodology)), "period": _json_schema(api, period_schema(methodology))}
+    """{project, period}: JSON schemas of the calculator's input, with units, stages and sources as x- members."""
+    convert = api.ma_plugin.converter.schema2jsonschema
+    return {"project": _annotate(convert(project_schema(methodology)), methodology.project_facts),
+            "period": _annotate(convert(period_schema(methodology)), methodology.params)}
 
 
 def declare_schemas(api) -> None:
     """One component schema per methodology and stage in openapi.json."""
     for m in registry.installed().values():
-        for make in (project_schema, period_schema):
+        for make, declarations in ((project_schema, m.project_facts), (period_schema, m.params)):
             cls = make(m)
             name = cls.__name__
             if name not in api.spec.components.schemas:
                 api.spec.components.schema(name, schema=cls)
+                _annotate(api.spec.components.schemas[name], declarations)
 
 
 @blp.route("")

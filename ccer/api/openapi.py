@@ -37,6 +37,8 @@ PUBLIC_TAGS = {"open-data", "market-public", "methodologies"}
 PUBLIC = [
     r"POST /api/v1/auth/tokens",
     r"GET /api/v1/public/.*",
+    r"GET /api/v1/ledger/head",
+    r"GET /api/v1/reference.*",  # the registry's published reference data (grid factors, calendars)
 ]
 #: Operations that answer anonymous callers too, and logged-in ones with more (their organisation's drafts…).
 OPTIONAL = [
