@@ -12,12 +12,12 @@ from sqlalchemy import select
 from ..auth.models import Organisation
 from ..infra.errors import ValidationError
 from ..methodologies import registry as methodologies
-from ..projects import comments, lifecycle
+from ..projects import boundaries, comments, lifecycle
 from ..projects.models import Project
 from ..requests import current_actor, db_session
 from ..validation import services as vv
 from ..validation.models import Engagement
-from . import labels  # noqa: F401  (the status filter)
+from . import boundary, labels  # noqa: F401  (labels: the status filter)
 from .access import pages_of
 from .blueprint import bp
 from .batches import batches_of
@@ -180,7 +180,9 @@ def _page(p: Project, errors: Errors | None = None, status: int = 200):
                            engagements=_engagements(session, p), vvbs=vvbs, vvb_names={o.id: o.name for o in vvbs},
                            comments=comments.of(session, "project", p.id), findings=vv.findings_of(session, "project", p.id),
                            next_step=next_step(session, p), form=request.form, errors=errors or Errors(),
-                           commitment=lifecycle.OWNER_COMMITMENT, batches=batches_of(session, p.id)), status
+                           commitment=lifecycle.OWNER_COMMITMENT, batches=batches_of(session, p.id),
+                           sink=p.methodology_code in boundaries.SINK_METHODOLOGIES, boundary=boundary.report_of(session, p.id),
+                           rasters=boundary.reference_names()), status
 
 
 def _after(p: Project, errors: Errors, done: str):
