@@ -126,7 +126,7 @@ class FreezeOut(Schema):
 
 
 class ReleaseIn(Schema):
-    reason = Text(1, required=True)
+    reason = Text(min_len=1, required=True)
 
 
 class DeductIn(Schema):
@@ -188,7 +188,7 @@ class RetireIn(UnitSpec):
 
 class ForceCancelIn(UnitSpec):
     account = Name(16, required=True)
-    order = Text(1, required=True)
+    order = Text(min_len=1, required=True)
 
 
 class RetirementOut(Schema):
