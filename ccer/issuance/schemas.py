@@ -297,4 +297,4 @@ class FraudCancelIn(UnitSpec):
 
 
 class FraudEnforceIn(Schema):
-    order = Text(1, required=True, metadata={"description": "the department's notice the registry acts on"})
+    order = Text(min_len=1, required=True, metadata={"description": "the department's notice the registry acts on"})
