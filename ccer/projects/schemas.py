@@ -98,7 +98,7 @@ class CommentIn(Schema):
     subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
     subject_id = Id(required=True)
     author_name = Name(120, required=True)
-    body = Text(1, required=True)
+    body = Text(min_len=1, required=True)
 
 
 class CommentFilter(Schema):
@@ -124,7 +124,7 @@ class ModerationIn(Schema):
 
 
 class ResponseIn(Schema):
-    response = Text(1, required=True)
+    response = Text(min_len=1, required=True)
 
 
 class EngagementIn(Schema):
@@ -150,11 +150,11 @@ class FindingIn(Schema):
     subject_type = fields.Str(required=True, validate=validate.OneOf(list(comments.SUBJECTS)))
     subject_id = Id(required=True)
     kind = fields.Str(required=True, validate=validate.OneOf(list(vv.KINDS)))
-    text = Text(1, required=True)
+    text = Text(min_len=1, required=True)
 
 
 class AnswerIn(Schema):
-    response = Text(1, required=True)
+    response = Text(min_len=1, required=True)
     evidence = Text(load_default=None, allow_none=True)
 
 
