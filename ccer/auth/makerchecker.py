@@ -126,6 +126,8 @@ def propose(session: Session, initiator: Actor, kind: str, target: str, payload:
     """The initiator's half."""
     op = operation_of(kind)
     if initiator.user_id is None or initiator.organisation_id is None:
+        if not policy.is_system(initiator):
+            policy.require(initiator, op.permission)  # anonymous: "log in first" (401), as any other write
         raise Forbidden("maker–checker operations are proposed by a user of an organisation", field="actor")
     policy.require(initiator, op.permission, _org_resource(session, initiator.organisation_id))
     _check_target(session, initiator, op, target)
