@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 
 from ..infra.errors import DomainError
-from ..requests import current_actor, db_session
+from ..requests import current_actor, db_session, limit_comments
 from . import comments
 
 bp = Blueprint("projects_pages", __name__, url_prefix="/projects")
 
 
 @bp.post("/<int:project_id>", endpoint="comment")
+@limit_comments  # CCER_RATE_COMMENT per client address (issue 15)
 def comment(project_id: int):
     from ..explorer.pages import project_page  # the page the form belongs to
 
