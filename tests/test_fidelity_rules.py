@@ -217,3 +217,85 @@ def test_tunnel_lighting_additionality_is_demonstrated_unless_the_registry_exemp
     assert err.value.field == "project.additionality"
     monkeypatch.setenv("CCER_ADDITIONALITY_EXEMPT", "CCER-07-001-V01")
     assert "configured by the registry" in TUNNEL.calculate(doc).notes[0]
+
+
+# ---- cancelled projects never come back as new records (Measures Art. 16) ------------------------------------
+
+
+def test_a_cancelled_project_entered_again_is_refused(w, session):
+    from types import SimpleNamespace
+
+    from ccer.infra.errors import Conflict
+    from ccer.projects import cancelled
+
+    p = w.project()
+    lifecycle.fire(session, w.registry, p.id, "cancel", reason="业主申请注销")
+    with pytest.raises(Conflict) as err:  # same owner, province (山东省) and methodology
+        w.project(title="山东半岛南3号海上风电项目（重新录入）")
+    assert err.value.field == "project" and err.value.rule == "Measures Art. 16" and f"#{p.id}" in str(err.value)
+    w.project(province="江苏省")  # another location: a different project
+    # with corner coordinates on both records, the site decides (centroids within 0.01°, about 1 km)
+    at = lambda x, y: SimpleNamespace(id=None, facts_json=json.dumps({"boundary_corners": [[x, y], [x + 0.001, y], [x, y + 0.001]]}))
+    assert cancelled._same_site(session, at(121.5, 36.5), at(121.505, 36.5)) is True
+    assert cancelled._same_site(session, at(121.5, 36.5), at(121.52, 36.5)) is False
+
+
+# ---- green certificates: one treatment, frozen at project registration, cancelled at reduction registration ---
+
+
+def test_green_certificates_claimed_are_the_mwh_excluded_and_events_are_written(w, session):
+    from sqlalchemy import select
+
+    from ccer.ledger.models import Event
+    from ccer.projects import green_certificates
+
+    p = w.to_registered()
+    frozen = session.execute(select(Event).where(Event.action == "green_certificates.frozen", Event.subject_id == str(p.id))).scalars().all()
+    assert len(frozen) == 1
+    periods = [dict(half("2023-07-01", "2023-12-31", 400000, 500), EG_GEC=12000), half("2024-01-01", "2024-06-30", 403701, 750)]
+    mp = w.batch(p, periods, green_certificates_mwh=12_000)
+    assert green_certificates.problem(mp) is None  # claimed 12 000 MWh = the 12 000 MWh the calculation excludes (EG_GEC)
+    mp.green_certificates_mwh = 11_999
+    assert "exclude exactly the claimed MWh" in green_certificates.problem(mp)
+    mp.green_certificates_mwh = 12_000
+    # EG_PJ = (400 000 − 500 − 12 000) × 0.998 (0.2S calibrated: no correction → ×1) … the sum is what registration cancels
+    calc = json.loads(mp.calculation_json)
+    assert green_certificates.excluded_mwh(calc) == 12000
+    assert green_certificates.credited_mwh(calc) == D(400000 - 500 - 12000) + D(403701 - 750)
+    green_certificates.cancel(session, w.registry, mp)
+    event = session.execute(select(Event).where(Event.action == "green_certificates.cancelled")).scalars().one()
+    assert event.subject_id == str(mp.id)
+
+
+# ---- old CCERs (Measures Art. 49; MEE notice 2023-10-24) ------------------------------------------------------
+
+
+def test_old_ccers_offset_the_national_ets_only_until_2024_12_31(session, parties):
+    from ccer.infra.errors import Conflict
+    from ccer.issuance import legacy
+    from tests.registry_world import World
+
+    world = World(session, parties)
+    with pytest.raises(ValidationError) as err:  # the old regime's filings end before 2017-03-14
+        legacy.record_project(session, world.registry, title="x", old_methodology="CM-001-V01", sector="01",
+                              owner_id=world.owner.org.id, province="甘肃省", filing_no="备案-1", filed_on="2017-03-14")
+    assert err.value.field == "filed_on"
+    old = legacy.record_project(session, world.registry, title="某风电场（旧CCER）", old_methodology="CM-001-V01", sector="01",
+                                owner_id=world.owner.org.id, province="甘肃省", filing_no="备案-0001", filed_on="2015-06-01")
+    with pytest.raises(Conflict) as err:  # Art. 49: no new batches on the old record — it re-applies as a new project
+        monitoring.create(session, world.owner.maker, old.id, [half("2023-01-01", "2023-06-30", 1000, 0)])
+    assert err.value.rule == "Measures Art. 49"
+    world.issue({"2016": 1000}, project=old)  # old reductions (before 2020-09-22) recorded and issued as filed
+    from ccer.issuance.holdings import holdings
+
+    row = next(r for r in holdings(session, world.owner.account.id) if r["project_id"] == old.id)
+    assert row["quantity"] == 1000 and row["legacy"]["national_ets_until"] == "2024-12-31"  # on the holding
+    # 2026-12-07 (the world's clock): past 2024-12-31 → refused for the national ETS, allowed for other uses
+    assert "2024-12-31" in legacy.use_problem(old, "national_ets", date(2025, 1, 1))
+    assert legacy.use_problem(old, "national_ets", date(2024, 12, 31)) is None
+    assert legacy.use_problem(old, "enterprise_offset", date(2026, 12, 7)) is None
+    with pytest.raises(ValidationError) as err:
+        world.retire(world.owner, purpose="national_ets", compliance_year=2025, beneficiary_uscc=world.owner.org.uscc,
+                     project_no=old.registry_no, vintage=2016, quantity=10)
+    assert err.value.field == "purpose" and "2024-12-31" in str(err.value)
+    world.retire(world.owner, purpose="enterprise_offset", project_no=old.registry_no, vintage=2016, quantity=10)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..infra.db import allocate_ids, insert_many
 from ..infra.errors import Conflict, ValidationError
 from ..projects.models import Project
+from . import legacy
 from .models import AVAILABLE, Account, Issuance, SerialBlock
 from .serials import RULE, Serial, format_serial
 
@@ -289,7 +290,8 @@ def holdings(session: Session, account_id: int, include_final: bool = True) -> l
         if not include_final and status in ("retired", "cancelled"):
             continue
         rows.append({"project_id": project_id, "project_no": no, "project": title, "methodology": code, "vintage": vintage,
-                     "status": status, "quantity": int(quantity)})
+                     "status": status, "quantity": int(quantity),
+                     **({"legacy": legacy.uses_of_code(code)} if legacy.uses_of_code(code) else {})})  # old CCERs' uses (Art. 49)
     return rows
 
 

@@ -17,7 +17,8 @@ from ..auth.roles import Role
 from ..infra.db import fetch, mutating
 from ..infra.errors import Forbidden, NotFound, ValidationError
 from ..infra.actor import Actor
-from . import purposes
+from ..projects.models import Project
+from . import legacy, purposes
 from .accounts import get_account
 from .holdings import cut, live_blocks, lock_accounts, vouch
 from .models import AVAILABLE, CANCELLED, FROZEN, RETIRED, TRADING, Account, ComplianceObligation, Retirement, SerialBlock
@@ -90,6 +91,14 @@ def retirement_details(payload: dict) -> dict:
     return d
 
 
+def _legacy_use(session: Session, project_ids, purpose: str) -> None:
+    """Old-regime CCERs: national ETS offsets only until 2024-12-31 (MEE notice 2023-10-24; issuance/legacy.py)."""
+    for project_id in sorted(project_ids):
+        too_late = legacy.use_problem(session.get(Project, project_id), purpose, clock.today(session))
+        if too_late:
+            raise ValidationError(too_late, field="purpose", rule=legacy.RULE_ETS)
+
+
 def _retire_precheck(session: Session, target: str, payload: dict) -> None:
     account = account_target(session, target)
     _usable(account, "account")
@@ -99,6 +108,7 @@ def _retire_precheck(session: Session, target: str, payload: dict) -> None:
                         "case orders", field="purpose", rule="Measures Art. 43")
     spec = unit_spec(session, payload)
     pieces = _pick(session, account, spec)
+    _legacy_use(session, {p.block.project_id for p in pieces}, details["purpose"])
     if details["purpose"] == "national_ets":
         _check_cap(session, details, sum(p.quantity for p in pieces), lock=False)
 
@@ -113,6 +123,7 @@ def retire_units(session: Session, actor: Actor, account: Account, spec: dict, d
     if len(projects) != 1:
         raise ValidationError("a retirement covers one project and vintage; name project_no and vintage", field="project_no", rule="Trading Rules Art. 10")
     (project_id, vintage), quantity = projects.pop(), sum(p.quantity for p in pieces)
+    _legacy_use(session, {project_id}, details["purpose"])
     if details["purpose"] == "national_ets":
         _check_cap(session, details, quantity, lock=True)
     record = Retirement(account_id=account.id, project_id=project_id, vintage=vintage, quantity=quantity,

@@ -27,8 +27,9 @@ from .serials import parse_serial
 
 _SENDERS = (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT, Role.EXCHANGE_OPERATOR)
 
-#: reductions count only if generated after 2020-09-22 (Measures Art. 17), so no vintage before 2020
-FIRST_VINTAGE = 2020
+#: the earliest vintage a holder can name: old-regime CCERs (Measures Art. 49) carry vintages from the old rule's
+#: 2005-02-16; new-regime reductions are generated after 2020-09-22 (Art. 17), which issuance enforces per batch
+FIRST_VINTAGE = 2005
 
 
 # ---- subjects the chain vouches for -------------------------------------------------------------------------

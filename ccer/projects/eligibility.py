@@ -153,13 +153,6 @@ def _verifier_differs(session: Session, mp: MonitoringPeriod, ctx: dict) -> str 
     return None
 
 
-def _green_certificates(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
-    if mp.project.methodology_code in GREEN_CERTIFICATE_METHODOLOGIES and mp.green_certificates_mwh:
-        return (f"{mp.green_certificates_mwh} MWh of the period were claimed as green certificates; electricity is "
-                "either green certificates or CCERs — remove it from the monitored generation")
-    return None
-
-
 def _quantity_equals_verified(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
     q = ctx.get("quantity")
     if q != mp.verified_quantity:
@@ -169,6 +162,4 @@ def _quantity_equals_verified(session: Session, mp: MonitoringPeriod, ctx: dict)
 
 WITHIN_FIVE_YEARS = Guard("generated within 5 years before the application", _within_five_years, "Measures Art. 17", "start")
 VERIFIER_DIFFERS = Guard("verifier is not the validator", _verifier_differs, "Measures Art. 18", "verifier")
-NO_GREEN_CERTIFICATES = Guard("electricity not already claimed as green certificates", _green_certificates,
-                              "MEE/NEA notice 2024-09-11 on green certificates and CCER", "green_certificates_mwh")
 QUANTITY_IS_VERIFIED = Guard("applied quantity equals the verified quantity", _quantity_equals_verified, "Measures Art. 21", "quantity")

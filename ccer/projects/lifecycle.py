@@ -19,14 +19,14 @@ from ..infra import calendar, clock
 from ..auth import policy
 from ..auth.roles import Role
 from ..infra.db import fetch, mutating
-from ..infra.errors import ValidationError
+from ..infra.errors import Conflict, ValidationError
 from ..infra.actor import Actor
 from ..issuance import fraud
 from ..methodologies import inputs, registry as methodologies
 from ..proposals import superseded
 from ..validation import services as vv
 from ..workflow import Guard, Machine
-from . import boundaries, comments, eligibility, records
+from . import boundaries, cancelled, comments, eligibility, green_certificates, records
 from .boundaries import LAND_ELIGIBLE
 from .eligibility import PROJECT_GATES
 from .guards import COMMENTS_HANDLED, ENGAGED, FINDINGS_CLOSED, PUBLICITY_OVER, REASON, WITHIN_100_DAYS, deadline
@@ -93,6 +93,13 @@ def _boundary_checked(session: Session, project: Project, ctx: dict) -> str | No
     return None
 
 
+def _not_cancelled_before(session: Session, project: Project, ctx: dict) -> str | None:
+    return cancelled.problem(session, project)
+
+
+#: Measures Art. 16: a cancelled project re-entered as a new record is refused (checked again before registration)
+NOT_CANCELLED_BEFORE = Guard("not a cancelled project entered again", _not_cancelled_before, "Measures Art. 16", "project")
+
 #: sink projects: land eligibility is required, not optional — no boundary checked, no publicity
 BOUNDARY_CHECKED = Guard("the boundary and its land eligibility are checked", _boundary_checked,
                          "CCER-14-001-V01 §2 a), §5.2; CCER-14-002-V01 §2 a)", "boundary")
@@ -128,6 +135,7 @@ def _apply(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
 def _register(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
     ledger.lock_head(session)  # registry numbers are a registry-wide sequence
     p.registry_no, p.registered_at = next_registry_no(session), clock.now(session)
+    green_certificates.freeze(session, actor, p)  # MEE/NEA 2024-09-11: untraded GECs frozen at project registration
 
 
 def _with_reason(session: Session, actor: Actor, p: Project, ctx: dict) -> None:
@@ -150,7 +158,7 @@ OWNER_COMMITMENT = ("本单位承诺：项目具有唯一性，申请材料真�
 
 PROJECT = Machine("project", states=("draft", "publicity", "validated", "rejected", "applied", "returned", "registered",
                                      "refused", "cancelled", "revoked"), recorded=("reason", "conclusion"))
-PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED, BOUNDARY_CHECKED, LAND_ELIGIBLE],
+PROJECT.transition("publicise", "draft", "publicity", permission="project.owner", guards=[*PROJECT_GATES, ENGAGED, BOUNDARY_CHECKED, LAND_ELIGIBLE, NOT_CANCELLED_BEFORE],
                    effect=_start_publicity, label="公示 publish the design document for 20 working days")
 PROJECT.transition("withdraw", "publicity", "draft", permission="project.owner", effect=_stop_publicity, label="撤回 withdraw from publicity")
 PROJECT.transition("validate", "publicity", "validated", permission="project.report",
@@ -165,7 +173,7 @@ PROJECT.transition("return", "applied", "returned", permission="project.review",
                    label="退回 return for completion")
 PROJECT.transition("reapply", "returned", "applied", permission="project.owner", guards=[*PROJECT_GATES], effect=_apply,
                    label="重新申请 re-apply")
-PROJECT.transition("register", "applied", "registered", permission="project.review", guards=[CHECKLIST, *PROJECT_GATES],
+PROJECT.transition("register", "applied", "registered", permission="project.review", guards=[CHECKLIST, *PROJECT_GATES, NOT_CANCELLED_BEFORE],
                    effect=_register, label="登记 register")
 PROJECT.transition("refuse", "applied", "refused", permission="project.review", guards=[REASON], effect=_with_reason,
                    label="不予登记 refuse")
@@ -217,6 +225,9 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
                       facts_json=ledger.canonical(facts), design_json=ledger.canonical(periods),
                       estimate_json=json.dumps(calc, ensure_ascii=False), estimate_tco2e=calc["total"]["ER_credited"],
                       pdd_author_id=pdd_author_id or owner_id, other_mechanism=bool(other_mechanism), ets_covered=bool(ets_covered))
+    again = cancelled.problem(session, project)
+    if again:
+        raise Conflict(again, field="project", rule="Measures Art. 16")
     session.add(project)
     session.flush()
     ledger.record(session, actor, "project.created", "project", project.id)

@@ -31,8 +31,9 @@ from ..issuance import issuing, registry_acts
 from ..methodologies import inputs, registry as methodologies
 from ..validation import services as vv
 from ..workflow import Guard, Machine
-from . import comments, eligibility, records, reversals
-from .eligibility import (NO_GREEN_CERTIFICATES, OWNER_FREE, QUANTITY_IS_VERIFIED, VERIFIER_DIFFERS, WITHIN_FIVE_YEARS)
+from . import comments, eligibility, green_certificates, records, reversals
+from .eligibility import OWNER_FREE, QUANTITY_IS_VERIFIED, VERIFIER_DIFFERS, WITHIN_FIVE_YEARS
+from .green_certificates import NO_GREEN_CERTIFICATES
 from .lifecycle import (COMMENTS_HANDLED, ENGAGED, FINDINGS_CLOSED, OWNER_COMMITMENT, PUBLICITY_OVER, PUBLICITY_WORKDAYS,
                         REASON, REVIEW_WORKDAYS, VVB_COMMITMENT, WITHIN_100_DAYS, render_report)
 from .models import MonitoringPeriod, Project
@@ -133,6 +134,7 @@ def _register(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -
     # confirms (issue 15: the registry's acts on CCERs are maker–checker, ccer/issuance/registry_acts.py).
     # The system actor names no one to propose: the operator proposes with `ccer registry issue --as USER`.
     mp.registered_at, mp.status = clock.now(session), "registered"
+    green_certificates.cancel(session, actor, mp)  # MEE/NEA 2024-09-11: the matching untraded GECs cancelled
     if mp_quantity(mp) > 0 and actor.user_id is not None:  # a batch that only records a sink's loss (or its making good) issues nothing
         registry_acts.propose_issue(session, actor, mp.id)
 
@@ -203,6 +205,9 @@ def creatable(session: Session, actor: Actor, project_id: int) -> Project:
     policy.require(actor, "project.owner", project)
     if project.status != "registered":
         raise Conflict(f"the project is {project.status}; reductions are monitored for registered projects", field="project_id", rule="Measures Art. 18")
+    if project.origin == "legacy":  # Measures Art. 49: an old-regime project re-applies as a new project for new CCERs
+        raise Conflict(f"{project.title} was filed under the old regime: it re-applies as a new project for new reductions",
+                       field="project_id", rule="Measures Art. 49")
     return project
 
 
@@ -263,7 +268,7 @@ def import_listed_batch(session: Session, actor: Actor, project_id: int, start, 
     for here instead (Measures Art. 18–21)."""
     policy.require(actor, "reductions.import")
     project = fetch(session, Project, project_id, "project", "project_id")
-    if project.origin != "listing":
+    if project.origin not in ("listing", "legacy"):
         raise Conflict(f"{project.title} is a platform project: its batches are monitored, verified and applied for here",
                        field="project_id", rule="Measures Art. 18–21")
     if project.status != "registered":
@@ -295,10 +300,11 @@ def import_listed_batch(session: Session, actor: Actor, project_id: int, start, 
     mp = MonitoringPeriod(project_id=project.id, number=number, start=start, end=end, status="registered", data_json="[]",
                           vintages_json=ledger.canonical(dict(sorted(checked.items()))), green_certificates_mwh=0,
                           verified_quantity=total, applied_quantity=total, registered_at=now, created_at=now,
-                          origin="listing", source=source.strip())
+                          origin="legacy" if project.origin == "legacy" else "listing", source=source.strip())
     mp.project = project
-    problem = eligibility.period_problem(session, mp)  # Measures Art. 17: after 2020-09-22, in the crediting period, no overlap
-    if problem:
+    # Measures Art. 17: after 2020-09-22, in the crediting period, no overlap — an old-regime batch (Art. 49) predates the rule
+    problem = eligibility.period_problem(session, mp)
+    if problem and not (project.origin == "legacy" and "must be generated after" in problem[0]):
         raise ValidationError(problem[0], field=problem[2], rule=problem[1])
     session.add(mp)
     session.flush()
