@@ -58,6 +58,7 @@ def test_drafts_and_draft_batches_do_not_leak(client, session, parties):
             assert one.json["message"] == f"no project {draft.id}"
             for sub in ("checklist", "documents", "monitoring-periods"):
                 assert client.get(f"/api/v1/projects/{draft.id}/{sub}", headers=h).status_code == 404, (who, sub)
+            assert client.get(f"/api/v1/findings?subject_type=project&subject_id={draft.id}", headers=h).status_code == 404, who
             fired = client.post(f"/api/v1/projects/{draft.id}/transitions/publicise", headers=h, json={})
             assert fired.status_code == 404, (who, fired.json)
 
@@ -66,6 +67,9 @@ def test_drafts_and_draft_batches_do_not_leak(client, session, parties):
         assert ([b["id"] for b in batches.json] == [mp.id]) == (who in sees_draft_batch), (who, batches.json)
         if who not in sees_draft_batch:
             assert batches.json == []  # no vintages, no quantities
+        if who not in sees_draft_batch:
+            got = client.get(f"/api/v1/findings?subject_type=monitoring_period&subject_id={mp.id}", headers=h)
+            assert got.status_code == 404, (who, got.json)
         for path in (f"/api/v1/monitoring-periods/{mp.id}", f"/api/v1/monitoring-periods/{mp.id}/checklist"):
             got = client.get(path, headers=h)
             assert got.status_code == (200 if who in sees_draft_batch else 404), (who, path)

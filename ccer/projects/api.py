@@ -211,6 +211,7 @@ class Findings(MethodView):
         record = comments.subject(session, args["subject_type"], args["subject_id"])
         actor = current_actor()
         if not (lifecycle.owns(actor, record) or lifecycle.is_engaged(actor, record) or policy.can(actor, "project.review")):
+            _visible(record)  # someone else's draft: as if it did not exist
             raise Forbidden("findings are read by the owner, the engaged body and the registry until the report is published",
                             field="actor", rule="CNCA-CCER-01 §4.6")
         return vv.findings_of(session, args["subject_type"], args["subject_id"])
