@@ -189,16 +189,20 @@ from ccer.projects import boundaries
 from gis import overlap
 load_models()
 sub = gpd.read_file(sys.argv[3], engine="pyogrio", use_arrow=True)
+from sqlalchemy import text
 engine = make_engine(sys.argv[2])
-t = time.perf_counter()
+with engine.connect() as conn:  # a live server's pooled connection: connected, PostGIS loaded in its backend
+    conn.execute(text("SELECT postgis_version()"))
 with make_session_factory(engine)() as session:
+    t = time.perf_counter()
     if sys.argv[1] == "old":   # today's: every stored parcel into Python, one STRtree
         others = boundaries.stored_parcels(session, exclude_project=-1)
     else:                      # the spatial index: only the parcels whose boxes meet the submission's
         others = boundaries.registry_parcels(session, sub, exclude_project=-1)
+    loaded = time.perf_counter() - t
     pairs = overlap.find(sub, others, max_pairs=None)
 elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "loaded": len(others), "total": pairs.total,
+print(json.dumps({"seconds": elapsed, "db_seconds": loaded, "loaded": len(others), "total": pairs.total,
                   "pairs": sorted((p["parcel_id"], p["other_parcel_id"], p["overlap_m2"]) for p in pairs),
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -230,8 +234,9 @@ def registry_bench(folder: Path, n: int, submission: int, rng) -> None:
         new, old = result["new"], result["old"]
         same = new["pairs"] == old["pairs"]
         print(f"  registry-wide overlaps of {submission:,} parcels against {n:,} stored (PostGIS):")
-        print(f"    load everything + STRtree: {old['seconds']:7.2f} s, {old['loaded']:,} parcels loaded, peak RSS {old['maxrss_mb']:,.0f} MB")
-        print(f"    spatial index (GiST &&):   {new['seconds']:7.2f} s, {new['loaded']:,} parcels loaded, peak RSS {new['maxrss_mb']:,.0f} MB")
+        for label, r in (("load everything + STRtree", old), ("spatial index (GiST &&)  ", new)):
+            print(f"    {label}: {r['seconds']:7.2f} s (reading {r['db_seconds']:.2f} s), {r['loaded']:,} parcels loaded, "
+                  f"peak RSS {r['maxrss_mb']:,.0f} MB")
         print(f"    ratio = {new['seconds'] / old['seconds']:.4f} (target ≤ 0.05); {new['total']:,} overlaps, same as the old way: {same}", flush=True)
         tiles_bench(url, centres, rng)
     finally:
@@ -261,17 +266,23 @@ def tiles_bench(url: str, centres: np.ndarray, rng, per_zoom: int = 60) -> None:
             for lo, la in zip(lon, lat):
                 x = int((lo + 180) / 360 * n)
                 y = int((1 - math.asinh(math.tan(math.radians(la))) / math.pi) / 2 * n)
-                t = time.perf_counter()
-                body = tiles.tile(session, z, x, y)
-                times.setdefault(z, []).append(time.perf_counter() - t)
+                runs = []
+                for _ in range(3):  # first request, then twice more: the best of three is the server's own time
+                    t = time.perf_counter()
+                    body = tiles.tile(session, z, x, y)
+                    runs.append(time.perf_counter() - t)
+                times.setdefault(z, []).append(runs)
                 sizes.setdefault(z, []).append(len(body))
     engine.dispose()
     every = np.concatenate([np.array(v) for v in times.values()]) * 1000
-    print(f"  vector tiles (public, ST_AsMVT) at zoom 8–12, {len(every)} tiles: p50 {np.percentile(every, 50):.1f} ms, "
-          f"p99 {np.percentile(every, 99):.1f} ms (target < 50 ms)")
+    first, best = every[:, 0], every.min(axis=1)
+    print(f"  vector tiles (public, ST_AsMVT) at zoom 8–12, {len(every)} tiles (load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores): first request p50 {np.percentile(first, 50):.1f} ms, p99 {np.percentile(first, 99):.1f} ms; "
+          f"best of 3 p50 {np.percentile(best, 50):.1f} ms, p99 {np.percentile(best, 99):.1f} ms (target < 50 ms)")
     for z in sorted(times):
         v = np.array(times[z]) * 1000
-        print(f"    z{z}: p50 {np.percentile(v, 50):6.1f} ms  p99 {np.percentile(v, 99):6.1f} ms  mean size {np.mean(sizes[z]) / 1024:6.1f} KiB")
+        print(f"    z{z}: first p50 {np.percentile(v[:, 0], 50):6.1f} p99 {np.percentile(v[:, 0], 99):6.1f} ms; best of 3 "
+              f"p99 {np.percentile(v.min(axis=1), 99):6.1f} ms; mean size {np.mean(sizes[z]) / 1024:6.1f} KiB")
 
 
 def main() -> None:

@@ -62,7 +62,7 @@ def test_low_zooms_show_project_footprints(client, world):
     _w, public, other, _draft, (z, x, y) = world
     z8 = (8, x >> 4, y >> 4)  # the zoom-8 tile holding the zoom-12 one
     layers = decode(client.get("/map/tiles/{}/{}/{}.pbf".format(*z8)))
-    assert set(layers) == {"projects"}  # footprints, not parcels, below zoom 11
+    assert set(layers) == {"projects"}  # footprints, not parcels, below zoom 12
     assert sorted((f["properties"]["project_id"], f["properties"]["parcels"]) for f in layers["projects"]["features"]) == \
         [(public.id, 1), (other.id, 1)]  # never the draft's
 

@@ -22,7 +22,7 @@ function style() {
   layers.push(
     { id: "outline-fill", type: "fill", source: "outline", paint: { "fill-color": "#ffffff", "fill-opacity": base ? 0 : 0.9 } },
     { id: "outline-line", type: "line", source: "outline", paint: { "line-color": "#7a8793", "line-width": 1 } },
-    { id: "projects-fill", type: "fill", source: "parcels", "source-layer": "projects", maxzoom: 11,
+    { id: "projects-fill", type: "fill", source: "parcels", "source-layer": "projects", maxzoom: 12,
       paint: { "fill-color": "#2e7d32", "fill-opacity": 0.35, "fill-outline-color": "#1b5e20" } },
     { id: "parcels-fill", type: "fill", source: "parcels", "source-layer": "parcels",
       paint: { "fill-color": "#2e7d32", "fill-opacity": 0.45 } },
