@@ -219,7 +219,8 @@ def test_cli_load_list_show(tmp_path, db_url, session):
     assert clock.latest_event(session) is not None  # the load is in the ledger
 
 
-def test_a_registry_review_due_is_recomputed_too(session, parties):
+def test_a_registry_review_due_is_recomputed_too(session, parties, db_url):
+    from ccer.cli import main
     from ccer.issuance import accounts
 
     w = LifeWorld(session, parties, now=datetime(2026, 12, 20, 9, 0))
@@ -227,8 +228,13 @@ def test_a_registry_review_due_is_recomputed_too(session, parties):
     acc = accounts.apply_for_account(session, parties.actor(parties.user(org)), org.id)
     # 15 working days from Sun 20 Dec 2026 (Registry Rules Art. 7): 21–25 (5), 28–31 (9), 1 Jan off, 4–8 (14), Mon 11 Jan (15)
     assert acc.review_due == date(2027, 1, 11)
+    due = CliRunner().invoke(main, ["--database", db_url, "registry", "due"]).output
+    assert "2027-01-11  prov." in due
     services.load(session, w.registry, CALENDAR_2027)
     session.refresh(acc)
     assert acc.review_due == date(2027, 1, 12)  # 4 January off as well: 5–8 (13), 11 (14), 12 (15)
     ev = session.query(Event).filter_by(action="account.deadline_recomputed", subject_id=str(acc.id)).one()
     assert json.loads(ev.payload_json)["field"] == "review_due"
+    session.commit()
+    due = CliRunner().invoke(main, ["--database", db_url, "registry", "due"]).output
+    assert "2027-01-12" in due and "prov." not in due

@@ -354,10 +354,15 @@ def due(obj) -> None:
     """The registry's pending decisions with their deadlines (15 working days each), overdue ones marked."""
     from ..issuance.due import pending_decisions
 
+    from ..infra import calendar
+    from ..reference import services as reference
+
     with obj.session() as session:
+        reference.sync(session)  # the calendar years the registry loaded
         rows = pending_decisions(session)
         if not rows:
             click.echo("nothing awaits the registry")
         for r in rows:
-            flag = {"overdue": "OVERDUE", "today": "today"}.get(r["state"], "")
+            # a due date in a year whose State Council calendar is not loaded is provisional (ccer.infra.calendar)
+            flag = {"overdue": "OVERDUE", "today": "today"}.get(r["state"], "") or ("prov." if calendar.is_provisional(r["due"]) else "")
             click.echo(f"{r['due']}  {flag:<7} {r['kind']:<15} {r['ref']:<16} {r['subject']}  [{r['rule']}]")
