@@ -17,7 +17,8 @@ from __future__ import annotations
 
 def init_app(app) -> None:
     """Register the explorer's pages and its error pages (imported here: `load_models` imports only `indexes`)."""
-    from . import errors, pages
+    from . import errors, labels, pages
 
     app.register_blueprint(pages.bp)
+    app.jinja_env.globals["explorer_labels"] = labels
     errors.init_app(app)

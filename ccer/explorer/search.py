@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, or_, select, tuple_, union, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..auth.models import Organisation
 from ..infra.errors import DomainError
@@ -128,19 +128,26 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def matching_ids(text: str):
-    """Projects whose title or whose owner's name contains `text`: a union of two index-served sets."""
+#: owners named by a search, up to which their ids are listed in the owners' branch (an index lookup per owner);
+#: beyond it the branch walks the key order instead (a word most owners' names contain)
+OWNER_IDS = 1000
+
+
+def text_matches(session: Session, text: str) -> tuple:
+    """The two ways a project matches a search: its title, or its owner's name, contains `text`. The owners
+    are looked up first (one statement on the trigram index)."""
     pattern = like_pattern(text)
-    by_title = select(Project.id).where(Project.title.ilike(pattern, escape="\\"))
-    by_owner = (select(Project.id).join(Organisation, Organisation.id == Project.owner_id)
-                .where(Organisation.name.ilike(pattern, escape="\\")))
-    return union(by_title, by_owner)
+    # Case folding only matters to a text with cased letters: a Chinese text takes LIKE, which gives the same rows
+    # and costs PostgreSQL no lower() of every title it reads (several times cheaper on CJK text)
+    cased = text.lower() != text.upper()
+    match = (lambda column: column.ilike(pattern, escape="\\")) if cased else (lambda column: column.like(pattern, escape="\\"))
+    owners = select(Organisation.id).where(match(Organisation.name))
+    ids = session.execute(owners.limit(OWNER_IDS + 1)).scalars().all()
+    return match(Project.title), Project.owner_id.in_(ids if len(ids) <= OWNER_IDS else owners)
 
 
 def conditions(query: ProjectQuery) -> list:
     where = [visibility.visible_to(None)]
-    if query.q:
-        where.append(Project.id.in_(matching_ids(query.q)))
     if query.methodology:
         where.append(Project.methodology_code == query.methodology)
     if query.province:
@@ -166,19 +173,39 @@ class Page:
     next_cursor: str | None
 
 
-def page(session: Session, query: ProjectQuery) -> Page:
-    """One page of the list: 2 statements whatever the page or the registry's size (the rows with their owners;
-    the issued and retired totals of those rows)."""
-    columns, descending = SORTS[query.sort]
-    stmt = (select(Project.id, Project.registry_no, Project.title, Project.methodology_code, Project.province, Project.status,
-                   Project.crediting_start, Project.crediting_end, Project.estimate_tco2e, Project.publicity_end,
-                   Project.owner_id, Organisation.name.label("owner"))
-            .join(Organisation, Organisation.id == Project.owner_id).where(*conditions(query)))
+def _keyset(stmt, query: ProjectQuery, columns, descending: bool, limit: int):
+    """The rows after the cursor, in key order, at most `limit`."""
     if query.after is not None:
         key = tuple_(*columns) if len(columns) > 1 else columns[0]
         bound = tuple_(*query.after) if len(columns) > 1 else query.after[0]
         stmt = stmt.where(key < bound if descending else key > bound)
-    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(query.limit + 1)
+    return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit)
+
+
+def page(session: Session, query: ProjectQuery) -> Page:
+    """One page of the list: 2 statements whatever the page or the registry's size (the rows with their owners;
+    the issued and retired totals of those rows), 3 with a search (the owners named first).
+
+    The page's projects are chosen first, walking an index in key order and stopping after a page, and only then
+    joined to their owners (joined first, PostgreSQL hashed every organisation for a filter that matched few
+    rows). A search takes the first page of title matches and the first page of owner matches, each on its own
+    index-served plan (pg_trgm for a rare text, the key order for a common one), and keeps the first page of the
+    two: all matches of a common word were 45,000 rows to sort at 200,000 projects."""
+    columns, descending = SORTS[query.sort]
+    n = query.limit + 1
+    where = conditions(query)
+    if query.q:
+        by_title, by_owner = text_matches(session, query.q)
+        firsts = [_keyset(select(Project.id).where(*where, match), query, columns, descending, n).subquery()
+                  for match in (by_title, by_owner)]
+        where = [Project.id.in_(union(*(select(f.c.id) for f in firsts)))]
+    chosen = _keyset(select(Project).where(*where), query, columns, descending, n).subquery()
+    p = aliased(Project, chosen)
+    key = [getattr(chosen.c, c.key) for c in columns]
+    stmt = (select(p.id, p.registry_no, p.title, p.methodology_code, p.province, p.status, p.crediting_start, p.crediting_end,
+                   p.estimate_tco2e, p.publicity_end, p.owner_id, Organisation.name.label("owner"))
+            .join(Organisation, Organisation.id == p.owner_id)
+            .order_by(*(c.desc() if descending else c.asc() for c in key)))
     rows = [dict(r._mapping) for r in session.execute(stmt)]
     more = len(rows) > query.limit
     rows = rows[:query.limit]
@@ -209,4 +236,4 @@ def quantities(session: Session, project_ids: list[int]) -> dict[int, tuple[int,
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-__all__ = ["BadParameter", "ProjectQuery", "parse", "page", "quantities", "matching_ids", "like_pattern", "STATUSES", "SORTS"]
+__all__ = ["BadParameter", "ProjectQuery", "parse", "page", "quantities", "text_matches", "like_pattern", "STATUSES", "SORTS"]
