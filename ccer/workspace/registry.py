@@ -48,6 +48,10 @@ def panel(session, actor) -> Panel:
     for a in _accounts_pending(session):
         out.waiting.append(Item(f"{a.organisation.name} · {a.number}", url_for("workspace.registry_index") + "#accounts",
                                 deadline=a.review_due, note=_("开户申请")))
+    for r in _acts(session, actor, True):
+        if r.initiated_by != actor.user_id:
+            out.waiting.append(Item(f"{ACT_LABELS.get(r.kind, r.kind)} · {r.target}", url_for("workspace.registry_index") + "#acts",
+                                    note=_("待您确认")))
     n = len(_pending_comments(session))
     if n:
         out.waiting.append(Item(_("待审核的公众意见") + f" ({n})", url_for("workspace.registry_index") + "#comments"))
@@ -63,8 +67,16 @@ def registry_index():
         record = comments.subject(session, c.subject_type, c.subject_id)
         subjects[c.id] = record.title if c.subject_type == "project" else f"{record.project.title} · {_('批次')} {record.number}"
     return render_template("workspace/registry/index.html", queue=_queue(session), today=clock.today(session),
-                           accounts=_accounts_pending(session),
+                           accounts=_accounts_pending(session), acts=_acts(session, current_actor(), True),
+                           done_acts=_acts(session, current_actor(), False), act_labels=ACT_LABELS,
+                           usernames=_usernames(session),
                            pending=_pending_comments(session), subjects=subjects, form=request.form, errors=Errors())
+
+
+def _usernames(session) -> dict[int, str]:
+    from ..auth.models import User
+
+    return dict(session.execute(select(User.id, User.username).where(User.organisation_id == current_actor().organisation_id)).all())
 
 
 def _accounts_pending(session) -> list:
@@ -90,6 +102,48 @@ def registry_account(account_id: int):
     else:
         flash(_("账户 %(number)s：%(status)s", number=a.number, status=labels.account_status(a.status)))
     return redirect(url_for("workspace.registry_index") + "#accounts")
+
+
+# ---- the registry's acts on CCERs: one user proposes, a second confirms (issuance/registry_acts.py) -------------
+
+
+def _acts(session, actor, pending: bool) -> list:
+    from ..auth.makerchecker import ApprovalRequest, visible_to
+    from ..issuance.registry_acts import KINDS
+
+    stmt = select(ApprovalRequest).where(ApprovalRequest.kind.in_(KINDS), visible_to(actor))
+    if pending:
+        return list(session.execute(stmt.where(ApprovalRequest.status == "pending").order_by(ApprovalRequest.id)).scalars())
+    # what was decided lately: issuances, freezes and their releases, deductions, forced cancellations, fraud enforcement
+    return list(session.execute(stmt.where(ApprovalRequest.status != "pending").order_by(ApprovalRequest.id.desc()).limit(30)).scalars())
+
+
+#: the registry acts in words
+ACT_LABELS = {"registry.issue": "签发减排量", "registry.freeze": "冻结", "registry.release": "解除冻结", "registry.deduct": "扣减",
+              "registry.non_trade": "非交易过户", "registry.force_cancel": "强制注销", "registry.fraud_enforce": "欺诈处置"}
+
+
+@bp.post("/registry/requests/<int:request_id>/<verb>")
+@pages_of(ACTION)
+def registry_request(request_id: int, verb: str):
+    """Confirm (as the second registry user) or reject a registry act; the confirmation runs it."""
+    from ..auth import makerchecker
+
+    if verb not in ("confirm", "reject"):
+        abort(404)
+    session = db_session()
+    try:
+        if verb == "confirm":
+            makerchecker.confirm(session, current_actor(), request_id)
+        else:
+            makerchecker.reject(session, current_actor(), request_id, (request.form.get("reason") or "").strip())
+    except DomainError as err:
+        if err.status == 404:
+            raise
+        flash(f"#{request_id}: {err}")
+    else:
+        flash(_("已确认并执行。") if verb == "confirm" else _("已拒绝。"))
+    return redirect(url_for("workspace.registry_index") + "#acts")
 
 
 @bp.post("/registry/comments/<int:comment_id>/moderate")

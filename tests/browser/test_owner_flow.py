@@ -283,5 +283,22 @@ def test_a_batch_goes_through_verification_to_registration(live_server, pages):
     assert registry.locator("#status").inner_text() in ("已登记", "Registered")
     assert "第二位" in registry.inner_text("main") or "second registry user" in registry.inner_text("main")
     shot(registry, "registry-batch-registered")
+    registry.goto(f"{url}/workspace/registry/")
+    assert registry.locator("#acts form").count() == 0  # its own proposal: someone else confirms
+    second = pages("registry2")
+    second.goto(f"{url}/workspace/registry/")
+    assert f"monitoring_period:{batch_id}" in second.inner_text("#acts")
+    second.click("#acts button:has-text('确认')")
+    assert "已确认并执行" in second.inner_text("main")
+    assert "registry2" in second.inner_text("#done-acts")
+    shot(second, "registry-issuance-confirmed")
+    from ccer.issuance.accounts import account_of
+    from ccer.issuance.holdings import holdings
+    from ccer.projects.models import MonitoringPeriod
+
+    with live_server.session() as s:  # the CCERs are in the owner's account: 571,264 of vintage 2025
+        mp = s.get(MonitoringPeriod, batch_id)
+        held = holdings(s, account_of(s, mp.project.owner_id).id)
+        assert [(h["vintage"], h["quantity"]) for h in held] == [(2025, 571_264)]
     owner.goto(project_url)
     assert "571264" in owner.inner_text("#batches").replace(",", "")
