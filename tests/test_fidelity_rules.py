@@ -299,3 +299,27 @@ def test_old_ccers_offset_the_national_ets_only_until_2024_12_31(session, partie
                      project_no=old.registry_no, vintage=2016, quantity=10)
     assert err.value.field == "purpose" and "2024-12-31" in str(err.value)
     world.retire(world.owner, purpose="enterprise_offset", project_no=old.registry_no, vintage=2016, quantity=10)
+
+
+# ---- the national ETS offset ratio read from reference data ---------------------------------------------------
+
+
+def test_offset_ratio_comes_from_the_reference_data_in_force(session, parties):
+    from ccer.issuance import retirements
+    from ccer.reference import services as reference
+    from tests.registry_world import World
+
+    world = World(session, parties)  # clock: 2026-12-07
+    world.issue({2021: 100_000})
+    world.transfer(world.owner, world.emitter, quantity=80_000)
+    retirements.set_obligation(session, world.registry, world.emitter.org.id, 2026, 1_000_000, "配额分配通知（测试）")
+    uscc = world.emitter.org.uscc
+    # packaged edition: 5 % from 2021-02-01 → 1 000 000 × 0.05 = 50 000
+    assert reference.offset_ratio(session, date(2026, 12, 7))[0] == D("0.05")
+    # the registry loads a ratio of 4.5 % from 2026-12-01 (illustrative edition): cap 1 000 000 × 0.045 = 45 000
+    reference.load(session, world.registry, "# kind: offset-ratio\n# edition: 2026-test\n# title: 测试比例\n# source: 测试\n"
+                   "# published: 2026-11-30\n# status: UNCONFIRMED\neffective_from,ratio\n2021-02-01,0.05\n2026-12-01,0.045\n")
+    with pytest.raises(ValidationError) as err:
+        world.retire(world.emitter, purpose="national_ets", quantity=45_001, beneficiary_uscc=uscc, compliance_year=2026)
+    assert "at most 45000" in str(err.value) and "4.5%" in str(err.value) and err.value.rule.startswith("ETS Measures Art. 29")
+    assert world.retire(world.emitter, purpose="national_ets", quantity=45_000, beneficiary_uscc=uscc, compliance_year=2026).quantity == 45_000

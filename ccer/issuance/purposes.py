@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_FLOOR, Decimal
 
 from ..infra.errors import ValidationError
 
@@ -44,14 +45,35 @@ PURPOSES = {
 CANCELLATIONS = ("forced_cancellation", "fraud_cancellation")
 HOLDER_PURPOSES = tuple(code for code in PURPOSES if code not in CANCELLATIONS)
 
-#: the national ETS offset cap: ≤ 5 % of the allowances to be surrendered (ETS Measures Art. 29)
+#: the national ETS offset ratio of ETS Measures Art. 29 (≤ 5 %); the ratio in force is reference data
+#: (ccer.reference offset-ratio editions, "to be set" by the 2025 opinion) — this is the packaged edition's value
 NATIONAL_ETS_CAP_PERCENT = 5
 
 
-def national_ets_cap(allowances: int) -> int:
-    """Whole tCO2e that may be offset: 5 % of the allowances to surrender, rounded down (a cap is never
-    exceeded by rounding). E.g. 1 234 567 t to surrender → 61 728 t (61 728.35 rounded down)."""
-    return allowances * NATIONAL_ETS_CAP_PERCENT // 100
+#: the offset ratio in force on a day, (ratio, source) — provided by ccer.reference's wire() (reference data);
+#: without it the packaged 5 % applies
+_RATIO_SOURCE = None
+
+
+def provide_offset_ratio(source) -> None:
+    """Called once by ccer.reference.wire(): `source(session, day) -> (ratio, where from)` (no import of the
+    reference services here: they sit above the lifecycle, which sits above issuance)."""
+    global _RATIO_SOURCE
+    _RATIO_SOURCE = source
+
+
+def offset_ratio(session, day: date) -> tuple[Decimal, str]:
+    if _RATIO_SOURCE is None:
+        return Decimal(NATIONAL_ETS_CAP_PERCENT) / 100, "ETS Measures Art. 29 (packaged 5 %)"
+    return _RATIO_SOURCE(session, day)
+
+
+def national_ets_cap(allowances: int, ratio: Decimal | None = None) -> int:
+    """Whole tCO2e that may be offset: `ratio` (default 5 %) of the allowances to surrender, rounded down (a cap is
+    never exceeded by rounding). E.g. 1 234 567 t to surrender → 61 728 t (61 728.35 rounded down)."""
+    if ratio is None:
+        return allowances * NATIONAL_ETS_CAP_PERCENT // 100
+    return int((Decimal(allowances) * ratio).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def check_details(purpose: str, details: dict) -> Purpose:

@@ -64,11 +64,12 @@ def _check_cap(session: Session, details: dict, quantity: int, lock: bool) -> No
     obligation = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if obligation is None:
         raise ValidationError(f"no allowances to surrender are recorded for {org.name} for {year}", field="compliance_year", rule="ETS Measures Art. 29")
-    cap, used = purposes.national_ets_cap(obligation.allowances), offset_used(session, code, year)
+    ratio, source = purposes.offset_ratio(session, clock.today(session))  # reference data in force (issue #18)
+    cap, used = purposes.national_ets_cap(obligation.allowances, ratio), offset_used(session, code, year)
     if used + quantity > cap:
         raise ValidationError(
-            f"{org.name} may offset at most {cap} tCO2e for {year} (5 % of {obligation.allowances}); {used} already retired, {quantity} more would exceed it",
-            field="quantity", rule="ETS Measures Art. 29: ≤ 5 % of allowances to surrender")
+            f"{org.name} may offset at most {cap} tCO2e for {year} ({ratio:%} of {obligation.allowances}, {source}); {used} already "
+            f"retired, {quantity} more would exceed it", field="quantity", rule="ETS Measures Art. 29: offset ratio of allowances to surrender")
 
 
 def retirement_details(payload: dict) -> dict:
