@@ -10,7 +10,7 @@ setWorkerUrl(cfg.worker);
 function style() {
   const origin = window.location.origin;
   const sources = {
-    parcels: { type: "vector", tiles: [origin + cfg.tiles], minzoom: 4, maxzoom: 16 },
+    parcels: { type: "vector", tiles: [origin + cfg.tiles], minzoom: 2, maxzoom: 16 },
     outline: { type: "geojson", data: cfg.outline },
   };
   const layers = [{ id: "background", type: "background", paint: { "background-color": "#eef3f7" } }];
@@ -40,7 +40,7 @@ function style() {
   return { version: 8, sources, layers };
 }
 
-const map = new Map({ container: el, style: style(), center: [108, 33], zoom: 3.4, maxZoom: 18 });
+const map = new Map({ container: el, style: style(), center: [108, 33], zoom: 3.4, maxZoom: 18, hash: true });
 map.addControl(new NavigationControl({ showCompass: false }));
 if ((cfg.basemap || "").endsWith(".json")) {
   // a MapLibre style as the basemap: its layers under ours
