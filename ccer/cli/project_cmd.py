@@ -89,6 +89,8 @@ def decide(obj, project_id, decision, batch, reason) -> None:
                 raise click.BadParameter(f"project {project_id} has no batch {batch}", param_hint="--batch")
             mp = monitoring.fire(session, OPERATOR, mp.id, decision, reason=reason)
             click.echo(f"batch {mp.number} of project {project_id}: {mp.status}")
+            if decision == "register":  # the issuance is the registry's two-user act (ccer/issuance/registry_acts.py)
+                click.echo(f"issue it: ccer registry issue --batch-id {mp.id} --as USER; a second registry user confirms")
         else:
             p = lifecycle.fire(session, OPERATOR, project_id, decision, reason=reason)
             click.echo(f"project {p.id}: {p.status}" + (f", registry No. {p.registry_no:06d}" if p.registry_no else ""))
