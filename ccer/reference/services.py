@@ -7,7 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from .. import ledger
@@ -89,6 +89,8 @@ def _year_calendar(row: ReferenceDataset) -> calendar.YearCalendar:
                                  f"{row.title} ({row.status}, {_origin(row)})")
 
 
+#: databases known to have the table (checked once each)
+_migrated: set[str] = set()
 #: what the tools were last given: (database URL, [(id, sha256)…]); tools are process-wide, the database is not
 _installed_from: tuple | None = None
 
@@ -97,15 +99,25 @@ def sync(session: Session, force: bool = False) -> None:
     """Install the loaded data sets of this database in the tools (grid factors, fuel defaults, calendar), when
     they differ from what is installed: one small query per outermost service (ccer.infra.db.BEFORE_SERVICE)."""
     global _installed_from
-    stamp = (str(session.get_bind().url),
-             tuple(session.execute(select(ReferenceDataset.id, ReferenceDataset.sha256).order_by(ReferenceDataset.id)).all()))
+    url = str(session.get_bind().url)
+    if url not in _migrated:  # a database not yet at this revision (being migrated, a scratch copy): nothing loaded
+        if not inspect(session.connection()).has_table(ReferenceDataset.__tablename__):
+            if _installed_from != (url, ()):
+                _install([])
+                _installed_from = (url, ())
+            return
+        _migrated.add(url)
+    stamp = (url, tuple(session.execute(select(ReferenceDataset.id, ReferenceDataset.sha256).order_by(ReferenceDataset.id)).all()))
     if not force and stamp == _installed_from:
         return
-    rows = in_force_rows(session)
+    _install(in_force_rows(session))
+    _installed_from = stamp
+
+
+def _install(rows: list[ReferenceDataset]) -> None:
     grid.install([grid.from_dataset(_dataset(r), _origin(r)) for r in rows if r.kind == "grid-factors"])
     fuels.install([fuels.from_dataset(_dataset(r), _origin(r)) for r in rows if r.kind == "fuels"])
     calendar.install({int(r.edition): _year_calendar(r) for r in rows if r.kind == "calendar"})
-    _installed_from = stamp
 
 
 def packaged() -> list[datasets.Dataset]:
