@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from ccer.auth import policy
-from ccer.auth.roles import Role
 
 PASSWORD = "correct-horse-battery"  # tests/conftest.py Parties
 ROLES = {"workspace.owner": "project_owner", "workspace.vvb": "vvb", "workspace.registry": "registry_operator"}

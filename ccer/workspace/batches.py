@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
-from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,9 +14,7 @@ from sqlalchemy import select
 
 from ..auth.models import Organisation
 from ..infra import clock
-from ..infra.config import Limits
 from ..infra.errors import DomainError
-from ..methodologies import inputs
 from ..projects import comments, lifecycle, monitoring
 from ..projects.guards import deadline
 from ..projects.models import MonitoringPeriod
@@ -103,49 +99,6 @@ def _verified_by_me(batch_id: int) -> MonitoringPeriod:
 
 
 # ---- the owner -------------------------------------------------------------------------------------------
-
-
-@bp.post("/owner/projects/<int:project_id>/batches")
-@pages_of("workspace.owner")
-def owner_upload(project_id: int):
-    """Monitored data as CSV/XLSX → a batch in draft (monitoring.create); a refusal names the row and column."""
-    from .owner import _own, _page as project_page
-
-    session, actor = db_session(), current_actor()
-    p = _own(session, project_id)
-    errors = Errors()
-    upload = request.files.get("file")
-    suffix = Path(upload.filename).suffix.lower() if upload is not None and upload.filename else ""
-    if not suffix:
-        errors["file"] = _("请选择 CSV 或 XLSX 文件")
-    elif suffix not in UPLOAD_TYPES:
-        errors["file"] = _("文件类型不受支持：请上传 .csv 或 .xlsx")
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"data{suffix}"
-            upload.save(path)
-            try:
-                doc = inputs.load(path, limits=Limits.from_env(), field="file")
-            except DomainError as err:
-                errors.put(err)
-                doc = None
-        if doc is not None:
-            mp = attempt(lambda: monitoring.create(session, actor, p.id, doc["periods"]), errors)
-            if mp is not None:
-                flash(_("已上传监测数据。"))
-                return redirect(url_for("workspace.owner_batch", batch_id=mp.id))
-    if errors:  # every refusal lands beside the upload field, with its row and column when it has one
-        located = Errors()
-        for field, message in list(errors.items()):
-            if field == "general":
-                continue
-            at = where_in_file(field)
-            located["file"] = f"{at}: {message}" if at else (message if field in ("file", "") else f"{field}: {message}")
-        for message in errors.get("general", []):
-            located["file"] = message
-        session.refresh(p)
-        return project_page(p, located, 422)
-    return redirect(url_for("workspace.owner_project", project_id=p.id))
 
 
 @bp.get("/owner/batches/<int:batch_id>")

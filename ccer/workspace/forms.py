@@ -3,7 +3,8 @@ typed stays in the form, and nothing is saved (each service is one transaction, 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import request
 

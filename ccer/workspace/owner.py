@@ -4,23 +4,26 @@ VVB, publicity, answering comments and findings, applying with the commitment le
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.models import Organisation
-from ..infra.errors import ValidationError
+from ..infra.config import Limits
+from ..infra.errors import DomainError, ValidationError
+from ..methodologies import inputs
 from ..methodologies import registry as methodologies
-from ..projects import boundaries, comments, lifecycle
+from ..projects import boundaries, comments, lifecycle, monitoring
 from ..projects.models import Project
 from ..requests import current_actor, db_session
 from ..validation import services as vv
 from ..validation.models import Engagement
-from . import boundary, labels  # noqa: F401  (labels: the status filter)
+from . import batches, boundary, labels
 from .access import pages_of
 from .blueprint import bp
-from .batches import batches_of
 from .forms import Errors, attempt, evidence_of
 from .panels import Item, Panel, provides
 
@@ -112,7 +115,7 @@ def _declared(code: str | None):
         return None, [], []
     try:
         m = methodologies.get(code)
-    except Exception:  # an unknown code: the form asks again
+    except DomainError:  # an unknown code: the form asks again
         return None, [], []
     return m, [f.describe() for f in m.project_facts], [p.describe() for p in m.params]
 
@@ -180,7 +183,7 @@ def _page(p: Project, errors: Errors | None = None, status: int = 200):
                            engagements=_engagements(session, p), vvbs=vvbs, vvb_names={o.id: o.name for o in vvbs},
                            comments=comments.of(session, "project", p.id), findings=vv.findings_of(session, "project", p.id),
                            next_step=next_step(session, p), form=request.form, errors=errors or Errors(),
-                           commitment=lifecycle.OWNER_COMMITMENT, batches=batches_of(session, p.id),
+                           commitment=lifecycle.OWNER_COMMITMENT, batches=batches.batches_of(session, p.id),
                            sink=p.methodology_code in boundaries.SINK_METHODOLOGIES, boundary=boundary.report_of(session, p.id),
                            rasters=boundary.reference_names()), status
 
@@ -234,8 +237,6 @@ def owner_fire(project_id: int, transition: str):
 
 def _subject(subject_type: str, subject_id: int):
     """(record, page with errors, its URL) of something of mine that comments and findings are about."""
-    from . import batches
-
     if subject_type == "project":
         p = _own(db_session(), subject_id)
         return p, lambda errors: _page(p, errors, 422), url_for("workspace.owner_project", project_id=p.id)
@@ -284,3 +285,88 @@ def owner_answer(finding_id: int):
     attempt(lambda: vv.answer_finding(session, current_actor(), finding_id, request.form.get("response", ""), evidence=evidence_of()),
             errors, {"response"})
     return _answered(record, page, url, errors, f"finding-{finding_id}", _("已答复审定发现。"))
+
+
+# ---- monitored data and the boundary of a sink project ---------------------------------------------------
+
+
+@bp.post("/owner/projects/<int:project_id>/batches")
+@pages_of("workspace.owner")
+def owner_upload(project_id: int):
+    """Monitored data as CSV/XLSX → a batch in draft (monitoring.create); a refusal names the row and column."""
+    session, actor = db_session(), current_actor()
+    p = _own(session, project_id)
+    errors = Errors()
+    upload = request.files.get("file")
+    suffix = Path(upload.filename).suffix.lower() if upload is not None and upload.filename else ""
+    if not suffix:
+        errors["file"] = _("请选择 CSV 或 XLSX 文件")
+    elif suffix not in batches.UPLOAD_TYPES:
+        errors["file"] = _("文件类型不受支持：请上传 .csv 或 .xlsx")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"data{suffix}"
+            upload.save(path)
+            try:
+                doc = inputs.load(path, limits=Limits.from_env(), field="file")
+            except DomainError as err:
+                errors.put(err)
+                doc = None
+        if doc is not None:
+            mp = attempt(lambda: monitoring.create(session, actor, p.id, doc["periods"]), errors)
+            if mp is not None:
+                flash(_("已上传监测数据。"))
+                return redirect(url_for("workspace.owner_batch", batch_id=mp.id))
+    if errors:  # every refusal lands beside the upload field, with its row and column when it has one
+        located = Errors()
+        for field, message in list(errors.items()):
+            if field == "general":
+                continue
+            at = batches.where_in_file(field)
+            located["file"] = f"{at}: {message}" if at else (message if field in ("file", "") else f"{field}: {message}")
+        for message in errors.get("general", []):
+            located["file"] = message
+        session.refresh(p)
+        return _page(p, located, 422)
+    return redirect(url_for("workspace.owner_project", project_id=p.id))
+
+
+@bp.post("/owner/projects/<int:project_id>/boundary")
+@pages_of("workspace.owner")
+def owner_boundary(project_id: int):
+    """The parcels uploaded and checked (boundaries.attach: one transaction; a refusal stores nothing)."""
+    session, actor = db_session(), current_actor()
+    p = _own(session, project_id)
+    errors = Errors()
+    upload = request.files.get("boundary")
+    name = Path(upload.filename).name if upload is not None and upload.filename else ""
+    names = request.form.getlist("landcover")
+    if not name or name in (".", ".."):
+        errors["boundary"] = _("请选择边界文件")
+    elif Path(name).suffix.lower() not in boundary.BOUNDARY_TYPES:
+        errors["boundary"] = _("文件类型不受支持：请上传 GeoJSON、KML、压缩的 Shapefile（.zip）或 GeoPackage")
+    elif not names:
+        errors["landcover"] = _("请选择基准年的参考土地覆盖数据")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            upload.save(path)
+            attempt(lambda: boundaries.attach(session, actor, p.id, path, boundaries.reference_rasters(names),
+                                              limits=Limits.from_env(), id_field=request.form.get("id_field") or "parcel_id"),
+                    errors, {"boundary", "landcover", "status", "id_field"})
+    if errors:
+        session.refresh(p)
+        return _page(p, errors, 422)
+    from flask import flash
+
+    flash(_("已上传项目边界并完成地块检查。"))
+    return redirect(url_for("workspace.owner_project", project_id=p.id) + "#boundary")
+
+
+@bp.get("/owner/projects/<int:project_id>/boundary.geojson")
+@pages_of("workspace.owner")
+def owner_boundary_geojson(project_id: int):
+    """The project's parcels (WGS 84) with what the check found on each, for the map."""
+    session = db_session()
+    p = _own(session, project_id)
+    return Response(json.dumps(boundary.parcels_geojson(session, p.id), ensure_ascii=False), mimetype="application/geo+json")

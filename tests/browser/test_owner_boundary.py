@@ -16,10 +16,11 @@ EXAMPLE = "methodologies/ccer_14_001_v01/examples/chinese-fir-two-periods.json"
 
 
 def test_an_owner_uploads_a_boundary_and_sees_the_check_on_a_map(live_server, page, tmp_path, monkeypatch):
+    from sqlalchemy import select
+
     from ccer.auth.models import User
     from ccer.auth.services import actor_for
     from ccer.projects import lifecycle
-    from sqlalchemy import select
 
     # the registry's reference land cover: forest in the western half, cropland in the eastern (classes 2 and 1)
     folder = tmp_path / "landcover"
@@ -28,7 +29,8 @@ def test_an_owner_uploads_a_boundary_and_sees_the_check_on_a_map(live_server, pa
     a[:, :50] = 2
     write_raster(folder / "clcd-2020.tif", a)
     monkeypatch.setenv("CCER_LANDCOVER_DIR", str(folder))
-    example = json.load(open(EXAMPLE, encoding="utf-8"))
+    with open(EXAMPLE, encoding="utf-8") as f:
+        example = json.load(f)
     with live_server.session() as s:
         owner = actor_for(s.execute(select(User).where(User.username == "owner2")).scalar_one())
         p = lifecycle.create(s, owner, title="（浏览器测试）杉木造林碳汇项目", methodology_code="CCER-14-001-V01", province="福建省",
