@@ -106,33 +106,36 @@ def grid_of_province(province: str) -> str:
 
 def select(grid: str, year: int, stage: str, as_of: date | None = None) -> Edition:
     """The edition to use for a period in `year` (see module doc). `as_of`: the date the verification report
-    is uploaded (ex-post) or the estimate is made (ex-ante); editions published later are not yet known. An
-    edition that does not give `grid` (a partial, derived edition) is passed over; `choice` says so in the trace."""
-    known = [e for e in editions() if (as_of is None or e.published <= as_of) and grid in e.factors]
+    is uploaded (ex-post) or the estimate is made (ex-ante); editions published later are not yet known.
+
+    The rule picks an edition, then its grid: an edition in force that does not give `grid` (a partial, derived
+    edition) is not skipped for an older one — the older table is not what the rule asks for — but refused, naming
+    the edition to load."""
+    published = [e for e in editions() if as_of is None or e.published <= as_of]
     if stage == "ex-ante":
-        candidates = known
+        candidates = published
     else:
-        same = [e for e in known if e.year == year]
-        candidates = same or [e for e in known if e.year < year]
+        same = [e for e in published if e.year == year]
+        candidates = same or [e for e in published if e.year < year]
     if not candidates:
         in_force = ", ".join(str(e.year) for e in editions()) or "none"
         raise MethodologyError(
-            f"no MEE grid factor edition for the {grid} grid usable for {year} ({stage}; editions in force: {in_force}"
+            f"no MEE grid factor edition usable for {year} ({stage}; editions in force: {in_force}"
             f"{'' if as_of is None else f', published by {as_of}'}): load the {year} edition or an earlier one — {LOAD_HINT}",
             field="EF_grid_OM", rule=RULE)
-    return candidates[-1]
+    chosen = candidates[-1]
+    if grid not in chosen.factors:
+        raise MethodologyError(
+            f"the {chosen.year} edition in force ({chosen.title}, {chosen.status}) gives no {grid} grid "
+            f"({', '.join(chosen.factors)} only): load the full {chosen.year} edition — {LOAD_HINT}",
+            field="EF_grid_OM", rule=RULE)
+    return chosen
 
 
 def choice(edition: Edition, grid: str, year: int, stage: str) -> str:
-    """How the rule chose `edition` for `grid` and `year`, for the trace: which rule applied and what was passed over."""
+    """How the rule chose `edition` for `year`, for the trace."""
     if stage == "ex-ante":
-        how = f"ex-ante: the latest edition in force giving {grid}"
-    elif edition.year == year:
-        how = f"ex-post: the edition of year {year}"
-    else:
-        how = f"ex-post: no {year} edition in force for {grid}, the latest earlier edition"
-    skipped = [e.year for e in editions() if e.year > edition.year and grid not in e.factors
-               and (stage == "ex-ante" or e.year <= year)]
-    if skipped:
-        how += f" (edition(s) {', '.join(map(str, skipped))} in force do not give {grid}; load the full table)"
-    return how
+        return "ex-ante: the latest edition in force"
+    if edition.year == year:
+        return f"ex-post: the edition of year {year}"
+    return f"ex-post: no {year} edition in force, the latest earlier edition"
