@@ -114,10 +114,14 @@ def test_grid_edition_rule():
     m = ALL["CCER-01-002-V01"]
     doc = _offshore(grid="华东")
     del doc["periods"][0]["EF_grid_OM"], doc["periods"][0]["EF_grid_BM"]
-    calc = m.calculate(doc)  # 2023: the 2023 edition in force gives only 华北 → the latest earlier with 华东 (2019): CM 0.58955
+    with pytest.raises(MethodologyError) as err:  # 2023: the 2023 edition in force is the derived one, 华北 only
+        m.calculate(doc)
+    assert err.value.field == "EF_grid_OM" and "load the full 2023 edition" in err.value.message
+    doc["periods"][0].update(start="2022-01-01", end="2022-12-31")
+    calc = m.calculate(doc)  # 2022: no 2022 edition in force → the latest earlier (2019): CM 0.58955
     assert calc.total("ER") == D(1000) * D("0.58955")
     src = next(s for s in calc.trace.steps if s.symbol == "EF_grid_CM").inputs["EF_grid_OM"]["source"]
-    assert "edition 2019 for year 2023" in src and "UNCONFIRMED" in src and "2023 in force do not give 华东" in src
+    assert "edition 2019 for year 2022" in src and "UNCONFIRMED" in src and "latest earlier" in src
     early = copy.deepcopy(doc)
     early["periods"][0].update(start="2018-01-01", end="2018-12-31")
     with pytest.raises(MethodologyError) as err:
