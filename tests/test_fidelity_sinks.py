@@ -173,3 +173,18 @@ def test_stock_0_60_20_60_credits_exactly_the_net_stock(session, parties, tmp_pa
     with pytest.raises(ValidationError) as err:  # a sink batch without its GIS change check
         monitoring.create(session, w.owner, p.id, [_period("2024-01-01", "2024-12-31", 60, 61)])
     assert err.value.field == "landcover"
+
+
+def test_a_sink_batch_over_rest_names_the_registry_rasters(client, session, parties, tmp_path, monkeypatch):
+    monkeypatch.setenv("CCER_LANDCOVER_DIR", str(tmp_path))
+    w = LifeWorld(session, parties)
+    p, bare, forest = _registered_sink(w, tmp_path, session)
+    token = client.post("/api/v1/auth/tokens", json={"username": w.owner.label, "password": "correct-horse-battery"}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"periods": [_period("2021-01-01", "2021-12-31", 0, 60)]}
+    missing = client.post(f"/api/v1/projects/{p.id}/monitoring-periods", headers=headers, json=body)
+    assert missing.status_code == 422 and missing.json["field"] == "landcover"
+    ok = client.post(f"/api/v1/projects/{p.id}/monitoring-periods", headers=headers,
+                     json={**body, "landcover": [bare.name, forest.name]})
+    assert ok.status_code == 201, ok.json
+    assert ok.json["vintages"] == {"2021": 7150}  # ⌊60 × 119.174474…⌋, the GIS change kept with the batch

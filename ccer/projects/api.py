@@ -256,7 +256,9 @@ class Periods(MethodView):
     @blp.response(201, PeriodOut)
     def post(self, data, project_id):
         """Enter a batch's monitored data as JSON (or upload CSV/XLSX at …/monitoring-periods/upload)."""
-        return monitoring.create(db_session(), current_actor(), project_id, data["periods"], data["green_certificates_mwh"])
+        landcover = boundaries.reference_rasters(data["landcover"]) if data.get("landcover") else None  # sinks (issue #18)
+        return monitoring.create(db_session(), current_actor(), project_id, data["periods"], data["green_certificates_mwh"],
+                                 landcover=landcover)
 
 
 @blp.route("/projects/<int:project_id>/monitoring-periods/upload")

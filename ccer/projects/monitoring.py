@@ -114,6 +114,7 @@ def _report(session: Session, actor: Actor, mp: MonitoringPeriod, ctx: dict) -> 
             ("结论 Conclusion", "肯定 positive" if ctx.get("conclusion") == "positive" else f"否定 negative — {ctx.get('reason')}"),
             ("核证减排量 Verified quantity", mp.verified_quantity and f"{mp.verified_quantity:,} tCO2e"),
             ("按年度 By vintage", mp.vintages_json),
+            ("碳汇损失与遥感预警 Sink loss and GIS flags", _loss_line(mp)),
             ("评论处理 Handling of comments", ctx.get("comment_handling") or "见下表 see the table below")],
         calculation=json.loads(mp.calculation_json)))
     account = records.latest(session, "accounting_report", "monitoring_period", mp.id)
@@ -183,6 +184,15 @@ def vintages(calc: dict, credited: list | None = None) -> dict[str, int]:
             first, last = max(start, date(year, 1, 1)), min(end, date(year, 12, 31))
             per_year[year] += er * Decimal((last - first).days + 1) / days
     return {str(y): max(0, int(v.to_integral_value(rounding=ROUND_FLOOR))) for y, v in sorted(per_year.items())}
+
+
+def _loss_line(mp: MonitoringPeriod) -> str | None:
+    """For the verification report of a sink batch: the loss recorded and the parcels the imagery flagged."""
+    netting = json.loads(mp.calculation_json or "{}").get("netting")
+    if not netting:
+        return None
+    return (f"损失 loss {netting['loss']} tCO2e; 待弥补 to make good {netting['after']['outstanding_loss']} tCO2e; "
+            f"预警地块 flagged parcels: {', '.join(map(str, netting_flags(mp))) or '无 none'}")
 
 
 def netting_flags(mp: MonitoringPeriod) -> list:

@@ -173,6 +173,9 @@ class FindingOut(Schema):
 class PeriodIn(Schema):
     periods = Documents(required=True, metadata={"description": "monitored parameters by symbol, per sub-period"})
     green_certificates_mwh = Tonnes(0, load_default=0, metadata={"description": "whole MWh"})
+    landcover = fields.List(Name(), validate=validate.Length(equal=2), load_default=None,
+                            metadata={"description": "sink batches: the registry's land-cover rasters of the period's start and "
+                                      "end (names in its land-cover folder), for the GIS change check of the parcels"})
 
 
 class PeriodOut(Schema):
