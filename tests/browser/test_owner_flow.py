@@ -121,6 +121,8 @@ def test_project_from_design_document_to_registration(live_server, pages):
 
     # ---- the VVB accepts, the independence check shown beside the offer -------------------------------------------
     vvb = pages("vvb-a")
+    vvb.goto(f"{url}/workspace/")  # the VVB's home: the offer waits for it
+    assert "（浏览器测试）山东半岛南海上风电项目" in vvb.inner_text("#panel-vvb")
     vvb.goto(f"{url}/workspace/vvb/")
     offer = vvb.inner_text("#offered")
     assert "（浏览器测试）山东半岛南海上风电项目" in offer and "通过" in offer
@@ -193,11 +195,17 @@ def test_project_from_design_document_to_registration(live_server, pages):
 
     # ---- the owner applies with the commitment letter --------------------------------------------------------------
     owner.goto(project_url)
+    owner.click("#apply")  # the commitment letter not signed: refused beside it, nothing applied
+    assert owner.locator("#moves .field-error").count() == 1 and owner.inner_text("#status") == "Validated"
     owner.check("#moves input[name=commitment]")
     owner.click("#apply")
     assert owner.inner_text("#status") == "Applied for registration"
+    owner.goto(f"{url}/workspace/")
+    assert "Waiting for the registry's review" in owner.inner_text("#panel-project_owner")
 
     # ---- the registry works the queue and registers ----------------------------------------------------------------
+    registry.goto(f"{url}/workspace/")  # its home: the application waits, with its working-day deadline
+    assert "2026-04-24" in registry.inner_text("#panel-registry_operator")
     registry.goto(f"{url}/workspace/registry/")
     queue = registry.inner_text("#queue")
     assert "（浏览器测试）山东半岛南海上风电项目" in queue and "2026-04-24" in queue  # 15 working days from Thursday 2026-04-02 (Qingming 04-04–06 off)
