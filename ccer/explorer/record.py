@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, or_, select, text
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from ..auth.models import Organisation
 from ..infra import calendar, clock
@@ -44,11 +44,19 @@ class ProjectRecord:
 
 def public_project(session: Session, project_id: int) -> Project:
     """The project with its owner, or NotFound — a draft exactly as if it did not exist (visibility)."""
-    p = session.execute(select(Project).options(joinedload(Project.owner))
-                        .where(Project.id == project_id, visibility.visible_to(None))).scalar_one_or_none()
-    if p is None:
+    return _public(session, project_id)[0]
+
+
+def _public(session: Session, project_id: int) -> tuple[Project, Organisation | None, bool]:
+    """The project with its owner, its validation body and whether it has stored parcels: one statement."""
+    validator = aliased(Organisation)
+    has_parcels = select(ProjectParcel.id).where(ProjectParcel.project_id == Project.id).exists()
+    row = session.execute(select(Project, validator, has_parcels).options(joinedload(Project.owner))
+                          .outerjoin(validator, validator.id == Project.validator_id)
+                          .where(Project.id == project_id, visibility.visible_to(None))).first()
+    if row is None:
         raise NotFound(f"no project {project_id}", field="project_id")
-    return p
+    return row[0], row[1], bool(row[2])
 
 
 def _subject_is(kind: str, ids) -> object:
@@ -58,9 +66,8 @@ def _subject_is(kind: str, ids) -> object:
 
 
 def load(session: Session, project_id: int) -> ProjectRecord:
-    """The whole public record of one project: 11 statements."""
-    p = public_project(session, project_id)
-    validator = session.get(Organisation, p.validator_id) if p.validator_id else None
+    """The whole public record of one project: 9 statements, 10 when it has a publicity window (the clock)."""
+    p, validator, has_boundary = _public(session, project_id)
     batches = session.execute(select(MonitoringPeriod).where(MonitoringPeriod.project_id == p.id,
                                                              MonitoringPeriod.status != visibility.DRAFT)
                               .order_by(MonitoringPeriod.number)).scalars().all()
@@ -82,7 +89,6 @@ def load(session: Session, project_id: int) -> ProjectRecord:
                                .where(on_it(Finding)).order_by(Finding.raised_at)).all()
     vvbs = session.execute(select(Engagement, Organisation).join(Organisation, Organisation.id == Engagement.vvb_id)
                            .where(on_it(Engagement)).order_by(Engagement.proposed_at)).all()
-    has_boundary = session.execute(select(ProjectParcel.id).where(ProjectParcel.project_id == p.id).limit(1)).first() is not None
     sector = p.sector
     issued_rows = [{"issuance": i, "serial": format_serial(sector, p.registry_no, i.vintage, i.batch, i.first, i.last)
                     if p.registry_no else None} for i in issuances]
@@ -115,13 +121,14 @@ def timeline(session: Session, p: Project, batch_ids, comment_ids, finding_ids, 
 def windows(session: Session, p: Project, batches) -> list[dict]:
     """The publicity windows (Measures Art. 12, 19: 20 working days) of the project and its batches, with the
     working days left to comment when a window is open today."""
+    spans = [(kind, number, start, end) for kind, number, start, end in
+             [(PROJECT, None, p.publicity_start, p.publicity_end), *((BATCH, b.number, b.publicity_start, b.publicity_end) for b in batches)]
+             if start and end]
+    if not spans:
+        return []
     today = clock.today(session)
-    out = []
-    for kind, number, start, end in [(PROJECT, None, p.publicity_start, p.publicity_end),
-                                     *((BATCH, b.number, b.publicity_start, b.publicity_end) for b in batches)]:
-        if start and end:
-            out.append({"kind": kind, "number": number, "start": start, "end": end, **window_state(today, start, end)})
-    return out
+    return [{"kind": kind, "number": number, "start": start, "end": end, **window_state(today, start, end)}
+            for kind, number, start, end in spans]
 
 
 def window_state(today: date, start: date, end: date) -> dict:
