@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ from ..validation.models import Engagement
 from . import labels
 from .access import pages_of
 from .blueprint import bp
-from .forms import Errors, attempt
+from .forms import Errors, attempt, finish
 
 #: what a workspace page takes as monitored data (the API's upload takes the same: ccer/projects/api.py)
 UPLOAD_TYPES = (".csv", ".xlsx")
@@ -77,11 +77,7 @@ def _page(role: str, mp: MonitoringPeriod, errors: Errors | None = None, status:
 
 
 def _after(role: str, mp: MonitoringPeriod, errors: Errors, done: str):
-    if errors:
-        db_session().refresh(mp)
-        return _page(role, mp, errors, 422)
-    flash(done)
-    return redirect(url_for(f"workspace.{role}_batch", batch_id=mp.id))
+    return finish(mp, errors, lambda e: _page(role, mp, e, 422), done, url_for(f"workspace.{role}_batch", batch_id=mp.id))
 
 
 def _owned(batch_id: int) -> MonitoringPeriod:

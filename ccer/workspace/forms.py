@@ -6,9 +6,10 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import flash, redirect, request
 
 from ..infra.errors import DomainError, Forbidden, NotFound, Unauthorized
+from ..requests import db_session
 
 
 class Errors(dict):
@@ -44,3 +45,13 @@ def evidence_of(name: str = "evidence") -> str | None:
         return None
     digest = hashlib.sha256(f.read()).hexdigest()
     return f"{f.filename} (SHA-256 {digest})"
+
+
+def finish(record, errors: Errors, page: Callable[[Errors], Any], done: str, url: str):
+    """After a POST: refused → the same page again (422) with the errors beside their fields and what was typed (the
+    record re-read: the service rolled back); done → the message and a redirect to `url` (no re-POST on reload)."""
+    if errors:
+        db_session().refresh(record)
+        return page(errors)
+    flash(done)
+    return redirect(url)

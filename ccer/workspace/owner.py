@@ -24,7 +24,7 @@ from ..validation.models import Engagement
 from . import batches, boundary, labels
 from .access import pages_of
 from .blueprint import bp
-from .forms import Errors, attempt, evidence_of
+from .forms import Errors, attempt, evidence_of, finish
 from .panels import Item, Panel, provides
 
 ACTION = "workspace.owner"
@@ -189,13 +189,7 @@ def _page(p: Project, errors: Errors | None = None, status: int = 200):
 
 
 def _after(p: Project, errors: Errors, done: str):
-    if errors:
-        db_session().refresh(p)
-        return _page(p, errors, 422)
-    from flask import flash
-
-    flash(done)
-    return redirect(url_for("workspace.owner_project", project_id=p.id))
+    return finish(p, errors, lambda e: _page(p, e, 422), done, url_for("workspace.owner_project", project_id=p.id))
 
 
 @bp.get("/owner/projects/<int:project_id>")
@@ -247,13 +241,10 @@ def _subject(subject_type: str, subject_id: int):
 
 
 def _answered(record, page, url, errors: Errors, key: str, done: str):
+    """An answer's error goes beside that comment's or finding's own form (`key`)."""
     if errors:
-        db_session().refresh(record)
-        return page(Errors({key: errors.get("response") or "; ".join(errors.get("general", []))}))
-    from flask import flash
-
-    flash(done)
-    return redirect(url)
+        errors = Errors({key: errors.get("response") or "; ".join(errors.get("general", []))})
+    return finish(record, errors, page, done, url)
 
 
 @bp.post("/owner/comments/<int:comment_id>/respond")

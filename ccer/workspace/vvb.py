@@ -20,7 +20,7 @@ from ..validation.models import Engagement, Finding
 from . import labels
 from .access import pages_of
 from .blueprint import bp
-from .forms import Errors, attempt
+from .forms import Errors, attempt, finish
 from .panels import Item, Panel, provides
 
 ACTION = "workspace.vvb"
@@ -120,11 +120,7 @@ def _page(p: Project, errors: Errors | None = None, status: int = 200):
 
 
 def _after(p: Project, errors: Errors, done: str):
-    if errors:
-        db_session().refresh(p)
-        return _page(p, errors, 422)
-    flash(done)
-    return redirect(url_for("workspace.vvb_project", project_id=p.id))
+    return finish(p, errors, lambda e: _page(p, e, 422), done, url_for("workspace.vvb_project", project_id=p.id))
 
 
 @bp.get("/vvb/projects/<int:project_id>")
