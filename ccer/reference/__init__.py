@@ -15,6 +15,7 @@ def wire() -> None:
     from ..auth import policy
     from ..auth.roles import Role
     from ..infra import db
+    from ..issuance import purposes
     from . import services
     from .models import ReferenceDataset
 
@@ -26,6 +27,7 @@ def wire() -> None:
     purposes.provide_offset_ratio(services.offset_ratio)  # the national-ETS cap reads the ratio in force (issue #18)
     if services.sync not in db.BEFORE_SERVICE:
         db.BEFORE_SERVICE.append(services.sync)
+    purposes.provide_offset_ratio(services.offset_ratio)  # the national-ETS cap reads the ratio in force
 
 
 __all__ = ["wire"]
