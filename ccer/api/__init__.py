@@ -9,12 +9,15 @@ from werkzeug.exceptions import HTTPException
 
 from ..infra.errors import DomainError
 from ..requests import db_session
-from .edges import IdConverter, scan_request
+from .edges import IdConverter, json_default, scan_request
 from .openapi import ErrorOut, declare_security, init_docs
 
 
 class CcerApi(Api):
     ERROR_SCHEMA = ErrorOut  # the body of every error response in openapi.json (default, 422, …)
+
+    def _register_pagination_header(self):
+        """Lists use cursors (pagination.py), not flask-smorest's page numbers: no X-Pagination in the document."""
 
     def handle_http_exception(self, error: HTTPException):
         """One error format everywhere: {status, code, message, field}."""
@@ -50,6 +53,7 @@ def init_api(app: Flask) -> Api:
     # ids in routes within the INTEGER column (beyond: 404), before any route is added — pages' routes included
     app.url_map.converters["int"] = IdConverter
     app.before_request(scan_request)
+    app.json.default = json_default  # instants in UTC ISO 8601 wherever a resource returns a plain dict too
     api = CcerApi(app, spec_kwargs={
         "info": {"description": "ccer REST API. Authenticate with POST /api/v1/auth/tokens, then send 'Authorization: Bearer <token>'. "
                             "Lists are keyset-paginated: ?limit=N (1–500) and ?cursor=<next_cursor of the previous page>; "
@@ -75,13 +79,13 @@ def init_api(app: Flask) -> Api:
     from ..issuance.bundles_api import blp as bundles_blp
     from ..jobs.api import blp as jobs_blp
     from .ledger import blp as ledger_blp
-    from ..reference.api import blp as reference_blp
     from .methodologies import blp as methodologies_blp, declare_schemas
     from .worklists import blp as worklists_blp
+    from ..reference.api import blp as reference_blp
 
     for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp,
-                market_blp, market_public_blp, jobs_blp, bundles_blp,
-                methodologies_blp, worklists_blp, reference_blp):
+                market_blp, market_public_blp, jobs_blp, bundles_blp, reference_blp,
+                methodologies_blp, worklists_blp):
         api.register_blueprint(blp)
     declare_schemas(api)
     declare_security(api)

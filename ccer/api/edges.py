@@ -7,7 +7,10 @@
   schemas take as free-form objects too. The schemas (ccer/*/schemas.py) hold each field's own bounds."""
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+
 from flask import request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from ..infra.bounds import INT32_MAX, text_problem, tree_problem
@@ -55,3 +58,13 @@ def scan_request() -> None:
             problem = tree_problem(body)
             if problem:
                 _refuse("body", problem)
+
+
+def json_default(value):
+    """The JSON encoder's fallback: an instant as ISO 8601 in UTC (as ccer.infra.bounds.Instant writes it; Flask
+    would write an HTTP date), a date as YYYY-MM-DD, anything else as Flask does."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return DefaultJSONProvider.default(value)
