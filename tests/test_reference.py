@@ -62,6 +62,7 @@ CALENDAR_2027 = _file("calendar", "2027", "date,type,name\n2027-01-01,holiday,�
     (CALENDAR_2027.replace("2027-01-04,holiday", "2026-01-04,holiday"), "date", 9),   # not in 2027
     (_file("offset-ratio", "2026", "effective_from,ratio\n2026-01-01,1.5\n"), "ratio", 8),
     (_file("fuels", "x", "fuel,name_zh,unit,NCV,NCV_unit,CC,OF\ndiesel,柴油,t,42.652,GJ/t,0.0202\n"), "row", 8),
+    (GRID_2024.replace("东北,0.9000", "东北,0.9\x000"), "file", 9),           # a NUL never reaches the database
 ])
 def test_bad_files_are_refused_naming_line_and_field(text, field, line):
     with pytest.raises(datasets.DatasetError) as err:
@@ -183,12 +184,16 @@ def test_api_reads_for_all_loads_for_the_registry(client, session, parties):
     due = client.get("/api/v1/reference/calendar/deadline?start=2026-12-10&workdays=20")
     assert due.json == {"start": "2026-12-10", "workdays": 20, "end": "2027-01-08", "provisional": True,
                         "rules": calendar.STATUTORY_RULES}
+    assert client.get("/api/v1/reference/grid-factors/20%0023").status_code in (404, 422)  # never reaches the database
+    assert client.get("/api/v1/reference/grid/2023").json["field"] == "kind"
     assert client.post("/api/v1/reference", json={"file": CALENDAR_2027}).status_code == 401
     token = client.post("/api/v1/auth/tokens", json={"username": w.owner.label, "password": PASSWORD}).json["token"]
     assert client.post("/api/v1/reference", json={"file": CALENDAR_2027},
                        headers={"Authorization": f"Bearer {token}"}).status_code == 403
     token = client.post("/api/v1/auth/tokens", json={"username": w.registry.label, "password": PASSWORD}).json["token"]
     auth = {"Authorization": f"Bearer {token}"}
+    nul = client.post("/api/v1/reference", json={"file": CALENDAR_2027.replace("元旦", "元\x00旦")}, headers=auth)
+    assert nul.status_code == 422 and nul.json["field"] == "file"
     bad = client.post("/api/v1/reference", json={"file": CALENDAR_2027.replace("2027-06-09", "2027-06-10")}, headers=auth)
     assert bad.status_code == 422 and bad.json["field"] == "date" and "端午节" in bad.json["message"]
     ok = client.post("/api/v1/reference", json={"file": CALENDAR_2027, "filename": "2027.csv"}, headers=auth)

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from ..auth import policy
 from ..infra import calendar
-from ..infra.errors import ValidationError
+from ..infra.errors import NotFound, ValidationError
 from ..requests import current_actor, db_session
 from . import datasets, services
 
@@ -49,7 +49,8 @@ class ShowArgs(Schema):
 class LoadIn(Schema):
     file = fields.Str(required=True, validate=validate.Length(min=1, max=2_000_000),
                       metadata={"description": "the CSV text, '# key: value' header lines first (ccer.reference.datasets)"})
-    filename = fields.Str(load_default=None, validate=validate.Length(min=1, max=255))
+    filename = fields.Str(load_default=None, validate=[validate.Length(min=1, max=255),
+                                                       validate.Regexp(r"^[^\x00-\x1f\x7f/\\]+$", error="a plain file name")])
     kind = fields.Str(load_default=None, validate=KIND)
 
 
@@ -96,8 +97,10 @@ class Reference(MethodView):
     def get(self, args, kind, edition):
         """One data set with its provenance and content (public)."""
         if kind not in datasets.KINDS:
-            raise ValidationError(f"{kind!r} is not one of {', '.join(datasets.KINDS)}", field="kind")
-        return services.show(db_session(), kind, edition[:40], args["version"])
+            raise ValidationError(f"{kind[:40]!r} is not one of {', '.join(datasets.KINDS)}", field="kind")
+        if len(edition) > 40 or not edition.isprintable():
+            raise NotFound(f"no {kind} data set {edition[:40]!r}", field="edition")
+        return services.show(db_session(), kind, edition, args["version"])
 
 
 @blp.route("/reference/calendar/deadline")

@@ -91,6 +91,10 @@ def parse(text: str | bytes, kind: str | None = None) -> Dataset:
         body = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _err(1, "file", "not UTF-8 text") from None
+    for n, line in enumerate(body.splitlines(), start=1):
+        bad = next((c for c in line if ord(c) < 32 and c != "\t"), None)
+        if bad is not None:
+            raise _err(n, "file", f"control character U+{ord(bad):04X} in the text")
     lines = body.splitlines()
     meta: dict[str, tuple[str, int]] = {}
     first = 0
@@ -119,12 +123,16 @@ def parse(text: str | bytes, kind: str | None = None) -> Dataset:
         raise _err(sline, "status", f"{status!r} is not VERIFIED or UNCONFIRMED")
     published = _date(meta["published"][0], meta["published"][1], "published")
     reader = csv.reader(io.StringIO("\n".join(lines[first - 1:])))
-    header = [h.strip() for h in next(reader)]
+    try:
+        header = [h.strip() for h in next(reader)]
+        raw_rows = list(reader)
+    except csv.Error as exc:
+        raise _err(first, "rows", f"not CSV: {exc}") from None
     want = COLUMNS[k]
     if tuple(header) != want:
         raise _err(first, "columns", f"expected {','.join(want)}, got {','.join(header)}")
     rows = []
-    for n, row in enumerate(reader, start=first + 1):
+    for n, row in enumerate(raw_rows, start=first + 1):
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(want):
