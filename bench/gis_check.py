@@ -180,7 +180,7 @@ def load_registry(url: str, n: int, projects: int, rng) -> np.ndarray:
 
 
 SIDE = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[4])
 import geopandas as gpd
 from ccer import load_models
@@ -204,7 +204,8 @@ with make_session_factory(engine)() as session:
 elapsed = time.perf_counter() - t
 print(json.dumps({"seconds": elapsed, "db_seconds": loaded, "loaded": len(others), "total": pairs.total,
                   "pairs": sorted((p["parcel_id"], p["other_parcel_id"], p["overlap_m2"]) for p in pairs),
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  # VmHWM: this process's own peak (ru_maxrss also counts the parent's RSS when it forked us)
+                  "maxrss_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024}))
 """
 
 
