@@ -36,12 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("CCER_FAST_HASH", "1")
 
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import event, text
 
-from bench.registry_tps import _db, _drop  # noqa: E402  (the scratch databases: one helper)
-from ccer import PACKAGE, create_app, load_models  # noqa: E402
-from ccer.infra import migrate  # noqa: E402
-from ccer.infra.db import make_engine, make_session_factory  # noqa: E402
+from bench.registry_tps import _db, _drop
+from ccer import PACKAGE, create_app, load_models
+from ccer.infra import migrate
+from ccer.infra.db import make_engine, make_session_factory
 
 LISTING = PACKAGE / "demo" / "data" / "ccer_registry_projects.csv"
 

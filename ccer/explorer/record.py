@@ -16,7 +16,13 @@ from ..issuance.models import Issuance, Retirement
 from ..issuance.serials import format_serial
 from ..ledger import RETIREMENT_EVENTS, Event
 from ..projects import visibility
-from ..projects.models import Comment, Document, MonitoringPeriod, Project, ProjectParcel
+from ..projects.models import (
+    Comment,
+    Document,
+    MonitoringPeriod,
+    Project,
+    ProjectParcel,
+)
 from ..validation.models import Engagement, Finding
 
 #: the subjects of a project's life, as the events name them
@@ -81,7 +87,7 @@ def load(session: Session, project_id: int) -> ProjectRecord:
                                 .order_by(Issuance.batch, Issuance.vintage)).scalars().all()
     retirements = session.execute(select(Retirement).where(Retirement.project_id == p.id)
                                   .order_by(Retirement.id.desc())).scalars().all()
-    on_it = lambda model: or_(and_(model.subject_type == PROJECT, model.subject_id == p.id),  # noqa: E731
+    on_it = lambda model: or_(and_(model.subject_type == PROJECT, model.subject_id == p.id),
                               and_(model.subject_type == BATCH, model.subject_id.in_(batch_ids)))
     comments = session.execute(select(Comment).where(on_it(Comment), Comment.status == "published")
                                .order_by(Comment.submitted_at)).scalars().all()

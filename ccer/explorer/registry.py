@@ -139,4 +139,4 @@ def market(session: Session, days: int = 30) -> list[dict]:
     return marketdata.history(session, today - timedelta(days=days), today)
 
 
-__all__ = ["issuances", "retirements", "lookup", "certificate_number", "publicity_board", "monthly", "market", "check_parameters"]
+__all__ = ["certificate_number", "check_parameters", "issuances", "lookup", "market", "monthly", "publicity_board", "retirements"]
