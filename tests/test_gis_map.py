@@ -7,7 +7,6 @@ import math
 
 import mapbox_vector_tile
 import pytest
-from shapely.geometry import box
 
 from ccer.projects.models import ProjectFootprint, ProjectParcel
 from tests.lifecycle_world import LifeWorld

@@ -28,7 +28,7 @@ SINK_METHODOLOGIES = ("CCER-14-001-V01", "CCER-14-002-V01")
 BOX_CHUNK = 1000
 
 
-def boxes(parcels) -> "np.ndarray":
+def boxes(parcels):
     """The WGS 84 boxes (min_lon, min_lat, max_lon, max_lat) of parcels in any CRS (empty geometries: NaN)."""
     import shapely
 
@@ -148,8 +148,6 @@ def attach(session: Session, actor: Actor, project_id: int, boundary: str | Path
     Bounded work (`limits`, from the environment by default): a zipped Shapefile's uncompressed size is read from
     its central directory before GDAL opens it; parcels, vertices and the overlaps intersected are capped and
     every coordinate must be a position on Earth; overlap details are listed up to a cap and all are counted."""
-    import shapely
-
     from gis import checks, io, overlap
     from gis.errors import GisError
 
