@@ -111,4 +111,4 @@ def test_public_pages_show_the_project_and_take_a_comment(client, session, parti
     session.rollback()  # end the read (SQLite: BEGIN IMMEDIATE holds the write lock); p is expired now: use pid
     empty = client.post(f"/projects/{pid}", data={"csrf": token, "author_name": "", "body": "x"})
     assert empty.status_code == 422 and "author_name" in empty.get_data(as_text=True)
-    assert client.post(f"/projects/{pid}", data={"author_name": "x", "body": "y"}).status_code == 400  # no CSRF token
+    assert client.post(f"/projects/{pid}", data={"author_name": "x", "body": "y"}).status_code == 403  # no CSRF token (ccer/web/security.py: 403 naming CSRF)
