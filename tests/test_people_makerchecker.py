@@ -143,3 +143,18 @@ def test_the_system_creates_users_at_once(session, parties):
     owner = parties.org(["project_owner"])
     user = services.create_user(session, SYSTEM, username="first", password="a fine passphrase", organisation_id=owner.id, roles=["project_owner"])
     assert user.is_active and user.acts_since is not None
+
+
+def test_the_registry_finds_the_requests_waiting_for_it(client, parties):
+    owner, other = parties.org(["project_owner"]), parties.org(["project_owner"])
+    maker = parties.user(owner)
+    outsider = parties.user(other)
+    clerk = parties.user(parties.org(["registry_operator"]))
+    tok = lambda u: {"Authorization": "Bearer " + client.post("/api/v1/auth/tokens", json={"username": u.username, "password": PASSWORD}).json["token"]}
+    made = client.post("/api/v1/users", headers=tok(maker), json={"username": "second", "password": "a fine passphrase",
+                                                                   "organisation_id": owner.id, "roles": ["project_owner"]})
+    client.post("/api/v1/approvals", headers=tok(maker), json={"kind": PROFILE, "target": f"organisation:{owner.id}", "payload": {"province": "福建省"}})
+    seen = lambda u: [(r["id"], r["kind"]) for r in client.get("/api/v1/approvals", headers=tok(u)).json["items"]]
+    assert seen(clerk) == [(made.json["approval_request_id"], "user.create")]  # people only: not the owner's profile change
+    assert seen(outsider) == []
+    assert len(seen(maker)) == 2

@@ -156,10 +156,11 @@ class Approvals(MethodView):
     @approvals_blp.arguments(PageArgs, location="query")
     @approvals_blp.response(200, page_schema(ApprovalOut, "ApprovalPage"))
     def get(self, page):
-        """The caller's organisation's requests."""
+        """The caller's organisation's requests; the registry also sees the requests it may confirm as the registry
+        (adding users, roles, deactivations of any organisation)."""
         actor = current_actor()
         policy.require(actor, "events.read_own")
-        stmt = select(makerchecker.ApprovalRequest).where(makerchecker.ApprovalRequest.organisation_id == actor.organisation_id)
+        stmt = select(makerchecker.ApprovalRequest).where(makerchecker.visible_to(actor))
         return paginate(db_session(), stmt, makerchecker.ApprovalRequest.id, page)
 
     @approvals_blp.arguments(ApprovalIn)

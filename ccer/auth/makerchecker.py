@@ -115,6 +115,16 @@ def _check_target(session: Session, initiator: Actor, op: Operation, target: str
         raise entry[1](target)
 
 
+def visible_to(actor: Actor):
+    """Which requests a user sees (a WHERE clause): its organisation's, and — for the registry — every request it may
+    review as the registry (operations with a `registry_permission` it holds), so that it finds what waits for it."""
+    from sqlalchemy import or_
+
+    reviewable = sorted(k for k, op in OPERATIONS.items() if op.registry_permission and policy.can(actor, op.registry_permission))
+    own = ApprovalRequest.organisation_id == actor.organisation_id
+    return or_(own, ApprovalRequest.kind.in_(reviewable)) if reviewable else own
+
+
 def _org_resource(session: Session, organisation_id: int):
     from .models import Organisation
 
