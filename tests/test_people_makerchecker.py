@@ -158,3 +158,6 @@ def test_the_registry_finds_the_requests_waiting_for_it(client, parties):
     assert seen(clerk) == [(made.json["approval_request_id"], "user.create")]  # people only: not the owner's profile change
     assert seen(outsider) == []
     assert len(seen(maker)) == 2
+    rid = made.json["approval_request_id"]
+    assert client.get(f"/api/v1/approvals/{rid}", headers=tok(clerk)).json["kind"] == "user.create"
+    assert client.get(f"/api/v1/approvals/{rid}", headers=tok(outsider)).status_code == 404

@@ -174,11 +174,13 @@ class Approvals(MethodView):
 class ApprovalOne(MethodView):
     @approvals_blp.response(200, ApprovalOut)
     def get(self, request_id):
-        """One request of the caller's organisation (any other answers 404, as if it did not exist)."""
+        """One request of the caller's organisation, or one the registry may confirm as the registry (any other
+        answers 404, as if it did not exist)."""
         actor = current_actor()
         policy.require(actor, "events.read_own")
-        req = db_session().get(makerchecker.ApprovalRequest, request_id)
-        if req is None or req.organisation_id != actor.organisation_id:
+        req = db_session().execute(select(makerchecker.ApprovalRequest).where(
+            makerchecker.ApprovalRequest.id == request_id, makerchecker.visible_to(actor))).scalar_one_or_none()
+        if req is None:
             raise NotFound(f"no request #{request_id} of your organisation", field="request_id")
         return req
 
