@@ -9,19 +9,23 @@ from ..auth import policy
 from ..auth.roles import Role
 from ..requests import current_actor
 
-#: the page action of each role's workspace
+#: the page action of each role's workspace, and the roles it is open to
 ACTIONS = {
-    "workspace.owner": Role.PROJECT_OWNER,
-    "workspace.vvb": Role.VVB,
-    "workspace.registry": Role.REGISTRY_OPERATOR,
+    "workspace.owner": (Role.PROJECT_OWNER,),
+    "workspace.vvb": (Role.VVB,),
+    "workspace.registry": (Role.REGISTRY_OPERATOR,),
+    # holders of CCERs: whoever may retire or move them from an account (issuance.services._SENDERS but the exchange)
+    "workspace.holder": (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT),
+    "workspace.trader": (Role.TRADING_PARTICIPANT,),
+    "workspace.author": (Role.METHODOLOGY_AUTHOR,),
 }
 
 
 def wire() -> None:
     """Declare the page actions once (create_app may run many times in one process)."""
-    for action, role in ACTIONS.items():
+    for action, roles in ACTIONS.items():
         if action not in policy.RULES:
-            policy.allow(action, role, text=f"the {role.value} workspace")
+            policy.allow(action, *roles, text=f"the {', '.join(r.value for r in roles)} workspace")
 
 
 def pages_of(action: str):
