@@ -45,3 +45,22 @@ def test_over_the_api(client, parties):
     done = client.post(f"/api/v1/approvals/{rid}/confirm", headers=tok(b))
     assert done.status_code == 200 and done.json["status"] == "approved"
     assert client.get(f"/api/v1/organisations/{owner.id}").json["province"] == "福建省"
+
+
+def test_a_confirmer_must_precede_the_request_even_when_the_clock_stands_still(session, parties):
+    """Issue 15: "before" is the ledger's order, strict even when every act happens at the same frozen instant."""
+    from ccer.infra import clock
+
+    clock.set_time(session, clock.now(session), freeze=True)
+    session.commit()
+    owner = parties.org(["project_owner"])
+    maker, early = parties.user(owner), parties.user(owner)
+    req = makerchecker.propose(session, parties.actor(maker), "organisation.change_profile", f"organisation:{owner.id}", {"name_en": "Owner Co."})
+    late = parties.user(owner)  # made by the system, after the request, at the same instant
+    assert late.created_at == req.initiated_at
+    with pytest.raises(Forbidden) as err:
+        makerchecker.confirm(session, parties.actor(late), req.id)
+    assert err.value.rule == "maker–checker: confirmer existed before the request"
+    makerchecker.confirm(session, parties.actor(early), req.id)
+    session.refresh(owner)
+    assert owner.name_en == "Owner Co."
