@@ -141,6 +141,9 @@ def init_security(app: Flask) -> None:
         RATELIMIT_ENABLED=web.rate_limits,
         RATELIMIT_STORAGE_URI=storage_uri(web) if web.rate_limits else "memory://",
         RATELIMIT_HEADERS_ENABLED=False,
+        # Redis going away later must not turn logins into 5xx: count in memory meanwhile
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "ccer")
     limiter.init_app(app)
