@@ -188,3 +188,14 @@ def test_a_sink_batch_over_rest_names_the_registry_rasters(client, session, part
                      json={**body, "landcover": [bare.name, forest.name]})
     assert ok.status_code == 201, ok.json
     assert ok.json["vintages"] == {"2021": 7150}  # ⌊60 × 119.174474…⌋, the GIS change kept with the batch
+
+
+def test_a_mangrove_stand_that_lost_biomass_accrues_no_default_sediment_carbon():
+    m = registry.get("CCER-14-002-V01")
+    doc = json.load(open("methodologies/ccer_14_002_v01/examples/kandelia-four-years.json", encoding="utf-8"))
+    doc.pop("expected")
+    doc["periods"][0]["strata"][0].update(AGB_t1=32, AGB_t2=20)
+    calc = m.calculate(doc)
+    # vegetation: 50 ha × (20 − 32) t/ha × 1.49 × 0.47 × 44/12 = −894 × 0.47 = −420.18 tC × 11/3 = −1 540.66 tCO2e;
+    # sediment: 0 (the stand lost biomass) instead of 50 × 1.62 × 4 × 44/12 = 1 188; ex-ante, no deduction
+    assert calc.periods[0].ER == pytest.approx(D("-1540.66"), abs=D("1e-9"))
