@@ -16,6 +16,7 @@ from ccer.methodologies import registry
 from ccer.methodologies.declarations import MethodologyError
 from ccer.projects import eligibility, lifecycle, monitoring
 from tests.lifecycle_world import FACTS, LifeWorld, half
+from tests.test_lifecycle import early  # noqa: F401 — the fixture: a project registered with crediting from 2020-09-01
 
 CMM = registry.get("CCER-10-001-V01")
 AFF = registry.get("CCER-14-001-V01")
@@ -41,16 +42,8 @@ def _at(session, day, hour=10):
 # ---- Measures Art. 17: 5 years counted from the owner's application ------------------------------------------
 
 
-def test_five_year_window_from_the_application_day_honoured_at_registration_weeks_later(w, session):
-    facts = {**FACTS, "crediting_start": "2020-09-01", "crediting_end": "2030-08-31"}
-    p = w.project(facts=facts)
-    w.engage(p, w.vvb_a_org, w.vvb_a)
-    lifecycle.fire(session, w.owner, p.id, "publicise")
-    w.advance(40)
-    lifecycle.fire(session, w.vvb_a, p.id, "validate")
-    lifecycle.fire(session, w.owner, p.id, "apply")
-    lifecycle.fire(session, w.registry, p.id, "register")
-    mp = w.batch(p, [half("2020-09-23", "2020-12-31", 100000, 0)])
+def test_five_year_window_from_the_application_day_honoured_at_registration_weeks_later(w, session, early):
+    mp = w.batch(early, [half("2020-09-23", "2020-12-31", 100000, 0)])  # crediting from 2020-09-01 (test_lifecycle.early)
     monitoring.fire(session, w.owner, mp.id, "publicise")
     w.advance(40)
     monitoring.fire(session, w.vvb_b, mp.id, "verify")
