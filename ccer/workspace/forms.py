@@ -10,6 +10,7 @@ from flask import flash, redirect, request
 
 from ..infra.errors import DomainError, Forbidden, NotFound, Unauthorized
 from ..requests import db_session
+from . import errors as refusals
 
 
 class Errors(dict):
@@ -20,7 +21,7 @@ class Errors(dict):
         # the create service names the crediting dates facts.*; the form (and the methodology) calls them project.*
         if field.startswith("facts."):
             field = "project." + field[len("facts."):]
-        text = err.message + (f" [{err.rule}]" if err.rule else "")
+        text = refusals.text(err)  # in the page's language (workspace/errors.py)
         if fields is not None and field not in fields:
             self.setdefault("general", []).append(f"{field}: {text}" if field else text)
         else:
@@ -31,7 +32,12 @@ def attempt(call: Callable[[], Any], errors: Errors, fields: set[str] | None = N
     """Run one service call; a DomainError lands in `errors` (refusals of access are not form errors: they propagate)."""
     try:
         return call()
-    except (Forbidden, Unauthorized, NotFound):
+    except NotFound as err:
+        if fields is None or err.field not in fields:  # a record of the URL: the 404 page
+            raise
+        errors.put(err, fields)  # a reference typed into the form (an account number): beside its field
+        return None
+    except (Forbidden, Unauthorized):
         raise
     except DomainError as err:
         errors.put(err, fields)

@@ -153,18 +153,15 @@ def owner_new():
     if request.method == "POST" and m is not None:
         fields = set(COMMON) | {f"project.{f['symbol']}" for f in facts} | {f"periods[0].{p['symbol']}" for p in params} | \
             {"periods[0].start", "periods[0].end"}
-        for required in ("project.crediting_start", "project.crediting_end"):  # the crediting period is part of every PDD
-            if not form.get(required):
-                errors[required] = _("必填")
-        if not errors:
-            def create():
-                project, periods = _design(form, facts, params)
-                return lifecycle.create(session, actor, title=form.get("title", ""), methodology_code=code,
-                                        province=form.get("province") or None, construction_start=form.get("construction_start"),
-                                        facts=project, periods=periods)
-            p = attempt(create, errors, fields)
-            if p is not None:
-                return redirect(url_for("workspace.owner_project", project_id=p.id))
+        # the crediting period's requirement is lifecycle.create's (one rule); its error lands beside the field
+        def create():
+            project, periods = _design(form, facts, params)
+            return lifecycle.create(session, actor, title=form.get("title", ""), methodology_code=code,
+                                    province=form.get("province") or None, construction_start=form.get("construction_start"),
+                                    facts=project, periods=periods)
+        p = attempt(create, errors, fields)
+        if p is not None:
+            return redirect(url_for("workspace.owner_project", project_id=p.id))
     elif request.method == "POST":
         errors["methodology_code"] = _("请选择方法学")
     return render_template("workspace/owner/new.html", methodologies=sorted(methodologies.installed().values(), key=lambda x: x.code),

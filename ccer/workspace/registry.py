@@ -13,6 +13,7 @@ from ..projects import comments, lifecycle, records
 from ..projects.models import Comment, MonitoringPeriod, Project
 from ..requests import current_actor, db_session
 from ..validation import services as vv
+from . import errors as refusals
 from . import labels
 from .access import pages_of
 from .blueprint import bp
@@ -52,6 +53,7 @@ def panel(session, actor) -> Panel:
         if r.initiated_by != actor.user_id:
             out.waiting.append(Item(f"{ACT_LABELS.get(r.kind, r.kind)} · {r.target}", url_for("workspace.registry_index") + "#acts",
                                     note=_("待您确认")))
+    out.start.append(Item(_("冻结、扣划、非交易过户、强制注销、欺诈处置"), url_for("workspace.registry_acts")))
     n = len(_pending_comments(session))
     if n:
         out.waiting.append(Item(_("待审核的公众意见") + f" ({n})", url_for("workspace.registry_index") + "#comments"))
@@ -98,7 +100,7 @@ def registry_account(account_id: int):
     except DomainError as err:
         if err.status in (401, 403, 404):
             raise
-        flash(f"#{account_id}: {err}")
+        flash(f"#{account_id}: {refusals.text(err)}")
     else:
         flash(_("账户 %(number)s：%(status)s", number=a.number, status=labels.account_status(a.status)))
     return redirect(url_for("workspace.registry_index") + "#accounts")
@@ -140,7 +142,7 @@ def registry_request(request_id: int, verb: str):
     except DomainError as err:
         if err.status == 404:
             raise
-        flash(f"#{request_id}: {err}")
+        flash(f"#{request_id}: {refusals.text(err)}")
     else:
         flash(_("已确认并执行。") if verb == "confirm" else _("已拒绝。"))
     return redirect(url_for("workspace.registry_index") + "#acts")
@@ -156,7 +158,7 @@ def registry_moderate(comment_id: int):
     except DomainError as err:
         if err.status in (401, 403, 404):
             raise
-        flash(f"#{comment_id}: {err}")
+        flash(f"#{comment_id}: {refusals.text(err)}")
     else:
         flash(_("已发布公众意见。") if publish else _("已不予发布。"))
     return redirect(url_for("workspace.registry_index") + "#comments")
@@ -200,3 +202,132 @@ def registry_decide(project_id: int):
         return _page(p, errors, 422)
     flash({"register": _("已登记。"), "return": _("已退回补充。"), "refuse": _("已不予登记。")}[decision])
     return redirect(url_for("workspace.registry_project", project_id=p.id))
+
+
+# ---- starting the registry's acts: freeze, release, deduction, non-trade transfer, forced cancellation, a fraud
+# case's enforcement — each a proposal that a second registry user confirms (issuance/registry_acts.py) ----------
+
+#: the form fields of each proposal (errors of other fields go to the top of its form)
+ACT_FIELDS = {
+    "freeze": {"account", "authority", "order_ref", "quantity", "project_no", "vintage", "serial"},
+    "release": {"freeze_id", "reason"},
+    "deduct": {"freeze_id", "to_account", "evidence"},
+    "non_trade": {"kind", "account", "to_account", "evidence", "quantity", "project_no", "vintage", "serial"},
+    "force_cancel": {"account", "order", "quantity", "project_no", "vintage", "serial"},
+    "enforce": {"case_id", "order"},
+    "change": {"reason", "status"},
+}
+
+
+def _units(form) -> dict:
+    """quantity / project_no / vintage / serial as typed: whole numbers as numbers, the rest as written so that the
+    service names the field it refuses (services.unit_spec)."""
+    out = {}
+    for key in ("quantity", "project_no", "vintage", "serial"):
+        raw = (form.get(key) or "").strip()
+        if raw:
+            out[key] = int(raw) if key != "serial" and raw.isascii() and raw.isdigit() else raw
+    return out
+
+
+def _propose(kind: str, session, actor, form):
+    from ..issuance import registry_acts as acts
+
+    text = lambda key: (form.get(key) or "").strip()  # noqa: E731
+    if kind == "freeze":
+        return acts.propose_freeze(session, actor, text("account"), authority=text("authority"), order_ref=text("order_ref"), **_units(form))
+    if kind == "release":
+        return acts.propose_release(session, actor, text("freeze_id"), text("reason"))
+    if kind == "deduct":
+        return acts.propose_deduct(session, actor, text("freeze_id"), text("to_account"), text("evidence"))
+    if kind == "non_trade":
+        return acts.propose_non_trade(session, actor, text("kind"), text("account"), text("to_account"), text("evidence"), **_units(form))
+    if kind == "force_cancel":
+        return acts.propose_force_cancel(session, actor, text("account"), order=text("order"), **_units(form))
+    return acts.propose_enforcement(session, actor, text("case_id"), text("order"))
+
+
+def _acts_page(errors: Errors | None = None, active: str = "", status: int = 200):
+    from ..issuance import services
+    from ..issuance.fraud_models import OPEN, FraudCase
+    from ..issuance.models import AccountChange, Freeze
+
+    session = db_session()
+    freezes = list(session.execute(select(Freeze).where(Freeze.status == "active").order_by(Freeze.id)).scalars())
+    cases = list(session.execute(select(FraudCase).where(FraudCase.status == OPEN).order_by(FraudCase.cancel_by, FraudCase.id)).scalars())
+    changes = list(session.execute(select(AccountChange).where(AccountChange.status == "pending")
+                                   .order_by(AccountChange.review_due, AccountChange.id)).scalars())
+    return render_template("workspace/registry/acts.html", freezes=freezes, cases=cases, changes=changes, today=clock.today(session),
+                           non_trade=services.NON_TRADE, accounts=_account_numbers(session, freezes, changes),
+                           form=request.form, errors=errors or Errors(), active=active), status
+
+
+def _account_numbers(session, freezes, changes) -> dict:
+    from ..issuance.models import Account
+
+    ids = {f.account_id for f in freezes} | {c.account_id for c in changes}
+    return {a.id: a for a in session.execute(select(Account).where(Account.id.in_(sorted(ids)))).scalars()} if ids else {}
+
+
+@bp.get("/registry/acts")
+@pages_of(ACTION)
+def registry_acts():
+    return _acts_page()
+
+
+@bp.post("/registry/acts/<kind>")
+@pages_of(ACTION)
+def registry_propose(kind: str):
+    """Propose one act; it waits on the registry's page until a second registry user confirms or rejects it."""
+    if kind not in ACT_FIELDS or kind == "change":
+        abort(404)
+    session, errors = db_session(), Errors()
+    req = attempt(lambda: _propose(kind, session, current_actor(), request.form), errors, ACT_FIELDS[kind])
+    if errors:
+        return _acts_page(errors, kind, 422)
+    flash(_("已发起“%(act)s”（请求 %(id)s），待另一位登记人员确认。", act=_(ACT_LABELS[req.kind]), id=req.id))
+    return redirect(url_for("workspace.registry_index") + "#acts")
+
+
+@bp.post("/registry/account-changes/<int:change_id>/decide")
+@pages_of(ACTION)
+def registry_account_change(change_id: int):
+    """Approve or refuse a holder's changed particulars (Registry Rules Art. 8; a refusal gives its reason)."""
+    from ..issuance import accounts
+
+    session, errors = db_session(), Errors()
+    approve = request.form.get("action") == "approve"
+    attempt(lambda: accounts.decide_change(session, current_actor(), change_id, approve, request.form.get("reason") or None),
+            errors, ACT_FIELDS["change"])
+    if errors:
+        return _acts_page(errors, f"change-{change_id}", 422)
+    flash(_("已批准变更。") if approve else _("已拒绝变更。"))
+    return redirect(url_for("workspace.registry_acts") + "#changes")
+
+
+@bp.get("/registry/accounts/<int:account_id>")
+@pages_of(ACTION)
+def registry_account_view(account_id: int):
+    """One account: its holdings by project, vintage and status (Registry Rules Art. 12) and its active freezes."""
+    from ..issuance import accounts, holdings
+    from ..issuance.models import Freeze
+
+    session = db_session()
+    a = accounts.get_account(session, account_id)
+    freezes = list(session.execute(select(Freeze).where(Freeze.account_id == a.id).order_by(Freeze.id.desc())).scalars())
+    return render_template("workspace/registry/account.html", a=a, rows=holdings.holdings(session, a.id), freezes=freezes)
+
+
+@bp.get("/registry/account")
+@pages_of(ACTION)
+def registry_account_find():
+    """The account a registry user types (an id or RA + 8 digits)."""
+    from ..issuance import accounts
+
+    ref = (request.args.get("ref") or "").strip()
+    try:
+        a = accounts.get_account(db_session(), ref)
+    except DomainError as err:
+        flash(refusals.text(err))
+        return redirect(url_for("workspace.registry_acts"))
+    return redirect(url_for("workspace.registry_account_view", account_id=a.id))

@@ -62,7 +62,7 @@ def panel(session, actor) -> Panel:
         elif e.status == "accepted" and record.status == "publicity":
             out.waiting.append(Item(title, url, deadline=deadline(session, record), note=_("审定中")))
         elif e.status == "accepted":
-            out.owned.append(Item(title, url, note=labels.status(record.status)))
+            out.owned.append(Item(title, url, note=labels.record_status(record)))
     return out
 
 
