@@ -203,3 +203,9 @@ def test_no_inline_script_in_any_template():
         found += [f"{path.name}: {m.group(0)}" for m in re.finditer(r"\son[a-z]+\s*=", text)]
         found += [f"{path.name}: javascript: URL" for _ in re.finditer(r"javascript:", text, re.I)]
     assert found == []
+
+
+def test_the_login_page_in_both_languages(client):
+    assert "用户名" in client.get("/login").text
+    english = client.get("/login?lang=en").text
+    assert "Username" in english and "Password" in english  # ccer/translations/en/auth.po
