@@ -175,6 +175,8 @@ def load_registry(url: str, n: int, projects: int, rng) -> np.ndarray:
                 cp.write_row((ids[k], shapely.to_wkb(hull), int(counts[k])))
         conn.execute("CREATE INDEX ix_project_parcels_geom ON project_parcels USING gist (geom)")
         conn.execute("ANALYZE project_parcels")
+        conn.execute("ANALYZE projects")
+        conn.execute("ANALYZE project_footprints")
         conn.commit()
     return centres
 
