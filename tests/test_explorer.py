@@ -192,6 +192,7 @@ def test_statements_per_page_do_not_grow_with_the_data(app, client, session, par
         _listed(session, owner, f"增长测试项目{i}")
     session.commit()
     count = _Statements(app)
+    client.get("/")  # the visitor's first request: what the web layer does once per visitor stays out of the counts
     pages = ["/projects/", "/projects/?q=增长", f"/projects/{w.project.id}", "/registry/", "/registry/issuances",
              "/registry/retirements", "/publicity/", "/open-data/", "/methodologies/"]
     small = {p: count.of(client, p) for p in pages}

@@ -146,55 +146,58 @@ def text_matches(session: Session, text: str) -> tuple:
     return match, Project.owner_id.in_(ids if len(ids) <= OWNER_IDS else owners)
 
 
-#: rows of the list, in key order, a search reads before it takes the trigram index instead
-PROBE = 20_000
+#: rows of the list, in key order, read before a rare match is left to the indexes
+PROBE = 10_000
+#: the columns a probe carries (what the filters and the sort orders read)
+PROBED = (Project.id, Project.title, Project.methodology_code, Project.province, Project.status, Project.owner_id,
+          Project.validator_id, Project.crediting_start, Project.crediting_end)
 
 
-def title_page(session: Session, query: ProjectQuery, where: list, match, n: int) -> list[int]:
-    """The first `n` projects in the list's order whose title matches. PostgreSQL cannot tell a common text from a
-    rare one (LIKE '%…%' gets a fixed selectivity), and the two want opposite plans: a common text is found walking
-    the key order, a rare one would walk all 200,000 rows (0.6 s) and wants the trigram index. So: walk at most
-    PROBE rows; a text not found `n` times there matches fewer than 1 row in PROBE/n, and the trigram index
-    (forced by ordering on an expression no index has) returns all its matches quickly."""
-    columns, descending = SORTS[query.sort]
-    probe = _keyset(select(Project.id, Project.title, *(c for c in columns if c.key not in ("id", "title")))
-                    .where(*where), query, columns, descending, PROBE).subquery()
-    key = [getattr(probe.c, c.key) for c in columns]
-    ids = session.execute(select(probe.c.id).where(match(probe.c.title))
-                          .order_by(*(c.desc() if descending else c.asc() for c in key)).limit(n)).scalars().all()
-    return ids if len(ids) >= n else _all_title_matches(session, query, where, match, n)
-
-
-def _all_title_matches(session: Session, query: ProjectQuery, where: list, match, n: int) -> list[int]:
-    columns, descending = SORTS[query.sort]
-    unindexed = [(c + 0) if c.key == "id" else c.concat("") for c in columns]  # no index has these: the trigram one serves
-    stmt = select(Project.id).where(*where, match(Project.title))
-    if query.after is not None:
-        key = tuple_(*columns) if len(columns) > 1 else columns[0]
-        bound = tuple_(*query.after) if len(columns) > 1 else query.after[0]
-        stmt = stmt.where(key < bound if descending else key > bound)
-    return session.execute(stmt.order_by(*(c.desc() if descending else c.asc() for c in unindexed)).limit(n)).scalars().all()
-
-
-def conditions(query: ProjectQuery) -> list:
-    where = [visibility.visible_to(None)]
+def conditions(query: ProjectQuery, p=Project) -> list:
+    """The filters as WHERE clauses on `p` (the projects table, or a probe of it that is public already)."""
+    where = [visibility.visible_to(None)] if p is Project else []
     if query.methodology:
-        where.append(Project.methodology_code == query.methodology)
+        where.append(p.methodology_code == query.methodology)
     if query.province:
-        where.append(Project.province == query.province)
+        where.append(p.province == query.province)
     if query.status:
-        where.append(Project.status == query.status)
+        where.append(p.status == query.status)
     if query.owner:
-        where.append(Project.owner_id == query.owner)
+        where.append(p.owner_id == query.owner)
     if query.vvb:  # the validating body, or a body that verified one of its batches
-        where.append(or_(Project.validator_id == query.vvb,
-                         Project.id.in_(select(MonitoringPeriod.project_id).where(MonitoringPeriod.verifier_id == query.vvb))))
+        where.append(or_(p.validator_id == query.vvb,
+                         p.id.in_(select(MonitoringPeriod.project_id).where(MonitoringPeriod.verifier_id == query.vvb))))
     # crediting years: the crediting period overlaps [year_from, year_to]
     if query.year_from:
-        where.append(Project.crediting_end >= date(query.year_from, 1, 1))
+        where.append(p.crediting_end >= date(query.year_from, 1, 1))
     if query.year_to:
-        where.append(Project.crediting_start <= date(query.year_to, 12, 31))
+        where.append(p.crediting_start <= date(query.year_to, 12, 31))
     return where
+
+
+def _filters(query: ProjectQuery) -> int:
+    return sum(1 for f in (query.methodology, query.province, query.status, query.owner, query.vvb, query.year_from, query.year_to) if f)
+
+
+def first_matching(session: Session, query: ProjectQuery, matches, n: int) -> list[int]:
+    """The first `n` public projects in the list's order for which `matches(p)` (WHERE clauses on a projects
+    alias) holds. PostgreSQL cannot tell a common condition from a rare one here — LIKE '%…%' gets a fixed
+    selectivity, two filters are taken as independent — and the two want opposite plans: a common one is found
+    walking the key order, a rare one would walk all 200,000 rows (64 ms for a methodology absent from a
+    province, 0.6 s for a rare text) and wants the indexes (trigram, one per filter) combined. So: read at most
+    PROBE rows in key order; what is not found `n` times there matches fewer than one row in PROBE/n, and the
+    indexes, forced by ordering on an expression none has, give all its matches quickly."""
+    columns, descending = SORTS[query.sort]
+    probe = _keyset(select(*PROBED).where(visibility.visible_to(None)), query, columns, descending, PROBE).subquery()
+    p = aliased(Project, probe)
+    key = [getattr(p, c.key) for c in columns]
+    ids = session.execute(select(p.id).where(*matches(p))
+                          .order_by(*(c.desc() if descending else c.asc() for c in key)).limit(n)).scalars().all()
+    if len(ids) >= n:
+        return ids
+    unindexed = [(c + 0) if c.key == "id" else c.concat("") for c in columns]
+    stmt = _after(select(Project.id).where(visibility.visible_to(None), *matches(Project)), query, columns, descending)
+    return session.execute(stmt.order_by(*(c.desc() if descending else c.asc() for c in unindexed)).limit(n)).scalars().all()
 
 
 @dataclass
@@ -203,31 +206,39 @@ class Page:
     next_cursor: str | None
 
 
+def _after(stmt, query: ProjectQuery, columns, descending: bool):
+    """Only the rows after the cursor."""
+    if query.after is None:
+        return stmt
+    key = tuple_(*columns) if len(columns) > 1 else columns[0]
+    bound = tuple_(*query.after) if len(columns) > 1 else query.after[0]
+    return stmt.where(key < bound if descending else key > bound)
+
+
 def _keyset(stmt, query: ProjectQuery, columns, descending: bool, limit: int):
     """The rows after the cursor, in key order, at most `limit`."""
-    if query.after is not None:
-        key = tuple_(*columns) if len(columns) > 1 else columns[0]
-        bound = tuple_(*query.after) if len(columns) > 1 else query.after[0]
-        stmt = stmt.where(key < bound if descending else key > bound)
-    return stmt.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit)
+    return _after(stmt, query, columns, descending).order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit)
 
 
 def page(session: Session, query: ProjectQuery) -> Page:
     """One page of the list: 2 statements whatever the page or the registry's size (the rows with their owners;
-    the issued and retired totals of those rows); 4 or 5 with a search (the owners named, the titles matched first).
+    the issued and retired totals of those rows); 3 or 4 with two filters or more (`first_matching`); 5 or 6 with
+    a search (the owners named, the first titles and the first owners' projects matched).
 
     The page's projects are chosen first, walking an index in key order and stopping after a page, and only then
     joined to their owners (joined first, PostgreSQL hashed every organisation for a filter that matched few
-    rows). A search takes the first page of title matches (`title_page`) and the first page of owner matches, and
+    rows). A search takes the first page of title matches (`first_matching`) and the first page of owner matches, and
     keeps the first page of the two: all matches of a common word were 45,000 rows to sort at 200,000 projects."""
     columns, descending = SORTS[query.sort]
     n = query.limit + 1
     where = conditions(query)
     if query.q:
         match, by_owner = text_matches(session, query.q)
-        by_title = title_page(session, query, where, match, n)
-        owners_first = _keyset(select(Project.id).where(*where, by_owner), query, columns, descending, n).subquery()
-        where = [or_(Project.id.in_(by_title), Project.id.in_(select(owners_first.c.id)))]
+        by_title = first_matching(session, query, lambda p: [*conditions(query, p), match(p.title)], n)
+        by_owners = session.execute(_keyset(select(Project.id).where(*where, by_owner), query, columns, descending, n)).scalars().all()
+        where = [Project.id.in_(sorted(set(by_title) | set(by_owners)))]  # a list: primary-key lookups (an OR of two IN scanned)
+    elif _filters(query) > 1:  # one filter walks its own (filter, id) index; two or more may meet rarely
+        where = [Project.id.in_(first_matching(session, query, lambda p: conditions(query, p), n))]
     chosen = _keyset(select(Project).where(*where), query, columns, descending, n).subquery()
     p = aliased(Project, chosen)
     key = [getattr(chosen.c, c.key) for c in columns]
