@@ -171,4 +171,7 @@ def holder_bundle():
     session, account = db_session(), _my_account()
     job = bundles.request_bundle(session, current_actor(), account.id, instance=current_app.instance_path,
                                  public_url=current_app.config["CCER_SETTINGS"].public_url)
-    return redirect(url_for("jobs_pages.show", job_id=job.id))
+    url = url_for("jobs_pages.show", job_id=job.id)
+    # end this request's read transaction now: on SQLite it would hold back the job's first commit until the request ends
+    session.rollback()
+    return redirect(url)
