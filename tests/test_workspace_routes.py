@@ -11,7 +11,8 @@ PASSWORD = "correct-horse-battery"  # tests/conftest.py Parties
 #: page action -> the roles it is open to (ccer/workspace/access.py)
 ROLES = {"workspace.owner": {"project_owner"}, "workspace.vvb": {"vvb"}, "workspace.registry": {"registry_operator"},
          "workspace.holder": {"project_owner", "key_emitter", "trading_participant"},
-         "workspace.trader": {"trading_participant"}, "workspace.author": {"methodology_author"}}
+         "workspace.trader": {"trading_participant"}, "workspace.author": {"methodology_author"},
+         "workspace.evidence": {"project_owner", "vvb", "registry_operator"}}
 
 
 def _routes(app) -> list[tuple[str, str, str]]:

@@ -19,6 +19,7 @@ from ..infra.bounds import MAX_TONNES
 from ..infra.errors import Forbidden, NotFound, ValidationError
 from ..methodologies import inputs
 from ..requests import current_actor, db_session, limit_comments
+from ..validation import evidence
 from ..validation import services as vv
 from . import boundaries, comments, lifecycle, monitoring, visibility
 from .models import Document, MonitoringPeriod, Project
@@ -120,9 +121,12 @@ class ProjectDocuments(MethodView):
 class DocumentOne(MethodView):
     @blp.response(200, description="the document (PDF); published documents are public")
     def get(self, document_id):
-        doc = db_session().get(Document, document_id)
+        session = db_session()
+        doc = session.get(Document, document_id)
         if doc is None:
             raise NotFound(f"no document {document_id}", field="document_id")
+        if doc.kind == "evidence":  # an answer's evidence file: only its parties (validation/evidence.py)
+            evidence.require_readable(session, current_actor(), doc, document_id)
         return Response(doc.content, mimetype=doc.media_type, headers={"X-SHA256": doc.sha256,
                         "Content-Disposition": f'inline; filename="{doc.kind}-{doc.subject_id}-{doc.id}.pdf"'})
 

@@ -17,6 +17,7 @@ from ..infra.actor import Actor
 from ..projects import comments
 from ..projects.eligibility import vvb_problem
 from ..projects.models import Project
+from . import evidence as files
 from .models import Commitment, Engagement, Finding
 
 ROLES = {"validation": "project", "verification": "monitoring_period"}
@@ -110,16 +111,22 @@ def _finding(session: Session, finding_id: int) -> Finding:
 
 
 @mutating
-def answer_finding(session: Session, actor: Actor, finding_id: int, response: str, evidence: str | None = None) -> Finding:
-    """The owner answers with evidence (CNCA-CCER-01 §4.6)."""
+def answer_finding(session: Session, actor: Actor, finding_id: int, response: str, evidence: str | None = None,
+                   evidence_file: tuple[str, bytes] | None = None) -> Finding:
+    """The owner answers with evidence (CNCA-CCER-01 §4.6): a citation, or the file itself — (name, bytes), kept in
+    the document store in this transaction (validation/evidence.py) and cited by name and SHA-256."""
     f = _finding(session, finding_id)
     _require_owner(actor, comments.subject(session, f.subject_type, f.subject_id))
     if f.status != "open":
         raise Conflict(f"finding {finding_id} is {f.status}", field="status")
     if not (response or "").strip():
         raise ValidationError("is required", field="response")
+    touches = []
+    if evidence_file is not None:
+        doc, evidence = files.store(session, "finding", f.id, *evidence_file)
+        touches.append(("document", doc.id))
     f.response, f.evidence, f.responded_at, f.status = response.strip(), evidence, clock.now(session), "answered"
-    ledger.record(session, actor, "finding.answered", "finding", f.id)
+    ledger.record(session, actor, "finding.answered", "finding", f.id, touches=touches)
     return f
 
 

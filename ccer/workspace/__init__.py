@@ -12,7 +12,7 @@ from flask import Blueprint
 
 def wire() -> Blueprint:
     """Import the role modules so their routes join the blueprint, and give it to the app factory."""
-    from . import access, author, batches, holder, home, owner, registry, trader, vvb  # noqa: F401
+    from . import access, author, batches, evidence, holder, home, owner, registry, trader, vvb  # noqa: F401
     from .blueprint import bp
 
     access.wire()

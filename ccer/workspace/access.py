@@ -18,6 +18,9 @@ ACTIONS = {
     "workspace.holder": (Role.PROJECT_OWNER, Role.KEY_EMITTER, Role.TRADING_PARTICIPANT),
     "workspace.trader": (Role.TRADING_PARTICIPANT,),
     "workspace.author": (Role.METHODOLOGY_AUTHOR,),
+    # evidence files behind answers: the parties of a validation or verification (each file checked again by
+    # validation/evidence.py: the owner's organisation, the VVB that raised the finding, the registry)
+    "workspace.evidence": (Role.PROJECT_OWNER, Role.VVB, Role.REGISTRY_OPERATOR),
 }
 
 

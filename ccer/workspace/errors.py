@@ -39,6 +39,10 @@ TABLE = [(re.compile(pattern + r"\Z", re.S), text) for pattern, text in (
     (r"must be a date YYYY-MM-DD, got .*", _l("须为日期（YYYY-MM-DD）")),
     (r"must be one of (?P<choices>.+), got .*", _l("须为以下之一：%(choices)s")),
     (r"must be 1–(?P<max>\d+) characters", _l("须为 1–%(max)s 个字符")),
+    # evidence files (validation/evidence.py)
+    (r"(?P<ext>.+) is not accepted; accepted: (?P<ok>.+)", _l("不接受 %(ext)s 文件；可接受：%(ok)s")),
+    (r"the file is empty", _l("文件为空")),
+    (r"(?P<n>\d+) bytes; at most (?P<max>\d+)", _l("文件 %(n)s 字节，超过上限 %(max)s 字节")),
     # working-day and publicity rules, states
     (r"(?P<name>\S+) refused: (?P<guard>.+?): (?P<why>.+)", _l("%(name)s 未通过：%(guard)s：%(why)s")),
     (r"(?P<what>.+) is (?P<state>\w+); (?P<name>\w+) applies to (?P<sources>.+)", _l("当前状态为 %(state)s，此操作仅适用于 %(sources)s")),

@@ -2,7 +2,6 @@
 typed stays in the form, and nothing is saved (each service is one transaction, rolled back when it raises)."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -44,13 +43,12 @@ def attempt(call: Callable[[], Any], errors: Errors, fields: set[str] | None = N
         return None
 
 
-def evidence_of(name: str = "evidence") -> str | None:
-    """An uploaded evidence file, recorded by name and SHA-256 (what the finding's answer cites)."""
+def evidence_of(name: str = "evidence") -> tuple[str, bytes] | None:
+    """An uploaded evidence file as (file name, bytes), for the answering service to store (validation/evidence.py)."""
     f = request.files.get(name)
     if f is None or not f.filename:
         return None
-    digest = hashlib.sha256(f.read()).hexdigest()
-    return f"{f.filename} (SHA-256 {digest})"
+    return f.filename, f.read()
 
 
 def finish(record, errors: Errors, page: Callable[[Errors], Any], done: str, url: str):

@@ -270,7 +270,7 @@ def owner_answer(finding_id: int):
         abort(404)
     record, page, url = _subject(f.subject_type, f.subject_id)
     errors = Errors()
-    attempt(lambda: vv.answer_finding(session, current_actor(), finding_id, request.form.get("response", ""), evidence=evidence_of()),
+    attempt(lambda: vv.answer_finding(session, current_actor(), finding_id, request.form.get("response", ""), evidence_file=evidence_of()),
             errors, {"response"})
     return _answered(record, page, url, errors, f"finding-{finding_id}", _("已答复审定发现。"))
 
