@@ -25,7 +25,7 @@ def load_models() -> None:
     global _wired
     if _wired:
         return
-    from . import auth, issuance, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
+    from . import auth, issuance, jobs, ledger, market, projects, proposals, validation  # noqa: F401  (clock: its table)
     from .infra import clock  # noqa: F401  (clock: its table)
     from . import reference  # noqa: F401
     from .reference import models as _reference_models  # noqa: F401  (its table)
@@ -94,6 +94,9 @@ def create_app(config: dict | None = None) -> "Flask":
     from . import workspace
 
     app.register_blueprint(workspace.wire())
+    from .jobs.views import bp as jobs_bp
+
+    app.register_blueprint(jobs_bp)
     from .maps.views import bp as maps_bp
 
     app.register_blueprint(maps_bp)  # the public map of sink projects' parcels (/map)
