@@ -1,7 +1,8 @@
 """Evidence files behind an owner's answer to a finding (issue 16 item 2; validation/evidence.py): the file is kept
 in the document store in the answer's own transaction — a refused file saves neither the answer nor the file — and is
 downloadable by the owner, the VVB that raised the finding and the registry, by no other owner or VVB and not
-publicly (neither on the workspace nor through /api/v1/documents/<id>). On SQLite and PostgreSQL."""
+publicly (neither on the workspace nor through /api/v1/documents/<id>); the evidence of an answer to a published public
+comment is public with it. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
@@ -27,6 +28,7 @@ def test_an_owners_evidence_file_is_stored_with_its_answer_and_read_only_by_the_
     w = LifeWorld(session, parties)
     p = w.to_publicity()
     car = vv.raise_finding(session, w.vvb_a, "project", p.id, "CAR", "请提供海域使用权证书。")
+    comment_id = w.comment(p).id  # published by the registry
     other_owner = parties.user(parties.org(["project_owner"], name="另一业主测试有限公司"))
     names = {"owner": _name(session, w.owner), "vvb_a": _name(session, w.vvb_a), "vvb_b": _name(session, w.vvb_b),
              "registry": _name(session, w.registry), "other": other_owner.username}
@@ -73,3 +75,18 @@ def test_an_owners_evidence_file_is_stored_with_its_answer_and_read_only_by_the_
     _fresh(client)
     assert client.get(download).status_code == 302
     assert client.get(f"/api/v1/documents/{doc_id}").status_code == 404
+
+    # an answer to a published public comment: its evidence is public with it (Registry Rules Art. 19)
+    token = _login(client, names["owner"])
+    resp = client.post(f"/workspace/owner/comments/{comment_id}/respond", content_type="multipart/form-data", data={
+        "csrf": token, "response": "海缆路由避开了传统渔场，见环评报告第5章。", "evidence": (io.BytesIO(b"EIA chapter 5"), "环评报告第5章.txt")})
+    assert resp.status_code == 302
+    comment_doc = session.execute(select(Document).where(Document.kind == "evidence", Document.subject_type == "comment")).scalar_one()
+    comment_doc_id = comment_doc.id
+    assert (comment_doc.subject_id, comment_doc.sha256) == (comment_id, hashlib.sha256(b"EIA chapter 5").hexdigest())
+    session.rollback()
+    assert f"/workspace/evidence/{comment_doc_id}" in client.get(f"/workspace/owner/projects/{project_id}").get_data(as_text=True)
+    _login(client, names["other"])
+    assert client.get(f"/workspace/evidence/{comment_doc_id}").data == b"EIA chapter 5"
+    _fresh(client)
+    assert client.get(f"/api/v1/documents/{comment_doc_id}").data == b"EIA chapter 5"

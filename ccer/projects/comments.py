@@ -13,6 +13,7 @@ from ..auth.roles import Role
 from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, ValidationError
 from ..infra.actor import Actor
+from . import evidence
 from .models import Comment, MonitoringPeriod, Project
 
 
@@ -84,7 +85,9 @@ def moderate(session: Session, actor: Actor, comment_id: int, publish: bool, rea
 
 
 @mutating
-def respond(session: Session, actor: Actor, comment_id: int, response: str) -> Comment:
+def respond(session: Session, actor: Actor, comment_id: int, response: str, evidence_file: tuple[str, bytes] | None = None) -> Comment:
+    """The owner's answer, optionally with an evidence file (name, bytes) kept in the document store in this
+    transaction (projects/evidence.py) — public with the answer."""
     c = fetch(session, Comment, comment_id, "comment", "comment_id")
     record = subject(session, c.subject_type, c.subject_id)
     if actor.user_id is not None and actor.organisation_id != owner_id_of(record):
@@ -93,8 +96,9 @@ def respond(session: Session, actor: Actor, comment_id: int, response: str) -> C
         raise Conflict(f"comment {comment_id} is {c.status}; only published comments are answered", field="status")
     if not (response or "").strip():
         raise ValidationError("is required", field="response")
+    touches = [("document", evidence.store(session, "comment", c.id, *evidence_file)[0].id)] if evidence_file is not None else []
     c.response, c.responded_at = response.strip(), clock.now(session)
-    ledger.record(session, actor, "comment.answered", "comment", c.id)
+    ledger.record(session, actor, "comment.answered", "comment", c.id, touches=touches)
     return c
 
 

@@ -15,9 +15,9 @@ from ..infra.db import fetch, mutating
 from ..infra.errors import Conflict, Forbidden, ValidationError
 from ..infra.actor import Actor
 from ..projects import comments
+from ..projects import evidence as files
 from ..projects.eligibility import vvb_problem
 from ..projects.models import Project
-from . import evidence as files
 from .models import Commitment, Engagement, Finding
 
 ROLES = {"validation": "project", "verification": "monitoring_period"}

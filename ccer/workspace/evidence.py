@@ -9,6 +9,7 @@ from flask import Response
 
 from ..projects.models import Document
 from ..requests import current_actor, db_session
+from ..projects import evidence as store
 from ..validation import evidence
 from .access import pages_of
 from .blueprint import bp
@@ -19,7 +20,13 @@ ACTION = "workspace.evidence"
 @bp.app_template_global("evidence_doc")
 def evidence_doc(finding) -> Document | None:
     """The stored file a finding's answer cites, if the answer came with one."""
-    return evidence.of(db_session(), "finding", [finding.id]).get(finding.id) if finding.evidence else None
+    return store.of(db_session(), "finding", [finding.id]).get(finding.id) if finding.evidence else None
+
+
+@bp.app_template_global("comment_evidence")
+def comment_evidence(comment) -> Document | None:
+    """The file the owner's answer to a public comment came with, if any."""
+    return store.of(db_session(), "comment", [comment.id]).get(comment.id) if comment.response else None
 
 
 @bp.get("/evidence/<int:document_id>")

@@ -255,7 +255,8 @@ def owner_respond(comment_id: int):
         abort(404)
     record, page, url = _subject(c.subject_type, c.subject_id)
     errors = Errors()
-    attempt(lambda: comments.respond(session, current_actor(), comment_id, request.form.get("response", "")), errors, {"response"})
+    attempt(lambda: comments.respond(session, current_actor(), comment_id, request.form.get("response", ""),
+                                     evidence_file=evidence_of()), errors, {"response"})
     return _answered(record, page, url, errors, f"comment-{comment_id}", _("已答复公众意见。"))
 
 
