@@ -7,6 +7,15 @@
     dom_id: "#swagger-ui",
     deepLinking: true,
     persistAuthorization: false,
-    tryItOutEnabled: false
+    tryItOutEnabled: false,
+    // a call made with the page's login cookie carries the page's CSRF token (ccer/web/security.py)
+    requestInterceptor: function (req) {
+      var token = node.getAttribute("data-csrf");
+      if (token && !(req.headers && req.headers.Authorization)) {
+        req.headers = req.headers || {};
+        req.headers["X-CSRF-Token"] = token;
+      }
+      return req;
+    }
   });
 })();
