@@ -128,4 +128,14 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     # transaction (BEGIN IMMEDIATE holds the write lock) — reported to the job queue's owner
     assert page.locator("#retirements form button").inner_text() == "全部注销证明打包下载 (ZIP)"
     shot(page, "holder-6-certificate-zh")
+
+    # ---- a move into the trading account: this organisation has none bound (Trading Rules Art. 6) --------------
+    page.select_option("#direction", "in")
+    page.fill("#trading input[name=quantity]", "100")
+    page.click("#trading button[type=submit]")
+    refused = page.inner_text("#trading")
+    assert f"account {number} is not bound to a trading account" in refused  # issuance.trading._bound
+    assert page.input_value("#trading input[name=quantity]") == "100" and page.input_value("#direction") == "in"
+    assert "3,800" in page.inner_text("#holdings tbody")  # nothing moved
+    shot(page, "holder-7-move-refused-zh")
     ctx.close()
