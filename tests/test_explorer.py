@@ -172,9 +172,13 @@ class _Statements:
         self.n = 0
         event.listen(app.extensions["ccer.engine"], "before_cursor_execute", self._count)
 
+    #: the tables the explorer's pages read; other statements (the visitor's web session, other areas' periodic
+    #: checks, SQLite's BEGIN) are not the page's
+    PAGE_TABLES = re.compile(r"\b(projects|organisations|issuances|retirements|serial_blocks|monitoring_periods|documents|comments"
+                             r"|findings|engagements|events|clock_settings|ledger_head|checkpoints|project_parcels)\b")
+
     def _count(self, conn, cursor, statement, *a, **kw):
-        # the visitor's session (read, and touched now and then) is the web layer's, not the page's
-        if "web_sessions" not in statement:
+        if self.PAGE_TABLES.search(statement):
             self.n += 1
 
     def of(self, client, path) -> int:
