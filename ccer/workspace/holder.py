@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from ..auth import makerchecker
 from ..auth.models import User
+from ..infra.errors import DomainError, NotFound
 from ..issuance import bundles, purposes, retirements, trading
 from ..issuance.accounts import account_of
 from ..issuance.holdings import holdings
-from ..infra.errors import DomainError, NotFound
 from ..issuance.models import Retirement
 from ..requests import current_actor, db_session
 from .access import pages_of

@@ -15,7 +15,15 @@ from sqlalchemy import or_, select
 from ..infra.errors import NotFound
 from ..market import accounts, orders
 from ..market.confirmations import cny
-from ..market.models import FundMovement, Instrument, Operator, Order, Position, Trade, TradingAccount
+from ..market.models import (
+    FundMovement,
+    Instrument,
+    Operator,
+    Order,
+    Position,
+    Trade,
+    TradingAccount,
+)
 from ..requests import current_actor, db_session
 from .access import pages_of
 from .blueprint import bp

@@ -11,7 +11,8 @@ from ccer.auth.services import actor_for
 from ccer.infra import clock
 from ccer.infra.actor import Actor
 from ccer.issuance import accounts, registry_acts
-from ccer.projects import monitoring, services as projects
+from ccer.projects import monitoring
+from ccer.projects import services as projects
 
 #: Monday 2026-12-07 10:00 Beijing time: a trading day, inside the hours CCERs move to trading accounts (9:30–15:00)
 TRADING_MORNING = datetime(2026, 12, 7, 10, 0, tzinfo=clock.CST)
@@ -46,3 +47,25 @@ def issue(session, server, username: str, title: str, quantities: dict[int, int]
                                         dict(quantities), "测试：注册登记系统公示的减排量登记", number=1)
     makerchecker.confirm(session, actor(session, server, "registry2"), registry_acts.propose_issue(session, registry, mp.id).id)
     return account, project
+
+
+def language(page, lang: str) -> None:
+    """Switch to `lang` unless the page already shows it (the choice may outlive a login)."""
+    from .conftest import switch_language
+
+    if not page.get_attribute("html", "lang").startswith(lang):
+        switch_language(page, lang)
+
+
+def user_page(browser, server, username: str, path: str | None = None):
+    """A fresh browser context (a Chinese user's browser) logged in as `username`, in Chinese, at `path` if given."""
+    from .conftest import login
+
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    login(page, server, username)
+    language(page, "zh")
+    if path:
+        page.goto(f"{server.url}{path}")
+    return page

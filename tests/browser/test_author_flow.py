@@ -13,16 +13,12 @@ import pytest
 from ccer import proposals
 from ccer.methodologies import scaffold
 
-from .conftest import login, shot, switch_language
-from .holdings_setup import actor
+from .conftest import shot
+from .holdings_setup import actor, language, user_page
 
 #: a code no installed methodology uses
 CODE = "CCER-14-031-V01"
 
-
-def _language(page, lang: str) -> None:
-    if not page.get_attribute("html", "lang").startswith(lang):
-        switch_language(page, lang)
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +43,7 @@ def _upload(page, path) -> None:
 
 
 def test_author_proposes_a_module_and_answers_the_consultation(live_server, browser, files):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = ctx.new_page()
-    page.set_default_timeout(15_000)
-    login(page, live_server, "author")
-    _language(page, "zh")
+    page = user_page(browser, live_server, "author")
     assert "方法学编制" in page.inner_text("#panel-methodology_author")  # the author's panel on the home page
     page.goto(f"{live_server.url}/workspace/author/")
     assert "尚未提交方法学模块。" in page.inner_text("#proposals")
@@ -76,7 +68,7 @@ def test_author_proposes_a_module_and_answers_the_consultation(live_server, brow
     assert proposal.locator("table.checks td.error").count() == 0
     assert "examples/example-1.json: reproduces its documented result" in proposal.inner_text()
     shot(page, "author-2-conformance-zh")
-    _language(page, "en")
+    language(page, "en")
     proposal = page.locator("article.proposal").first
     assert "Conformance results" in proposal.inner_text() and "Submitted" in proposal.locator(".status").inner_text()
     assert "passes" in proposal.locator("table.checks tbody tr").first.inner_text()
@@ -84,9 +76,10 @@ def test_author_proposes_a_module_and_answers_the_consultation(live_server, brow
     shot(page, "author-2-conformance-en")
 
     # ---- consultation: the registry opens it and publishes a comment; the author answers ---------------------
+    from sqlalchemy import select
+
     from ccer.projects import comments
     from ccer.proposals.models import MethodologyProposal
-    from sqlalchemy import select
 
     with live_server.session() as s:
         registry = actor(s, live_server, "registry")
@@ -107,8 +100,8 @@ def test_author_proposes_a_module_and_answers_the_consultation(live_server, brow
     assert "Answer saved." in page.inner_text("p.flash")
     assert "第二版将按季度监测土壤碳库" in page.inner_text(".comment .response")
     shot(page, "author-3-answered-en")
-    _language(page, "zh")
+    language(page, "zh")
     assert "答复: 第二版将按季度监测土壤碳库" in page.inner_text(".comment .response")
     assert "公开征求意见中" in page.inner_text("article.proposal .status")
     shot(page, "author-3-answered-zh")
-    ctx.close()
+    page.context.close()

@@ -11,8 +11,8 @@ import pytest
 
 from ccer.demo import demo_uscc
 
-from .conftest import login, shot, switch_language
-from .holdings_setup import issue
+from .conftest import shot
+from .holdings_setup import issue, language, user_page
 
 MAKER, CHECKER = "owner3", "owner3-confirm"
 #: the demo key emitter, beneficiary of the retirement (its code is demo.demo_uscc's, valid under GB 32100-2015)
@@ -25,10 +25,6 @@ def _bad(code: str) -> str:
     return code[:17] + ("1" if code[17] != "1" else "2")
 
 
-def _language(page, lang: str) -> None:
-    if not page.get_attribute("html", "lang").startswith(lang):
-        switch_language(page, lang)
-
 
 @pytest.fixture(scope="module")
 def holding(live_server):
@@ -40,23 +36,18 @@ def holding(live_server):
 
 def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server, browser, holding):
     number, project_no = holding
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    login(page, live_server, MAKER)
-    _language(page, "zh")
-    page.goto(f"{live_server.url}/workspace/holder/")
+    page = user_page(browser, live_server, MAKER, "/workspace/holder/")
     # ---- holdings by project, vintage and status -------------------------------------------------------------
     assert page.inner_text("#account-number") == number
     row = page.inner_text("#holdings tbody")
     assert "2022" in row and "可用" in row and "5,000" in row  # 5,000 t issued, all available
     shot(page, "holder-1-holdings-zh")
-    _language(page, "en")
+    language(page, "en")
     assert "CCERs held" in page.inner_text("#holdings h2") and "Available" in page.inner_text("#holdings tbody")
     shot(page, "holder-1-holdings-en")
 
     # ---- a mistyped USCC: flagged as typed, refused by the server beside the field, the form kept ------------
-    _language(page, "zh")
+    language(page, "zh")
     page.fill("#retire input[name=quantity]", "1200")
     page.fill("#retire input[name=project_no]", str(project_no))
     page.select_option("#purpose", "enterprise_offset")
@@ -71,7 +62,7 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     assert page.input_value("#beneficiary_uscc") == _bad(BENEFICIARY_USCC)
     shot(page, "holder-2-uscc-refused-zh")
     page.goto(f"{live_server.url}/workspace/holder/")  # (the refused page's address is the POST's)
-    _language(page, "en")
+    language(page, "en")
     page.fill("#beneficiary_uscc", _bad(BENEFICIARY_USCC))
     assert "check character does not match" in page.inner_text("#beneficiary_uscc-hint")
 
@@ -88,22 +79,17 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     assert "Retirement" in request.inner_text() and "Proposed by you" in request.inner_text()
     assert request.locator("button").count() == 0  # my own request: no confirm or reject
     shot(page, "holder-3-proposed-en")
-    _language(page, "zh")
+    language(page, "zh")
     assert "由您发起" in page.locator("#inbox .request").last.inner_text()
     shot(page, "holder-3-proposed-zh")
-    ctx.close()
+    page.context.close()
 
     # ---- the second user confirms --------------------------------------------------------------------------
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    login(page, live_server, CHECKER)
-    _language(page, "zh")
-    page.goto(f"{live_server.url}/workspace/holder/")
+    page = user_page(browser, live_server, CHECKER, "/workspace/holder/")
     request = page.locator("#inbox .request").last
     assert "注销申请" in request.inner_text() and f"发起人 {MAKER}" in request.inner_text()
     shot(page, "holder-4-inbox-zh")
-    _language(page, "en")
+    language(page, "en")
     page.locator("#inbox .request").last.locator("button", has_text="Confirm").click()
     flash = page.inner_text("p.flash")
     retirement = re.search(r"number (\S+)\.", flash).group(1)
@@ -114,7 +100,7 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     assert retirement in certificates and BENEFICIARY in certificates and BENEFICIARY_USCC in certificates
     assert "Enterprise emissions offset" in certificates
     shot(page, "holder-5-confirmed-en")
-    _language(page, "zh")
+    language(page, "zh")
     assert "企业温室气体排放抵销" in page.inner_text("#retirements tbody")
     shot(page, "holder-5-confirmed-zh")
 
@@ -138,4 +124,4 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     assert page.input_value("#trading input[name=quantity]") == "100" and page.input_value("#direction") == "in"
     assert "3,800" in page.inner_text("#holdings tbody")  # nothing moved
     shot(page, "holder-7-move-refused-zh")
-    ctx.close()
+    page.context.close()

@@ -18,16 +18,19 @@ from ccer.issuance import trading
 from ccer.market import accounts, instruments, positions
 from ccer.market.models import Instrument, TradingAccount
 
-from .conftest import login, shot, switch_language
-from .holdings_setup import TRADING_MORNING, actor, issue, open_account
+from .conftest import shot
+from .holdings_setup import (
+    TRADING_MORNING,
+    actor,
+    issue,
+    language,
+    open_account,
+    user_page,
+)
 
 SELLER, SELLER_CONFIRM, BUYER = "owner4", "owner4-confirm", "emitter"
 MENUS = ["order", "lift", "block", "auction", "funds"]
 
-
-def _language(page, lang: str) -> None:
-    if not page.get_attribute("html", "lang").startswith(lang):
-        switch_language(page, lang)
 
 
 @pytest.fixture(scope="module")
@@ -63,19 +66,9 @@ def market(live_server):
         s.commit()
 
 
-def _page(browser, server, username):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 1000})
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    login(page, server, username)
-    _language(page, "zh")
-    page.goto(f"{server.url}/workspace/trader/")
-    return page
-
-
 def test_a_trader_lists_and_another_lifts(live_server, browser, market):
     code, numbers = market
-    seller = _page(browser, live_server, SELLER)
+    seller = user_page(browser, live_server, SELLER, "/workspace/trader/")
     assert seller.inner_text("#trading-account") == numbers[SELLER]
     assert code in seller.inner_text("#positions") and "5,000" in seller.inner_text("#positions")
 
@@ -100,13 +93,13 @@ def test_a_trader_lists_and_another_lifts(live_server, browser, market):
     assert "卖出" in book and "80.00" in book and "1,000" in book
     assert "挂牌中" in seller.inner_text("#orders tbody")
     shot(seller, "trader-2-listed-zh")
-    _language(seller, "en")
+    language(seller, "en")
     assert "Listed" in seller.inner_text("#orders tbody") and "Sell" in seller.inner_text(f"#book-{code}")
     shot(seller, "trader-2-listed-en")
 
     # ---- another participant lifts 600 t ----------------------------------------------------------------------
-    buyer = _page(browser, live_server, BUYER)
-    _language(buyer, "en")
+    buyer = user_page(browser, live_server, BUYER, "/workspace/trader/")
+    language(buyer, "en")
     assert "80.00" in buyer.inner_text(f"#book-{code}")
     assert buyer.inner_text("#available") == "1,000,000.00"
     buyer.select_option("#lift-instrument", code)
@@ -119,7 +112,7 @@ def test_a_trader_lists_and_another_lifts(live_server, browser, market):
     assert "Buy" in trades and "48,000.00" in trades and "Awaiting settlement" in trades
     assert "400" in buyer.inner_text(f"#book-{code}")  # 1,000 − 600 still listed
     shot(buyer, "trader-3-lifted-en")
-    _language(buyer, "zh")
+    language(buyer, "zh")
     assert "待结算" in buyer.inner_text("#trades tbody") and "买入" in buyer.inner_text("#trades tbody")
     shot(buyer, "trader-3-lifted-zh")
     href = buyer.get_attribute("#trades a.confirmation", "href")
@@ -135,7 +128,7 @@ def test_a_trader_lists_and_another_lifts(live_server, browser, market):
     assert "Cancelled" in seller.locator("#orders tbody tr").first.inner_text()
     assert "Sale" not in seller.inner_text("#funds")  # nothing paid before settlement after the close
     shot(seller, "trader-4-cancelled-en")
-    _language(seller, "zh")
+    language(seller, "zh")
     assert "已撤单" in seller.locator("#orders tbody tr").first.inner_text()
     shot(seller, "trader-4-cancelled-zh")
     seller.context.close()
