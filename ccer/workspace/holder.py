@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..auth import makerchecker
 from ..auth.models import User
+from ..infra import clock
 from ..infra.errors import DomainError, NotFound
 from ..issuance import bundles, purposes, retirements, trading
 from ..issuance.accounts import account_of
@@ -76,12 +77,14 @@ def _page(which: str = "", errors: Errors | None = None, status: int = 200):
     session, actor = db_session(), current_actor()
     account = _account(session, actor)
     requests = _pending(session, actor)
+    # the national ETS offset ratio in force today (reference data, ETS Measures Art. 29), shown beside the purpose
+    ratio, ratio_source = purposes.offset_ratio(session, clock.today(session))
     users = dict(session.execute(select(User.id, User.username).where(User.organisation_id == actor.organisation_id)).all())
     return render_template(
         "workspace/holder/index.html", account=account, rows=holdings(session, account.id) if account else [],
         binding=trading.binding_of(session, account.id) if account else None, requests=requests, kinds=KINDS,
         usernames=users, retired=_retirements(session, account), purposes=purposes.PURPOSES,
-        holder_purposes=purposes.HOLDER_PURPOSES, cap=purposes.NATIONAL_ETS_CAP_PERCENT, which=which, unit_status=UNIT_STATUS,
+        holder_purposes=purposes.HOLDER_PURPOSES, cap=f"{ratio * 100:f}".rstrip("0").rstrip("."), cap_source=ratio_source, which=which, unit_status=UNIT_STATUS,
         form=request.form if which else {}, errors=errors or Errors()), status
 
 

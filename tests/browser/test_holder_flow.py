@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from ccer.auth.models import Organisation
 from ccer.demo import demo_uscc
+from ccer.issuance import retirements
 
 from .conftest import shot
-from .holdings_setup import issue, language, user_page
+from .holdings_setup import actor, issue, language, user_page
 
 MAKER, CHECKER = "owner3", "owner3-confirm"
 #: the demo key emitter, beneficiary of the retirement (its code is demo.demo_uscc's, valid under GB 32100-2015)
@@ -124,4 +127,23 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     assert page.input_value("#trading input[name=quantity]") == "100" and page.input_value("#direction") == "in"
     assert "3,800" in page.inner_text("#holdings tbody")  # nothing moved
     shot(page, "holder-7-move-refused-zh")
+
+    # ---- a national ETS offset beyond the key emitter's cap: refused beside the quantity ------------------------
+    with live_server.session() as s:
+        emitter = s.execute(select(Organisation).where(Organisation.uscc == BENEFICIARY_USCC)).scalar_one()
+        retirements.set_obligation(s, actor(s, live_server, "registry"), emitter.id, 2025, 20_000, "山东省 2025 年度配额分配通知（测试）")
+        s.commit()
+    assert "5%" in page.inner_text("#retire small.help")  # the ratio in force (packaged edition: 5 %)
+    page.fill("#retire input[name=quantity]", "1500")
+    page.select_option("#purpose", "national_ets")
+    page.fill("#retire input[name=beneficiary_name]", BENEFICIARY)
+    page.fill("#beneficiary_uscc", BENEFICIARY_USCC)
+    page.fill("#retire input[name=compliance_year]", "2025")
+    page.click("#retire button[type=submit]")
+    # 20,000 t to surrender × 5 % = 1,000 t that may be offset for 2025 (ETS Measures Art. 29); 1,500 exceeds it
+    cap = page.inner_text("#retire input[name=quantity] ~ .field-error")
+    assert "may offset at most 1000 tCO2e for 2025" in cap and "ETS Measures Art. 29" in cap
+    assert page.input_value("#retire input[name=quantity]") == "1500" and page.input_value("#purpose") == "national_ets"
+    assert page.locator("#inbox .request").count() == 0  # nothing proposed
+    shot(page, "holder-8-cap-refused-zh")
     page.context.close()
