@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from ..infra.errors import DomainError
 
 #: (English message of the services, the Chinese text). First match wins: the specific before the general.
-TABLE = [(re.compile(pattern + r"\Z", re.S), text) for pattern, text in (
+TABLE = [(re.compile(pattern + r"\Z", re.DOTALL), text) for pattern, text in (
     # required fields (validation, comments, projects, registry acts)
     (r"is required", _l("必填")),
     (r"the crediting period \(计入期\) is required: give crediting_start and crediting_end", _l("必须填写计入期的起止日期")),

@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 from flask import Response
 
+from ..projects import evidence as store
 from ..projects.models import Document
 from ..requests import current_actor, db_session
-from ..projects import evidence as store
 from ..validation import evidence
 from .access import pages_of
 from .blueprint import bp

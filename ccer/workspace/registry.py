@@ -53,6 +53,11 @@ def panel(session, actor) -> Panel:
         if r.initiated_by != actor.user_id:
             out.waiting.append(Item(f"{ACT_LABELS.get(r.kind, r.kind)} · {r.target}", url_for("workspace.registry_index") + "#acts",
                                     note=_("待您确认")))
+    for case in _open_cases(session):  # after its deadline the registry enforces (Measures Art. 43)
+        out.waiting.append(Item(f"{case.project.title} · {_('欺诈案件')} #{case.id}", url_for("workspace.registry_acts") + "#fraud",
+                                deadline=case.cancel_by, note=_("尚欠 %(q)s 吨", q=case.outstanding)))
+    for ch in _changes_pending(session):  # 15 working days (Registry Rules Art. 8)
+        out.waiting.append(Item(f"{_('账户信息变更申请')} #{ch.id}", url_for("workspace.registry_acts") + "#changes", deadline=ch.review_due))
     out.start.append(Item(_("冻结、扣划、非交易过户、强制注销、欺诈处置"), url_for("workspace.registry_acts")))
     n = len(_pending_comments(session))
     if n:
@@ -233,7 +238,7 @@ def _units(form) -> dict:
 def _propose(kind: str, session, actor, form):
     from ..issuance import registry_acts as acts
 
-    text = lambda key: (form.get(key) or "").strip()  # noqa: E731
+    text = lambda key: (form.get(key) or "").strip()
     if kind == "freeze":
         return acts.propose_freeze(session, actor, text("account"), authority=text("authority"), order_ref=text("order_ref"), **_units(form))
     if kind == "release":
@@ -247,16 +252,26 @@ def _propose(kind: str, session, actor, form):
     return acts.propose_enforcement(session, actor, text("case_id"), text("order"))
 
 
+def _open_cases(session) -> list:
+    from ..issuance.fraud_models import OPEN, FraudCase
+
+    return list(session.execute(select(FraudCase).where(FraudCase.status == OPEN).order_by(FraudCase.cancel_by, FraudCase.id)).scalars())
+
+
+def _changes_pending(session) -> list:
+    from ..issuance.models import AccountChange
+
+    return list(session.execute(select(AccountChange).where(AccountChange.status == "pending")
+                                .order_by(AccountChange.review_due, AccountChange.id)).scalars())
+
+
 def _acts_page(errors: Errors | None = None, active: str = "", status: int = 200):
     from ..issuance import services
-    from ..issuance.fraud_models import OPEN, FraudCase
-    from ..issuance.models import AccountChange, Freeze
+    from ..issuance.models import Freeze
 
     session = db_session()
     freezes = list(session.execute(select(Freeze).where(Freeze.status == "active").order_by(Freeze.id)).scalars())
-    cases = list(session.execute(select(FraudCase).where(FraudCase.status == OPEN).order_by(FraudCase.cancel_by, FraudCase.id)).scalars())
-    changes = list(session.execute(select(AccountChange).where(AccountChange.status == "pending")
-                                   .order_by(AccountChange.review_due, AccountChange.id)).scalars())
+    cases, changes = _open_cases(session), _changes_pending(session)
     return render_template("workspace/registry/acts.html", freezes=freezes, cases=cases, changes=changes, today=clock.today(session),
                            non_trade=services.NON_TRADE, accounts=_account_numbers(session, freezes, changes),
                            form=request.form, errors=errors or Errors(), active=active), status

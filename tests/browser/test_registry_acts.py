@@ -15,11 +15,10 @@ PASSWORD = "correct-horse-battery"  # tests/conftest.py Parties
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     _require_browser()
+    from ccer import demo
     from ccer.auth.models import User
     from tests.conftest import Parties
     from tests.registry_world import World
-
-    from ccer import demo
 
     with pytest.MonkeyPatch.context() as mp:  # no demo parties: the world brings its own registry and owner
         mp.setattr(demo, "seed_parties", lambda session: None)
