@@ -65,11 +65,13 @@ def test_bounds_checks_shared_by_cli_and_pages():
 
 def test_integers_beyond_their_column(client, world):
     reg = _token(client, world.registry)
-    # path: an id beyond INTEGER does not match the route — 404 like any id that does not exist, on pages too
-    for url in (f"/api/v1/projects/{BEYOND_BIGINT}", f"/api/v1/organisations/{BEYOND_INTEGER}",
-                f"/api/v1/approvals/{10**30}/confirm", f"/api/v1/events/{BEYOND_INTEGER}"):
+    # path: an id beyond INTEGER is a 404 naming the parameter, like any id that does not exist — pages too
+    for url, field in ((f"/api/v1/projects/{BEYOND_BIGINT}", "project_id"), (f"/api/v1/organisations/{BEYOND_INTEGER}", "org_id"),
+                       (f"/api/v1/approvals/{10**30}/confirm", "request_id"), (f"/api/v1/events/{BEYOND_INTEGER}", "seq")):
         resp = client.get(url, headers=reg) if "confirm" not in url else client.post(url, headers=reg)
-        assert resp.status_code == 404, (url, resp.status_code)
+        _refused(resp, field, 404)
+    page = client.get(f"/projects/{BEYOND_BIGINT}")
+    assert page.status_code == 404 and page.mimetype == "text/html"
     assert client.get(f"/api/v1/organisations/{BEYOND_INTEGER - 1}", headers=reg).status_code == 404  # in range: not found
     # query
     _refused(client.get(f"/api/v1/comments?subject_type=project&subject_id={BEYOND_BIGINT}"), "subject_id")

@@ -1,7 +1,7 @@
 """The API's edge (issue 15 §1): what no request may carry, checked before any resource sees it.
 
-- `<int:…>` in a route matches only ids within the INTEGER column (ccer.infra.bounds.INT32_MAX): a larger one is
-  a 404 like any id that does not exist, never a PostgreSQL "integer out of range" (5xx).
+- `<int:…>` in a route: an id beyond the INTEGER column (ccer.infra.bounds.INT32_MAX) is a 404 naming the
+  parameter like any id that does not exist, never a PostgreSQL "integer out of range" (5xx).
 - Every query parameter, form field and JSON member (keys and values, at any depth) is scanned for NUL, lone
   surrogates, integers beyond 64 bits and non-finite numbers: a 422 naming the field, for the fields that the
   schemas take as free-form objects too. The schemas (ccer/*/schemas.py) hold each field's own bounds."""
@@ -14,15 +14,19 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from ..infra.bounds import INT32_MAX, text_problem, tree_problem
-from ..infra.errors import ValidationError
+from ..infra.errors import NotFound, ValidationError
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>`: ASCII digits within the INTEGER column."""
+    """`<int:…>`: digits; the document says they are within the INTEGER column (maximum), and `scan_request`
+    answers a larger one 404 naming the parameter before any view or query sees it."""
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", INT32_MAX)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        return int(value)  # beyond max: not a routing miss (an anonymous 404) but a 404 naming the parameter
 
 
 def _refuse(field: str, problem: str):
@@ -30,7 +34,10 @@ def _refuse(field: str, problem: str):
 
 
 def scan_request() -> None:
-    """before_request of /api/: the request-wide checks above."""
+    """before_request: ids in the path within their column (pages too), then for /api/ the request-wide checks above."""
+    for key, value in (request.view_args or {}).items():
+        if type(value) is int and value > INT32_MAX:
+            raise NotFound(f"no {key.replace('_', ' ')} {value}", field=key, rule="ids are within the INTEGER column")
     if not request.path.startswith("/api/"):
         return
     for where in (request.args, request.form):

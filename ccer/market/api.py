@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
+from ..infra.bounds import INT32_MAX
 from ..infra import calendar, clock
 from ..infra.actor import Actor
 from ..api.pagination import PageArgs, page_schema, paginate
@@ -32,7 +33,7 @@ from .schemas import (AccountArg, AccountFilter, AccountOpenIn, AmountIn, Auctio
 blp = Blueprint("market", __name__, url_prefix="/api/v1/market", description="The exchange: accounts, orders, lifts, funds, settlement")
 public = Blueprint("market-public", __name__, url_prefix="/api/v1/market", description="The exchange's public data (anonymous)")
 
-MAX_ID = 2**31 - 1
+MAX_ID = INT32_MAX  # ids in INTEGER columns
 
 # ---- whose data --------------------------------------------------------------------------------------------
 

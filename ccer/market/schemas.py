@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError as SchemaError, fields, validate, validates_schema
 
-from ..infra.bounds import Instant
+from ..infra.bounds import Id, Instant, Text
 from . import instruments
 from .accounts import MAX_AMOUNT, PERMISSIONS
 
@@ -61,14 +61,9 @@ class Money(fields.Field):
         return cny(value)
 
 
-def _plain_text(value: str) -> None:
-    """No control characters but line breaks and tabs: PostgreSQL refuses NUL in text (a 5xx, were it passed on)."""
-    if any(ord(c) < 32 and c not in "\n\r\t" or ord(c) == 127 for c in value):
-        raise SchemaError("control characters are not allowed")
-
-
 def _text(min_len: int = 1, max_len: int = 500, **kw) -> fields.Str:
-    return fields.Str(validate=[validate.Length(min=min_len, max=max_len), _plain_text], **kw)
+    """Free text and references: no NUL, controls or lone surrogates (ccer.infra.bounds — PostgreSQL refuses NUL)."""
+    return Text(max_len, min_len, **kw)
 
 
 def _fen(name: str, **kw) -> fields.Function:
@@ -86,7 +81,7 @@ _INSTRUMENT = _text(1, 24, required=True, metadata={"description": "e.g. CCER-00
 
 
 class AccountOpenIn(Schema):
-    organisation_id = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    organisation_id = Id(required=True)
     bank_name = _text(1, 120, required=True)
     bank_account_no = _text(1, 40, required=True)
     bank_account_name = _text(1, 200, required=True, metadata={"description": "the holder's name: the participant's own (same-name account)"})
@@ -109,7 +104,7 @@ class AccountFilter(Schema):
 
 
 class OperatorIn(Schema):
-    user_id = fields.Int(load_default=None, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    user_id = Id(load_default=None)
     username = _text(1, 80, load_default=None)
     permissions = fields.List(fields.Str(validate=validate.OneOf(PERMISSIONS)), required=True, validate=validate.Length(min=1, max=len(PERMISSIONS)))
 
