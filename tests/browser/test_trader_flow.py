@@ -102,6 +102,7 @@ def test_a_trader_lists_and_another_lifts(live_server, browser, market):
     language(buyer, "en")
     assert "80.00" in buyer.inner_text(f"#book-{code}")
     assert buyer.inner_text("#available") == "1,000,000.00"
+    assert "2026-12-07 10:00" in buyer.inner_text("#funds table")  # the deposit, in Beijing time
     buyer.select_option("#lift-instrument", code)
     buyer.select_option("#lift-side", "buy")
     buyer.fill("#lift input[name=quantity]", "600")
