@@ -104,3 +104,34 @@ def test_an_account_change_is_refused_without_a_reason_then_approved(client, ses
     resp = client.post(f"/workspace/registry/account-changes/{change_id}/decide", data={"csrf": token, "action": "approve"})
     assert resp.status_code == 302
     assert session.get(AccountChange, change_id).status == "approved"
+
+
+def test_a_fraud_case_shows_what_is_owed_and_its_enforcement_waits_for_the_deadline(client, session, parties):
+    from datetime import timedelta
+
+    from ccer.infra import clock
+    from ccer.projects import lifecycle
+
+    w = _world(session, parties)
+    lifecycle.fire(session, w.registry, w.project.id, "revoke", reason="省生态环境厅认定篡改监测数据（测试〔2026〕1号）")
+    session.commit()
+    username = _username(session, w.registry)
+    session.rollback()
+    token = _login(client, username)
+    page = client.get("/workspace/registry/acts").get_data(as_text=True)
+    # the case owes everything issued for the project, 1 000 t; the owner has 30 days (fraud.CANCEL_DAYS) from 2026-12-07
+    assert re.search(r'<td class="num">1000</td><td class="num">1000</td>\s*<td><span class="">2027-01-06</span>', page), page
+    assert "2027-01-06" in client.get("/workspace/").get_data(as_text=True)  # on the registry's home, with its deadline
+    form = {"csrf": token, "case_id": "1", "order": "生态环境部强制注销通知（测试）"}
+    from ccer.issuance.fraud_models import FraudCase
+
+    form["case_id"] = str(session.execute(select(FraudCase.id)).scalar_one())
+    session.rollback()
+    resp = client.post("/workspace/registry/acts/enforce", data=form)
+    # before the deadline: refused (Measures Art. 43: 逾期未按要求注销), in Chinese, nothing proposed
+    assert resp.status_code == 422 and "业主可在 2027-01-06 前注销 1000 吨" in resp.get_data(as_text=True)
+    clock.advance(session, timedelta(days=31))  # 2027-01-07: the deadline has passed
+    session.commit()
+    form["csrf"] = _login(client, username)  # web sessions run on the platform clock: log in again a month later
+    assert client.post("/workspace/registry/acts/enforce", data=form).status_code == 302
+    assert session.execute(select(ApprovalRequest.status).where(ApprovalRequest.kind == "registry.fraud_enforce")).scalar_one() == "pending"
