@@ -6,6 +6,8 @@ Every act on the account is the maker's half of a maker–checker request (Regis
 proposes, a second user of the organisation confirms here, and only the confirmation runs the service."""
 from __future__ import annotations
 
+import json
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,6 +36,12 @@ KINDS = {"registry.retire": _l("注销申请"), "registry.to_trading": _l("转�
 #: states of CCER units in an account (issuance.models)
 UNIT_STATUS = {"available": _l("可用"), "trading": _l("在交易账户"), "frozen": _l("已冻结"), "retired": _l("已用于注销"),
                "cancelled": _l("已强制注销")}
+
+#: what a request's payload names, in the page's language (the form's own labels)
+FIELD_LABELS = {"quantity": _l("数量（吨）"), "project_no": _l("项目编号"), "vintage": _l("年份"), "serial": _l("序列号"),
+                "purpose": _l("注销用途"), "beneficiary_name": _l("受益方名称"), "beneficiary_uscc": _l("受益方统一社会信用代码"),
+                "compliance_year": _l("履约年度"), "event_name": _l("活动名称"), "event_start": _l("活动开始日期"),
+                "event_end": _l("活动结束日期"), "note": _l("备注")}
 
 UNIT_FIELDS = ("quantity", "project_no", "vintage")
 RETIRE_FIELDS = UNIT_FIELDS + ("purpose", "beneficiary_name", "beneficiary_uscc", "compliance_year", "event_name",
@@ -83,6 +91,7 @@ def _page(which: str = "", errors: Errors | None = None, status: int = 200):
     return render_template(
         "workspace/holder/index.html", account=account, rows=holdings(session, account.id) if account else [],
         binding=trading.binding_of(session, account.id) if account else None, requests=requests, kinds=KINDS,
+        payloads={r.id: json.loads(r.payload_json) for r in requests}, field_labels=FIELD_LABELS,
         usernames=users, retired=_retirements(session, account), purposes=purposes.PURPOSES,
         holder_purposes=purposes.HOLDER_PURPOSES, cap=f"{ratio * 100:f}".rstrip("0").rstrip("."), cap_source=ratio_source, which=which, unit_status=UNIT_STATUS,
         form=request.form if which else {}, errors=errors or Errors()), status

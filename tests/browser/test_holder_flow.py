@@ -91,6 +91,8 @@ def test_holder_retires_with_a_beneficiary_and_opens_the_certificate(live_server
     page = user_page(browser, live_server, CHECKER, "/workspace/holder/")
     request = page.locator("#inbox .request").last
     assert "注销申请" in request.inner_text() and f"发起人 {MAKER}" in request.inner_text()
+    assert "1,200" in request.inner_text() and "企业温室气体排放抵销" in request.inner_text()
+    assert BENEFICIARY_USCC.lower() in request.inner_text()  # the request as typed; the retirement records it upper-cased
     shot(page, "holder-4-inbox-zh")
     language(page, "en")
     page.locator("#inbox .request").last.locator("button", has_text="Confirm").click()
