@@ -135,3 +135,28 @@ def test_a_fraud_case_shows_what_is_owed_and_its_enforcement_waits_for_the_deadl
     form["csrf"] = _login(client, username)  # web sessions run on the platform clock: log in again a month later
     assert client.post("/workspace/registry/acts/enforce", data=form).status_code == 302
     assert session.execute(select(ApprovalRequest.status).where(ApprovalRequest.kind == "registry.fraud_enforce")).scalar_one() == "pending"
+
+
+def test_a_non_trade_transfer_a_forced_cancellation_and_a_deduction_are_proposed_from_the_page(client, session, parties):
+    import json
+
+    w = _world(session, parties)
+    f = w.freeze(w.owner, authority="北京市朝阳区人民法院", order_ref="（2026）京0105执7号", quantity=100)  # confirmed already
+    owner_no, trader_no, freeze_id, username = w.owner.account.number, w.trader.account.number, f.id, _username(session, w.registry)
+    session.commit()
+    token = _login(client, username)
+    assert f"freeze-{freeze_id}" in client.get("/workspace/registry/acts").get_data(as_text=True)
+    for kind, form in (
+            ("non_trade", {"kind": "succession", "account": owner_no, "to_account": trader_no, "evidence": "（2026）京01民终1号", "quantity": "200"}),
+            ("force_cancel", {"account": owner_no, "order": "生态环境部决定（测试）", "quantity": "50", "vintage": "2022"}),
+            ("deduct", {"freeze_id": str(freeze_id), "to_account": trader_no, "evidence": "（2026）京0105执7号之二"})):
+        resp = client.post(f"/workspace/registry/acts/{kind}", data={"csrf": token, **form})
+        assert resp.status_code == 302, (kind, resp.get_data(as_text=True)[-1500:])
+    rows = dict(session.execute(select(ApprovalRequest.kind, ApprovalRequest.payload_json).where(ApprovalRequest.status == "pending")).all())
+    assert json.loads(rows["registry.non_trade"]) == {"kind": "succession", "to_account": trader_no, "evidence": "（2026）京01民终1号", "quantity": 200}
+    assert json.loads(rows["registry.force_cancel"]) == {"order": "生态环境部决定（测试）", "quantity": 50, "vintage": 2022}
+    assert json.loads(rows["registry.deduct"]) == {"to_account": trader_no, "evidence": "（2026）京0105执7号之二"}
+    session.rollback()
+    # a deduction without its judgment: refused beside that freeze's evidence box
+    html = client.post("/workspace/registry/acts/deduct", data={"csrf": token, "freeze_id": str(freeze_id), "to_account": trader_no}).get_data(as_text=True)
+    assert re.search(r'id="deduct-evidence"[^>]*>\s*<span class="field-error" role="alert">必须填写生效裁判文书', html), html[-3000:]
