@@ -27,3 +27,15 @@ def test_a_project_without_its_crediting_period_is_refused_beside_the_field_in_b
     html = client.post("/workspace/owner/projects/new?lang=en", data=form).get_data(as_text=True)
     assert re.search(field + r"The crediting period \(start and end dates\) is required \[Measures", html)
     assert session.execute(select(func.count()).select_from(Project)).scalar_one() == 0
+
+
+def test_a_batch_with_a_negative_verification_is_labelled_as_such(app):
+    """A reduction batch is verified, not validated (Measures Art. 20–21): its `rejected` reads 核查未通过."""
+    from ccer.projects.models import MonitoringPeriod, Project
+    from ccer.workspace import labels
+
+    with app.test_request_context("/?lang=zh"):
+        assert labels.record_status(MonitoringPeriod(status="rejected")) == "核查未通过"
+        assert labels.record_status(Project(status="rejected")) == "审定未通过"
+    with app.test_request_context("/?lang=en"):
+        assert labels.status("rejected", True) != labels.status("rejected")
