@@ -90,3 +90,8 @@ def test_an_owners_evidence_file_is_stored_with_its_answer_and_read_only_by_the_
     assert client.get(f"/workspace/evidence/{comment_doc_id}").data == b"EIA chapter 5"
     _fresh(client)
     assert client.get(f"/api/v1/documents/{comment_doc_id}").data == b"EIA chapter 5"
+    # the chain vouches for both files: the answers' events touch the documents, whose bytes still hash to their SHA-256
+    from ccer import ledger
+
+    report = ledger.verify(session)
+    assert report.ok, [str(p) for p in report.problems]
