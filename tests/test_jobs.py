@@ -36,6 +36,7 @@ def _wait(session, job_id, seconds=60):
         job = session.get(jobs.Job, job_id)
         if job.finished:
             return job
+        session.rollback()  # end the read: on SQLite an open transaction would keep the job from writing
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {seconds} s")
 

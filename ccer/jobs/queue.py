@@ -46,22 +46,23 @@ class JobSettings:
 
 
 class Progress:
-    """Handed to a job: `progress(0.4, "12 of 30 certificates")` records how far it is (in its own transaction, so
-    the job's work is not committed half-way) and stops a job that has run past its time budget."""
+    """Handed to a job: `progress(0.4, "12 of 30 certificates")` records how far it is and stops a job that has run
+    past its time budget. It commits the job's own session: a job changes registry state only through services,
+    each its own transaction, so between them there is nothing half-done to commit (and on SQLite a second
+    connection could not write while the job's session holds the database)."""
 
-    def __init__(self, factory: sessionmaker, job_id: str, deadline: float | None):
-        self._factory, self._job_id, self._deadline = factory, job_id, deadline
+    def __init__(self, session: Session, job_id: str, deadline: float | None):
+        self._session, self._job_id, self._deadline = session, job_id, deadline
 
     def __call__(self, fraction: float, message: str = "") -> None:
         import time
 
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise JobTimeout("the job ran past its time budget (CCER_JOB_TIMEOUT)")
-        with self._factory() as s:
-            job = s.get(Job, self._job_id)
-            job.progress = max(0.0, min(1.0, fraction))
-            job.message = message[:400]
-            s.commit()
+        job = self._session.get(Job, self._job_id)
+        job.progress = max(0.0, min(1.0, fraction))
+        job.message = message[:400]
+        self._session.commit()
 
 
 class JobTimeout(DomainError):
@@ -125,7 +126,7 @@ def run_job(factory: sessionmaker, job_id: str, instance: Path, timeout: int | N
         s.commit()
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            result = KINDS[job.kind](s, job, Progress(factory, job_id, deadline), folder)
+            result = KINDS[job.kind](s, job, Progress(s, job_id, deadline), folder)
             s.commit()
         except BaseException as exc:  # noqa: BLE001 — a job's failure is recorded, never raised into a worker
             s.rollback()
