@@ -125,6 +125,20 @@ def _acts(session, actor, pending: bool) -> list:
     return list(session.execute(stmt.where(ApprovalRequest.status != "pending").order_by(ApprovalRequest.id.desc()).limit(30)).scalars())
 
 
+#: what a registry act's request names, in words (the confirmer sees what they confirm)
+PAYLOAD_LABELS = {"authority": "作出裁定的法院", "order_ref": "文书编号", "quantity": "数量（吨二氧化碳当量）", "project_no": "项目登记编号",
+                  "vintage": "减排量产生年份", "serial": "序列号区间", "reason": "解除冻结的依据", "to_account": "划入账户",
+                  "evidence": "依据文件", "kind": "过户类型", "order": "主管部门的决定"}
+
+
+@bp.app_template_filter("act_payload")
+def act_payload(payload_json: str) -> list[tuple[str, str]]:
+    """(label, value) of a request's payload, in the page's language."""
+    import json
+
+    return [(_(PAYLOAD_LABELS[k]) if k in PAYLOAD_LABELS else k, str(v)) for k, v in json.loads(payload_json or "{}").items()]
+
+
 #: the registry acts in words
 ACT_LABELS = {"registry.issue": "签发减排量", "registry.freeze": "冻结", "registry.release": "解除冻结", "registry.deduct": "扣减",
               "registry.non_trade": "非交易过户", "registry.force_cancel": "强制注销", "registry.fraud_enforce": "欺诈处置"}
