@@ -66,13 +66,26 @@ def current_language() -> str:
     return str(get_locale() or DEFAULT)
 
 
+def return_path() -> str:
+    """Where the language switch sends the visitor back: this page if it was fetched with GET; after a form was
+    posted (a path that may answer only POST), the page the form was on, when it is on this site."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    from urllib.parse import urlsplit
+
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
 def init_app(app: Flask) -> None:
     compiled = compile_catalogues(Path(app.instance_path) / "translations")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES, language_return_path=return_path)
     register_language_switch(app)
 
 
