@@ -59,7 +59,9 @@ class LiveServer:
         self._server.shutdown()
 
 
-@pytest.fixture(scope="session")
+# module-scoped: when a module ends, its server thread and the browser's connection end with it, so that later
+# tests which fork (the verifier's --jobs, RQ) never fork a process holding another thread's locks
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     _require_browser()
     server = LiveServer(tmp_path_factory.mktemp("browser"))
@@ -67,7 +69,7 @@ def live_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     _require_browser()
     from playwright.sync_api import sync_playwright
