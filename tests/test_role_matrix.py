@@ -93,9 +93,9 @@ def matrix(ids: dict) -> dict[str, tuple[dict | None, dict]]:
         "POST /api/v1/approvals#issue": ({"kind": "registry.issue", "target": f"monitoring_period:{ids['batch']}", "payload": {}},
                                          expect(REGISTRY)),
         # confirming: a second registry user only — not the proposer, not another organisation
-        f"POST /api/v1/approvals/{ids['issue_request']}/confirm": (None, expect({"registry2"}, anonymous=(401, 403))),
-        f"POST /api/v1/approvals/{ids['reject_request']}/reject": ({"reason": "重复申请"}, expect(REGISTRY, anonymous=(401, 403))),
-        f"POST /api/v1/approvals/{ids['owner_request']}/confirm": (None, expect({"owner2"}, anonymous=(401, 403))),
+        f"POST /api/v1/approvals/{ids['issue_request']}/confirm": (None, expect({"registry2"})),
+        f"POST /api/v1/approvals/{ids['reject_request']}/reject": ({"reason": "重复申请"}, expect(REGISTRY)),
+        f"POST /api/v1/approvals/{ids['owner_request']}/confirm": (None, expect({"owner2"})),
         # proposals on an account: its holder's users; another holder is answered as if the account did not exist
         "POST /api/v1/approvals#retire": ({"kind": "registry.retire", "target": f"account:{acct_id}", "payload": {k: v for k, v in retire.items() if k != "account"}},
                                           expect(OWNER, **foreign)),

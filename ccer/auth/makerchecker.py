@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .. import ledger
 from ..infra import clock
 from ..infra.db import Base, fetch, mutating
-from ..infra.errors import Conflict, Forbidden, ValidationError
+from ..infra.errors import Conflict, Forbidden, Unauthorized, ValidationError
 from ..infra.actor import Actor
 from . import policy
 
@@ -170,6 +170,8 @@ def _require_checker(session: Session, checker: Actor, req: ApprovalRequest, op:
     if op.registry_permission and checker.user_id is not None and policy.can(checker, op.registry_permission, _org_resource(session, req.organisation_id)):
         return
     who = "a user of the requesting organisation" + (" or the registry" if op.registry_permission else "")
+    if checker.user_id is None and not policy.is_system(checker):
+        raise Unauthorized(f"log in first: only {who} can {verb}", field="Authorization")
     raise Forbidden(f"only {who} can {verb}", field="actor", rule="Registry Rules: 发起代表/确认代表")
 
 
