@@ -25,6 +25,7 @@ from . import labels
 from .access import pages_of
 from .blueprint import bp
 from .forms import Errors, attempt, finish
+from .vv_forms import engage_vvb, signed_report
 
 #: what a workspace page takes as monitored data (the API's upload takes the same: ccer/projects/api.py)
 UPLOAD_TYPES = (".csv", ".xlsx")
@@ -108,11 +109,7 @@ def owner_batch(batch_id: int):
 def owner_batch_engage(batch_id: int):
     mp, session = _owned(batch_id), db_session()
     errors = Errors()
-    vvb_id = request.form.get("vvb_id", "")
-    if not vvb_id.isdecimal():
-        errors["vvb_id"] = _("请选择审定与核查机构")
-    else:
-        attempt(lambda: vv.engage(session, current_actor(), "verification", mp.id, int(vvb_id)), errors, {"vvb_id"})
+    engage_vvb(session, "verification", mp.id, errors)
     return _after("owner", mp, errors, _("已委托，等待对方接受。"))
 
 
@@ -155,15 +152,7 @@ def vvb_batch_raise(batch_id: int):
 def vvb_batch_report(batch_id: int):
     mp, session = _verified_by_me(batch_id), db_session()
     errors = Errors()
-    conclusion = request.form.get("conclusion", "")
-    if request.form.get("commitment") != "yes":
-        errors["commitment"] = _("出具报告须签署承诺")  # Measures Art. 20
-    elif conclusion not in ("positive", "negative"):
-        errors["conclusion"] = _("请选择结论")
-    else:
-        move = "verify" if conclusion == "positive" else "reject"
-        attempt(lambda: monitoring.fire(session, current_actor(), mp.id, move, comment_handling=request.form.get("comment_handling", ""),
-                                        reason=request.form.get("reason", "")), errors, {"reason", "status"})
+    signed_report(errors, "verify", lambda move, **context: monitoring.fire(session, current_actor(), mp.id, move, **context))
     return _after("vvb", mp, errors, _("已出具核查报告。"))
 
 

@@ -26,6 +26,7 @@ from .access import pages_of
 from .blueprint import bp
 from .forms import Errors, attempt, evidence_of, finish
 from .panels import Item, Panel, provides
+from .vv_forms import engage_vvb
 
 ACTION = "workspace.owner"
 #: the common project fields of every design document (lifecycle.create's keyword arguments)
@@ -200,11 +201,7 @@ def owner_project(project_id: int):
 def owner_engage(project_id: int):
     session, p = db_session(), _own(db_session(), project_id)
     errors = Errors()
-    vvb_id = request.form.get("vvb_id", "")
-    if not vvb_id.isdecimal():
-        errors["vvb_id"] = _("请选择审定与核查机构")
-    else:
-        attempt(lambda: vv.engage(session, current_actor(), "validation", p.id, int(vvb_id)), errors, {"vvb_id"})
+    engage_vvb(session, "validation", p.id, errors)
     return _after(p, errors, _("已委托，等待对方接受。"))
 
 

@@ -22,6 +22,7 @@ from .access import pages_of
 from .blueprint import bp
 from .forms import Errors, attempt, finish
 from .panels import Item, Panel, provides
+from .vv_forms import signed_report
 
 ACTION = "workspace.vvb"
 
@@ -167,13 +168,5 @@ def vvb_report(project_id: int):
     signed over the report and the design document by the transition itself (lifecycle._report)."""
     session, p = db_session(), _engaged(db_session(), project_id)
     errors = Errors()
-    conclusion = request.form.get("conclusion", "")
-    if request.form.get("commitment") != "yes":
-        errors["commitment"] = _("出具报告须签署承诺")  # Measures Art. 13
-    elif conclusion not in ("positive", "negative"):
-        errors["conclusion"] = _("请选择结论")
-    else:
-        move = "validate" if conclusion == "positive" else "reject"
-        attempt(lambda: lifecycle.fire(session, current_actor(), p.id, move, comment_handling=request.form.get("comment_handling", ""),
-                                       reason=request.form.get("reason", "")), errors, {"reason", "status"})
+    signed_report(errors, "validate", lambda move, **context: lifecycle.fire(session, current_actor(), p.id, move, **context))
     return _after(p, errors, _("已出具审定报告。"))
