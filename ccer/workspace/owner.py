@@ -234,8 +234,17 @@ def _subject(subject_type: str, subject_id: int):
     abort(404)
 
 
-def _answered(record, page, url, errors: Errors, key: str, done: str):
-    """An answer's error goes beside that comment's or finding's own form (`key`)."""
+def _answer(model, answered_id: int, answer, key: str, done: str):
+    """The owner's answer to a comment or a finding (`model`) about a project or batch of mine, by the service
+    `answer` with the response and its evidence file; an error goes beside that comment's or finding's own form (`key`)."""
+    session = db_session()
+    answered = session.get(model, answered_id)
+    if answered is None:
+        abort(404)
+    record, page, url = _subject(answered.subject_type, answered.subject_id)
+    errors = Errors()
+    attempt(lambda: answer(session, current_actor(), answered_id, request.form.get("response", ""), evidence_file=evidence_of()),
+            errors, {"response"})
     if errors:
         errors = Errors({key: errors.get("response") or "; ".join(errors.get("general", []))})
     return finish(record, errors, page, done, url)
@@ -244,33 +253,17 @@ def _answered(record, page, url, errors: Errors, key: str, done: str):
 @bp.post("/owner/comments/<int:comment_id>/respond")
 @pages_of(ACTION)
 def owner_respond(comment_id: int):
-    session = db_session()
     from ..projects.models import Comment
 
-    c = session.get(Comment, comment_id)
-    if c is None:
-        abort(404)
-    record, page, url = _subject(c.subject_type, c.subject_id)
-    errors = Errors()
-    attempt(lambda: comments.respond(session, current_actor(), comment_id, request.form.get("response", ""),
-                                     evidence_file=evidence_of()), errors, {"response"})
-    return _answered(record, page, url, errors, f"comment-{comment_id}", _("已答复公众意见。"))
+    return _answer(Comment, comment_id, comments.respond, f"comment-{comment_id}", _("已答复公众意见。"))
 
 
 @bp.post("/owner/findings/<int:finding_id>/answer")
 @pages_of(ACTION)
 def owner_answer(finding_id: int):
-    session = db_session()
     from ..validation.models import Finding
 
-    f = session.get(Finding, finding_id)
-    if f is None:
-        abort(404)
-    record, page, url = _subject(f.subject_type, f.subject_id)
-    errors = Errors()
-    attempt(lambda: vv.answer_finding(session, current_actor(), finding_id, request.form.get("response", ""), evidence_file=evidence_of()),
-            errors, {"response"})
-    return _answered(record, page, url, errors, f"finding-{finding_id}", _("已答复审定发现。"))
+    return _answer(Finding, finding_id, vv.answer_finding, f"finding-{finding_id}", _("已答复审定发现。"))
 
 
 # ---- monitored data and the boundary of a sink project ---------------------------------------------------
