@@ -43,6 +43,19 @@ def attempt(call: Callable[[], Any], errors: Errors, fields: set[str] | None = N
         return None
 
 
+def flash_outcome(call: Callable[[], Any], done: Callable[[Any], str], refused: Callable[[DomainError], str] = str) -> None:
+    """A one-button decision on a page of lists (accept, open, publish…): done → `done(result)` flashed; refused →
+    `refused(err)` flashed, on the same redirect (refusals of access are not form errors: they propagate)."""
+    try:
+        result = call()
+    except DomainError as err:
+        if err.status in (401, 403, 404):
+            raise
+        flash(refused(err))
+    else:
+        flash(done(result))
+
+
 def evidence_of(name: str = "evidence") -> tuple[str, bytes] | None:
     """An uploaded evidence file as (file name, bytes), for the answering service to store (validation/evidence.py)."""
     f = request.files.get(name)

@@ -24,7 +24,7 @@ from ..validation.models import Engagement
 from . import batches, boundary, labels
 from .access import pages_of
 from .blueprint import bp
-from .forms import Errors, attempt, evidence_of, finish
+from .forms import Errors, attempt, evidence_of, finish, flash_outcome
 from .panels import Item, Panel, provides
 from .vv_forms import engage_vvb
 
@@ -91,19 +91,10 @@ def owner_index():
 @pages_of(ACTION)
 def owner_account():
     """Apply for the organisation's one registry account: registered reductions are issued into it (Registry Rules Art. 5–6)."""
-    from flask import flash
-
-    from ..infra.errors import DomainError
     from ..issuance.accounts import apply_for_account
 
-    try:
-        a = apply_for_account(db_session(), current_actor(), current_actor().organisation_id)
-    except DomainError as err:
-        if err.status in (401, 403, 404):
-            raise
-        flash(str(err))
-    else:
-        flash(_("已申请开立注册登记账户 %(number)s。", number=a.number))
+    flash_outcome(lambda: apply_for_account(db_session(), current_actor(), current_actor().organisation_id),
+                  lambda a: _("已申请开立注册登记账户 %(number)s。", number=a.number))
     return redirect(url_for("workspace.owner_index"))
 
 

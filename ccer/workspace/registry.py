@@ -17,7 +17,7 @@ from . import errors as refusals
 from . import labels
 from .access import pages_of
 from .blueprint import bp
-from .forms import Errors, attempt
+from .forms import Errors, attempt, flash_outcome
 from .panels import Item, Panel, provides
 
 ACTION = "workspace.registry"
@@ -100,14 +100,9 @@ def registry_account(account_id: int):
 
     session = db_session()
     action = request.form.get("action", "")
-    try:
-        a = accounts.decide_account(session, current_actor(), account_id, action, request.form.get("reason") or None)
-    except DomainError as err:
-        if err.status in (401, 403, 404):
-            raise
-        flash(f"#{account_id}: {refusals.text(err)}")
-    else:
-        flash(_("账户 %(number)s：%(status)s", number=a.number, status=labels.account_status(a.status)))
+    flash_outcome(lambda: accounts.decide_account(session, current_actor(), account_id, action, request.form.get("reason") or None),
+                  lambda a: _("账户 %(number)s：%(status)s", number=a.number, status=labels.account_status(a.status)),
+                  lambda err: f"#{account_id}: {refusals.text(err)}")
     return redirect(url_for("workspace.registry_index") + "#accounts")
 
 
@@ -172,14 +167,9 @@ def registry_request(request_id: int, verb: str):
 def registry_moderate(comment_id: int):
     session = db_session()
     publish = request.form.get("publish") == "yes"
-    try:
-        comments.moderate(session, current_actor(), comment_id, publish, request.form.get("reason") or None)
-    except DomainError as err:
-        if err.status in (401, 403, 404):
-            raise
-        flash(f"#{comment_id}: {refusals.text(err)}")
-    else:
-        flash(_("已发布公众意见。") if publish else _("已不予发布。"))
+    flash_outcome(lambda: comments.moderate(session, current_actor(), comment_id, publish, request.form.get("reason") or None),
+                  lambda _c: _("已发布公众意见。") if publish else _("已不予发布。"),
+                  lambda err: f"#{comment_id}: {refusals.text(err)}")
     return redirect(url_for("workspace.registry_index") + "#comments")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from ..validation.models import Engagement, Finding
 from . import labels
 from .access import pages_of
 from .blueprint import bp
-from .forms import Errors, attempt, finish
+from .forms import Errors, attempt, finish, flash_outcome
 from .panels import Item, Panel, provides
 from .vv_forms import signed_report
 
@@ -91,14 +91,8 @@ def vvb_index():
 def vvb_decide(engagement_id: int):
     session = db_session()
     accept = request.form.get("accept") == "yes"
-    try:
-        vv.decide_engagement(session, current_actor(), engagement_id, accept)
-    except DomainError as err:
-        if err.status in (401, 403, 404):
-            raise
-        flash(str(err))
-    else:
-        flash(_("已接受委托。") if accept else _("已拒绝委托。"))
+    flash_outcome(lambda: vv.decide_engagement(session, current_actor(), engagement_id, accept),
+                  lambda _e: _("已接受委托。") if accept else _("已拒绝委托。"))
     return redirect(url_for("workspace.vvb_index"))
 
 
