@@ -91,10 +91,18 @@ def _create(session: Session, actor: Actor, kind: str, payload: dict) -> Job:
 
 
 def enqueue(session: Session, actor: Actor, kind: str, payload: dict, *, instance: Path,
-            settings: JobSettings | None = None) -> Job:
-    """Record the job (committed, so a worker elsewhere sees it) and hand it to the backend."""
+            settings: JobSettings | None = None, files: dict[str, Path] | None = None) -> Job:
+    """Record the job (committed, so a worker elsewhere sees it), move its input `files` ({name: path}) into its
+    folder, and hand it to the backend."""
+    import shutil
+
     settings = settings or JobSettings.from_env()
     job = _create(session, actor, kind, payload)
+    if files:
+        folder = Path(instance) / "jobs" / job.id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, path in files.items():
+            shutil.move(str(path), folder / Path(name).name)
     url = session.get_bind().url.render_as_string(hide_password=False)
     if settings.backend == "rq":
         from redis import Redis

@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -21,7 +21,8 @@ from ..methodologies import inputs
 from ..requests import current_actor, db_session, limit_comments
 from ..validation import evidence
 from ..validation import services as vv
-from . import boundaries, comments, lifecycle, monitoring, visibility
+from ..jobs.api import JobOut
+from . import boundaries, boundary_jobs, comments, lifecycle, monitoring, visibility
 from .models import Document, MonitoringPeriod, Project
 from .schemas import (ProjectQuery, AnswerIn, ChecklistItem, CommentFilter, CommentIn, CommentOut, DecisionIn, DocumentOut,
                       EngagementIn, EngagementOut, FindingIn, FindingOut, ModerationIn, PeriodIn, PeriodOut,
@@ -302,6 +303,7 @@ class ProjectBoundary(MethodView):
         return json.loads(record.report_json)
 
     @blp.response(201, description="the boundary check report (JSON)")
+    @blp.alt_response(202, schema=JobOut, description="a file over CCER_BOUNDARY_JOB_BYTES: checked by a job (GET /api/v1/jobs/{id})")
     def post(self, project_id):
         """Attach a sink project's parcels (form field `boundary`: GeoJSON, KML, zipped Shapefile or GeoPackage;
         `landcover`: comma-separated names of the registry's reference rasters for the baseline years;
@@ -315,11 +317,17 @@ class ProjectBoundary(MethodView):
         if not names:
             raise ValidationError("name the reference land-cover rasters of the baseline years", field="landcover")
         rasters = boundaries.reference_rasters(names)
+        id_field, crs = request.form.get("id_field") or "parcel_id", request.form.get("crs") or None
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.filename).name
             upload.save(path)
-            record = boundaries.attach(session, actor, project_id, path, rasters, limits=_limits(),
-                                       id_field=request.form.get("id_field") or "parcel_id", crs=request.form.get("crs") or None)
+            if path.stat().st_size > boundary_jobs.job_threshold():  # heavy: checked by a job, followed at /jobs/{id}
+                job = boundary_jobs.queue_check(session, actor, project_id, path, names, instance=current_app.instance_path,
+                                                id_field=id_field, crs=crs)
+                accepted = jsonify(job.as_dict())
+                accepted.status_code = 202
+                return accepted
+            record = boundaries.attach(session, actor, project_id, path, rasters, limits=_limits(), id_field=id_field, crs=crs)
         return json.loads(record.report_json)
 
 

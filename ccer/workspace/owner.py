@@ -7,7 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from ..infra.config import Limits
 from ..infra.errors import DomainError, ValidationError
 from ..methodologies import inputs
 from ..methodologies import registry as methodologies
-from ..projects import boundaries, comments, lifecycle, monitoring
+from ..projects import boundaries, boundary_jobs, comments, lifecycle, monitoring
 from ..projects.models import Project
 from ..requests import current_actor, db_session
 from ..validation import services as vv
@@ -321,9 +321,18 @@ def owner_boundary(project_id: int):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             upload.save(path)
-            attempt(lambda: boundaries.attach(session, actor, p.id, path, boundaries.reference_rasters(names),
-                                              limits=Limits.from_env(), id_field=request.form.get("id_field") or "parcel_id"),
+            id_field = request.form.get("id_field") or "parcel_id"
+            if path.stat().st_size > boundary_jobs.job_threshold():  # a large file: checked by a job, with progress
+                job = attempt(lambda: boundary_jobs.queue_check(
+                    session, actor, p.id, path, names, instance=current_app.instance_path, id_field=id_field,
+                    return_url=url_for("workspace.owner_project", project_id=p.id) + "#boundary"),
                     errors, {"boundary", "landcover", "status", "id_field"})
+                if job is not None and not errors:
+                    return redirect(url_for("jobs_pages.show", job_id=job.id))
+            else:
+                attempt(lambda: boundaries.attach(session, actor, p.id, path, boundaries.reference_rasters(names),
+                                                  limits=Limits.from_env(), id_field=id_field),
+                        errors, {"boundary", "landcover", "status", "id_field"})
     if errors:
         session.refresh(p)
         return _page(p, errors, 422)

@@ -13,6 +13,11 @@
       status.textContent = box.dataset["label" + job.status.charAt(0).toUpperCase() + job.status.slice(1)] || job.status;
     }
     if (job.status === "done" && job.artifact) document.getElementById("job-artifact").hidden = false;
+    if (job.status === "done" && job.result && job.result.url && job.result.url.charAt(0) === "/") {
+      var link = document.getElementById("job-result");
+      link.href = job.result.url;
+      link.hidden = false;
+    }
     return job.status === "done" || job.status === "failed";
   }
   function poll() {
