@@ -81,6 +81,9 @@ def _wipe(engine) -> None:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
         conn.execute(text("INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS})
+    from ccer.reference import services as reference
+
+    reference.forget()  # the reference data installed from the emptied tables is looked at again
 
 
 @pytest.fixture()

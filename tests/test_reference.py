@@ -29,7 +29,7 @@ def _forget_installed():
     grid.install(())
     fuels.install(())
     calendar.install({})
-    services._installed_from = None
+    services.forget()
 
 
 def _file(kind, edition, header_rows, *, status="VERIFIED", published="2025-12-01", extra=""):

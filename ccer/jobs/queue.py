@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..infra import clock
 from ..infra.actor import Actor
+from ..infra.config import Web
 from ..infra.db import mutating
 from ..infra.errors import DomainError, NotFound, ValidationError
 from .models import Job
@@ -40,7 +41,7 @@ class JobSettings:
         backend = os.environ.get("CCER_JOBS", "thread")
         if backend not in BACKENDS:
             raise ValidationError(f"CCER_JOBS={backend!r}: one of {', '.join(BACKENDS)}", field="CCER_JOBS")
-        return cls(backend=backend, redis_url=os.environ.get("CCER_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        return cls(backend=backend, redis_url=Web.from_env().redis_url,  # the one CCER_REDIS_URL setting
                    timeout=int(os.environ.get("CCER_JOB_TIMEOUT", "900")),
                    memory=int(os.environ.get("CCER_JOB_MEMORY_MB", "2048")) * 2**20)
 

@@ -22,9 +22,6 @@ def wire() -> None:
     policy.allow(services.LOAD, Role.REGISTRY_OPERATOR, cites="Measures Art. 6 (the registry keeps the registry's data)")
     ledger.register_fields("reference_dataset", ReferenceDataset, ("kind", "edition", "version", "title", "status", "published",
                                                                    "sha256", "loaded_by"))
-    from ..issuance import purposes
-
-    purposes.provide_offset_ratio(services.offset_ratio)  # the national-ETS cap reads the ratio in force (issue #18)
     if services.sync not in db.BEFORE_SERVICE:
         db.BEFORE_SERVICE.append(services.sync)
     purposes.provide_offset_ratio(services.offset_ratio)  # the national-ETS cap reads the ratio in force

@@ -4,6 +4,7 @@ recompute the working-day deadlines a newly loaded calendar year moves."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -95,11 +96,30 @@ _migrated: set[str] = set()
 _installed_from: tuple | None = None
 
 
+#: seconds between two looks at a database's reference data by one process (before services and pages): loads made
+#: through this process are installed at once (`force`); those of another process (the console) within this delay
+SYNC_EVERY = 5.0
+#: database URL → when this process last looked
+_looked_at: dict[str, float] = {}
+
+
+def forget() -> None:
+    """Look again at the next call whatever the delay (a test's database was emptied under the tools)."""
+    global _installed_from
+    _looked_at.clear()
+    _installed_from = None
+
+
 def sync(session: Session, force: bool = False) -> None:
     """Install the loaded data sets of this database in the tools (grid factors, fuel defaults, calendar), when
-    they differ from what is installed: one small query per outermost service (ccer.infra.db.BEFORE_SERVICE)."""
+    they differ from what is installed: one small query per SYNC_EVERY seconds and database, run before the
+    outermost service (ccer.infra.db.BEFORE_SERVICE) and before pages, never one per call on a hot path."""
     global _installed_from
     url = str(session.get_bind().url)
+    now = time.monotonic()
+    if not force and now - _looked_at.get(url, -SYNC_EVERY) < SYNC_EVERY:
+        return
+    _looked_at[url] = now
     if url not in _migrated:  # a database not yet at this revision (being migrated, a scratch copy): nothing loaded
         if not inspect(session.connection()).has_table(ReferenceDataset.__tablename__):
             if _installed_from != (url, ()):

@@ -2,7 +2,6 @@
 a console load sees it within SYNC_EVERY seconds), and the mark of a provisional deadline."""
 from __future__ import annotations
 
-import time
 from datetime import date
 
 from flask import Flask, request
@@ -22,18 +21,9 @@ def provisional_mark(start: date | None, end: date | None) -> Markup:
     return Markup(f' <span class="provisional" title="{escape(why)}">（{escape(_("暂定"))}）</span>')
 
 
-#: seconds between two checks of the database's reference data by one process's pages: loads made through this
-#: process are installed at once; those of another process (the console) show within this delay
-SYNC_EVERY = 5.0
-_checked_at = -SYNC_EVERY
-
-
 def _sync() -> None:
-    global _checked_at
-    if request.endpoint == "static" or time.monotonic() - _checked_at < SYNC_EVERY:
-        return
-    _checked_at = time.monotonic()
-    services.sync(db_session())
+    if request.endpoint != "static":
+        services.sync(db_session())  # at most one look per SYNC_EVERY seconds (services.sync)
 
 
 def init_app(app: Flask) -> None:
