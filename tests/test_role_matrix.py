@@ -65,6 +65,11 @@ def _world(session, parties):
     lifecycle.fire(session, w.registry, theirs.id, "revoke", reason="省生态环境厅认定篡改监测数据（测试）")
     from ccer.issuance.fraud_models import FraudCase
     ids["case"] = session.execute(select(FraudCase.id).where(FraudCase.project_id == theirs.id)).scalar_one()
+    # an old-regime project (Measures Art. 49), to record an old batch on
+    from ccer.issuance import legacy
+    ids["legacy"] = legacy.record_project(session, w.registry, title="旧CCER项目（测试）", old_methodology="CM-001-V01", sector="01",
+                                          owner_id=w.owner.org.id, province="甘肃省", filing_no="备案-M-1", filed_on="2015-06-01").id
+    ids["owner_uscc"] = w.owner.org.uscc
     # pending requests: the registry's issuance (two: one to confirm, one to reject), the owner's move into trading
     ids["issue_request"] = registry_acts.propose_issue(session, w.registry, ids["batch"]).id
     ids["reject_request"] = registry_acts.propose_issue(session, w.registry, ids["batch"]).id
@@ -108,6 +113,11 @@ def matrix(ids: dict) -> dict[str, tuple[dict | None, dict]]:
                                    "construction_start": "2019-06-01", "facts": FACTS, "periods": DESIGN}, expect(OWNER | {"other_owner"})),
         # the registry's other decisions, the exchange's deliveries
         f"POST /api/v1/accounts/{ids['other_vvb_account']}/decision": ({"action": "restrict", "reason": "测试"}, expect(REGISTRY)),
+        # old-regime CCERs: the registry records the project (the second call: 409, the filing is recorded) and its batches
+        "POST /api/v1/legacy/projects": ({"title": "旧CCER项目二（测试）", "filing_no": "备案-M-2", "filed_on": "2016-01-05",
+                                          "owner_uscc": ids["owner_uscc"], "sector": "01", "old_methodology": "CM-001-V01"}, expect(REGISTRY)),
+        f"POST /api/v1/legacy/projects/{ids['legacy']}/batches": ({"start": "2015-01-01", "end": "2015-12-31", "vintages": {"2015": 10},
+                                                                   "source": SOURCE}, expect(REGISTRY)),
         "POST /api/v1/obligations": ({"organisation_id": 1, "year": 2025, "allowances": 1000, "source": "配额分配通知"}, expect(REGISTRY)),
         "POST /api/v1/settlements": ({"trade_ref": "T-MATRIX-1", "seller": acct, "buyer": ids["trader_account"], "project_no": 1,
                                       "vintage": 2021, "quantity": 1}, expect({"exchange"})),

@@ -74,6 +74,7 @@ def init_api(app: Flask) -> Api:
     from ..auth.api import blp as auth_blp, org_blp, user_blp, approvals_blp
     from ..issuance.api import blp as registry_blp, public as open_data_blp
     from ..issuance.fraud_api import blp as fraud_blp
+    from ..issuance.legacy_api import blp as legacy_blp
     from ..market.api import blp as market_blp, public as market_public_blp
     from ..projects.api import blp as lifecycle_blp
     from ..issuance.bundles_api import blp as bundles_blp
@@ -84,7 +85,7 @@ def init_api(app: Flask) -> Api:
     from ..reference.api import blp as reference_blp
 
     for blp in (auth_blp, org_blp, user_blp, approvals_blp, ledger_blp, registry_blp, open_data_blp, fraud_blp, lifecycle_blp,
-                market_blp, market_public_blp, jobs_blp, bundles_blp, reference_blp,
+                market_blp, market_public_blp, jobs_blp, bundles_blp, reference_blp, legacy_blp,
                 methodologies_blp, worklists_blp):
         api.register_blueprint(blp)
     declare_schemas(api)

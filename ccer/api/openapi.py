@@ -39,6 +39,7 @@ PUBLIC = [
     r"GET /api/v1/public/.*",
     r"GET /api/v1/ledger/head",
     r"GET /api/v1/reference.*",  # the registry's published reference data (grid factors, calendars)
+    r"GET /api/v1/legacy/.*",  # old-regime projects: registered, hence public, with their CCERs' uses
 ]
 #: Operations that answer anonymous callers too, and logged-in ones with more (their organisation's drafts…).
 OPTIONAL = [

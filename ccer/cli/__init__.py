@@ -38,7 +38,7 @@ class Context:
 #: command name → the module that defines it; imported only when the command runs (or for --help)
 COMMANDS = {"calendar": "calendar_cmd", "clock": "clock_cmd", "db": "db_cmd", "demo": "demo_cmd", "gis": "gis_cmd",
             "ledger": "ledger_cmd", "market": "market_cmd", "methodology": "methodology_cmd", "orgs": "users_cmd", "project": "project_cmd",
-            "reference": "reference_cmd",
+            "legacy": "legacy_cmd", "reference": "reference_cmd",
             "registry": "registry_cmd", "serve": "serve_cmd", "users": "users_cmd", "worker": "worker_cmd"}
 
 

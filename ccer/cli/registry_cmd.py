@@ -298,14 +298,18 @@ def _describe(session, result) -> str:
 @click.option("--source", required=True, help="the allocation notice")
 @click.pass_obj
 def obligation(obj, uscc, year, allowances, source) -> None:
-    """A key emitter's allowances to surrender (base of the 5 % CCER offset cap)."""
+    """A key emitter's allowances to surrender (base of the CCER offset cap: the offset ratio in force, reference data)."""
     from ..auth.services import organisation_by_uscc
+    from ..infra import clock
     from ..issuance import purposes, retirements
 
     with obj.session() as session:
         org = organisation_by_uscc(session, uscc)
         o = retirements.set_obligation(session, OPERATOR, org.id, year, allowances, source)
-        click.echo(f"{org.name} {o.year}: {o.allowances:,} t to surrender, CCER offset cap {purposes.national_ets_cap(o.allowances):,} t")
+        # the cap at the ratio in force today, as a retirement today is checked (retirements._check_cap)
+        cap, ratio, ratio_source = purposes.cap_in_force(session, o.allowances, clock.today(session))
+        click.echo(f"{org.name} {o.year}: {o.allowances:,} t to surrender, CCER offset cap {cap:,} t "
+                   f"({ratio:%} in force today: {ratio_source})")
 
 
 @registry.command("certificate")

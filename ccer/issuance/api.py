@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from ..api.pagination import PageArgs, decode_cursor, encode_cursor, page_schema, paginate
 from ..auth import policy
-from ..infra import documents
+from ..infra import clock, documents
 from ..auth.schemas import ApprovalOut
 from ..projects import visibility
 from ..projects.models import Project
 from ..requests import current_actor, db_session
-from . import accounts, certificates, opendata, registry_acts, retirements, trading
+from . import accounts, certificates, opendata, purposes, registry_acts, retirements, trading
 from .holdings import holdings
 from .models import Account, Issuance, Retirement
 from .schemas import (AccountApply, AccountDecision, AccountFilter, AccountOut, ChangeDecision, ChangeIn, ChangeOut,
@@ -207,8 +207,13 @@ class Obligations(MethodView):
     @blp.arguments(ObligationIn)
     @blp.response(201, ObligationOut)
     def post(self, data):
-        """Record a key emitter's allowances to surrender for a year (base of the 5 % offset cap)."""
-        return retirements.set_obligation(db_session(), current_actor(), **data)
+        """Record a key emitter's allowances to surrender for a year, the base of its CCER offset cap; the answer
+        gives the cap at the offset ratio in force today (reference data, ETS Measures Art. 29)."""
+        session = db_session()
+        o = retirements.set_obligation(session, current_actor(), **data)
+        cap, ratio, source = purposes.cap_in_force(session, o.allowances, clock.today(session))
+        return {"id": o.id, "organisation_id": o.organisation_id, "year": o.year, "allowances": o.allowances, "source": o.source,
+                "offset_cap": cap, "offset_ratio": str(ratio), "offset_ratio_source": source}
 
 
 # ---- retirements -------------------------------------------------------------------------------------------

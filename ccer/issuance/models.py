@@ -230,8 +230,8 @@ class Retirement(Base):
 
 
 class ComplianceObligation(Base):
-    """A key emitter's allowances to surrender for a compliance year (应清缴配额), the base of the 5 % cap
-    on CCER offsets (ETS Measures Art. 29)."""
+    """A key emitter's allowances to surrender for a compliance year (应清缴配额), the base of the cap
+    on CCER offsets at the offset ratio in force (reference data; ETS Measures Art. 29)."""
 
     __tablename__ = "compliance_obligations"
     __table_args__ = (UniqueConstraint("organisation_id", "year"),)

@@ -1,4 +1,5 @@
-"""What CCERs are retired (注销) for, what each use must state, and the 5 % cap on national ETS offsets.
+"""What CCERs are retired (注销) for, what each use must state, and the cap on national ETS offsets (the offset
+ratio in force, reference data).
 
 Uses: Measures Art. 28 and ccer-rules.md §8. Record fields beyond "certificate plus publication" are not
 published (§6 "Retirement record": UNCONFIRMED); these are the fields a beneficiary, an auditor of a
@@ -69,11 +70,18 @@ def offset_ratio(session, day: date) -> tuple[Decimal, str]:
 
 
 def national_ets_cap(allowances: int, ratio: Decimal | None = None) -> int:
-    """Whole tCO2e that may be offset: `ratio` (default 5 %) of the allowances to surrender, rounded down (a cap is
-    never exceeded by rounding). E.g. 1 234 567 t to surrender → 61 728 t (61 728.35 rounded down)."""
+    """Whole tCO2e that may be offset: `ratio` (default: the packaged 5 %) of the allowances to surrender, rounded
+    down (a cap is never exceeded by rounding). E.g. 1 234 567 t to surrender → 61 728 t (61 728.35 rounded down)."""
     if ratio is None:
         return allowances * NATIONAL_ETS_CAP_PERCENT // 100
     return int((Decimal(allowances) * ratio).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def cap_in_force(session, allowances: int, day: date) -> tuple[int, Decimal, str]:
+    """The cap on `day` at the offset ratio in force then, with that ratio and its source (for what is shown;
+    retirements._check_cap enforces it)."""
+    ratio, source = offset_ratio(session, day)
+    return national_ets_cap(allowances, ratio), ratio, source
 
 
 def check_details(purpose: str, details: dict) -> Purpose:

@@ -1,6 +1,6 @@
-"""Retirement (注销) of CCERs for a use — maker–checker, with the 5 % cap on national ETS offsets — forced
-cancellation by the registry (Measures Art. 43), and the key emitters' compliance obligations the cap rests on
-(Measures Art. 28; Registry Rules Art. 15; ETS Measures Art. 29)."""
+"""Retirement (注销) of CCERs for a use — maker–checker, with the cap on national ETS offsets at the offset ratio in
+force (reference data) — forced cancellation by the registry (Measures Art. 43), and the key emitters' compliance
+obligations the cap rests on (Measures Art. 28; Registry Rules Art. 15; ETS Measures Art. 29)."""
 from __future__ import annotations
 
 from datetime import date
@@ -28,7 +28,7 @@ from .services import (_SENDERS, _SPEC_KEYS, _own_account, _pick, _serials, _usa
 
 @mutating
 def set_obligation(session: Session, actor: Actor, organisation_id: int, year: int, allowances: int, source: str) -> ComplianceObligation:
-    """Record a key emitter's allowances to surrender for a year, the base of its 5 % offset cap."""
+    """Record a key emitter's allowances to surrender for a year, the base of its offset cap (the offset ratio in force)."""
     policy.require(actor, "registry.obligation.set")
     org = fetch(session, Organisation, organisation_id, "organisation", "organisation_id")
     if Role.KEY_EMITTER.value not in org.role_names:
@@ -55,7 +55,8 @@ def offset_used(session: Session, beneficiary_uscc: str, year: int) -> int:
 
 
 def _check_cap(session: Session, details: dict, quantity: int, lock: bool) -> None:
-    """ETS Measures Art. 29: offsets ≤ 5 % of the allowances the key emitter must surrender that year."""
+    """ETS Measures Art. 29: offsets ≤ the offset ratio in force (reference data; the packaged edition: 5 %) of the
+    allowances the key emitter must surrender that year."""
     code, year = details["beneficiary_uscc"], details["compliance_year"]
     org = session.execute(select(Organisation).where(Organisation.uscc == code)).scalar_one_or_none()
     if org is None or Role.KEY_EMITTER.value not in org.role_names:

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from ..infra.bounds import Day, Document, Documents, Id, Instant, Name, Count, Text, Tonnes, Year
 from . import fraud
-from .purposes import HOLDER_PURPOSES, national_ets_cap
+from .purposes import HOLDER_PURPOSES
 
 
 class AccountApply(Schema):
@@ -235,7 +235,10 @@ class ObligationOut(Schema):
     year = fields.Int()
     allowances = fields.Int()
     source = fields.Str()
-    offset_cap = fields.Function(lambda o: national_ets_cap(o.allowances))
+    offset_cap = fields.Int(metadata={"description": "whole tCO2e the emitter may offset for the year at the offset ratio in "
+                                                     "force today (reference data; ETS Measures Art. 29), rounded down"})
+    offset_ratio = fields.Str(metadata={"description": "the offset ratio in force today, e.g. \"0.05\""})
+    offset_ratio_source = fields.Str(metadata={"description": "the reference data set it comes from"})
 
 
 class ExportArgs(Schema):
