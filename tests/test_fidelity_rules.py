@@ -233,6 +233,40 @@ def test_a_cancelled_project_entered_again_is_refused(w, session):
     assert cancelled._same_site(session, at(121.5, 36.5), at(121.52, 36.5)) is False
 
 
+
+def test_a_revoked_project_entered_again_is_refused_after_the_owners_bar_too(w, session):
+    from ccer.infra.errors import Conflict
+
+    p = w.to_registered()
+    waiting = w.project(title="山东半岛南3号海上风电项目（另一记录）")  # entered before the revocation, same owner, site, methodology
+    w.engage(waiting, w.vvb_a_org, w.vvb_a)
+    lifecycle.fire(session, w.registry, p.id, "revoke", reason="省生态环境厅认定篡改监测数据（测试）")
+    with pytest.raises(Conflict) as err:
+        w.project(title="山东半岛南3号海上风电项目（重新录入）")
+    assert err.value.field == "project" and err.value.rule == "Measures Art. 43"
+    assert f"matches revoked project #{p.id}" in str(err.value) and "(Measures Art. 43)" in str(err.value)
+    # the owner's 3-year bar ends on 2028-04-12 (test_lifecycle); the revocation does not: still refused on 2028-04-13
+    _at(session, date(2028, 4, 13))
+    assert eligibility.owner_bar(session, w.owner_org.id, date(2028, 4, 13)) is None
+    with pytest.raises(Conflict) as err:
+        w.project(title="山东半岛南3号海上风电项目（三年后）")
+    assert err.value.rule == "Measures Art. 43"
+    # nor does the record entered before it go on: only the re-entry guard stands in its way now
+    [guard] = lifecycle.PROJECT.failures(session, w.owner, waiting, "publicise")
+    assert guard is lifecycle.NOT_CANCELLED_BEFORE and guard.rule == "Measures Art. 16, 43"
+    w.project(province="江苏省")  # the owner's project elsewhere is a different project
+
+
+def test_a_refused_project_may_apply_again(w, session):
+    p = w.to_validated()
+    lifecycle.fire(session, w.owner, p.id, "apply")
+    lifecycle.fire(session, w.registry, p.id, "refuse", reason="额外性论证不充分")
+    assert p.status == "refused"
+    q = w.project(title="山东半岛南3号海上风电项目（补充论证后重新申请）")  # 不予登记 decides one application: no match
+    w.engage(q, w.vvb_a_org, w.vvb_a)
+    assert lifecycle.PROJECT.failures(session, w.owner, q, "publicise") == []
+    lifecycle.fire(session, w.owner, q.id, "publicise")
+
 # ---- green certificates: one treatment, frozen at project registration, cancelled at reduction registration ---
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from ccer.infra import clock
 from ccer.infra.errors import ValidationError
 from ccer.issuance.models import Issuance
 from ccer.ledger.models import Event
@@ -199,3 +200,126 @@ def test_a_mangrove_stand_that_lost_biomass_accrues_no_default_sediment_carbon()
     # vegetation: 50 ha × (20 − 32) t/ha × 1.49 × 0.47 × 44/12 = −894 × 0.47 = −420.18 tC × 11/3 = −1 540.66 tCO2e;
     # sediment: 0 (the stand lost biomass) instead of 50 × 1.62 × 4 × 44/12 = 1 188; ex-ante, no deduction
     assert calc.periods[0].ER == pytest.approx(D("-1540.66"), abs=D("1e-9"))
+
+
+# ---- the netting kept right when a batch leaves the count (monitoring.renet, NETTING_CURRENT) -------------
+
+
+def _publicised(w, session, p, period, landcover, verifier):
+    mp = monitoring.create(session, w.owner, p.id, [period], landcover=landcover)
+    w.engage(mp, verifier[0], verifier[1], role="verification")
+    monitoring.fire(session, w.owner, mp.id, "publicise")
+    return mp
+
+
+def _recomputed(session, mp):
+    return session.execute(select(Event).where(Event.action == "monitoring_period.netting_recomputed", Event.subject_id == str(mp.id))
+                           .order_by(Event.id)).scalars().all()
+
+
+def _forestry_vvb(parties):
+    org = parties.org(["vvb"], name="林业核查机构丙", sectors=["14"])
+    return org, parties.actor(parties.user(org))
+
+
+def test_a_rejected_loss_no_longer_withholds_the_later_regrowth(session, parties, tmp_path):
+    w = LifeWorld(session, parties)
+    verifier = _forestry_vvb(parties)
+    p, bare, forest = _registered_sink(w, tmp_path, session)
+    one = _walk(w, session, p, _period("2021-01-01", "2021-12-31", 0, 60), (bare, forest), verifier, register=False)
+    two = _publicised(w, session, p, _period("2022-01-01", "2022-12-31", 60, 20), (forest, bare), verifier)
+    three = _publicised(w, session, p, _period("2023-01-01", "2023-12-31", 20, 60), (bare, forest), verifier)
+    # counted after batches 1 and 2 (N = 60 − 40 = 20, H = 60 m³/ha): the regrowth to 60 makes the loss good, credits 0
+    assert json.loads(three.vintages_json) == {"2023": 0}
+    first_report = monitoring.records.latest(session, "accounting_report", "monitoring_period", three.id).id
+    w.advance(40)
+    monitoring.fire(session, verifier[1], two.id, "reject", reason="样地复测数据与遥感不符，损失无法核实", comment_handling="无")
+
+    # without batch 2: N = 60, H = 60 before batch 3; +40 m³/ha → N = 100, credited 40 × 119.174474085333… = 4 766.978963413333…
+    netting = json.loads(three.calculation_json)["netting"]
+    assert D(netting["credited"][0]) == pytest.approx(40 * PER_M3, abs=D("1e-9"))
+    assert D(netting["before"]["highest_net_stock"]) == pytest.approx(60 * PER_M3, abs=D("1e-9"))
+    assert D(netting["after"]["outstanding_loss"]) == 0
+    assert json.loads(three.vintages_json) == {"2023": 4766}  # ⌊4 766.978963…⌋
+    [event] = _recomputed(session, three)
+    data = json.loads(event.payload_json)
+    assert data["cause"] == "batch 2 rejected" and data["credited_before"] == ["0"]
+    assert (data["vintages_before"], data["vintages_after"]) == ({"2023": 0}, {"2023": 4766})
+    assert _recomputed(session, one) == []  # batch 1 starts before batch 2: its netting never counted it
+    # batch 3's accounting report was in publicity with the old figure: published again, its 20 working days start over
+    assert monitoring.records.latest(session, "accounting_report", "monitoring_period", three.id).id != first_report
+    assert three.publicity_start == clock.today(session)
+    with pytest.raises(ValidationError) as err:
+        monitoring.fire(session, verifier[1], three.id, "verify", comment_handling="无")
+    assert "publicity" in str(err.value).lower()
+    w.advance(40)
+    monitoring.fire(session, verifier[1], three.id, "verify", comment_handling="无")
+    monitoring.fire(session, w.owner, three.id, "apply", quantity=three.verified_quantity)
+    monitoring.fire(session, w.registry, three.id, "register")
+    assert (three.verified_quantity, three.applied_quantity) == (4766, 4766)
+
+    # batch 2 entered again now: batch 3's CCERs were issued on a netting without it and stand — refused, naming it
+    with pytest.raises(ValidationError) as err:
+        monitoring.create(session, w.owner, p.id, [_period("2022-01-01", "2022-12-31", 60, 20)], landcover=(forest, bare))
+    assert err.value.field == "periods" and "batch 3 covers a later period and is registered" in str(err.value)
+
+
+def test_a_batch_verified_on_a_stale_netting_is_not_registered_and_a_reentered_batch_renets_it(session, parties, tmp_path):
+    w = LifeWorld(session, parties)
+    verifier = _forestry_vvb(parties)
+    p, bare, forest = _registered_sink(w, tmp_path, session)
+    _walk(w, session, p, _period("2021-01-01", "2021-12-31", 0, 60), (bare, forest), verifier, register=False)
+    two = _publicised(w, session, p, _period("2022-01-01", "2022-12-31", 60, 20), (forest, bare), verifier)
+    three = _publicised(w, session, p, _period("2023-01-01", "2023-12-31", 20, 60), (bare, forest), verifier)
+    w.advance(40)
+    monitoring.fire(session, verifier[1], three.id, "verify", comment_handling="无")
+    monitoring.fire(session, w.owner, three.id, "apply", quantity=three.verified_quantity)
+    assert three.verified_quantity == 0  # the regrowth making batch 2's loss good
+    assert monitoring.MONITORING.failures(session, w.registry, three, "register") == []
+    # a change of the count that bypassed renet is still caught where it matters (NETTING_CURRENT)
+    two.status = "rejected"
+    session.flush()
+    [guard] = monitoring.MONITORING.failures(session, w.registry, three, "register")
+    assert guard is monitoring.NETTING_CURRENT
+    assert "it credits 0 tCO2e; they now give 4766" in guard.check(session, three, {})
+    two.status = "publicity"
+    session.flush()
+    monitoring.fire(session, verifier[1], two.id, "reject", reason="损失无法核实", comment_handling="无")
+    # batch 3 is netted without batch 2 (credits 4 766, as in the test above) but its verification fixed 0: not registered
+    assert json.loads(three.vintages_json) == {"2023": 4766}
+    with pytest.raises(ValidationError) as err:
+        monitoring.fire(session, w.registry, three.id, "register")
+    assert err.value.field == "netting" and "now credits 4766 tCO2e, the verification report fixed 0" in str(err.value)
+
+    # the owner enters batch 2 again with the loss (a batch for an earlier period than an open one): batch 3 is netted
+    # again with it — N = 20, H = 60 before batch 3, +40 → 60: credits 0 again, as verified, and is registered
+    again = monitoring.create(session, w.owner, p.id, [_period("2022-01-01", "2022-12-31", 60, 20)], landcover=(forest, bare))
+    assert json.loads(again.vintages_json) == {"2022": 0} and again.number == 4
+    assert json.loads(three.vintages_json) == {"2023": 0}
+    events = _recomputed(session, three)
+    assert [json.loads(e.payload_json)["cause"] for e in events] == [
+        "batch 2 rejected", "batch 4 entered for the earlier period 2022-01-01–2022-12-31"]
+    monitoring.fire(session, w.registry, three.id, "register")
+    assert three.status == "registered" and json.loads(three.calculation_json)["netting"]["credited"] == ["0"]
+
+
+def test_what_a_registered_batch_credited_stands_and_is_made_good_first():
+    from types import SimpleNamespace
+
+    from ccer.projects import reversals
+
+    def batch(change, credited):
+        return SimpleNamespace(calculation_json=json.dumps({"periods": [{"exact": {"ER": str(change)}}],
+                                                            "netting": {"credited": [str(credited)]}}))
+
+    # 0 → 60 → 20 → 60 → 80 m³/ha (tCO2e units here): batches 1, 2, 4 registered crediting 60, 0, 20 while batch 3
+    # (+40, the loss made good) counted; batch 3 then rejected. Without it: N = 60 − 40 + 20 = 40, the highest N 60 —
+    # but 60 + 0 + 20 = 80 were credited and stand, so H = 80 and 40 are outstanding
+    n, h = reversals.standing([batch(60, 60), batch(-40, 0), batch(20, 20)])
+    assert (n, h) == (D(40), D(80))
+    # a batch growing +50 reaches N = 90: credited only 90 − 80 = 10 (not 90 − 60 = 30: 20 were issued already)
+    calc = {"periods": [{"exact": {"ER": "50"}}]}
+    netting = reversals.net(calc, n, h)
+    assert netting["credited"] == ["10"] and netting["before"]["outstanding_loss"] == "40"
+    # a consistent history: what was credited is the highest N, so H is unchanged (0 → 60 → 20 → 70: 60 + 0 + 10)
+    assert reversals.standing([batch(60, 60), batch(-40, 0), batch(50, 10)]) == (D(70), D(70))

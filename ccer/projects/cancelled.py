@@ -1,6 +1,13 @@
-"""A cancelled project can never be re-registered (Measures Art. 16; ccer-rules.md §3.1): a new design document
-matching a cancelled project on (owner, location, methodology) is refused, so a cancellation is not undone by
-entering the same project again as a new record.
+"""A cancelled or revoked project can never come back as a new record: a new design document matching one on
+(owner, location, methodology) is refused, so neither is undone by entering the same project again.
+
+- cancelled (注销): never registered again (Measures Art. 16; ccer-rules.md §3.1);
+- revoked (撤销, registration revoked for fraud, Measures Art. 43): entering the project again as a new record
+  would undo the revocation. The owner's 3-year bar (eligibility.OWNER_FREE) ends, the revocation does not (the
+  platform's reading: Art. 43 bars the owner for a time and revokes the registration without a term), so the
+  same project is still refused after the bar; the owner's other projects are free again.
+- refused (不予登记) is not matched: a refusal decides one application, and the owner may apply again with the
+  shortcomings remedied; rejected (a negative validation) likewise.
 
 Location: the province, narrowed by the boundary when both records carry one — power projects' corner
 coordinates (centroids within 0.01°, about 1 km) or a sink's stored parcels (any overlap) — so an owner's other
@@ -14,6 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Project, ProjectParcel
+
+#: the statuses a project never comes back from, with the article that says so
+NEVER_AGAIN = {"cancelled": "Measures Art. 16", "revoked": "Measures Art. 43"}
+#: the rule of the guard that checks both
+RULE = "Measures Art. 16, 43"
 
 #: centroids of two corner lists closer than this (degrees, about 1 km) are the same site
 SAME_SITE_DEGREES = 0.01
@@ -46,17 +58,28 @@ def _same_site(session: Session, new: Project, old: Project) -> bool:
 
 
 def match(session: Session, project: Project) -> Project | None:
-    """The cancelled project this one re-enters, if any."""
+    """The cancelled or revoked project this one re-enters, if any."""
     candidates = session.execute(select(Project).where(
-        Project.status == "cancelled", Project.owner_id == project.owner_id, Project.methodology_code == project.methodology_code,
+        Project.status.in_(tuple(NEVER_AGAIN)), Project.owner_id == project.owner_id,
+        Project.methodology_code == project.methodology_code,
         Project.province.is_(None) if project.province is None else Project.province == project.province,
-        Project.id != (project.id or 0))).scalars()
+        Project.id != (project.id or 0)).order_by(Project.id)).scalars()
     return next((old for old in candidates if _same_site(session, project, old)), None)
 
 
-def problem(session: Session, project: Project) -> str | None:
+def refusal(session: Session, project: Project) -> tuple[str, str] | None:
+    """(why the project is refused, the article) when it re-enters a cancelled or revoked project, else None."""
     old = match(session, project)
     if old is None:
         return None
-    return (f"matches cancelled project #{old.id} {old.title!r} (same owner, location {old.province or '—'} and methodology "
-            f"{old.methodology_code}): a cancelled project is never registered again")
+    why = {"cancelled": "a cancelled project is never registered again",
+           "revoked": "a project whose registration was revoked for fraud is never registered again, after the owner's "
+                      "3-year bar too"}[old.status]
+    article = NEVER_AGAIN[old.status]
+    return (f"matches {old.status} project #{old.id} {old.title!r} (same owner, location {old.province or '—'} and methodology "
+            f"{old.methodology_code}): {why} ({article})"), article
+
+
+def problem(session: Session, project: Project) -> str | None:
+    found = refusal(session, project)
+    return found and found[0]

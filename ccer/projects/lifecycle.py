@@ -97,8 +97,8 @@ def _not_cancelled_before(session: Session, project: Project, ctx: dict) -> str 
     return cancelled.problem(session, project)
 
 
-#: Measures Art. 16: a cancelled project re-entered as a new record is refused (checked again before registration)
-NOT_CANCELLED_BEFORE = Guard("not a cancelled project entered again", _not_cancelled_before, "Measures Art. 16", "project")
+#: Measures Art. 16, 43: a cancelled or revoked project re-entered as a new record is refused (checked again before registration)
+NOT_CANCELLED_BEFORE = Guard("not a cancelled or revoked project entered again", _not_cancelled_before, cancelled.RULE, "project")
 
 #: sink projects: land eligibility is required, not optional — no boundary checked, no publicity
 BOUNDARY_CHECKED = Guard("the boundary and its land eligibility are checked", _boundary_checked,
@@ -225,9 +225,9 @@ def create(session: Session, actor: Actor, *, title: str, methodology_code: str,
                       facts_json=ledger.canonical(facts), design_json=ledger.canonical(periods),
                       estimate_json=json.dumps(calc, ensure_ascii=False), estimate_tco2e=calc["total"]["ER_credited"],
                       pdd_author_id=pdd_author_id or owner_id, other_mechanism=bool(other_mechanism), ets_covered=bool(ets_covered))
-    again = cancelled.problem(session, project)
+    again = cancelled.refusal(session, project)
     if again:
-        raise Conflict(again, field="project", rule="Measures Art. 16")
+        raise Conflict(again[0], field="project", rule=again[1])
     session.add(project)
     session.flush()
     ledger.record(session, actor, "project.created", "project", project.id)

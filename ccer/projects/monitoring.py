@@ -90,10 +90,30 @@ def _checklist(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
     return f"checklist items not met: {'; '.join(failed)}" if failed else None
 
 
+def _netting_current(session: Session, mp: MonitoringPeriod, ctx: dict) -> str | None:
+    """A sink batch's stored netting against today's count, in whole tCO2e by vintage — what is verified,
+    registered and issued (not the exact digits): renet keeps it current, this confirms it where it matters;
+    and a verification report that fixed a quantity before the netting was recomputed no longer stands."""
+    calc = json.loads(mp.calculation_json or "{}")
+    if "netting" not in calc:
+        return None
+    stored, now = json.loads(mp.vintages_json), vintages(calc, reversals.current(session, mp)["credited"])
+    if now != stored:
+        return (f"its netting no longer matches the project's counted batches (it credits {sum(stored.values())} tCO2e; they "
+                f"now give {sum(now.values())}): the VVB rejects or the registry refuses it and the owner enters it again")
+    if mp.verified_quantity is not None and mp.verified_quantity != mp_quantity(mp):
+        return (f"the netting was recomputed after the verification: the batch now credits {mp_quantity(mp)} tCO2e, the "
+                f"verification report fixed {mp.verified_quantity} — the registry refuses this batch and the owner enters it "
+                "again for a new verification")
+    return None
+
+
 DATES_OK = Guard("inside the crediting period, after 2020-09-22, not overlapping another batch", _dates_ok, "Measures Art. 17", "start")
 PROJECT_REGISTERED = Guard("the project is registered", _project_registered, "Measures Art. 18", "project_id")
 VERIFIED_MATCHES = Guard("verified quantity is the recomputation of the monitored data", _verified_matches_data, "Measures Art. 20", "verified_quantity")
 MP_CHECKLIST = Guard("completeness and conformity checklist", _checklist, "Measures Art. 22", "checklist")
+#: a sink batch is verified and registered on the netting of the batches that count now
+NETTING_CURRENT = Guard("the sink netting is current", _netting_current, "methodologies.md §5.5; Measures Art. 20, 48", "netting")
 
 
 # ---- effects -----------------------------------------------------------------------------------------------
@@ -151,7 +171,7 @@ MONITORING.transition("publicise", "draft", "publicity", permission="project.own
                       guards=[PROJECT_REGISTERED, DATES_OK, ENGAGED, VERIFIER_DIFFERS, NO_GREEN_CERTIFICATES, OWNER_FREE],
                       effect=_start_publicity, label="公示 publish the accounting report for 20 working days")
 MONITORING.transition("verify", "publicity", "verified", permission="project.report",
-                      guards=[PUBLICITY_OVER, COMMENTS_HANDLED, FINDINGS_CLOSED, WITHIN_100_DAYS, VERIFIED_MATCHES],
+                      guards=[PUBLICITY_OVER, COMMENTS_HANDLED, FINDINGS_CLOSED, WITHIN_100_DAYS, NETTING_CURRENT, VERIFIED_MATCHES],
                       effect=_report, label="核查报告（肯定） positive verification report", defaults={"conclusion": "positive"})
 MONITORING.transition("reject", "publicity", "rejected", permission="project.report", guards=[PUBLICITY_OVER, COMMENTS_HANDLED, REASON],
                       effect=_report, label="核查报告（否定） negative verification report", defaults={"conclusion": "negative"})
@@ -162,7 +182,7 @@ MONITORING.transition("return", "applied", "returned", permission="project.revie
 MONITORING.transition("reapply", "returned", "applied", permission="project.owner",
                       guards=[QUANTITY_IS_VERIFIED, WITHIN_FIVE_YEARS, DATES_OK, OWNER_FREE], effect=_apply)
 MONITORING.transition("register", "applied", "registered", permission="project.review",
-                      guards=[MP_CHECKLIST, PROJECT_REGISTERED, WITHIN_FIVE_YEARS], effect=_register, label="登记 register: CCERs are issued")
+                      guards=[MP_CHECKLIST, PROJECT_REGISTERED, WITHIN_FIVE_YEARS, NETTING_CURRENT], effect=_register, label="登记 register: CCERs are issued")
 MONITORING.transition("refuse", "applied", "refused", permission="project.review", guards=[REASON], effect=_with_reason)
 
 
@@ -234,12 +254,16 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
     credited = None
     if reversals.is_sink(project):  # a sink's losses are netted against its earlier batches (reversals.py)
         first = date.fromisoformat(calc["periods"][0]["start"])
-        later = session.execute(select(MonitoringPeriod.number).where(
+        # a batch for an earlier period (one re-entered after its rejection) is netted in before the later open
+        # batches, which are recomputed (renet); not before a registered one — its CCERs were issued
+        # on a netting without this period and stand, so the project's netting could not take it in
+        fixed = session.execute(select(MonitoringPeriod.number).where(
             MonitoringPeriod.project_id == project.id, MonitoringPeriod.start > first,
-            MonitoringPeriod.status.not_in(("refused", "rejected")))).scalars().first()
-        if later is not None:
-            raise ValidationError(f"batch {later} covers a later period: a sink's batches are entered in order, each netted "
-                                  "against the earlier ones", field="periods", rule="reversals netted (methodologies.md §5.5)")
+            MonitoringPeriod.status.not_in((*reversals.NOT_COUNTED, *reversals.OPEN)))).scalars().first()
+        if fixed is not None:
+            raise ValidationError(f"batch {fixed} covers a later period and is registered: its CCERs were issued on a netting "
+                                  "without this period, so a sink's batch is not entered before it", field="periods",
+                                  rule="reversals netted (methodologies.md §5.5)")
         calc["netting"] = reversals.net(calc, *reversals.standing(reversals.earlier(session, project.id, first, None)))
         credited = calc["netting"]["credited"]
         calc["gis_change"] = reversals.gis_change(session, project, landcover)
@@ -265,7 +289,46 @@ def create(session: Session, actor: Actor, project_id: int, periods: list[dict],
     if flagged:  # the imagery shows a loss on these parcels: flagged to the VVB and the registry, whatever the plots say
         ledger.record(session, actor, "monitoring_period.gis_loss_flagged", "monitoring_period", mp.id,
                       {"parcels": flagged, "rasters": calc["gis_change"]["rasters"]})
+    if netting:  # entered for an earlier period than some open batches: they are netted again with it
+        renet(session, actor, project, mp.start, f"batch {mp.number} entered for the earlier period {mp.start}–{mp.end}")
     return mp
+
+
+def renet(session: Session, actor: Actor, project: Project, after: date, cause: str) -> list[MonitoringPeriod]:
+    """Recompute the netting of the project's open batches starting after `after`, in order, because the
+    count changed (`cause`: a batch rejected or refused, or one entered for an earlier period); one event per
+    batch whose netting changed, with its credited figures before and after. In the caller's transaction.
+
+    Why here, once, when the count changes, rather than only checking at verification or registration: the
+    netting is what the accounting report publishes and the VVB verifies, so it is kept current before either,
+    and the ledger names the cause; NETTING_CURRENT still confirms it at both (methodologies.md §5.5).
+    Registered batches are never touched: their CCERs are issued and stand (reversals.standing counts what
+    they credited, so a later batch makes good any excess). A batch in publicity is published again with the
+    new figures and its 20 working days start over (Measures Art. 19: the public sees what it credits); one
+    whose verification report already fixed a quantity keeps it, and NETTING_CURRENT refuses its
+    registration (Measures Art. 20: the verified quantity is not changed without a verification)."""
+    changed = []
+    later = session.execute(select(MonitoringPeriod).where(
+        MonitoringPeriod.project_id == project.id, MonitoringPeriod.start > after,
+        MonitoringPeriod.status.in_(reversals.OPEN)).order_by(MonitoringPeriod.start)).scalars().all()
+    for mp in later:
+        calc = json.loads(mp.calculation_json or "{}")
+        if "netting" not in calc:
+            continue
+        old, old_vintages = calc["netting"], json.loads(mp.vintages_json)
+        calc["netting"] = reversals.current(session, mp)
+        if calc["netting"] == old:
+            continue
+        mp.calculation_json = json.dumps(calc, ensure_ascii=False)
+        mp.vintages_json = ledger.canonical(vintages(calc, calc["netting"]["credited"]))
+        ledger.record(session, actor, "monitoring_period.netting_recomputed", "monitoring_period", mp.id, {
+            "cause": cause, "credited_before": old["credited"], "credited_after": calc["netting"]["credited"],
+            "vintages_before": old_vintages, "vintages_after": json.loads(mp.vintages_json),
+            "outstanding_loss": calc["netting"]["after"]["outstanding_loss"]})
+        if mp.status == "publicity":
+            _start_publicity(session, actor, mp, {})
+        changed.append(mp)
+    return changed
 
 
 @mutating
@@ -328,7 +391,12 @@ def get(session: Session, mp_id: int) -> MonitoringPeriod:
 
 @mutating
 def fire(session: Session, actor: Actor, mp_id: int, transition: str, **context) -> MonitoringPeriod:
-    return MONITORING.fire(session, actor, get(session, mp_id), transition, context)
+    mp = MONITORING.fire(session, actor, get(session, mp_id), transition, context)
+    if mp.status in reversals.NOT_COUNTED and reversals.is_sink(mp.project):
+        # a rejected or refused sink batch no longer counts: the later open batches are netted without it, in
+        # this transaction, after the event that says why (renet; methodologies.md §5.5)
+        renet(session, actor, mp.project, mp.start, f"batch {mp.number} {mp.status}")
+    return mp
 
 
 def checklist(session: Session, mp: MonitoringPeriod) -> list[dict]:

@@ -8,7 +8,13 @@ what lifts N above H — so a loss is recorded, stays outstanding (H − N) and 
 before anything more is credited, and the CCERs of a project never exceed its highest net stock.
 
 Stock 0 → 60 → 20 → 60 m³/ha credits the net stock once: +S, then a loss of 2/3 S recorded, then the
-regrowth making it good credits 0 (tests/test_fidelity_sinks.py has the figures)."""
+regrowth making it good credits 0 (tests/test_fidelity_sinks.py has the figures).
+
+A batch that leaves the count (rejected by its VVB, refused by the registry) or one entered for an earlier
+period changes the standing of every later batch: monitoring.renet recomputes the later batches still open,
+once, for both (its docstring says why there rather than at verification or registration). Issued CCERs stand: a
+registered batch is never recomputed, and what it credited counts towards H, so a later batch first makes
+good anything it credited that the standing no longer supports."""
 from __future__ import annotations
 
 import json
@@ -35,21 +41,41 @@ def period_changes(mp: MonitoringPeriod) -> list[Decimal]:
     return [D(sum(json.loads(mp.vintages_json or "{}").values()))]
 
 
+#: batches that no longer count towards the project's netting (a negative verification, a registry refusal)
+NOT_COUNTED = ("refused", "rejected")
+#: batches whose netting may still change: not registered (a registered batch's CCERs are issued and stand)
+OPEN = ("draft", "publicity", "verified", "applied", "returned")
+
+
 def earlier(session: Session, project_id: int, before, exclude_id: int | None) -> list[MonitoringPeriod]:
     """The project's batches that count (not rejected or refused) starting before `before`, in order."""
     return list(session.execute(select(MonitoringPeriod).where(
         MonitoringPeriod.project_id == project_id, MonitoringPeriod.id != (exclude_id or 0), MonitoringPeriod.start < before,
-        MonitoringPeriod.status.not_in(("refused", "rejected"))).order_by(MonitoringPeriod.start)).scalars())
+        MonitoringPeriod.status.not_in(NOT_COUNTED)).order_by(MonitoringPeriod.start)).scalars())
+
+
+def credited(mp: MonitoringPeriod) -> Decimal:
+    """What a batch credits (exact): its netted periods; a batch without netting (recorded from the listing)
+    its registered quantity."""
+    netting = json.loads(mp.calculation_json or "{}").get("netting")
+    if netting:
+        return sum((D(c) for c in netting["credited"]), D(0))
+    return max(D(0), sum(period_changes(mp), D(0)))
 
 
 def standing(batches: list[MonitoringPeriod]) -> tuple[Decimal, Decimal]:
-    """(N, H): the cumulative net change and the highest net stock credited so far (never below 0)."""
+    """(N, H): the cumulative net change and the highest net stock credited so far (never below 0).
+
+    H is the highest N reached or, if more, what the batches credited: in a consistent history the two are
+    equal (each period credits exactly the rise of the highest N), but once a batch has left the count a
+    registered batch may have credited more than the remaining history reaches — its CCERs stand, and a
+    later batch makes the excess good before crediting anything (Measures Art. 48 conservativeness)."""
     n = h = D(0)
     for mp in batches:
         for change in period_changes(mp):
             n += change
             h = max(h, n)
-    return n, h
+    return n, max(h, sum((credited(mp) for mp in batches), D(0)))
 
 
 def net(calc: dict, n: Decimal, h: Decimal) -> dict:
@@ -70,6 +96,12 @@ def net(calc: dict, n: Decimal, h: Decimal) -> dict:
             "before": before, "net_change": str(sum((D(p["exact"]["ER"]) for p in calc["periods"]), D(0))),
             "loss": str(-losses), "credited": [str(c) for c in credited],
             "after": {"net_change": str(n), "highest_net_stock": str(h), "outstanding_loss": str(h - n)}}
+
+
+def current(session: Session, mp: MonitoringPeriod) -> dict:
+    """The netting of a sink batch against the project's batches that count now (monitoring.renet keeps the
+    stored one equal to it; the NETTING_CURRENT guard confirms it at verification and registration)."""
+    return net(json.loads(mp.calculation_json), *standing(earlier(session, mp.project_id, mp.start, mp.id)))
 
 
 def gis_change(session: Session, project, landcover) -> dict:
