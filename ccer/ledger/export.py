@@ -14,6 +14,7 @@ are read, so an export of any size holds one page in memory.
 """
 from __future__ import annotations
 
+from json.encoder import encode_basestring as _estr
 from typing import Any, Callable, Iterator, TextIO
 
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from .codec import GENESIS, dumps, plain
 from .models import Checkpoint
 from .signing import public_key
 from .subjects import SUBJECT_TYPES, merkle_leaves
-from .verify import _estr, chain_rows, replayed_states
+from .verify import chain_rows, replayed_states
 
 FORMAT = 1
 #: a rooted subject type keeps (as a Merkle leaf) the states whose member of this name is true
@@ -37,8 +38,7 @@ def header(since: dict | None, rooted: list[str]) -> str:
 
 def event_line(seq: int, at, uid: int | None, actor: str, stype: str, sid: str, action: str, payload: str, prev: str,
                hash_: str) -> str:
-    """An event as an export line: canonical JSON of the hashed object (§3) plus "hash" (built by concatenation,
-    as `verify.event_hash_of` builds the hashed text)."""
+    """An event as an export line: canonical JSON of the hashed object (§3) plus "hash" (built by concatenation)."""
     return ('{"action":' + _estr(action) + ',"actor":' + _estr(actor) + ',"actor_user_id":' + ("null" if uid is None else str(uid))
             + ',"hash":' + _estr(hash_) + ',"occurred_at":' + _estr(plain(at)) + ',"payload":' + _estr(payload)
             + ',"prev_hash":' + _estr(prev) + ',"seq":' + str(seq) + ',"subject_id":' + _estr(sid)

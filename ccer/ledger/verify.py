@@ -5,8 +5,10 @@ Set-based, so that it keeps up with the registry at national scale:
 
 - the chain is read in keyset pages of plain rows (`WHERE seq > :last ORDER BY seq LIMIT n`): memory does
   not grow with the ledger;
-- of every subject of a registered type, only the latest vouched state is kept, as a 16-byte BLAKE2b digest of
-  its canonical text (and, for the types checkpoints root, its Merkle leaf hash while it is kept);
+- of every subject of a registered type, only the latest vouched state is kept, as the first 16 bytes of its
+  leaf hash (SHA-256 of "id|canonical state", §6: one hash per state; the whole leaf hash too while a type that
+  checkpoints root keeps it); payloads are parsed and states written by `fastjson` (msgspec where it gives the
+  stdlib's bytes);
 - the Merkle roots are recomputed once per checkpoint, from those leaf hashes;
 - each subject table is then read in one ordered scan (`SubjectType.snapshot_all`) and compared with the
   digests; only the subjects that differ are read again, one by one, to name the fields that differ.
@@ -23,18 +25,18 @@ from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from json.encoder import encode_basestring as _estr
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..infra import merkle
+from . import fastjson
 from .append import pending
 from .codec import GENESIS, plain
 from .models import Checkpoint, Event, LedgerHead
 from .signing import PublicKey, public_key
-from .subjects import INVARIANTS, SUBJECT_TYPES, SubjectType, natural
+from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, SubjectType, natural
 
 #: events read per page of the chain walk
 PAGE = 5000
@@ -44,7 +46,7 @@ Progress = Callable[[str, int, "int | None"], None]
 _loads = json.loads
 _canon = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode  # codec.dumps, of plain values
 _sha256 = hashlib.sha256
-_blake = hashlib.blake2b
+_encode = fastjson.encode
 _events = Event.__table__
 _CHAIN_COLUMNS = (_events.c.seq, _events.c.occurred_at, _events.c.actor_user_id, _events.c.actor, _events.c.subject_type,
                   _events.c.subject_id, _events.c.action, _events.c.payload_json, _events.c.prev_hash, _events.c.hash)
@@ -84,13 +86,37 @@ def iter_events(session: Session) -> Iterator[Event]:
                                .execution_options(yield_per=2000)).scalars()
 
 
+_CHAIN_PAGE = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq).limit(bindparam("n"))
+
+
 def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[tuple]:
     """The sealed events after seq `after` as plain rows (seq, occurred_at, actor_user_id, actor, subject_type,
     subject_id, action, payload_json, prev_hash, hash), in keyset pages: memory does not grow with the chain."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        for rows in driver_pages(conn, _CHAIN_PAGE, after, page):
+            yield from rows
+        return
     last = after
     while True:
-        rows = session.execute(select(*_CHAIN_COLUMNS).where(_events.c.seq > last).order_by(_events.c.seq).limit(page)).all()
+        rows = session.execute(_CHAIN_PAGE, {"after": last, "n": page}).all()
         yield from rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
+
+
+def driver_pages(conn, stmt, after: int, page: int) -> Iterator[list[tuple]]:
+    """Keyset pages of `stmt` (bind parameters `after`, `n`; the key its first column), each a list of the
+    driver's own tuples: no SQLAlchemy result rows or processing (on PostgreSQL none of these columns needs it:
+    instants come as the driver's aware datetimes), which cost a third of a table scan."""
+    sql = str(stmt.compile(dialect=conn.dialect))
+    last = after
+    while True:
+        result = conn.exec_driver_sql(sql, {"after": last, "n": page})
+        rows = result.cursor.fetchall()
+        result.close()
+        yield rows
         if len(rows) < page:
             return
         last = rows[-1][0]
@@ -98,20 +124,30 @@ def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[t
 
 def event_hash_of(seq: int, at_text: str, uid: int | None, actor: str, stype: str, sid: str, action: str, payload: str,
                   prev: str) -> str:
-    """codec.event_hash with the instant already in its text form, built by concatenation (the hot path; the
-    golden vectors check that both agree)."""
-    return _sha256(('{"action":' + _estr(action) + ',"actor":' + _estr(actor) + ',"actor_user_id":'
-                    + ("null" if uid is None else str(uid)) + ',"occurred_at":' + _estr(at_text) + ',"payload":' + _estr(payload)
-                    + ',"prev_hash":' + _estr(prev) + ',"seq":' + str(seq) + ',"subject_id":' + _estr(sid)
-                    + ',"subject_type":' + _estr(stype) + "}").encode("utf-8")).hexdigest()
+    """codec.event_hash with the instant already in its text form (the hot path; the golden vectors check that
+    both agree): every member a string, an integer or null, which `fastjson.encode` writes canonically."""
+    content = {"action": action, "actor": actor, "actor_user_id": uid, "occurred_at": at_text, "payload": payload,
+               "prev_hash": prev, "seq": seq, "subject_id": sid, "subject_type": stype}
+    try:
+        text = _encode(content)
+    except UnicodeEncodeError:  # a lone surrogate (a Python str from SQLite): the stdlib decides
+        text = _canon(content).encode("utf-8", "surrogatepass")
+    return _sha256(text).hexdigest()
 
 
-def digest(text: str) -> bytes:
-    """The 16-byte digest a vouched state is kept as: BLAKE2b of its canonical text."""
-    return _blake(text.encode("utf-8"), digest_size=16).digest()
+def leaf(sid: str, text: bytes) -> bytes:
+    """SHA-256(0x00 ‖ "id|canonical state"): the Merkle leaf hash of a state (docs/ledger-format.md §6), and,
+    its first 16 bytes, the digest every vouched state is kept and compared as (one hash per state)."""
+    return _sha256(b"\x00" + sid.encode("utf-8") + b"|" + text).digest()
 
 
-NULL_DIGEST = digest("null")
+def digest(sid: str, text: bytes) -> bytes:
+    return leaf(sid, text)[:16]
+
+
+def null_digest(sid: str) -> bytes:
+    """The digest of "no such subject" (a vouched deletion)."""
+    return digest(sid, b"null")
 _INT_LIMIT = 1 << 31
 
 
@@ -136,13 +172,6 @@ class Slots:
         self.count = 0
         #: the integer ids vouched for, when tracked (incremental verification: few of them, in a large id space)
         self.touched: list[int] | None = [] if track else None
-
-    def put(self, sid: str, seq: int, dg: bytes) -> None:
-        i = _int_id(sid)
-        if i is None:
-            self.other[sid] = (seq, dg)
-        else:
-            self.put_int(i, seq, dg)
 
     def put_int(self, i: int, seq: int, dg: bytes) -> None:
         seqs = self.seqs
@@ -186,26 +215,30 @@ class Slots:
 class Rooted:
     """The leaf hashes of the states a rooted subject type keeps (its Merkle leaves), by id."""
 
-    __slots__ = ("kind", "leaves")
+    __slots__ = ("kind", "leaves", "merkle", "text_ids")
 
     def __init__(self, kind: SubjectType) -> None:
         self.kind = kind
+        self.merkle = kind.merkle
         self.leaves: dict[Any, bytes] = {}
+        #: whether an id that is not a canonical integer (a str key) was ever kept
+        self.text_ids = False
 
-    def update(self, sid: str, state: Any, text: str) -> None:
-        key = _int_id(sid)
-        key = sid if key is None else key
-        if state is not None and self.kind.merkle(state):
-            self.leaves[key] = _sha256(b"\x00" + (sid + "|" + text).encode("utf-8")).digest()
+    def update(self, key: Any, state: Any, leaf_hash: bytes) -> None:
+        """key: the id (an int when canonical); leaf_hash: `leaf` of the state."""
+        if state is not None and self.merkle(state):
+            self.leaves[key] = leaf_hash
+            if type(key) is str:
+                self.text_ids = True
         else:
             self.leaves.pop(key, None)
 
     def root(self) -> str:
         keys = list(self.leaves)
-        if all(type(k) is int for k in keys):
-            keys.sort()  # the natural order of canonical integer ids is numeric order
-        else:
+        if self.text_ids:
             keys.sort(key=lambda k: natural(str(k)))
+        else:
+            keys.sort()  # canonical integer ids: their natural order is numeric order
         leaves = self.leaves
         return root_of_hashes([leaves[k] for k in keys])
 
@@ -243,31 +276,32 @@ class _Walk:
         #: False when an incremental verification starts from a checkpoint without its leaves
         self.replay_roots = True
 
-    def vouch(self, name: str, sid: str, seq: int, state: Any) -> None:
-        slots = self.slots.get(name)
-        if slots is None:  # not a registered subject type: nothing to compare it with
-            return
-        text = _canon(state)
-        dg = _blake(text.encode("utf-8"), digest_size=16).digest()
-        if sid.isdigit() and sid[0] != "0" and len(sid) < 10:
-            slots.put_int(int(sid), seq, dg)
-        else:
-            slots.put(sid, seq, dg)
-        rooted = self.rooted.get(name)
-        if rooted is not None:
-            rooted.update(sid, state, text)
-
-    def vouch_all(self, stype: str, sid: str, seq: int, obj: Any) -> None:
+    def vouch_all(self, stype: str, sid: str, seq: int, obj: Any, exact: bool = False) -> None:
+        """Every state an event's payload vouches for: its subject's ("state") and those it touched ("states").
+        (`vouch` for each, inlined: this runs for every state of the chain.)"""
         if type(obj) is not dict:
             return
-        if "state" in obj:
-            self.vouch(stype, sid, seq, obj["state"])
+        items = [(stype, sid, obj["state"])] if "state" in obj else []
         states = obj.get("states")
         if states and type(states) is dict:
-            vouch = self.vouch
             for key, state in states.items():
                 name, _, other = key.partition(":")
-                vouch(name, other, seq, state)
+                items.append((name, other, state))
+        all_slots, all_rooted, sha = self.slots, self.rooted, _sha256
+        text = _encode if exact else _canon_text
+        for name, sid_, state in items:
+            slots = all_slots.get(name)
+            if slots is None:  # not a registered subject type: nothing to compare it with
+                continue
+            h = sha(b"\x00" + sid_.encode("utf-8") + b"|" + text(state)).digest()
+            i = _int_id(sid_)
+            if i is None:
+                slots.other[sid_] = (seq, h[:16])
+            else:
+                slots.put_int(i, seq, h[:16])
+            rooted = all_rooted.get(name)
+            if rooted is not None:
+                rooted.update(sid_ if i is None else i, state, h)
 
     def roots(self, names: Iterable[str]) -> dict[str, str | None]:
         return {n: (self.rooted[n].root() if n in self.rooted else None) for n in names}
@@ -307,6 +341,7 @@ def _since(session: Session, since: Any, key: PublicKey, report: VerifyReport, w
             for sid, h in leaf_hashes(leaves.get(name, [])):
                 i = _int_id(sid)
                 rooted.leaves[sid if i is None else i] = h
+                rooted.text_ids = rooted.text_ids or i is None
             if rooted.root() != roots[name]:
                 report.problems.append(Problem(seq, f"the trusted checkpoint's {name} leaves do not hash to its Merkle root"))
                 return None
@@ -351,7 +386,8 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     cps = {cp.seq: cp for cp in session.execute(select(Checkpoint).where(Checkpoint.seq >= expected_seq)
                                                 .order_by(Checkpoint.seq)).scalars()}
 
-    done, loads, canon, vouch_all = 0, _loads, _canon, walk.vouch_all
+    done, parse, vouch_all = 0, fastjson.parse, walk.vouch_all
+    last_at = at_text = None
     bad: Problem | None = None
     for seq, at, uid, actor, stype, sid, action, payload, prev_hash, hash_ in chain_rows(session, expected_seq - 1, page):
         if seq != expected_seq:
@@ -360,18 +396,16 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
         if prev_hash != prev:
             bad = Problem(seq, "prev_hash does not match the hash of the event before it")
             break
-        if event_hash_of(seq, plain(at), uid, actor, stype, sid, action, payload, prev_hash) != hash_:
+        if at != last_at:  # a day's settlement writes its events at one clock reading
+            last_at, at_text = at, plain(at)
+        if event_hash_of(seq, at_text, uid, actor, stype, sid, action, payload, prev_hash) != hash_:
             bad = Problem(seq, f"content does not match its hash (action {action} on {stype} {sid}); the stored event was altered")
             break
-        try:
-            obj = loads(payload)
-            canonical = canon(obj) == payload
-        except ValueError:
-            canonical = False
+        obj, canonical, exact = parse(payload)
         if not canonical:
             bad = Problem(seq, "payload is not canonical JSON (docs/ledger-format.md)")
             break
-        vouch_all(stype, sid, seq, obj)
+        vouch_all(stype, sid, seq, obj, exact)
         prev = hash_
         expected_seq += 1
         done += 1
@@ -456,11 +490,20 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
     """The digests of the current states of a subject type, from one ordered scan of its table (`snapshot_all`),
     or of the ids given: (16 bytes per integer id, 1 byte per integer id telling which rows exist, {other id:
     digest})."""
+    fields = kind.snapshot_all if isinstance(kind.snapshot_all, FieldsScan) else None
+    # plain ints, strings, booleans: the fast encoder writes them canonically
+    text = _encode if fields is not None and fields.native else _canon_text
+    if text is _encode and int_ids is None and other_ids is None:
+        return _native_digests(session, kind, fields, tell)
+    return _general_digests(session, kind, int_ids, other_ids, text, tell)
+
+
+def _general_digests(session: Session, kind: SubjectType, int_ids: list[int] | None, other_ids: list[str] | None,
+                     text: Callable[[Any], bytes], tell: Progress | None) -> tuple[bytearray, bytearray, dict[str, bytes]]:
     digests, present, other = bytearray(), bytearray(), {}
-    blake, canon = _blake, _canon_row
     n = 0
     for rid, state in _scan(session, kind, int_ids, other_ids):
-        dg = blake(canon(state).encode("utf-8"), digest_size=16).digest()
+        dg = digest(str(rid), text(state))
         i = rid if type(rid) is int and 0 < rid < _INT_LIMIT else _int_id(str(rid))
         if i is None:
             other[str(rid)] = dg
@@ -475,6 +518,57 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
         if tell is not None and not n % 100_000:
             tell(f"states:{kind.name}", n, None)
     return digests, present, other
+
+
+def _canon_text(state: Any) -> bytes:
+    return _canon_row(state).encode("utf-8")
+
+
+def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell: Progress | None) \
+        -> tuple[bytearray, bytearray, dict]:
+    """`table_digests` of a whole table whose columns are all JSON-native (`FieldsScan.native`): keyset pages
+    of plain rows (the driver's on PostgreSQL), the arrays sized once, one tight loop."""
+    conn = session.connection()
+    id_column = scan.columns[0]
+    top = session.execute(select(func.max(id_column))).scalar() or 0
+    if top >= _INT_LIMIT:  # ids beyond the flat arrays' range (never in practice): the general path
+        return _general_digests(session, kind, None, None, _encode, tell)
+    digests, present = bytearray(16 * (top + 1)), bytearray(top + 1)
+    names, enc, sha = scan.fields, _encode, _sha256
+    pages = driver_pages(conn, scan.page, -1, SCAN_PAGE) if conn.dialect.name == "postgresql" else \
+        _orm_pages(session, scan.page, -1, SCAN_PAGE)
+    n = 0
+    for rows in pages:
+        if not rows:
+            continue
+        got = [sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16] for row in rows]
+        a, b = rows[0][0], rows[-1][0]
+        if b >= len(present):  # written after max() was read, in a transaction that sees it
+            present.extend(bytes(b + 1 - len(present)))
+            digests.extend(bytes(16 * (b + 1) - len(digests)))
+        if b - a == len(rows) - 1:  # consecutive ids (the usual page): two slice copies
+            present[a:b + 1] = b"\x01" * len(rows)
+            digests[16 * a:16 * (b + 1)] = b"".join(got)
+        else:
+            for row, dg in zip(rows, got):
+                i = row[0]
+                present[i] = 1
+                digests[16 * i:16 * i + 16] = dg
+        if tell is not None and (n + len(rows)) // 100_000 > n // 100_000:
+            tell(f"states:{kind.name}", n + len(rows), None)
+        n += len(rows)
+    return digests, present, {}
+
+
+def _orm_pages(session: Session, stmt, after: int, page: int) -> Iterator[list]:
+    """`driver_pages` through SQLAlchemy's typed rows (SQLite: booleans and instants need its processing)."""
+    last = after
+    while True:
+        rows = session.execute(stmt, {"after": last, "n": page}).all()
+        yield rows
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
 
 
 def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[str, bytes],
@@ -498,13 +592,13 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
                 continue
             mine = bytes(vouched[16 * i:16 * i + 16])
             if not exists:
-                if mine != NULL_DIGEST:
+                if mine != null_digest(str(i)):
                     differing.append((str(i), seq))
             elif mine != bytes(digests[16 * i:16 * i + 16]):
                 differing.append((str(i), seq))
     for sid, (seq, mine) in slots.other.items():
         got = other.get(sid)
-        if (got is None and mine != NULL_DIGEST) or (got is not None and got != mine):
+        if (got is None and mine != null_digest(sid)) or (got is not None and got != mine):
             differing.append((sid, seq))
     if not incremental:
         unvouched.extend(sid for sid in other if sid not in slots.other)
