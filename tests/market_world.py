@@ -27,9 +27,12 @@ def at(session, *when):
 
 
 class MarketWorld:
-    def __init__(self, session, parties, in_trading: int = 200_000, deposits: int = 2_000_000_000, others: int = 0):
+    def __init__(self, session, parties, in_trading: int = 200_000, deposits: int = 2_000_000_000, others: int = 0,
+                 then: tuple | None = (2026, 12, 8, 10, 0)):
         """`others`: tonnes the trading company and the two other buyers hold in their trading accounts too (bought
-        from the owner through the registry before the exchange opened their accounts), so that they can sell."""
+        from the owner through the registry before the exchange opened their accounts), so that they can sell.
+        `then`: where the clock goes once the world is made on Monday 10:00 (None: it stays there; the clock never
+        goes back once events exist, so a test of an earlier instant on Tuesday moves there itself)."""
         self.session = session
         self.w = w = World(session, parties)
         self.ex = w.exchange
@@ -53,7 +56,8 @@ class MarketWorld:
         instruments.confirm(session, self.ex, CODE)  # Monday 2026-12-07: trading starts Tuesday 12-08
         for h in (w.trader, w.emitter, self.buyer2, self.buyer3):
             accounts.deposit(session, h.maker, deposits)  # 20,000,000.00 CNY each by default
-        at(session, 2026, 12, 8, 10, 0)
+        if then:
+            at(session, *then)
 
     def account(self, h) -> TradingAccount:
         return self.session.execute(select(TradingAccount).where(TradingAccount.organisation_id == h.org.id)).scalar_one()

@@ -27,12 +27,14 @@ class Holder:
 
 
 class World:
-    def __init__(self, session, parties):
+    def __init__(self, session, parties, at: datetime | None = None):
+        """`at`: where the clock stands (TRADING_MORNING unless given), set before the first event — the platform clock
+        never goes back once events exist (ccer.infra.clock NO_REWIND), so a test needing an earlier date gives it here."""
         self.session, self.parties = session, parties
+        clock.set_time(session, at or TRADING_MORNING, freeze=True)
         reg_org = parties.org(["registry_operator"], name="国家应对气候变化战略研究和国际合作中心")
         self.registry = parties.actor(parties.user(reg_org))
         self.registry2 = parties.actor(parties.user(reg_org))  # confirms what `registry` proposes
-        clock.set_time(session, TRADING_MORNING, freeze=True)
         exchange_org = parties.org(["exchange_operator"], name="北京绿色交易所测试")
         self.exchange = parties.actor(parties.user(exchange_org))
         self._trades = itertools.count(1)

@@ -186,7 +186,10 @@ def test_a_listed_batch_is_recorded_with_its_provenance_and_checked(session, par
         monitoring.import_listed_batch(session, world.owner.maker, world.project.id, "2023-01-01", "2023-12-31", {2023: 1}, SOURCE)
     assert session.execute(select(func.count()).select_from(MonitoringPeriod)).scalar_one() == before
 
-    # a platform project's batches go through monitoring, verification and application instead
+
+def test_a_platform_projects_batches_are_not_imported(session, parties):
+    """A platform project's batches go through monitoring, verification and application instead. (Its own test:
+    the lifecycle world starts in 2025, and the clock never goes back once events exist, ccer.infra.clock.)"""
     w = LifeWorld(session, parties)
     p = w.to_registered()
     with pytest.raises(Conflict) as err:

@@ -51,7 +51,7 @@ def test_a_confirmer_must_precede_the_request_even_when_the_clock_stands_still(s
     """Issue 15: "before" is the ledger's order, strict even when every act happens at the same frozen instant."""
     from ccer.infra import clock
 
-    clock.set_time(session, clock.now(session), freeze=True)
+    clock.freeze(session)
     session.commit()
     owner = parties.org(["project_owner"])
     maker, early = parties.user(owner), parties.user(owner)

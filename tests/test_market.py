@@ -29,9 +29,11 @@ def _at(session, *when):
 class Market:
     """The registry's test world with an exchange: the owner sells, the trader and the emitter buy."""
 
-    def __init__(self, session, parties):
+    def __init__(self, session, parties, at=None, then=(2026, 12, 8, 10, 0)):
+        """Made at `at` (tests/registry_world.py: Monday 2026-12-07 10:00 unless given), then the clock moved to
+        `then` (None: left there)."""
         self.session = session
-        self.w = w = World(session, parties)
+        self.w = w = World(session, parties, at=at)
         self.ex = w.exchange
         for h in (w.owner, w.trader, w.emitter):
             accounts.open_account(session, self.ex, h.org.id, bank_name="中国工商银行", bank_account_no=f"6222{h.org.id:012d}",
@@ -41,10 +43,11 @@ class Market:
         w.to_trading(w.owner, quantity=5_000)
         positions.take_in_moves(session, self.ex)
         instruments.propose(session, w.owner.maker, CODE, "80.00")
-        instruments.confirm(session, self.ex, CODE)  # Monday 2026-12-07: trading starts Tuesday 12-08
+        instruments.confirm(session, self.ex, CODE)  # Monday 2026-12-07 (by default): trading starts Tuesday 12-08
         accounts.deposit(session, w.trader.maker, 20_000_000)  # 200,000.00 CNY
         accounts.deposit(session, w.emitter.maker, 5_000_000)
-        _at(session, 2026, 12, 8, 10, 0)
+        if then:
+            _at(session, *then)
 
     def account(self, h):
         return self.session.execute(select(accounts.TradingAccount).where(accounts.TradingAccount.organisation_id == h.org.id)).scalar_one()
@@ -99,7 +102,10 @@ def test_listing_orders_within_ten_percent_of_the_reference(m, session, price, o
     ((2027, 2, 20, 10, 0), False),  # a Saturday
     ((2026, 2, 14, 10, 0), False),  # Saturday 2026-02-14: a make-up working day (调休), not a trading day
 ])
-def test_orders_only_in_the_sessions(m, session, when, ok):
+def test_orders_only_in_the_sessions(session, parties, when, ok):
+    # the market is made on Thursday 2026-02-12 10:00 (listed from Friday 02-13), before every instant tried: the
+    # clock then moves forward to `when` (it never goes back once events exist, ccer.infra.clock)
+    m = Market(session, parties, at=datetime(2026, 2, 12, 10, 0, tzinfo=clock.CST), then=None)
     _at(session, *when)
     try:
         orders.place(session, m.w.owner.maker, CODE, "sell", "80.00", 1)

@@ -169,7 +169,10 @@ def test_cancelled_declined_rejected_and_expired_release_everything(m, session):
 
 @pytest.mark.parametrize("when, ok", [((2026, 12, 8, 9, 29, 59), False), ((2026, 12, 8, 9, 30), True), ((2026, 12, 8, 11, 30), False),
                                       ((2026, 12, 8, 13, 0), True), ((2026, 12, 8, 14, 59, 59), True), ((2026, 12, 8, 15, 0), False)])
-def test_blocks_only_in_the_sessions(m, session, when, ok):
+def test_blocks_only_in_the_sessions(session, parties, monkeypatch, when, ok):
+    monkeypatch.delenv(blocks.MINIMUM_ENV, raising=False)
+    monkeypatch.delenv("CCER_MARKET_FEES", raising=False)
+    m = MarketWorld(session, parties, then=None)  # Monday 10:00, before every Tuesday instant tried: the clock moves forward
     at(session, *when)
     try:
         blocks.propose(session, m.w.owner.maker, CODE, "sell", "80.00", 100_000, _number(m, m.w.trader))

@@ -59,7 +59,10 @@ def _counts(session):
     ((2026, 10, 1, 10, 0), False),       # National Day, a Thursday
     ((2026, 12, 6, 10, 0), False),       # a Sunday
 ])
-def test_moves_only_on_trading_days_from_9_30_to_15_00(world, session, when, ok):
+def test_moves_only_on_trading_days_from_9_30_to_15_00(session, parties, when, ok):
+    # the world is made on Thursday 2026-02-12 10:00, a trading day before every instant tried: the clock then
+    # moves forward to `when` (it never goes back once events exist, ccer.infra.clock)
+    world = World(session, parties, at=datetime(2026, 2, 12, 10, 0, tzinfo=clock.CST))
     world.issue({2021: 100})
     _at(session, *when)
     if ok:

@@ -102,7 +102,7 @@ def test_idle_and_absolute_expiry_on_the_platform_clock(db_url, session, parties
                       "web": {"session_idle_minutes": 30, "session_hours": 2}})
     app.config["TESTING"] = True
     user = parties.user(parties.org(["project_owner"]))
-    clock.set_time(session, clock.now(session), freeze=True)  # the platform clock moves only when told
+    clock.freeze(session)  # the platform clock moves only when told
     session.commit()
     client = app.test_client()
     log_in(client, user)

@@ -37,7 +37,7 @@ def _delta(text: str) -> timedelta:
 @mutating
 def _move(session, how: str, value):
     before = clock.now(session)
-    after = clock.move_by(session, value) if how == "advance" else clock.move_to(session, value)
+    after = clock.advance(session, value) if how == "advance" else clock.set_time(session, value)  # forward only: NO_REWIND
     ledger.record(session, Actor.system("cli"), "clock.moved", "clock", 1, {"from": before, "to": after})
     return after
 

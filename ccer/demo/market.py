@@ -10,7 +10,7 @@ data and a clean reconciliation are left for the pages.
 Day 0 (the sixth trading day before today): the exchange opens the participants' trading accounts and adds
 their operators; the owners move CCERs into their trading accounts (maker–checker in the registry) and
 propose their instruments' initial price, the exchange confirms (trading from T+1), the buyers deposit.
-Days 1–5 trade. The clock is handed back to the wall clock at the end."""
+Days 1–5 trade. The caller hands the clock back to the wall clock at the end (forward: the last day is before today)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -78,8 +78,10 @@ def _open(session: Session, exchange, org: Organisation, bank: str, operators: l
     return account
 
 
-def run(session: Session, parties: DemoParties) -> dict:
-    """Idempotent: does nothing once the exchange has a trading account."""
+def run(session: Session, parties: DemoParties, today: date) -> dict:
+    """The exchange's six trading days before `today`, the clock moved forward through them (left at the last
+    day's close: the caller hands it back to the wall clock). Idempotent: does nothing once the exchange has a
+    trading account."""
     if session.execute(select(TradingAccount.id)).first():
         return {}
     sellers = _sellers(session, parties)
@@ -98,7 +100,7 @@ def run(session: Session, parties: DemoParties) -> dict:
         companies.append((username, org))
     session.commit()
 
-    day0, *days = trading_days_before(clock.today(session), DAYS + 1)
+    day0, *days = trading_days_before(today, DAYS + 1)
     _at(session, day0, 9, 45)
     # moves into trading accounts made before the exchange opened these accounts (the registry demo's sale)
     # are the registry's history, not positions here
@@ -221,9 +223,8 @@ def run(session: Session, parties: DemoParties) -> dict:
     orders.lift(session, s2, i2, "sell", 30_000)
     _at(session, d5, 15, 30)
     settlement.settle_day(session, exchange)
-
-    clock.reset(session)
     session.commit()
+
     diffs = reconcile.differences(session)
     n, volume, turnover = session.execute(select(func.count(Trade.id), func.sum(Trade.quantity), func.sum(Trade.amount))
                                           .where(Trade.status == "settled")).one()

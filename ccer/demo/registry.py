@@ -3,6 +3,9 @@ registered reductions of the listing issued as serial blocks, and a few of every
 CCERs afterwards — a sale through the exchange, a succession (non-trade transfer), a judicial freeze and its release,
 and retirements for the national ETS, a large event, an enterprise and the public good.
 
+All of it happens on one trading day before the demo exchange's first (ccer/cli/demo_cmd.py), after the
+lifecycle walk: the platform clock only moves forward.
+
 The listing gives each project's registered quantity, not its split by year of generation; the demo
 books it to the first year of the crediting period (data/README.md says so)."""
 from __future__ import annotations
@@ -17,9 +20,10 @@ from ..auth.models import Organisation, User
 from ..auth.services import actor_for
 from . import DemoParties, demo_uscc, listing_rows
 from ..infra.actor import Actor
-from ..infra import calendar, clock
+from ..infra import clock
 from ..issuance import accounts, registry_acts, retirements, trading
 from ..issuance.models import Issuance
+from ..projects.models import MonitoringPeriod
 from ..methodologies import registry as methodologies
 from ..projects import monitoring, services as projects
 from ..projects.eligibility import REDUCTIONS_AFTER
@@ -38,14 +42,27 @@ def _open_account(session: Session, org: Organisation):
     return account
 
 
-def seed_registry(session: Session, parties: DemoParties) -> dict:
-    """Idempotent: does nothing once the demo has issued CCERs."""
-    if session.execute(select(Issuance.id)).first():
-        return {}
-    installed = set(methodologies.installed())
-    emitter = session.execute(select(Organisation).where(Organisation.uscc == demo_uscc("华能演示电厂有限公司", "山东省"))).scalar_one()
-    for org in [*parties.owners.values(), emitter, *parties.vvbs]:
+def _emitter(session: Session) -> Organisation:
+    return session.execute(select(Organisation).where(Organisation.uscc == demo_uscc("华能演示电厂有限公司", "山东省"))).scalar_one()
+
+
+def open_accounts(session: Session, parties: DemoParties) -> None:
+    """The demo parties' registry accounts, opened at the start of the story (the lifecycle's issuances go into the
+    owners' accounts). Idempotent."""
+    for org in [*parties.owners.values(), _emitter(session), *parties.vvbs]:
         _open_account(session, org)
+
+
+def seed_registry(session: Session, parties: DemoParties, day: date) -> dict:
+    """The listing's projects and batches, then the sale, retirements, freeze and succession, on trading day `day`
+    from 09:00 (the clock only moves forward: NO_REWIND in ccer.infra.clock). Idempotent: does nothing once
+    the listing's batches are recorded."""
+    if session.execute(select(MonitoringPeriod.id).where(MonitoringPeriod.origin == "listing")).first():
+        return {}
+    clock.set_time(session, datetime.combine(day, time(9, 0), tzinfo=clock.CST), freeze=True)
+    installed = set(methodologies.installed())
+    emitter = _emitter(session)
+    open_accounts(session, parties)
 
     # the registry's acts on CCERs take two registry users: one proposes, the other confirms (issue 15)
     registry = (_actor(session, parties, "registry"), _actor(session, parties, "registry2"))
@@ -74,11 +91,13 @@ def seed_registry(session: Session, parties: DemoParties) -> dict:
     emitter_account = accounts.account_of(session, emitter.id)
     project_no = first.project.registry_no
 
-    # a sale to the key emitter through the exchange, on the last trading day at 10:00: the owner's two users
-    # move the CCERs into its trading account (maker–checker), the exchange delivers the trade after the
-    # close, the emitter's two users move them back into its registry account
+    # a sale to the key emitter through the exchange, that day at 10:00: the owner's two users move the CCERs
+    # into its trading account (maker–checker), the exchange delivers the trade, the emitter's two users move
+    # them back into its registry account; the rest of the day's acts follow at 11:00
     em, em_confirm = _actor(session, parties, "emitter"), _actor(session, parties, "emitter-confirm")
-    _sale(session, parties, (maker, checker, owner_account), (em, em_confirm, emitter_account), project_no, first.vintage, 60_000)
+    _sale(session, parties, (maker, checker, owner_account), (em, em_confirm, emitter_account), project_no, first.vintage, 60_000,
+          datetime.combine(day, time(10, 0), tzinfo=clock.CST))
+    clock.set_time(session, datetime.combine(day, time(11, 0), tzinfo=clock.CST), freeze=True)
 
     # the emitter offsets part of its 2025 obligation (cap: 5 % of 2 400 000 = 120 000 t)
     retirements.set_obligation(session, DEMO, emitter.id, 2025, 2_400_000, "演示数据：2025 年度配额分配（示例数值）")
@@ -120,16 +139,9 @@ def _issue_listed(session: Session, registry, project, crediting_start: date, qu
     return makerchecker.confirm(session, registry[1], registry_acts.propose_issue(session, registry[0], mp.id).id)
 
 
-def _last_trading_morning(session: Session) -> datetime:
-    day = clock.today(session) - timedelta(days=1)
-    while not calendar.is_trading_day(day):
-        day -= timedelta(days=1)
-    return datetime.combine(day, time(10, 0), tzinfo=clock.CST)
-
-
-def _sale(session: Session, parties: DemoParties, seller, buyer, project_no: int, vintage: int, quantity: int) -> None:
+def _sale(session: Session, parties: DemoParties, seller, buyer, project_no: int, vintage: int, quantity: int,
+          morning: datetime) -> None:
     exchange = _actor(session, parties, "exchange")
-    morning = _last_trading_morning(session)
     clock.set_time(session, morning, freeze=True)
     for _, _, account in (seller, buyer):
         if trading.binding_of(session, account.id) is None:
@@ -139,4 +151,3 @@ def _sale(session: Session, parties: DemoParties, seller, buyer, project_no: int
     trading.deliver(session, exchange, {"trade_ref": f"{morning:%Y%m%d}-000001", "seller": seller[2].number,
                                         "buyer": buyer[2].number, **lot})
     makerchecker.confirm(session, buyer[1], trading.propose_from_trading(session, buyer[0], buyer[2].id, **lot).id)
-    clock.reset(session)

@@ -1,8 +1,10 @@
 """The platform's clock. Nothing calls datetime.now() directly: publicity windows last weeks, so the
 demo and the tests move this clock instead. The offset is stored in the database so that every process
-(CLI, server, workers) agrees on the platform time."""
+(CLI, server, workers) agrees on the platform time. Once the ledger holds an event, every move — set_time,
+advance, reset — is forward only (NO_REWIND): a test or demo that needs an earlier date sets it first."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -64,7 +66,33 @@ def today(session: Session) -> date:
     return now(session).date()
 
 
+#: the ledger's events table, read here by name only (infra imports no domain): when the latest event happened
+_EVENTS = table("events", column("occurred_at", UTCDateTime()))
+NO_REWIND = ("the platform clock never goes backwards once events exist: the ledger records them in time order and "
+             "every deadline counts from them (issue #18, ccer.infra.clock)")
+
+
+def latest_event(session: Session) -> datetime | None:
+    return session.execute(select(func.max(_EVENTS.c.occurred_at))).scalar()
+
+
+def _forward_only(session: Session, target: datetime, current: datetime | None = None) -> None:
+    """Refuse a move that puts the platform time before the current platform time (`current`, read once by the
+    caller: a running clock moves between two readings) or before the latest event, once events exist. The same
+    instant is not a move back. An empty ledger may be set anywhere: nothing has happened yet."""
+    last = latest_event(session)
+    if last is None:
+        return
+    floor = max(current or now(session), last.astimezone(CST))
+    if target < floor:
+        raise ValidationError(f"{target.astimezone(CST).isoformat()} is before {floor.isoformat()}, the platform time or the "
+                              "latest event", field="clock", rule=NO_REWIND)
+
+
 def advance(session: Session, delta: timedelta) -> datetime:
+    """Move the platform clock by `delta`; a negative delta is refused once events exist (NO_REWIND)."""
+    current = now(session)
+    _forward_only(session, current + delta, current)
     row = _setting(session)
     if row.frozen_at is not None:
         row.frozen_at = row.frozen_at + delta
@@ -75,60 +103,44 @@ def advance(session: Session, delta: timedelta) -> datetime:
 
 
 def set_time(session: Session, instant: datetime, freeze: bool = False) -> datetime:
+    """Set the platform time (naive = Beijing time), standing still there if `freeze`; an instant before the
+    platform time or the latest event is refused once events exist (NO_REWIND)."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=CST)
+    _forward_only(session, instant)
     row = _setting(session)
     if freeze:
         row.frozen_at = instant
         row.offset_seconds = 0
     else:
         row.frozen_at = None
-        row.offset_seconds = int((instant - _wall()).total_seconds())
+        # whole seconds, rounded up: a running clock set just after the latest event must not land before it
+        row.offset_seconds = math.ceil((instant - _wall()).total_seconds())
     session.flush()
     return now(session)
 
 
-def reset(session: Session) -> datetime:
+def freeze(session: Session) -> datetime:
+    """Stand the clock still at the current platform time (a test that moves it only when told). Never a move
+    back: set_time(now(session)) could be, on a running clock that ticked between the two readings."""
+    instant = now(session)
     row = _setting(session)
-    row.frozen_at = None
+    row.frozen_at = instant
     row.offset_seconds = 0
     session.flush()
     return now(session)
 
 
-#: the ledger's events table, read here by name only (infra imports no domain): when the latest event happened
-_EVENTS = table("events", column("occurred_at", UTCDateTime()))
-NO_REWIND = ("the platform clock never goes backwards once events exist: the ledger records them in time order and "
-             "every deadline counts from them (ccer.infra.clock)")
-
-
-def latest_event(session: Session) -> datetime | None:
-    return session.execute(select(func.max(_EVENTS.c.occurred_at))).scalar()
-
-
-def _forward_only(session: Session, target: datetime) -> None:
-    """Refuse a move that puts the platform time before the current platform time, or before the latest event,
-    once events exist."""
-    last = latest_event(session)
-    if last is None:
-        return
-    floor = max(now(session), last.astimezone(CST))
-    if target < floor:
-        raise ValidationError(f"{target.isoformat()} is before {floor.isoformat()}: {NO_REWIND}", field="clock", rule=NO_REWIND)
-
-
-def move_to(session: Session, instant: datetime, freeze: bool = False) -> datetime:
-    """`set_time` for the operator (`ccer clock set`, demos on a live database): forward only once events exist."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=CST)
-    _forward_only(session, instant)
-    return set_time(session, instant, freeze)
-
-
-def move_by(session: Session, delta: timedelta) -> datetime:
-    """`advance` for the operator: forward only once events exist (a negative delta is refused then)."""
-    _forward_only(session, now(session) + delta)
-    return advance(session, delta)
+def reset(session: Session) -> datetime:
+    """Back to the wall clock: refused, like any move, if the wall clock is behind the platform time or the
+    latest event once events exist (NO_REWIND) — a demo or test that ran ahead stays ahead."""
+    current = now(session)
+    _forward_only(session, _wall(), current)
+    row = _setting(session)
+    row.frozen_at = None
+    row.offset_seconds = 0
+    session.flush()
+    return now(session)
 
 
 def local(instant: datetime) -> datetime:

@@ -33,7 +33,7 @@ def _require_browser():
 class LiveServer:
     """The platform on a free port; `session()` opens a database session on the same file for in-process setup."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, clock_start=None):
         from werkzeug.serving import make_server
 
         from ccer import create_app, demo
@@ -44,6 +44,10 @@ class LiveServer:
         self.app = create_app({"database_url": self.database_url, "instance_path": str(tmp / "instance"),
                                "secret_key": "browser-tests"})
         with self.session() as s:
+            if clock_start is not None:  # before the first event: the platform clock never goes back after (NO_REWIND)
+                from ccer.infra import clock
+
+                clock.set_time(s, clock_start, freeze=True)
             self.parties = demo.seed_parties(s)
             s.commit()
         self.password = demo.DEMO_PASSWORD
@@ -62,9 +66,11 @@ class LiveServer:
 # module-scoped: when a module ends, its server thread and the browser's connection end with it, so that later
 # tests which fork (the verifier's --jobs, RQ) never fork a process holding another thread's locks
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def live_server(request, tmp_path_factory):
+    """A module's own server; a module that needs the platform clock at an earlier date than the wall clock names
+    it as CLOCK_START, set before the demo parties' first events."""
     _require_browser()
-    server = LiveServer(tmp_path_factory.mktemp("browser"))
+    server = LiveServer(tmp_path_factory.mktemp("browser"), getattr(request.module, "CLOCK_START", None))
     yield server
     server.stop()
 

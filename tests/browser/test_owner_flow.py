@@ -11,10 +11,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from ccer.infra.clock import CST
+
 from .conftest import login, shot, switch_language
 
 #: a Monday of a year whose holiday calendar is published (publicity: 20 working days, Measures Art. 12)
 START = (2026, 3, 2)
+#: the module's server starts there (tests/browser/conftest.py), before the demo parties' events
+CLOCK_START = datetime(*START, 9, 0, tzinfo=CST)
 
 #: the design figures of the demo's offshore wind farm (ccer/demo/data/demo_lifecycle.json, CCER-01-002-V01)
 FIGURES = {"periods[0].start": "2023-01-01", "periods[0].end": "2023-12-31", "periods[0].EG_export": "803701",
@@ -31,15 +35,12 @@ def _page(browser, lang="zh-CN"):
     return pg
 
 
-def _clock(server, days: int | None = None):
+def _clock(server, days: int):
+    """Move the platform clock `days` forward (it starts at CLOCK_START with the module's server)."""
     from ccer.infra import clock
-    from ccer.infra.clock import CST
 
     with server.session() as s:
-        if days is None:
-            clock.set_time(s, datetime(*START, 9, 0, tzinfo=CST), freeze=True)
-        else:
-            clock.advance(s, timedelta(days=days))
+        clock.advance(s, timedelta(days=days))
         s.commit()
 
 
@@ -51,7 +52,6 @@ def _language(page, lang: str) -> None:
 
 @pytest.fixture(scope="module")
 def pages(live_server, browser):
-    _clock(live_server)
     made = {}
 
     def of(username):
@@ -65,11 +65,6 @@ def pages(live_server, browser):
     yield of
     for pg in made.values():
         pg.context.close()
-    from ccer.infra import clock
-
-    with live_server.session() as s:
-        clock.reset(s)
-        s.commit()
 
 
 def test_project_from_design_document_to_registration(live_server, pages):
