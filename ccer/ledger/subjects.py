@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import Boolean, Enum, Integer, String, TypeDecorator, bindparam, select
+from sqlalchemy import BigInteger, Boolean, Enum, Integer, String, TypeDecorator, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ..infra import merkle
@@ -70,6 +71,14 @@ def register_fields(name: str, model, fields: tuple[str, ...], **kw) -> None:
 SCAN_PAGE = 5000
 
 
+def among(conn, id_column, ids: list[int]):
+    """`id_column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter rather than thousands (converting
+    5,000 parameters cost more than the query)."""
+    if conn.dialect.name == "postgresql":
+        return id_column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
+    return id_column.in_(ids)
+
+
 def scan(columns: list, to_state: Callable[[Any], dict], *where) -> Callable[..., Iterator[tuple[int, dict]]]:
     """A bulk snapshot (`SubjectType.snapshot_all`) over one table: select `columns` (the first one the id) in
     id order, streamed, each row made a state by `to_state(row)`; with `ids`, only those."""
@@ -84,7 +93,7 @@ def scan(columns: list, to_state: Callable[[Any], dict], *where) -> Callable[...
             return
         wanted = sorted(set(ids))
         for i in range(0, len(wanted), SCAN_PAGE):
-            for row in conn.execute(stmt.where(id_column.in_(wanted[i:i + SCAN_PAGE]))):
+            for row in conn.execute(stmt.where(among(conn, id_column, wanted[i:i + SCAN_PAGE]))):
                 yield row[0], to_state(row)
 
     return snapshot_all

@@ -163,17 +163,21 @@ class Slots:
     """The latest vouched state of every subject of one type: (seq, digest) by id. Integer ids index two flat
     arrays (8 + 16 bytes per id), others a dict. seq 0: never vouched; a negative seq: -id of a pending event."""
 
-    __slots__ = ("seqs", "digests", "other", "count", "touched")
+    __slots__ = ("seqs", "digests", "other", "count", "sparse")
 
     def __init__(self, track: bool = False) -> None:
         self.seqs = array("q")
         self.digests = bytearray()
         self.other: dict[str, tuple[int, bytes]] = {}
         self.count = 0
-        #: the integer ids vouched for, when tracked (incremental verification: few of them, in a large id space)
-        self.touched: list[int] | None = [] if track else None
+        #: track: integer ids kept in a dict instead of the flat arrays (incremental verification: few ids, in a
+        #: large id space)
+        self.sparse: dict[int, tuple[int, bytes]] | None = {} if track else None
 
     def put_int(self, i: int, seq: int, dg: bytes) -> None:
+        if self.sparse is not None:
+            self.sparse[i] = (seq, dg)
+            return
         seqs = self.seqs
         if i >= len(seqs):
             grow = max(i + 1, 2 * len(seqs), 1024) - len(seqs)
@@ -181,8 +185,6 @@ class Slots:
             self.digests.extend(bytes(16 * grow))
         if not seqs[i]:
             self.count += 1
-            if self.touched is not None:
-                self.touched.append(i)
         seqs[i] = seq
         self.digests[16 * i:16 * i + 16] = dg
 
@@ -190,12 +192,16 @@ class Slots:
         i = _int_id(sid)
         if i is None:
             return self.other.get(sid)
+        if self.sparse is not None:
+            return self.sparse.get(i)
         if i >= len(self.seqs) or self.seqs[i] == 0:
             return None
         return self.seqs[i], bytes(self.digests[16 * i:16 * i + 16])
 
     def ids(self) -> Iterator[str]:
         """Every vouched id (integers first, ascending; then the others)."""
+        if self.sparse is not None:
+            yield from map(str, sorted(self.sparse))
         seqs = self.seqs
         for i in range(len(seqs)):
             if seqs[i]:
@@ -203,13 +209,13 @@ class Slots:
         yield from self.other
 
     def int_ids(self) -> list[int]:
-        if self.touched is not None:
-            return sorted(self.touched)
+        if self.sparse is not None:
+            return sorted(self.sparse)
         seqs = self.seqs
         return [i for i in range(len(seqs)) if seqs[i]]
 
     def __len__(self) -> int:
-        return self.count + len(self.other)
+        return self.count + len(self.other) + (len(self.sparse) if self.sparse is not None else 0)
 
 
 class Rooted:
@@ -486,7 +492,7 @@ _canon_row = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",
 
 
 def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None = None, other_ids: list[str] | None = None,
-                  tell: Progress | None = None) -> tuple[bytearray, bytearray, dict[str, bytes]]:
+                  tell: Progress | None = None, sparse: bool = False) -> tuple[bytearray, bytearray, dict[str, bytes]]:
     """The digests of the current states of a subject type, from one ordered scan of its table (`snapshot_all`),
     or of the ids given: (16 bytes per integer id, 1 byte per integer id telling which rows exist, {other id:
     digest})."""
@@ -495,16 +501,18 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
     text = _encode if fields is not None and fields.native else _canon_text
     if text is _encode and int_ids is None and other_ids is None:
         return _native_digests(session, kind, fields, tell)
-    return _general_digests(session, kind, int_ids, other_ids, text, tell)
+    return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse)
 
 
 def _general_digests(session: Session, kind: SubjectType, int_ids: list[int] | None, other_ids: list[str] | None,
-                     text: Callable[[Any], bytes], tell: Progress | None) -> tuple[bytearray, bytearray, dict[str, bytes]]:
+                     text: Callable[[Any], bytes], tell: Progress | None, sparse: bool = False) \
+        -> tuple[bytearray, bytearray, dict[str, bytes]]:
+    """sparse: every digest in the dict, by id text (the few rows an incremental verification reads)."""
     digests, present, other = bytearray(), bytearray(), {}
     n = 0
     for rid, state in _scan(session, kind, int_ids, other_ids):
         dg = digest(str(rid), text(state))
-        i = rid if type(rid) is int and 0 < rid < _INT_LIMIT else _int_id(str(rid))
+        i = None if sparse else rid if type(rid) is int and 0 < rid < _INT_LIMIT else _int_id(str(rid))
         if i is None:
             other[str(rid)] = dg
         else:
@@ -596,6 +604,10 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
                     differing.append((str(i), seq))
             elif mine != bytes(digests[16 * i:16 * i + 16]):
                 differing.append((str(i), seq))
+    for i, (seq, mine) in (slots.sparse or {}).items():  # incremental: the table's digests are all in `other`
+        got = other.get(str(i))
+        if (got is None and mine != null_digest(str(i))) or (got is not None and got != mine):
+            differing.append((str(i), seq))
     for sid, (seq, mine) in slots.other.items():
         got = other.get(sid)
         if (got is None and mine != null_digest(sid)) or (got is not None and got != mine):
@@ -618,7 +630,7 @@ def _check_states(session: Session, walk: _Walk, report: VerifyReport, increment
         if tables is not None:
             digests, present, other = tables[name]
         elif incremental:
-            digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell)
+            digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell, sparse=True)
         else:
             digests, present, other = table_digests(session, kind, tell=tell)
         unvouched, differing = _compare(slots, digests, present, other, incremental)
