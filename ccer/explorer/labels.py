@@ -42,6 +42,8 @@ ACTIONS = {
     'monitoring_period.return': '减排量申请退回',
     'monitoring_period.register': '减排量登记',
     'monitoring_period.refuse': '减排量不予登记',
+    'monitoring_period.loss_recorded': '碳汇损失记录',
+    'monitoring_period.netting_recomputed': '碳汇净值重算',
     'document.published': '文件发布',
     'comment.submitted': '公众意见提交',
     'comment.published': '公众意见公开',

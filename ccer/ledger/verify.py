@@ -221,7 +221,7 @@ class Slots:
 class Rooted:
     """The leaf hashes of the states a rooted subject type keeps (its Merkle leaves), by id."""
 
-    __slots__ = ("kind", "leaves", "merkle", "text_ids")
+    __slots__ = ("kind", "leaves", "merkle", "text_ids", "subtrees")
 
     def __init__(self, kind: SubjectType) -> None:
         self.kind = kind
@@ -229,6 +229,8 @@ class Rooted:
         self.leaves: dict[Any, bytes] = {}
         #: whether an id that is not a canonical integer (a str key) was ever kept
         self.text_ids = False
+        #: the subtree roots of the last root's full chunks, by the chunk's leaf hashes (see root_of_hashes)
+        self.subtrees: dict[bytes, bytes] = {}
 
     def update(self, key: Any, state: Any, leaf_hash: bytes) -> None:
         """key: the id (an int when canonical); leaf_hash: `leaf` of the state."""
@@ -246,13 +248,19 @@ class Rooted:
         else:
             keys.sort()  # canonical integer ids: their natural order is numeric order
         leaves = self.leaves
-        return root_of_hashes([leaves[k] for k in keys])
+        fresh: dict[bytes, bytes] = {}
+        root = root_of_hashes([leaves[k] for k in keys], self.subtrees, fresh)
+        self.subtrees = fresh
+        return root
 
 
-def root_of_hashes(level: list[bytes]) -> str:
-    """merkle.root, from the leaf hashes."""
-    if not level:
-        return merkle.EMPTY_ROOT
+#: leaves per cached subtree: a power of two, so that a full chunk starting at a multiple of it is a subtree of
+#: the whole tree (docs/ledger-format.md §6 pairs from the left)
+CHUNK = 1024
+
+
+def _reduce(level: list[bytes]) -> bytes:
+    """The one node a level reduces to (§6: pairs from the left, an odd last node carried up)."""
     sha = _sha256
     while len(level) > 1:
         odd = level[-1] if len(level) % 2 else None
@@ -260,7 +268,32 @@ def root_of_hashes(level: list[bytes]) -> str:
         level = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it)]
         if odd is not None:
             level.append(odd)
-    return level[0].hex()
+    return level[0]
+
+
+def root_of_hashes(hashes: list[bytes], known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
+                   chunk: int = CHUNK) -> str:
+    """merkle.root, from the leaf hashes. Successive checkpoints share most of their tree: `known` maps a full
+    chunk's leaf hashes (joined) to its subtree root from the previous computation, and `fresh` collects this
+    one's. At the chunks' level the whole tree holds the full chunks' roots and then the rest's one node (the
+    full part is even at every level below, so the rest pairs and carries exactly as it does in the whole)."""
+    if not hashes:
+        return merkle.EMPTY_ROOT
+    known = {} if known is None else known
+    fresh = {} if fresh is None else fresh
+    full = len(hashes) - len(hashes) % chunk
+    nodes = []
+    for a in range(0, full, chunk):
+        part = hashes[a:a + chunk]
+        blob = b"".join(part)
+        node = known.get(blob)
+        if node is None:
+            node = _reduce(part)
+        fresh[blob] = node
+        nodes.append(node)
+    if full < len(hashes):
+        nodes.append(_reduce(hashes[full:]))
+    return _reduce(nodes).hex()
 
 
 def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
