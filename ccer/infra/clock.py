@@ -67,13 +67,18 @@ def today(session: Session) -> date:
 
 
 #: the ledger's events table, read here by name only (infra imports no domain): when the latest event happened
-_EVENTS = table("events", column("occurred_at", UTCDateTime()))
+_EVENTS = table("events", column("id", Integer()), column("occurred_at", UTCDateTime()))
+#: events are written in clock order but numbered at insert, so concurrent writers may interleave by a little:
+#: the latest instant is looked for among this many newest events (through the primary key, not a scan of the
+#: whole ledger, which has no index on the instant)
+_RECENT = 1000
 NO_REWIND = ("the platform clock never goes backwards once events exist: the ledger records them in time order and "
              "every deadline counts from them (issue #18, ccer.infra.clock)")
 
 
 def latest_event(session: Session) -> datetime | None:
-    return session.execute(select(func.max(_EVENTS.c.occurred_at))).scalar()
+    recent = select(_EVENTS.c.occurred_at).order_by(_EVENTS.c.id.desc()).limit(_RECENT).subquery()
+    return session.execute(select(func.max(recent.c.occurred_at))).scalar()
 
 
 def _forward_only(session: Session, target: datetime, current: datetime | None = None) -> None:
