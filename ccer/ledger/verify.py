@@ -333,9 +333,16 @@ class _Walk:
             if slots is None:  # not a registered subject type: nothing to compare it with
                 continue
             h = sha(b"\x00" + sid_.encode("utf-8") + b"|" + text(state)).digest()
-            i = _int_id(sid_)
+            # _int_id and Slots.put_int, inlined for the common case (a canonical id below 10⁹, arrays grown)
+            i = int(sid_) if sid_.isdigit() and sid_[0] != "0" and len(sid_) < 10 else _int_id(sid_)
             if i is None:
                 slots.other[sid_] = (seq, h[:16])
+            elif slots.sparse is None and i < len(slots.seqs):
+                seqs = slots.seqs
+                if not seqs[i]:
+                    slots.count += 1
+                seqs[i] = seq
+                slots.digests[16 * i:16 * i + 16] = h[:16]
             else:
                 slots.put_int(i, seq, h[:16])
             rooted = all_rooted.get(name)
