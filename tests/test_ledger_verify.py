@@ -97,7 +97,7 @@ def test_the_chain_is_read_in_pages_and_every_table_in_one_scan(world, session):
     events_reads = [q for q in queries if "FROM events" in q and "ORDER BY events.seq" in q and "LIMIT" in q]
     assert len(events_reads) == report.events // 7 + 1  # keyset pages of 7
     block_scans = [q for q in queries if "FROM serial_blocks" in q and "ORDER BY serial_blocks.id" in q]
-    assert len(block_scans) == 1  # one ordered scan, not one query per block
+    assert len(block_scans) == 2  # the states' ordered scan and the invariants' (lineage), not one query per block
     assert not [q for q in queries if "WHERE serial_blocks.id = " in q]
 
 

@@ -7,10 +7,14 @@
 4. retired and force-cancelled units never move again (their blocks are never superseded), each
    retirement's quantity equals its blocks, in its own account, project and vintage;
 5. frozen units belong to an active freeze of their account.
+
+Streamed, so that memory stays flat in the registry's size (issue #20): the blocks are read through a few
+ordered scans of plain columns (server-side cursors on PostgreSQL), and only the issuances, the active
+freezes and one group of blocks (a block's children, a retirement's blocks) are held at a time. The database
+only selects and orders; every rule is decided here.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Iterator
 
 from sqlalchemy import select
@@ -21,94 +25,166 @@ from .models import FINAL, FROZEN, RETIRED, STATUSES, Freeze, Issuance, Retireme
 from .purposes import CANCELLATIONS
 
 _B = SerialBlock
+#: rows fetched per round trip of a streamed scan
+PAGE = 10_000
 
 
-def _gaps(ranges: list[tuple[int, int]], first: int, last: int) -> str | None:
-    """None when the sorted ranges tile [first, last] exactly; else what is wrong."""
-    expect = first
-    for a, b in sorted(ranges):
-        if a < expect:
-            return f"units {a}–{min(b, expect - 1)} are in two blocks"
-        if a > expect:
-            return f"units {expect}–{a - 1} are in no block"
-        expect = b + 1
+# A tiling of [first, last] by blocks taken in (first, last) order is checked one block at a time: each must start
+# at the unit after the previous one (`_misfit`), and the last end at `last` (`_tail`); the first misfit is reported.
+
+def _misfit(expect: int, a: int, b: int) -> str | None:
+    """None when the next block of a tiling, [a, b], starts at `expect` (the unit after the previous block)."""
+    if a < expect:
+        return f"units {a}–{min(b, expect - 1)} are in two blocks"
+    if a > expect:
+        return f"units {expect}–{a - 1} are in no block"
+    return None
+
+
+def _tail(expect: int, last: int) -> str | None:
+    """None when a tiling whose blocks end at `expect` − 1 ends exactly at `last`."""
     if expect != last + 1:
         return f"units {expect}–{last} are in no block" if expect <= last else f"units {last + 1}–{expect - 1} lie outside the range"
     return None
 
 
+def _scan(session: Session, stmt) -> Iterator:
+    """Rows of `stmt` as they come, `PAGE` at a time: Core rows, no ORM machinery per row."""
+    return session.connection().execute(stmt.execution_options(yield_per=PAGE))
+
+
 def check(session: Session) -> Iterator[str]:
-    issuances = {i.id: i for i in session.execute(select(Issuance)).scalars()}
-    cols = (_B.id, _B.issuance_id, _B.parent_id, _B.account_id, _B.project_id, _B.vintage, _B.first, _B.last,
-            _B.status, _B.active, _B.freeze_id, _B.retirement_id)
-    blocks = [dict(zip(("id", "issuance_id", "parent_id", "account_id", "project_id", "vintage", "first", "last",
-                        "status", "active", "freeze_id", "retirement_id"), row)) for row in session.execute(select(*cols))]
+    # issuance id → (project_id, vintage, first, last): O(issuances)
+    issuances: dict[int, tuple[int, int, int, int]] = {}
 
-    # 1. issuance ranges
+    # 1. issuance ranges, in unit order
     prev = None
-    for iss in sorted(issuances.values(), key=lambda i: i.first):
-        if iss.quantity != iss.last - iss.first + 1:
-            yield f"issuance {iss.id}: quantity {iss.quantity} ≠ last − first + 1 = {iss.last - iss.first + 1}"
-        if prev is not None and iss.first <= prev.last:
-            yield f"issuances {prev.id} and {iss.id} overlap on units {iss.first}–{min(iss.last, prev.last)}"
-        prev = iss
+    for iid, project_id, vintage, first, last, quantity in session.execute(
+            select(Issuance.id, Issuance.project_id, Issuance.vintage, Issuance.first, Issuance.last, Issuance.quantity)
+            .order_by(Issuance.first, Issuance.id)):
+        issuances[iid] = (project_id, vintage, first, last)
+        if quantity != last - first + 1:
+            yield f"issuance {iid}: quantity {quantity} ≠ last − first + 1 = {last - first + 1}"
+        if prev is not None and first <= prev[1]:
+            yield f"issuances {prev[0]} and {iid} overlap on units {first}–{min(last, prev[1])}"
+        prev = (iid, last)
 
-    active_by_issuance, children, roots = defaultdict(list), defaultdict(list), defaultdict(list)
-    for b in blocks:
-        iss = issuances.get(b["issuance_id"])
-        if b["last"] < b["first"]:
-            yield f"serial block {b['id']} holds {b['last'] - b['first'] + 1} units (negative balance)"
-        if b["status"] not in STATUSES:
-            yield f"serial block {b['id']} has unknown status {b['status']!r}"
-        if iss is None or (b["project_id"], b["vintage"]) != (iss.project_id, iss.vintage):
-            yield f"serial block {b['id']} does not match its issuance's project and vintage"
-        if b["active"]:
-            active_by_issuance[b["issuance_id"]].append((b["first"], b["last"]))
-        (children[b["parent_id"]] if b["parent_id"] else roots[b["issuance_id"]]).append(b)
+    yield from _blocks(session, issuances)
+    yield from _partitions(session, issuances)
+    yield from _retirements(session)
 
-    # 2. active blocks partition each issuance
-    for iss in issuances.values():
-        gap = _gaps(active_by_issuance.get(iss.id, []), iss.first, iss.last)
-        if gap:
-            yield f"issuance {iss.id} ({iss.first}–{iss.last}): {gap}"
-        root_ranges = [(r["first"], r["last"]) for r in roots.get(iss.id, [])]
-        if root_ranges != [(iss.first, iss.last)]:
-            yield f"issuance {iss.id}: its first block does not cover exactly {iss.first}–{iss.last}"
 
-    # 3. lineage
-    freezes = {f.id: f for f in session.execute(select(Freeze)).scalars()}
-    for b in blocks:
-        kids = [(k["first"], k["last"]) for k in children.get(b["id"], [])]
-        if b["active"] and kids:
-            yield f"serial block {b['id']} is active but was cut into blocks {[k['id'] for k in children[b['id']]]}"
-        if not b["active"]:
-            gap = _gaps(kids, b["first"], b["last"])
+def _blocks(session: Session, issuances: dict[int, tuple[int, int, int, int]]) -> Iterator[str]:
+    """Each block on its own (rules 2, 4 and 5), and rule 3: every block, in id order (the primary key), merged
+    with the blocks cut from it in (parent, first) order — so one block's children are held at a time. No index
+    serves that order (a parent index would be paid by every cut, models.SerialBlock): PostgreSQL sorts it, in
+    its own bounded work memory, spilling to disk."""
+    # rule 5: the active freezes by id → their account (few: the court orders in force)
+    frozen_in = dict(session.execute(select(Freeze.id, Freeze.account_id).where(Freeze.status == "active")).all())
+    blocks = _scan(session, select(_B.id, _B.issuance_id, _B.project_id, _B.vintage, _B.first, _B.last, _B.status,
+                                   _B.active, _B.account_id, _B.freeze_id, _B.retirement_id).order_by(_B.id))
+    cuts = iter(_scan(session, select(_B.parent_id, _B.first, _B.last, _B.id)
+                      .where(_B.parent_id.is_not(None)).order_by(_B.parent_id, _B.first, _B.last, _B.id)))
+    cut = next(cuts, None)
+    for bid, issuance_id, project_id, vintage, first, last, status, active, account_id, freeze_id, retirement_id in blocks:
+        if last < first:
+            yield f"serial block {bid} holds {last - first + 1} units (negative balance)"
+        if status not in STATUSES:
+            yield f"serial block {bid} has unknown status {status!r}"
+        iss = issuances.get(issuance_id)
+        if iss is None or project_id != iss[0] or vintage != iss[1]:
+            yield f"serial block {bid} does not match its issuance's project and vintage"
+
+        # 3. lineage: the children of this block (children of no block cannot exist: the foreign key)
+        while cut is not None and cut[0] < bid:
+            cut = next(cuts, None)
+        if active:
+            if cut is not None and cut[0] == bid:
+                kids = []
+                while cut is not None and cut[0] == bid:
+                    kids.append(cut[3])
+                    cut = next(cuts, None)
+                yield f"serial block {bid} is active but was cut into blocks {sorted(kids)}"
+        else:  # its children, in unit order, tile it exactly
+            expect, gap = first, None
+            while cut is not None and cut[0] == bid:
+                if gap is None:
+                    gap = _misfit(expect, cut[1], cut[2]) if cut[1] != expect else None
+                    expect = cut[2] + 1
+                cut = next(cuts, None)
+            gap = gap or _tail(expect, last)
             if gap:
-                yield f"serial block {b['id']} was superseded but its children do not tile it: {gap}"
-        # 4. final units never move again
-        if b["status"] in FINAL and not b["active"]:
-            yield f"serial block {b['id']} was {b['status']} and then moved again"
-        if b["status"] in FINAL and b["retirement_id"] is None:
-            yield f"serial block {b['id']} is {b['status']} without a retirement record"
-        # 5. frozen units
-        if b["active"] and b["status"] == FROZEN:
-            f = freezes.get(b["freeze_id"])
-            if f is None or f.status != "active" or f.account_id != b["account_id"]:
-                yield f"serial block {b['id']} is frozen without an active freeze of its account"
+                yield f"serial block {bid} was superseded but its children do not tile it: {gap}"
 
-    held_by_retirement = defaultdict(list)
-    for b in blocks:
-        if b["active"] and b["retirement_id"] is not None:
-            held_by_retirement[b["retirement_id"]].append(b)
-    for r in session.execute(select(Retirement)).scalars():
-        rb = held_by_retirement.get(r.id, [])
-        total = sum(b["last"] - b["first"] + 1 for b in rb)
-        if total != r.quantity:
-            yield f"retirement {r.number}: {r.quantity} tCO2e on the certificate, {total} in its blocks"
-        want = "cancelled" if r.purpose in CANCELLATIONS else RETIRED
+        # 4. final units never move again
+        if status in FINAL:
+            if not active:
+                yield f"serial block {bid} was {status} and then moved again"
+            if retirement_id is None:
+                yield f"serial block {bid} is {status} without a retirement record"
+        # 5. frozen units
+        elif active and status == FROZEN and (freeze_id not in frozen_in or frozen_in[freeze_id] != account_id):
+            yield f"serial block {bid} is frozen without an active freeze of its account"
+
+
+def _partitions(session: Session, issuances: dict[int, tuple[int, int, int, int]]) -> Iterator[str]:
+    """Rule 2 over the active blocks in unit order (the live range index, ix_serial_blocks_range): each issuance's
+    blocks come among them in its own unit order, so one position per issuance is all there is to hold."""
+    expect = {iid: iss[2] for iid, iss in issuances.items()}  # the next unit each issuance's blocks must start at
+    wrong: dict[int, str] = {}  # an issuance's first misfit, after which its blocks are not followed
+    for issuance_id, a, b in _scan(session, select(_B.issuance_id, _B.first, _B.last)
+                                   .where(_B.active).order_by(_B.first, _B.last)):
+        at = expect.get(issuance_id)
+        if at is None:  # an unknown issuance (a block of it is named above) or one already wrong
+            continue
+        if a != at:
+            wrong[issuance_id] = _misfit(at, a, b)
+            del expect[issuance_id]
+        else:
+            expect[issuance_id] = b + 1
+
+    # an issuance's first block (the one with no parent): one, covering exactly its range
+    roots: dict[int, list] = {}  # issuance id → [how many, first, last of one]
+    for issuance_id, a, b in _scan(session, select(_B.issuance_id, _B.first, _B.last).where(_B.parent_id.is_(None))):
+        seen = roots.setdefault(issuance_id, [0, a, b])
+        seen[0] += 1
+
+    for iid in sorted(issuances):
+        first, last = issuances[iid][2:]
+        gap = wrong.get(iid) or _tail(expect[iid], last)
+        if gap:
+            yield f"issuance {iid} ({first}–{last}): {gap}"
+        if roots.get(iid) != [1, first, last]:
+            yield f"issuance {iid}: its first block does not cover exactly {first}–{last}"
+
+
+def _retirements(session: Session) -> Iterator[str]:
+    """Rule 4: each retirement, in id order, merged with the active blocks that name it (the retirement index)."""
+    held = iter(_scan(session, select(_B.retirement_id, _B.id, _B.account_id, _B.project_id, _B.vintage, _B.status,
+                                      _B.first, _B.last)
+                      .where(_B.retirement_id.is_not(None), _B.active).order_by(_B.retirement_id, _B.id)))
+    block = next(held, None)
+    for rid, quantity, purpose, account_id, project_id, vintage in _scan(session, select(
+            Retirement.id, Retirement.quantity, Retirement.purpose, Retirement.account_id, Retirement.project_id,
+            Retirement.vintage).order_by(Retirement.id)):
+        while block is not None and block[0] < rid:
+            block = next(held, None)
+        rb = []
+        while block is not None and block[0] == rid:
+            rb.append(block)
+            block = next(held, None)
+        total = sum(b[7] - b[6] + 1 for b in rb)
+        if total != quantity:
+            yield f"retirement {_number(session, rid)}: {quantity} tCO2e on the certificate, {total} in its blocks"
+        want = "cancelled" if purpose in CANCELLATIONS else RETIRED
         for b in rb:
-            if (b["account_id"], b["project_id"], b["vintage"], b["status"]) != (r.account_id, r.project_id, r.vintage, want):
-                yield f"retirement {r.number}: block {b['id']} is not {want} in its account, project and vintage"
+            if (b[2], b[3], b[4], b[5]) != (account_id, project_id, vintage, want):
+                yield f"retirement {_number(session, rid)}: block {b[1]} is not {want} in its account, project and vintage"
+
+
+def _number(session: Session, retirement_id: int) -> str:
+    """The certificate number, as the record itself gives it (only when there is something wrong to say)."""
+    return session.get(Retirement, retirement_id).number
 
 
 def wire() -> None:
