@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 VERIFIER = Path(__file__).resolve().parent.parent / "verifier"
 sys.path.insert(0, str(VERIFIER))
 import ccer_verify  # noqa: E402
 
+HAVE_MSGSPEC = ccer_verify._accel is not None
 GOLDEN = json.loads((Path(__file__).resolve().parent / "data" / "ledger_golden.json").read_text(encoding="ascii"))
 EVENTS = GOLDEN["events"]
 
@@ -84,10 +87,21 @@ def rechain(events: list[dict]) -> list[dict]:
     return out
 
 
+@pytest.fixture(params=["msgspec", "stdlib"])
+def accel(request, monkeypatch):
+    """Each check both ways: with the optional accelerator (msgspec) and with the standard library alone."""
+    if request.param == "msgspec":
+        if not HAVE_MSGSPEC:
+            pytest.skip("msgspec is not installed (the extra `fast`)")
+    else:
+        monkeypatch.setattr(ccer_verify, "FAST", False)
+    return request.param
+
+
 # ---- the golden vectors ----------------------------------------------------------------------------------------------
 
 
-def test_the_golden_vectors_verify():
+def test_the_golden_vectors_verify(accel):
     r = check(golden_export(), key=REGISTRY.hex)
     assert (r.events, r.first_seq, r.last_seq, r.head_hash) == (5, 1, 5, GOLDEN["head"]["hash"])
     assert r.checkpoints == 1 and r.roots_checked == 1 and r.unanchored == 0 and r.key_id == REGISTRY.id
@@ -105,16 +119,16 @@ def test_the_verifier_reproduces_the_vectors_pieces():
         assert line[:i] + line[i + 74:] == v["hashed"]
 
 
-def test_an_export_since_a_checkpoint_with_its_leaves():
+def test_an_export_since_a_checkpoint_with_its_leaves(accel):
     """Events 4 and 5 after a checkpoint at #3 that carries its leaves: the roots of #5 are recomputed from them."""
     holdings = GOLDEN["merkle"]["holdings"]
     states3 = {}
     for v in EVENTS[:3]:
         p = json.loads(v["payload_json"])
-        for k, st in p.get("states", {}).items():
+        for k, state in p.get("states", {}).items():
             name, _, sid = k.partition(":")
             if name == holdings["subject_type"]:
-                states3[sid] = st
+                states3[sid] = state
     leaves3 = [f"{sid}|{_canon(st)}" for sid, st in sorted(states3.items(), key=lambda kv: (len(kv[0]), kv[0])) if st["active"]]
     root3 = ccer_verify.merkle_root([ccer_verify.leaf_hash(x) for x in leaves3])
     h3 = EVENTS[2]["hash"]
@@ -131,7 +145,7 @@ def test_an_export_since_a_checkpoint_with_its_leaves():
 # ---- bad input: the first bad line named, nothing repaired -------------------------------------------------------------
 
 
-def test_a_truncated_export():
+def test_a_truncated_export(accel):
     lines = golden_export()
     raw = "".join(line + "\n" for line in lines).encode()
     cut = bad(lines, raw[: raw.index(b"\n", len(raw) // 2) + 20])  # in the middle of a line
@@ -143,7 +157,7 @@ def test_a_truncated_export():
     assert "empty" in bad([], b"").message
 
 
-def test_a_reordered_export():
+def test_a_reordered_export(accel):
     lines = golden_export()
     lines[2], lines[3] = lines[3], lines[2]
     e = bad(lines)
@@ -153,7 +167,7 @@ def test_a_reordered_export():
     assert bad(moved).line == 5
 
 
-def test_a_wrong_signature():
+def test_a_wrong_signature(accel):
     lines = golden_export()
     cp = json.loads(lines[6])
     sig = cp["checkpoint"]["signature"]
@@ -163,7 +177,7 @@ def test_a_wrong_signature():
     assert e.line == 7 and "signature does not verify" in e.message
 
 
-def test_a_checkpoint_from_another_registry_key():
+def test_a_checkpoint_from_another_registry_key(accel):
     lines = golden_export()
     lines[6] = OTHER.checkpoint(5, GOLDEN["export"]["head_hash"], GOLDEN["export"]["roots"])
     e = bad(lines, key=REGISTRY.hex)
@@ -173,7 +187,7 @@ def test_a_checkpoint_from_another_registry_key():
     assert e.line == 1 and "not the registry key you gave" in e.message
 
 
-def test_a_payload_that_is_not_canonical():
+def test_a_payload_that_is_not_canonical(accel):
     events = [dict(v) for v in EVENTS]
     events[2]["payload_json"] = events[2]["payload_json"].replace(",", ", ", 1)
     lines = golden_export()
@@ -182,7 +196,7 @@ def test_a_payload_that_is_not_canonical():
     assert e.line == 4 and "payload is not canonical" in e.message
 
 
-def test_a_line_that_is_not_canonical_or_not_json():
+def test_a_line_that_is_not_canonical_or_not_json(accel):
     lines = golden_export()
     lines[2] = lines[2].replace('"actor":', '"actor": ', 1)
     assert bad(lines).line == 3 and "not canonical" in bad(lines).message
@@ -191,7 +205,7 @@ def test_a_line_that_is_not_canonical_or_not_json():
     assert bad(lines).line == 6 and "not JSON" in bad(lines).message
 
 
-def test_an_altered_event_and_an_altered_root():
+def test_an_altered_event_and_an_altered_root(accel):
     lines = golden_export()
     lines[3] = lines[3].replace('"actor":"system"', '"actor":"mallory"') if '"actor":"system"' in lines[3] else \
         lines[3].replace('"actor":"', '"actor":"x', 1)
@@ -204,7 +218,7 @@ def test_an_altered_event_and_an_altered_root():
     assert e.line == 7 and "Merkle root" in e.message
 
 
-def test_a_rewrite_is_caught_through_a_checkpoint_kept_outside():
+def test_a_rewrite_is_caught_through_a_checkpoint_kept_outside(accel):
     kept = {"seq": 3, "head_hash": EVENTS[2]["hash"]}
     events = [dict(v) for v in EVENTS]
     events[0]["actor"] = "rewritten"
@@ -248,7 +262,7 @@ def test_it_needs_nothing_of_the_platform():
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_chunks_and_processes_give_the_same_answers(monkeypatch, jobs):
+def test_chunks_and_processes_give_the_same_answers(monkeypatch, jobs, accel):
     """Lines are checked in chunks, side by side with --jobs; what links the chunks is checked in order, so the
     first bad line is named whatever the chunk it falls in."""
     monkeypatch.setattr(ccer_verify, "CHUNK", 300)  # a few lines a chunk
@@ -266,3 +280,188 @@ def test_chunks_and_processes_give_the_same_answers(monkeypatch, jobs):
         assert e.line == line and cases[line] in e.message
     after = golden_export() + [golden_export()[1]]
     assert "after the export's last line" in bad(after, jobs=jobs).message
+
+
+# ---- the optional accelerator (msgspec) and the stdlib give the same answers ------------------------------------------
+
+needs_msgspec = pytest.mark.skipif(not HAVE_MSGSPEC, reason="msgspec is not installed (the extra `fast`)")
+
+
+def test_the_accelerator_is_used_when_installed(monkeypatch):
+    """So that the parametrised tests above do test two paths: with msgspec every event line of the vectors is
+    judged by it (none falls back), without it none is."""
+    if not HAVE_MSGSPEC:
+        pytest.skip("msgspec is not installed")
+    seen = []
+    real = ccer_verify._accel.ENCODE_EVENT
+    monkeypatch.setattr(ccer_verify._accel, "ENCODE_EVENT", lambda ev: seen.append(ev.seq) or real(ev))
+    check(golden_export(), key=REGISTRY.hex)
+    assert seen == [1, 2, 3, 4, 5]
+    seen.clear()
+    monkeypatch.setattr(ccer_verify, "FAST", False)
+    check(golden_export(), key=REGISTRY.hex)
+    assert seen == []
+
+
+@needs_msgspec
+def test_the_accelerator_writes_every_character_as_the_standard_library():
+    """§2.3, exhaustively: every Unicode scalar value, as an object key (keys sorted by code point, §2.2) and as a
+    string, is written by msgspec byte for byte as by json.dumps(sort_keys, ensure_ascii=False), and read back."""
+    accel = ccer_verify._accel
+    for start in range(0, 0x110000, 0x1000):
+        chars = [chr(c) for c in range(start, start + 0x1000) if not 0xD800 <= c <= 0xDFFF]
+        if not chars:
+            continue
+        value = {c: [c, "a" + c + "\\"] for c in reversed(chars)}  # made in reverse: the keys must be sorted
+        text = _canon(value).encode("utf-8")
+        assert accel.ENCODE(value) == text, hex(start)
+        assert accel.DECODE(text) == value, hex(start)
+    spread = {chr(c): c for c in range(1, 0x110000, 251) if not 0xD800 <= c <= 0xDFFF}  # keys across all planes
+    assert accel.ENCODE(spread) == _canon(spread).encode("utf-8")
+    # the examples of §2: U+FF01 before U+1F600 (code points, not UTF-16 units); lowercase \u00xx; / U+2028 as such
+    assert accel.ENCODE({"😀": 1, "！": 2}) == '{"！":2,"😀":1}'.encode()
+    assert accel.ENCODE(["\x0b\x1f\b\f\n\r\t\"\\/\x7f\u2028\u2029\ufeff"]) == \
+        '["\\u000b\\u001f\\b\\f\\n\\r\\t\\"\\\\/\x7f\u2028\u2029\ufeff"]'.encode()
+    assert accel.ENCODE([9007199254740993, -(2 ** 200)]) == f"[9007199254740993,{-(2 ** 200)}]".encode()
+
+
+def _verdict(text: str, fast: bool):
+    """(True, the value's canonical text) when the payload text is canonical, else False."""
+    try:
+        value, _ = ccer_verify._payload(text, ccer_verify._accel if fast else None)
+    except ValueError:
+        return False
+    return True, ccer_verify.canonical(value)
+
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2 ** 300), max_value=2 ** 300),
+              st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8)),
+    lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=6), kids, max_size=4)),
+    max_leaves=16)
+#: edits that make canonical text non-canonical, or other canonical text, or not JSON
+_SNIPPETS = [" ", "\\", '"', "\\/", "/", "0", "-", "-0", ".", "e", "E", "+", ".0", "e5", ",", ":", "{}", "[]", "}", "]", "\u2028",
+             "\x7f", "\x1f", "é", "e\u0301", "\\u00e9", "\\u00E9", "\\ud800", "\\ud83d\\ude00", "😀", "1.0", "\x00", "\\n", "\n",
+             "\ufeff", "null", "true", "NaN", "Infinity", "1e400", "99999999999999999999"]
+
+
+def _perturb(text: str, data) -> str:
+    pos = data.draw(st.integers(0, len(text)))
+    kind = data.draw(st.sampled_from(["insert", "replace", "delete", "swap"]))
+    if kind == "delete" or kind == "swap" and pos + 1 >= len(text):
+        return text[:pos] + text[pos + 1:]
+    if kind == "swap":
+        return text[:pos] + text[pos + 1] + text[pos] + text[pos + 2:]
+    bit = data.draw(st.sampled_from(_SNIPPETS))
+    return text[:pos] + bit + text[pos + (kind == "replace"):]
+
+
+@needs_msgspec
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=_json, data=st.data())
+def test_fast_and_stdlib_verdicts_agree_on_payloads(value, data):
+    """Random JSON values (unicode keys and strings, big integers, floats): the canonical text is canonical both
+    ways (with a float the accelerator declines and the stdlib decides), and a perturbed text gets the same
+    verdict and the same value both ways."""
+    text = _canon(value)
+    assert _verdict(text, True) == _verdict(text, False) == (True, text)
+    for _ in range(3):
+        bad = _perturb(text, data)
+        assert _verdict(bad, True) == _verdict(bad, False), bad
+
+
+_states = st.dictionaries(st.sampled_from(["serial_block:1", "serial_block:2", "serial_block:10", "serial_block:007",
+                                           "serial_block:x", "serial_block:١", "project:3"]),
+                          st.one_of(st.fixed_dictionaries({"active": st.sampled_from([True, False, 1, None])},
+                                                          optional={"n": _json, "名": st.text(max_size=4)}), _json),
+                          max_size=4)
+_payloads = st.fixed_dictionaries({}, optional={"state": _json, "states": _states, "x": _json, "列": st.text(max_size=4)})
+
+
+@needs_msgspec
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payloads=st.lists(_payloads, min_size=1, max_size=5), uids=st.lists(st.one_of(st.none(), st.integers()), min_size=5, max_size=5),
+       subjects=st.lists(st.sampled_from(["1", "10", "0", "01", "x", "serial_block"]), min_size=5, max_size=5), data=st.data())
+def test_fast_and_stdlib_check_event_lines_alike(payloads, uids, subjects, data):
+    """Whole chunks of event lines (chained, with vouched serial-block states), canonical and then perturbed — in a
+    line or in a payload before the line is hashed — give the same ops, leaves, counts and first error both ways."""
+    events = []
+    for i, p in enumerate(payloads):
+        text = _canon(p)
+        if data.draw(st.booleans()) and i == len(payloads) - 1:
+            text = _perturb(text, data)  # a payload that may not be canonical, its line hashed as it is
+        events.append({"action": "a.b", "actor": data.draw(st.text(max_size=4)), "actor_user_id": uids[i],
+                       "occurred_at": "2025-09-15T00:00:00+00:00", "payload_json": text, "seq": i + 1,
+                       "subject_id": subjects[i], "subject_type": data.draw(st.sampled_from(["serial_block", "project"]))})
+    lines = [event_line(v) for v in rechain(events)]
+    if data.draw(st.booleans()):
+        k = data.draw(st.integers(0, len(lines) - 1))
+        lines[k] = _perturb(lines[k], data)
+    raw = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
+    rooted = {"serial_block": "active"}
+    fast = ccer_verify._check_chunk((raw, rooted, 3, True))
+    slow = ccer_verify._check_chunk((raw, rooted, 3, False))
+    assert fast == slow
+
+
+def test_the_merkle_tree_kept_between_roots_gives_the_full_roots():
+    """§6: roots recomputed from the tree kept since the last root equal roots computed from scratch, after sets,
+    re-sets and removals anywhere (and with ids that are not integers, natural order)."""
+    import hashlib
+    import random
+
+    rnd = random.Random(20)
+    tree = ccer_verify._Rooted("active")
+    for step in range(80):
+        if step % 12 == 6:  # most leaves gone (the tree loses levels), to grow back with other leaves
+            for key in rnd.sample(sorted(tree.leaves, key=str), k=len(tree.leaves) * 9 // 10):
+                del tree.leaves[key]
+                tree.changed.append(key)
+        for _ in range(rnd.choice([0, 1, 5, 40, 120])):
+            key = rnd.randrange(300) if step < 60 else rnd.choice([rnd.randrange(300), f"x{rnd.randrange(9)}"])
+            if rnd.random() < 0.3:
+                tree.leaves.pop(key, None)
+            else:
+                tree.leaves[key] = hashlib.sha256(f"{key}.{step}".encode()).digest()
+            tree.changed.append(key)
+        keys = sorted(tree.leaves, key=lambda k: (len(str(k)), str(k)))  # natural order, spelt out
+        assert tree.root() == ccer_verify.merkle_root([tree.leaves[k] for k in keys]), step
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_is_read_by_the_workers_in_ranges(tmp_path, monkeypatch, jobs, accel):
+    """verify_file hands the workers byte ranges of the file, not its bytes: every line begins in exactly one range,
+    lines longer than a range included, and the line numbers are those of the whole file."""
+    path = tmp_path / "l.jsonl"
+    lines = golden_export(leaves=True)
+    path.write_bytes("".join(line + "\n" for line in lines).encode())
+    sizes = [len(line.encode()) + 1 for line in lines]
+    # ranges of a byte or a few (a line begins at each range's first or last byte), shorter than most lines, of one
+    # line's length (a range begins where a line begins, after its newline, or one byte later), and whole lines
+    for chunk in (1, 2, 3, 97, sizes[1], sizes[1] - 1, sizes[1] + 1, sizes[1] + sizes[2], 1 << 20):
+        monkeypatch.setattr(ccer_verify, "CHUNK", chunk)
+        r = ccer_verify.verify_file(str(path), key=REGISTRY.hex, jobs=jobs)
+        assert (r.events, r.checkpoints, r.roots_checked, r.head_hash) == (5, 1, 1, GOLDEN["head"]["hash"]), chunk
+    monkeypatch.setattr(ccer_verify, "CHUNK", 97)
+    swapped = lines[:]
+    swapped[3], swapped[4] = swapped[4], swapped[3]
+    path.write_bytes("".join(line + "\n" for line in swapped).encode())
+    with pytest.raises(ccer_verify.BadLine) as e:
+        ccer_verify.verify_file(str(path), key=REGISTRY.hex, jobs=jobs)
+    assert e.value.line == 4 and "expected event #3" in e.value.message
+    path.write_bytes("".join(line + "\n" for line in lines).encode()[:-1])  # the last line without its newline
+    with pytest.raises(ccer_verify.BadLine) as e:
+        ccer_verify.verify_file(str(path), key=REGISTRY.hex, jobs=jobs)
+    assert e.value.line == 8 and "does not end" in e.value.message
+
+
+def test_it_works_without_msgspec(tmp_path):
+    """The accelerator is optional: with msgspec not importable the verifier uses the standard library alone."""
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(line + "\n" for line in golden_export()), encoding="utf-8")
+    code = ("import sys; sys.modules['msgspec'] = None; sys.path.insert(0, 'VERIFIER'); import ccer_verify; "
+            "assert ccer_verify._accel is None and not ccer_verify.FAST; "
+            "print(ccer_verify.verify_file('GOOD', key='KEY', jobs=2).events)")
+    code = code.replace("VERIFIER", str(VERIFIER)).replace("GOOD", str(good)).replace("KEY", REGISTRY.hex)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "5", out.stderr

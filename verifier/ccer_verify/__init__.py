@@ -1,14 +1,23 @@
 """ccer-verify: check a ccer ledger export without the platform (docs/ledger-format.md, §9 the export).
 
-The standard library and `cryptography` (Ed25519) only. `verify(lines, key=…, trust=…)` reads the export's
-lines in order and raises `BadLine` naming the first line that is wrong; it never repairs anything.
+The standard library and `cryptography` (Ed25519) only — and msgspec when it is installed (the extra `fast`, see
+_accel.py), which checks canonical JSON several times faster with the same answers. `verify(lines, key=…, trust=…)`
+reads the export's lines in order and raises `BadLine` naming the first line that is wrong; it never repairs anything.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import os
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
+
+try:  # the optional accelerator (the extra `fast`): same answers, several times faster
+    from . import _accel
+except ImportError:
+    _accel = None
 
 __all__ = ["BadLine", "Result", "GENESIS", "EMPTY_ROOT", "verify", "verify_file", "canonical", "merkle_root", "key_id",
            "signed_text", "load_checkpoint"]
@@ -22,6 +31,8 @@ EVENT_KEYS = frozenset(("action", "actor", "actor_user_id", "hash", "occurred_at
 CHECKPOINT_KEYS = frozenset(("created_at", "head_hash", "key_id", "roots", "seq", "signature"))
 HEADER_KEYS = frozenset(("ccer_ledger_export", "genesis", "key", "rooted", "since"))
 _HEX = frozenset("0123456789abcdef")
+#: check canonical JSON with msgspec when it is installed (tests turn it off to compare both paths)
+FAST = _accel is not None
 
 
 class BadLine(Exception):
@@ -100,30 +111,67 @@ class PublicKey:
             return False
 
 
-class _Rooted:
-    """The Merkle leaves of one subject type, as leaf hashes by id: the states whose member `field` is true."""
+def _natural(k: Any) -> tuple:
+    return len(str(k)), str(k)
 
-    __slots__ = ("field", "leaves")
+
+class _Rooted:
+    """The Merkle leaves of one subject type, as leaf hashes by id: the states whose member `field` is true.
+
+    The tree's levels are kept from one root to the next: a complete subtree over leaves that all precede the
+    smallest id changed since (in the natural order of §6) is the same subtree at the same place, so only the
+    part of the tree from that id on is hashed again — the registry's new blocks get ever larger ids."""
+
+    __slots__ = ("changed", "field", "leaves", "levels")
 
     def __init__(self, field_name: str):
         self.field = field_name
         self.leaves: dict[Any, bytes] = {}
-
-    def update(self, sid: str, state: Any) -> None:
-        key = int(sid) if sid.isdigit() and (sid[0] != "0" or sid == "0") else sid
-        if type(state) is dict and state.get(self.field) is True:
-            self.leaves[key] = _sha256(b"\x00" + (sid + "|" + canonical(state)).encode("utf-8")).digest()
-        else:
-            self.leaves.pop(key, None)
+        #: ids set or removed since the last root
+        self.changed: list = []
+        #: the last root's tree, leaf hashes first; None: hash it all
+        self.levels: list[list[bytes]] | None = None
 
     def root(self) -> str:
         keys = list(self.leaves)
-        if all(type(k) is int for k in keys):
+        try:
             keys.sort()  # natural order (§6) of canonical integer ids: numeric
-        else:
-            keys.sort(key=lambda k: (len(str(k)), str(k)))
-        leaves = self.leaves
-        return merkle_root([leaves[k] for k in keys])
+            ints = not keys or type(keys[0]) is int  # (ints and strings do not sort together: one type)
+        except TypeError:
+            ints = False
+        if not ints:
+            keys.sort(key=_natural)
+        leaves, levels, same = self.leaves, self.levels, 0
+        if levels is not None and ints:
+            try:  # the leaves before the smallest changed id are the last root's, at the same places
+                same = bisect_left(keys, min(self.changed)) if self.changed else len(keys)
+            except TypeError:  # a removed id was not an integer
+                same = 0
+        if levels is None:
+            levels = self.levels = [[]]
+        self.changed = []
+        level = levels[0]  # the levels are cut back to what stays and extended in place: nothing kept is copied
+        del level[same:]
+        level.extend([leaves[k] for k in keys[same:]])
+        if not level:
+            return EMPTY_ROOT
+        depth = 0
+        while len(level) > 1:  # §6: pairs from the left, an odd last node carried up
+            depth += 1
+            if depth < len(levels):
+                up = levels[depth]
+                del up[same >> depth:]  # complete subtrees over kept leaves only
+            else:
+                up = []
+                levels.append(up)
+            rest = level[2 * len(up):]
+            it = iter(rest)
+            up.extend([_sha256(b"\x01" + a + b).digest() for a, b in zip(it, it)])
+            if len(rest) % 2:
+                up.append(rest[-1])
+            level = up
+        del levels[depth + 1:]
+        return level[0].hex()
 
 
 @dataclass
@@ -176,109 +224,187 @@ def _parse(n: int, text: str) -> Any:
 # A chunk's events are checked against each other; what links them to the lines before (the first event's seq and
 # prev_hash, the checkpoints' heads when no event precedes them in the chunk) and everything that needs the whole
 # history (signatures, Merkle roots, the last line) is left to `verify`, as "ops" in line order:
-#   (name, key, leaf hash or None)                      a rooted subject's leaf set or removed
+#   (name, {key: leaf hash}, [keys removed])            a rooted type's leaves set and removed since the op before
 #   (None, "first", n, seq, prev_hash)                  the chunk's first event
 #   (None, "cp", n, checkpoint, events, seq, hash)      a checkpoint line; events/seq/hash: the chunk's so far
 #   (None, "end", n, end, events, seq, hash)            the last line
 #   (None, "trust", n, hash)                            the event at the kept checkpoint's seq
+# The leaf changes between two checkpoints come as one op per type, the last change of a key winning: few objects
+# to send back from a worker and to apply.
 
 
 def _check_chunk(task: tuple) -> dict:
-    data, n, rooted, trust_seq = task
+    """Check one chunk: its bytes, or (path, start, end, first) to read them; line numbers counted from 1 in the
+    chunk (`verify` adds the lines before it)."""
+    data, rooted, trust_seq, fast = task
+    if type(data) is tuple:
+        data = _read_lines(*data)
+    n = 1
     ops: list = []
     out = {"ops": ops, "events": 0, "last": None, "lines": 0, "error": None}
+    collecting = gc.isenabled()
+    gc.disable()  # the loop makes no reference cycles; the collector would only walk the chunk's objects again
     try:
-        _chunk_lines(data, n, rooted, trust_seq, ops, out)
+        _chunk_lines(data, n, rooted, trust_seq, ops, out, fast)
     except BadLine as bad:
         out["error"] = (bad.line, bad.message)
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
 
-def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | None, ops: list, out: dict) -> None:
-    loads, canon, sha = _loads, canonical, _sha256
+def _payload(payload: str, accel: Any) -> tuple[Any, bool]:
+    """A payload's value if it is its own canonical text (§2), and whether the accelerator (see _accel) said so — then
+    the value is float-free; else ValueError: the standard library's verdict."""
+    if accel is not None:
+        try:
+            pb = payload.encode("utf-8")
+            p = accel.DECODE(pb)
+            if accel.ENCODE(p) == pb:
+                return p, True
+        except accel.ERRORS:
+            pass
+    p = _loads(payload)
+    if canonical(p) != payload:
+        raise ValueError("not canonical")
+    return p, False
+
+
+def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | None, ops: list, out: dict,
+                 fast: bool = False) -> None:
+    canon, sha = canonical, _sha256
+    accel = _accel if fast else None
+    enc = None
+    if accel is not None:
+        dec_event, enc_event, dec, enc, errors = (accel.DECODE_EVENT, accel.ENCODE_EVENT, accel.DECODE, accel.ENCODE,
+                                                  accel.ERRORS)
     prev = seq_prev = None
     events = 0
     ended = False
+    # the states of rooted types vouched for since the last op, by "type:id" — the last one wins: the state, or
+    # (state,) when its canonical text is the standard library's to write. Made into leaves only at the next op: a
+    # block cut again before the next checkpoint is never hashed. (§5: types contain no colon.)
+    pending: dict[str, Any] = {}
+    fields = {name: f for name, f in rooted.items() if ":" not in name}
+    prefixes = tuple(name + ":" for name in fields)
+
+    def flush() -> None:
+        if not pending:
+            return
+        sets: dict[str, dict] = {name: {} for name in fields}
+        dels: dict[str, list] = {name: [] for name in fields}
+        for k, state in pending.items():
+            name, _, sid = k.partition(":")
+            key = int(sid) if sid.isdigit() and sid.isascii() and (sid[0] != "0" or len(sid) == 1) else sid
+            std = type(state) is tuple
+            if std:
+                state = state[0]
+            if type(state) is dict and state.get(fields[name]) is True:
+                # the leaf (§6): id|canonical(state); a float-free state's canonical text is the accelerator's (_accel)
+                text = canon(state).encode("utf-8") if std else enc(state)
+                sets[name][key] = sha(b"\x00" + sid.encode("utf-8") + b"|" + text).digest()
+            else:
+                dels[name].append(key)
+        pending.clear()
+        for name in fields:
+            if sets[name] or dels[name]:
+                ops.append((name, sets[name], dels[name]))
+
     n -= 1
     lines = data.split(b"\n")
     partial = lines.pop()  # b"" when the data ends with its newline
-    if partial:
-        lines.append(partial)
-    for i, raw in enumerate(lines):
+    out["lines"] = len(lines) + (partial != b"")
+    for raw in lines:
         n += 1
-        out["lines"] += 1
-        if partial and i == len(lines) - 1:
-            raise BadLine(n, "the line does not end (the export is truncated)")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadLine(n, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-        if ended:
-            raise BadLine(n, "a line after the export's last line")
-        obj = _parse(n, text)
-        if not text.startswith('{"action":'):
-            if type(obj) is dict and obj.keys() == {"checkpoint"}:
-                ops.append((None, "cp", n, obj, events, seq_prev, prev))
-            elif type(obj) is dict and obj.keys() == {"end"}:
-                ops.append((None, "end", n, obj["end"], events, seq_prev, prev))
-                ended = True
+        ev = None
+        if accel is not None and not ended:
+            try:
+                ev = dec_event(raw)
+            except errors:  # not an event line, or one the standard library must judge
+                pass
             else:
-                raise BadLine(n, "neither an event, a checkpoint nor the last line")
-            continue
-        if obj.keys() != EVENT_KEYS:
-            raise BadLine(n, f"an event line has exactly the members {', '.join(sorted(EVENT_KEYS))}")
-        seq, h, uid = obj["seq"], obj["hash"], obj["actor_user_id"]
-        if type(seq) is not int:
-            raise BadLine(n, f"event #{seq}: seq is an integer")
-        if prev is None:
-            ops.append((None, "first", n, seq, obj["prev_hash"]))
+                if enc_event(ev) != raw:  # see _accel: only "canonical" is taken from msgspec
+                    ev = None
+        if ev is not None:  # canonical, and the members of §1 with their types
+            seq, h, prev_hash, payload = ev.seq, ev.hash, ev.prev_hash, ev.payload
         else:
-            if seq != seq_prev + 1:
-                raise BadLine(n, f"event #{seq}: expected event #{seq_prev + 1} here (an event is missing, or the lines are out of order)")
-            if obj["prev_hash"] != prev:
-                raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
-        if not _is_hex(h, 64) or not (uid is None or type(uid) is int) or not all(
-                type(obj[k]) is str for k in ("action", "actor", "occurred_at", "payload", "subject_id", "subject_type")):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadLine(n, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+            if ended:
+                raise BadLine(n, "a line after the export's last line")
+            obj = _parse(n, text)
+            if not text.startswith('{"action":'):
+                if type(obj) is dict and obj.keys() == {"checkpoint"}:
+                    flush()
+                    ops.append((None, "cp", n, obj, events, seq_prev, prev))
+                elif type(obj) is dict and obj.keys() == {"end"}:
+                    ops.append((None, "end", n, obj["end"], events, seq_prev, prev))
+                    ended = True
+                else:
+                    raise BadLine(n, "neither an event, a checkpoint nor the last line")
+                continue
+            if obj.keys() != EVENT_KEYS:
+                raise BadLine(n, f"an event line has exactly the members {', '.join(sorted(EVENT_KEYS))}")
+            seq, h, prev_hash, payload = obj["seq"], obj["hash"], obj["prev_hash"], obj["payload"]
+            if type(seq) is not int:
+                raise BadLine(n, f"event #{seq}: seq is an integer")
+        if prev is None:
+            ops.append((None, "first", n, seq, prev_hash))
+        elif seq != seq_prev + 1:
+            raise BadLine(n, f"event #{seq}: expected event #{seq_prev + 1} here (an event is missing, or the lines are out of order)")
+        elif prev_hash != prev:
+            raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
+        if ev is None and (not _is_hex(h, 64) or not (obj["actor_user_id"] is None or type(obj["actor_user_id"]) is int)
+                           or not all(type(obj[k]) is str for k in ("action", "actor", "occurred_at", "payload", "subject_id",
+                                                                   "subject_type"))):
             raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
-        i = text.index(',"hash":"')  # the line is canonical: what it hashes is the line without its hash member (§3, §9)
-        if sha((text[:i] + text[i + 74:]).encode("utf-8")).hexdigest() != h:
+        # the line is canonical: what it hashes is the line without its hash member, 74 ASCII bytes (§3, §9)
+        j = raw.index(b',"hash":"')
+        if sha(raw[:j] + raw[j + 74:]).hexdigest() != h:
+            if not _is_hex(h, 64):  # (the accelerator's types left this to check: a hex digest equal to h is hex)
+                raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
             raise BadLine(n, f"event #{seq}: its content does not hash to its hash (the event was altered)")
-        payload = obj["payload"]
-        try:
-            p = loads(payload)
-            ok = canon(p) == payload
-        except ValueError:
-            ok = False
-        if not ok:
-            raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)")
-        if rooted and type(p) is dict:
+        fast_p = False
+        if accel is not None:  # _payload's first half, inline
+            try:
+                pb = payload.encode("utf-8")
+                p = dec(pb)
+                fast_p = enc(p) == pb
+            except errors:
+                pass
+        if not fast_p:
+            try:
+                p = _payload(payload, None)[0]
+            except ValueError:
+                raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)") from None
+        if prefixes and type(p) is dict:  # the vouched states of rooted types (§5), made Merkle leaves (§6) by flush
             if "state" in p:
-                f = rooted.get(obj["subject_type"])
-                if f is not None:
-                    ops.append(_leaf(obj["subject_type"], f, obj["subject_id"], p["state"]))
+                stype = ev.subject_type if ev is not None else obj["subject_type"]
+                if stype in fields:
+                    pending[stype + ":" + (ev.subject_id if ev is not None else obj["subject_id"])] = \
+                        p["state"] if fast_p else (p["state"],)
             states = p.get("states")
             if type(states) is dict:
                 for k, state in states.items():
-                    name, _, sid = k.partition(":")
-                    f = rooted.get(name)
-                    if f is not None:
-                        ops.append(_leaf(name, f, sid, state))
+                    if k.startswith(prefixes):
+                        pending[k] = state if fast_p else (state,)
         if seq == trust_seq:
             ops.append((None, "trust", n, h))
         prev, seq_prev = h, seq
         events += 1
+    if partial:
+        raise BadLine(n + 1, "the line does not end (the export is truncated)")
+    flush()
     out["events"] = events
     out["last"] = None if prev is None else (seq_prev, prev)
 
 
 def _key_of(sid: str) -> Any:
-    return int(sid) if sid.isdigit() and (sid[0] != "0" or sid == "0") else sid
-
-
-def _leaf(name: str, field_name: str, sid: str, state: Any) -> tuple:
-    if type(state) is dict and state.get(field_name) is True:
-        return name, _key_of(sid), _sha256(b"\x00" + (sid + "|" + canonical(state)).encode("utf-8")).digest()
-    return name, _key_of(sid), None
+    """A leaf's id as it sorts (§6): a canonical decimal integer (ASCII digits, no leading zero) as the number."""
+    return int(sid) if sid.isdigit() and sid.isascii() and (sid[0] != "0" or sid == "0") else sid
 
 
 # ---- the whole export ------------------------------------------------------------------------------------------------
@@ -300,19 +426,22 @@ class _State:
         self.since: dict | None = None
         self.result = Result(key_id=key.id)
 
-    def apply(self, chunk: dict) -> None:
-        """Link a checked chunk to what came before it, in line order; raise at its first bad line."""
+    def apply(self, chunk: dict, before: int) -> None:
+        """Link a checked chunk to what came before it (`before` lines), in line order; raise at its first bad line."""
         r = self.result
         for op in chunk["ops"]:
             name = op[0]
             if name is not None:
-                leaves = self.rooted[name].leaves
-                if op[2] is None:
-                    leaves.pop(op[1], None)
-                else:
-                    leaves[op[1]] = op[2]
+                tree = self.rooted[name]
+                sets, dels = op[1], op[2]
+                pop = tree.leaves.pop
+                for k in dels:
+                    pop(k, None)
+                tree.leaves.update(sets)
+                tree.changed.extend(dels)
+                tree.changed.extend(sets)
                 continue
-            kind, n = op[1], op[2]
+            kind, n = op[1], op[2] + before
             if self.ended:
                 raise BadLine(n, "a line after the export's last line")
             if kind == "first":
@@ -343,7 +472,7 @@ class _State:
                                          f"{at_hash[:16]}…")
                     self.ended = True
         if chunk["error"] is not None:
-            raise BadLine(*chunk["error"])
+            raise BadLine(chunk["error"][0] + before, chunk["error"][1])
         if chunk["last"] is not None:
             if not r.events:
                 r.first_seq = self.next_seq
@@ -384,6 +513,7 @@ def _checkpoint(st: _State, n: int, obj: dict, at_seq: int, at_hash: str, base: 
                 continue
             for leaf in leaves[name]:
                 r.leaves[_key_of(leaf.partition("|")[0])] = leaf_hash(leaf)
+            r.levels = None
         if not st.roots_known:
             st.result.warnings.append(f"the export starts at checkpoint #{seq} without its leaves: the Merkle roots of later "
                                       "checkpoints are not recomputed (export with --leaves to have them)")
@@ -438,27 +568,50 @@ def _header(n: int, obj: Any, key_hex: str | None, trust: dict | None) -> tuple[
 
 
 #: bytes of lines checked at a time (by one worker)
-CHUNK = 1 << 22
+CHUNK = 1 << 20  # (measured: a worker checks lines of a 1 MiB chunk ~5 % faster than of 4 MiB: caches)
 
 
-def _chunks(f, n: int) -> Iterator[tuple[bytes, int]]:
-    """(whole lines, the number of the first) of a binary file, CHUNK bytes at a time; a last line without its
-    newline comes last, as it is."""
-    rest = b""
+def _chunks(f) -> Iterator[bytes]:
+    """Whole lines of a binary stream, about CHUNK bytes at a time; a last line without its newline comes last, as
+    it is."""
     while True:
         block = f.read(CHUNK)
         if not block:
-            if rest:
-                yield rest, n
             return
-        data = rest + block
-        cut = data.rfind(b"\n") + 1
-        if not cut:
-            rest = data
-            continue
-        chunk, rest = data[:cut], data[cut:]
-        yield chunk, n
-        n += chunk.count(b"\n")
+        if not block.endswith(b"\n"):
+            block += f.readline()
+        yield block
+
+
+def _ranges(f) -> Iterator[tuple[str, int, int, int]] | None:
+    """For a regular file: (path, start, end, first) of each CHUNK of bytes after the current position, for
+    `_read_lines` to read in the worker — the parent then reads and copies nothing."""
+    path = getattr(f, "name", None)
+    try:
+        if type(path) is not str or not f.seekable() or not os.path.samestat(os.fstat(f.fileno()), os.stat(path)):
+            return None
+        first, size = f.tell(), os.fstat(f.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        return None
+    return ((path, start, min(start + CHUNK, size), first) for start in range(first, size, CHUNK))
+
+
+def _read_lines(path: str, start: int, end: int, first: int) -> bytes:
+    """The lines of the file that begin in bytes [start, end): every line begins in exactly one range. The lines
+    begin at `first` and after each newline."""
+    with open(path, "rb") as f:
+        pos = start
+        if start > first:
+            f.seek(start - 1)
+            pos += len(f.readline()) - 1  # the rest of a line begun before start
+            if pos >= end:
+                return b""
+        else:
+            f.seek(start)
+        data = f.read(end - pos)
+        if data and not data.endswith(b"\n"):
+            data += f.readline()  # the last line, to its end
+        return data
 
 
 class _Reader:
@@ -505,7 +658,8 @@ def verify(source: Any, key: str | None = None, trust: dict | None = None, jobs:
                 raise BadLine(1, f"the export starts after #{since['seq']} with head {since['head_hash'][:16]}…, the checkpoint "
                                  "you kept says otherwise: the chain was rewritten")
     trust_seq = trust["seq"] if trust is not None else None
-    tasks = ((data, n, st.fields, trust_seq) for data, n in _chunks(f, 2))
+    ranges = _ranges(f)
+    tasks = ((where, st.fields, trust_seq, FAST) for where in (ranges if ranges is not None else _chunks(f)))
     last_line = 1
     if jobs <= 1:
         results: Iterable[dict] = map(_check_chunk, tasks)
@@ -546,7 +700,7 @@ def _apply_all(st: _State, results: Iterable[dict]) -> int:
     for chunk in results:
         if st.ended and chunk["lines"]:
             raise BadLine(last_line + 1, "a line after the export's last line")
-        st.apply(chunk)
+        st.apply(chunk, last_line)
         last_line += chunk["lines"]
     return last_line
 
