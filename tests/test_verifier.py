@@ -129,7 +129,8 @@ def test_an_export_since_a_checkpoint_with_its_leaves(accel):
             name, _, sid = k.partition(":")
             if name == holdings["subject_type"]:
                 states3[sid] = state
-    leaves3 = [f"{sid}|{_canon(st)}" for sid, st in sorted(states3.items(), key=lambda kv: (len(kv[0]), kv[0])) if st["active"]]
+    leaves3 = [f"{sid}|{_canon(state)}" for sid, state in sorted(states3.items(), key=lambda kv: (len(kv[0]), kv[0]))
+               if state["active"]]
     root3 = ccer_verify.merkle_root([ccer_verify.leaf_hash(x) for x in leaves3])
     h3 = EVENTS[2]["hash"]
     name = holdings["subject_type"]
@@ -288,19 +289,28 @@ needs_msgspec = pytest.mark.skipif(not HAVE_MSGSPEC, reason="msgspec is not inst
 
 
 def test_the_accelerator_is_used_when_installed(monkeypatch):
-    """So that the parametrised tests above do test two paths: with msgspec every event line of the vectors is
-    judged by it (none falls back), without it none is."""
+    """So that the parametrised tests above do test two paths: with msgspec the standard library parses only the
+    header, the checkpoint and the last line of the vectors' export (every event line and payload is judged by
+    msgspec, none falls back); without it, all eight lines and five payloads."""
     if not HAVE_MSGSPEC:
         pytest.skip("msgspec is not installed")
-    seen = []
-    real = ccer_verify._accel.ENCODE_EVENT
-    monkeypatch.setattr(ccer_verify._accel, "ENCODE_EVENT", lambda ev: seen.append(ev.seq) or real(ev))
+    calls = {"line": 0, "payload": 0}
+    parse, payload = ccer_verify._parse, ccer_verify._payload
+
+    def counted(name, f):
+        def call(*a):
+            calls[name] += 1
+            return f(*a)
+        return call
+
+    monkeypatch.setattr(ccer_verify, "_parse", counted("line", parse))
+    monkeypatch.setattr(ccer_verify, "_payload", counted("payload", payload))
     check(golden_export(), key=REGISTRY.hex)
-    assert seen == [1, 2, 3, 4, 5]
-    seen.clear()
+    assert calls == {"line": 3, "payload": 0}
+    calls.update(line=0, payload=0)
     monkeypatch.setattr(ccer_verify, "FAST", False)
     check(golden_export(), key=REGISTRY.hex)
-    assert seen == []
+    assert calls == {"line": 8, "payload": 5}
 
 
 @needs_msgspec
