@@ -219,37 +219,62 @@ class Slots:
 
 
 class Rooted:
-    """The leaf hashes of the states a rooted subject type keeps (its Merkle leaves), by id."""
+    """The leaf hashes of the states a rooted subject type keeps (its Merkle leaves), by id: canonical integer ids
+    in two flat arrays (1 + 32 bytes per id: the leaves come out in id order without a sort or a dict entry per
+    leaf), any other id in a dict."""
 
-    __slots__ = ("kind", "leaves", "merkle", "text_ids", "subtrees")
+    __slots__ = ("kind", "merkle", "present", "hashes", "texts", "subtrees")
 
     def __init__(self, kind: SubjectType) -> None:
         self.kind = kind
         self.merkle = kind.merkle
-        self.leaves: dict[Any, bytes] = {}
-        #: whether an id that is not a canonical integer (a str key) was ever kept
-        self.text_ids = False
-        #: the subtree roots of the last root's full chunks, by the chunk's leaf hashes (see root_of_hashes)
+        self.present = bytearray()
+        self.hashes = bytearray()
+        #: ids that are not canonical integers
+        self.texts: dict[str, bytes] = {}
+        #: the subtree roots of the last root's full chunks, by a digest of the chunk's leaf hashes (root_of_blob)
         self.subtrees: dict[bytes, bytes] = {}
 
     def update(self, key: Any, state: Any, leaf_hash: bytes) -> None:
         """key: the id (an int when canonical); leaf_hash: `leaf` of the state."""
-        if state is not None and self.merkle(state):
-            self.leaves[key] = leaf_hash
-            if type(key) is str:
-                self.text_ids = True
+        self.put(key, leaf_hash if state is not None and self.merkle(state) else None)
+
+    def put(self, key: Any, leaf_hash: bytes | None) -> None:
+        """Keep a leaf (None: the subject's state is no longer kept)."""
+        if type(key) is not int:
+            if leaf_hash is None:
+                self.texts.pop(key, None)
+            else:
+                self.texts[key] = leaf_hash
+            return
+        present = self.present
+        if key >= len(present):
+            if leaf_hash is None:
+                return
+            grow = max(key + 1, 2 * len(present), 1024) - len(present)
+            present.extend(bytes(grow))
+            self.hashes.extend(bytes(32 * grow))
+        if leaf_hash is None:
+            present[key] = 0
         else:
-            self.leaves.pop(key, None)
+            present[key] = 1
+            self.hashes[32 * key:32 * key + 32] = leaf_hash
+
+    def blob(self) -> bytes:
+        """The kept leaf hashes, concatenated in the natural order of their ids (§6)."""
+        import numpy as np
+
+        kept = np.flatnonzero(np.frombuffer(self.present, dtype=np.uint8))
+        ints = np.frombuffer(self.hashes, dtype=np.uint8).reshape(-1, 32)[kept].tobytes()
+        if not self.texts:
+            return ints  # canonical integer ids: their natural order is numeric order
+        pairs = [(str(int(i)), ints[32 * n:32 * n + 32]) for n, i in enumerate(kept)] + list(self.texts.items())
+        pairs.sort(key=lambda p: natural(p[0]))
+        return b"".join(h for _, h in pairs)
 
     def root(self) -> str:
-        keys = list(self.leaves)
-        if self.text_ids:
-            keys.sort(key=lambda k: natural(str(k)))
-        else:
-            keys.sort()  # canonical integer ids: their natural order is numeric order
-        leaves = self.leaves
         fresh: dict[bytes, bytes] = {}
-        root = root_of_hashes([leaves[k] for k in keys], self.subtrees, fresh)
+        root = root_of_blob(self.blob(), self.subtrees, fresh)
         self.subtrees = fresh
         return root
 
@@ -271,29 +296,41 @@ def _reduce(level: list[bytes]) -> bytes:
     return level[0]
 
 
-def root_of_hashes(hashes: list[bytes], known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
-                   chunk: int = CHUNK) -> str:
-    """merkle.root, from the leaf hashes. Successive checkpoints share most of their tree: `known` maps a full
-    chunk's leaf hashes (joined) to its subtree root from the previous computation, and `fresh` collects this
-    one's. At the chunks' level the whole tree holds the full chunks' roots and then the rest's one node (the
-    full part is even at every level below, so the rest pairs and carries exactly as it does in the whole)."""
-    if not hashes:
+def _split(blob: bytes) -> list[bytes]:
+    return [blob[i:i + 32] for i in range(0, len(blob), 32)]
+
+
+def root_of_blob(blob: bytes, known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
+                 chunk: int = CHUNK) -> str:
+    """merkle.root, from the leaf hashes concatenated (32 bytes each). Successive checkpoints share most of their
+    tree: `known` maps a digest of a full chunk's leaf hashes to its subtree root from the previous computation,
+    and `fresh` collects this one's. At the chunks' level the whole tree holds the full chunks' roots and then the
+    rest's one node (the full part is even at every level below, so the rest pairs and carries exactly as it
+    does in the whole)."""
+    if not blob:
         return merkle.EMPTY_ROOT
     known = {} if known is None else known
     fresh = {} if fresh is None else fresh
-    full = len(hashes) - len(hashes) % chunk
+    width = 32 * chunk
+    full = len(blob) - len(blob) % width
     nodes = []
-    for a in range(0, full, chunk):
-        part = hashes[a:a + chunk]
-        blob = b"".join(part)
-        node = known.get(blob)
+    for a in range(0, full, width):
+        part = blob[a:a + width]
+        key = hashlib.blake2b(part).digest()  # 64 bytes: a stand-in for the chunk no forger can match
+        node = known.get(key)
         if node is None:
-            node = _reduce(part)
-        fresh[blob] = node
+            node = _reduce(_split(part))
+        fresh[key] = node
         nodes.append(node)
-    if full < len(hashes):
-        nodes.append(_reduce(hashes[full:]))
+    if full < len(blob):
+        nodes.append(_reduce(_split(blob[full:])))
     return _reduce(nodes).hex()
+
+
+def root_of_hashes(hashes: list[bytes], known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
+                   chunk: int = CHUNK) -> str:
+    """root_of_blob of a list of leaf hashes."""
+    return root_of_blob(b"".join(hashes), known, fresh, chunk)
 
 
 def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
@@ -386,8 +423,7 @@ def _since(session: Session, since: Any, key: PublicKey, report: VerifyReport, w
                 continue
             for sid, h in leaf_hashes(leaves.get(name, [])):
                 i = _int_id(sid)
-                rooted.leaves[sid if i is None else i] = h
-                rooted.text_ids = rooted.text_ids or i is None
+                rooted.put(sid if i is None else i, h)
             if rooted.root() != roots[name]:
                 report.problems.append(Problem(seq, f"the trusted checkpoint's {name} leaves do not hash to its Merkle root"))
                 return None
