@@ -480,3 +480,33 @@ def test_two_processes_give_the_same_answers(world, session, db_url):
     session.execute(text("UPDATE events SET actor = 'mallory' WHERE seq = 3"))
     session.commit()
     assert ledger.verify(session, jobs=2).problems[0].seq == 3
+
+
+# ---- ids outside the dense range (review of the fast paths) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("forged_id", [-7, 0, 2_147_483_000])
+def test_a_row_forged_with_an_odd_id_is_named_not_skipped_or_a_crash(world, session, parties, forged_id):
+    """A negative id was skipped by the keyset scan of the fast path, and an id near 2^31 made it allocate
+    ~34 GB (flat arrays sized to the largest id); each is now named like any row no event vouches for."""
+    from ccer.issuance.models import Account
+
+    _trade_world(world, session)
+    cols = [c.name for c in Account.__table__.columns]
+    org = parties.org(["project_owner"], name="伪造账户的机构")  # one account per organisation
+    session.commit()
+    picked = ", ".join(":id" if c == "id" else "'RA99999999'" if c == "number" else ":org" if c == "organisation_id" else c
+                       for c in cols)
+    table = Account.__tablename__
+    session.execute(text(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {picked} FROM {table} WHERE id = :a"),
+                    {"id": forged_id, "a": world.owner.account.id, "org": org.id})
+    session.commit()
+    problems = [str(p) for p in ledger.verify(session).problems]
+    assert f"account {forged_id} exists but no event vouches for it (inserted behind the platform's back)" in problems
+
+
+def test_ids_in_other_scripts_digits_are_not_integers():
+    """"١٢" (Arabic-Indic) and "１２" (full-width) are not the id 12, and "²" does not crash (int() refuses it)."""
+    from ccer.ledger.verify import _int_id
+
+    assert [_int_id(s) for s in ("12", "０", "١٢", "１２", "²", "012", "0")] == [12, None, None, None, None, None, 0]

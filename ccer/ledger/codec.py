@@ -36,8 +36,17 @@ def plain(obj: Any) -> Any:
 
 
 def dumps(plain_obj: Any) -> str:
-    """Canonical JSON of an already plain value: keys sorted, no spaces, non-ASCII characters as themselves."""
-    return json.dumps(plain_obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Canonical JSON of an already plain value: keys sorted, no spaces, non-ASCII characters as themselves; NaN
+    and the infinities are not JSON and are never written (docs/ledger-format.md §2.5)."""
+    return json.dumps(plain_obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+#: JSON text as Python values, refusing NaN and the infinities (Python's json would read them)
+loads = json.JSONDecoder(parse_constant=_not_json).decode
 
 
 def canonical(obj: Any) -> str:
@@ -66,6 +75,6 @@ def event_hash(*args, **kwargs) -> str:
 def is_canonical(payload_json: str) -> bool:
     """Whether stored payload text is exactly its own canonical form (a verifier refuses anything else)."""
     try:
-        return canonical(json.loads(payload_json)) == payload_json
-    except ValueError:
+        return canonical(loads(payload_json)) == payload_json
+    except (ValueError, RecursionError):  # not JSON, NaN, or nested beyond the parser's depth
         return False

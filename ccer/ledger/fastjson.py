@@ -15,10 +15,9 @@ the same work in C, about ten times faster. It is used only where it provably gi
 Without msgspec installed everything goes through the stdlib (slower, same answers)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .codec import dumps
+from .codec import dumps, loads
 
 try:
     import msgspec
@@ -43,10 +42,10 @@ else:  # pragma: no cover
 
 def _stdlib(text: str) -> tuple[Any, bool, bool]:
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = loads(text)
+        return value, dumps(value) == text, False
+    except (ValueError, RecursionError):  # not JSON, NaN or an infinity, nested beyond the parser's depth
         return None, False, False
-    return value, dumps(value) == text, False
 
 
 def parse(text: str) -> tuple[Any, bool, bool]:
@@ -58,7 +57,7 @@ def parse(text: str) -> tuple[Any, bool, bool]:
         value = _decode(text)
         if encode(value) == text.encode("utf-8"):
             return value, True, True
-    except _FAILED:
+    except (*_FAILED, RecursionError):
         pass
     return _stdlib(text)
 

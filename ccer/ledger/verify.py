@@ -44,7 +44,7 @@ PAGE = 5000
 Progress = Callable[[str, int, "int | None"], None]
 
 _loads = json.loads
-_canon = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode  # codec.dumps, of plain values
+_canon = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode  # codec.dumps
 _sha256 = hashlib.sha256
 _encode = fastjson.encode
 _events = Event.__table__
@@ -149,11 +149,15 @@ def null_digest(sid: str) -> bytes:
     """The digest of "no such subject" (a vouched deletion)."""
     return digest(sid, b"null")
 _INT_LIMIT = 1 << 31
+#: ids below a type's cap are kept in flat arrays (16–33 bytes per id up to the cap), larger ones in dicts: a
+#: forged row or event with a huge id must not make verification allocate gigabytes. A full verification sets
+#: each type's cap from its table's row count (`caps`); ids of a healthy registry are dense below it
+BASE_CAP = 1 << 20
 
 
 def _int_id(sid: str) -> int | None:
     """The id as a table index when it is a canonical non-negative integer of sensible size."""
-    if sid.isdigit() and (sid == "0" or sid[0] != "0") and len(sid) < 11:
+    if sid.isascii() and sid.isdigit() and (sid == "0" or sid[0] != "0") and len(sid) < 11:
         i = int(sid)
         return i if i < _INT_LIMIT else None
     return None
@@ -163,9 +167,10 @@ class Slots:
     """The latest vouched state of every subject of one type: (seq, digest) by id. Integer ids index two flat
     arrays (8 + 16 bytes per id), others a dict. seq 0: never vouched; a negative seq: -id of a pending event."""
 
-    __slots__ = ("seqs", "digests", "other", "count", "sparse")
+    __slots__ = ("seqs", "digests", "other", "count", "sparse", "cap")
 
-    def __init__(self, track: bool = False) -> None:
+    def __init__(self, track: bool = False, cap: int = BASE_CAP) -> None:
+        self.cap = cap
         self.seqs = array("q")
         self.digests = bytearray()
         self.other: dict[str, tuple[int, bytes]] = {}
@@ -178,9 +183,12 @@ class Slots:
         if self.sparse is not None:
             self.sparse[i] = (seq, dg)
             return
+        if i >= self.cap:  # beyond the dense range: by its text, as the table side keeps it (`caps`)
+            self.other[str(i)] = (seq, dg)
+            return
         seqs = self.seqs
-        if i >= len(seqs):
-            grow = max(i + 1, 2 * len(seqs), 1024) - len(seqs)
+        if i >= len(seqs):  # never beyond the cap: the walk's inlined put writes any id below len(seqs) in place
+            grow = min(max(i + 1, 2 * len(seqs), 1024), self.cap) - len(seqs)
             seqs.extend(array("q", bytes(8 * grow)))
             self.digests.extend(bytes(16 * grow))
         if not seqs[i]:
@@ -194,6 +202,8 @@ class Slots:
             return self.other.get(sid)
         if self.sparse is not None:
             return self.sparse.get(i)
+        if i >= self.cap:
+            return self.other.get(sid)
         if i >= len(self.seqs) or self.seqs[i] == 0:
             return None
         return self.seqs[i], bytes(self.digests[16 * i:16 * i + 16])
@@ -249,11 +259,16 @@ class Rooted:
             return
         present = self.present
         if key >= len(present):
+            if key >= 2 * len(present) + BASE_CAP:  # far beyond the ids seen: kept by its text (natural order is kept)
+                self.put(str(key), leaf_hash)
+                return
             if leaf_hash is None:
                 return
             grow = max(key + 1, 2 * len(present), 1024) - len(present)
             present.extend(bytes(grow))
             self.hashes.extend(bytes(32 * grow))
+        if self.texts:  # kept by its text before the arrays reached it
+            self.texts.pop(str(key), None)
         if leaf_hash is None:
             present[key] = 0
         else:
@@ -342,11 +357,11 @@ def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 class _Walk:
     """The state of a chain walk: what the events vouch for, by type."""
 
-    def __init__(self, incremental: bool = False) -> None:
+    def __init__(self, incremental: bool = False, caps: dict[str, int] | None = None) -> None:
         self.slots: dict[str, Slots] = {}
         self.rooted: dict[str, Rooted] = {}
         for name, kind in SUBJECT_TYPES.items():
-            self.slots[name] = Slots(track=incremental)
+            self.slots[name] = Slots(track=incremental, cap=(caps or {}).get(name, BASE_CAP))
             if kind.merkle is not None:
                 self.rooted[name] = Rooted(kind)
         #: False when an incremental verification starts from a checkpoint without its leaves
@@ -371,7 +386,7 @@ class _Walk:
                 continue
             h = sha(b"\x00" + sid_.encode("utf-8") + b"|" + text(state)).digest()
             # _int_id and Slots.put_int, inlined for the common case (a canonical id below 10⁹, arrays grown)
-            i = int(sid_) if sid_.isdigit() and sid_[0] != "0" and len(sid_) < 10 else _int_id(sid_)
+            i = int(sid_) if sid_.isascii() and sid_.isdigit() and sid_[0] != "0" and len(sid_) < 10 else _int_id(sid_)
             if i is None:
                 slots.other[sid_] = (seq, h[:16])
             elif slots.sparse is None and i < len(slots.seqs):
@@ -455,7 +470,8 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     if jobs > 1 and since is None and session.get_bind().dialect.name == "postgresql":
         helper = _StatesHelper(session, run_invariants, list(extra_checks))
     key = key or public_key()
-    walk = _Walk(incremental=since is not None)
+    caps = None if since is not None else type_caps(session)
+    walk = _Walk(incremental=since is not None, caps=caps)
     tell = progress or (lambda stage, done, total: None)
     prev, expected_seq = GENESIS, 1
     if since is not None:
@@ -567,19 +583,35 @@ def _plain_value(o: Any) -> Any:
 _canon_row = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain_value).encode
 
 
+def type_caps(session: Session) -> dict[str, int]:
+    """Each subject type's cap (see BASE_CAP): twice its table's rows and a margin, for the types read through a
+    FieldsScan (the large ones); the base cap for the others."""
+    caps = {}
+    for name, kind in SUBJECT_TYPES.items():
+        scan = kind.snapshot_all
+        n = 0
+        if isinstance(scan, FieldsScan):
+            n = session.execute(select(func.count(scan.columns[0]))).scalar() or 0
+        caps[name] = min(2 * n + BASE_CAP, _INT_LIMIT)
+    return caps
+
+
 def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None = None, other_ids: list[str] | None = None,
-                  tell: Progress | None = None, sparse: bool = False) -> tuple[bytearray, bytearray, dict[str, bytes]]:
+                  tell: Progress | None = None, sparse: bool = False, cap: int = BASE_CAP) \
+        -> tuple[bytearray, bytearray, dict[str, bytes]]:
     """The digests of the current states of a subject type, from one ordered scan of its table (`snapshot_all`),
     or of the ids given: (16 bytes per integer id, 1 byte per integer id telling which rows exist, {other id:
     digest})."""
     fields = kind.snapshot_all if isinstance(kind.snapshot_all, FieldsScan) else None
-    # plain ints, strings, booleans: the fast encoder writes them canonically
-    text = _encode if fields is not None and fields.native else _canon_text
+    # plain ints, strings, booleans from PostgreSQL's driver: the fast encoder writes them canonically (SQLite may
+    # hold any type in any column — a BLOB would be written as base64 text — so its rows go through the stdlib)
+    pg = session.get_bind().dialect.name == "postgresql"
+    text = _encode if fields is not None and fields.native and pg else _canon_text
     if text is _encode and int_ids is None and other_ids is None:
-        return _native_digests(session, kind, fields, tell)
-    if text is _encode and sparse and not other_ids and session.get_bind().dialect.name == "postgresql":
+        return _native_digests(session, kind, fields, tell, cap)
+    if text is _encode and sparse and not other_ids:
         return _native_sparse_digests(session, fields, int_ids or [])
-    return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse)
+    return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse, cap)
 
 
 def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -> tuple[bytearray, bytearray, dict]:
@@ -598,14 +630,17 @@ def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -
 
 
 def _general_digests(session: Session, kind: SubjectType, int_ids: list[int] | None, other_ids: list[str] | None,
-                     text: Callable[[Any], bytes], tell: Progress | None, sparse: bool = False) \
+                     text: Callable[[Any], bytes], tell: Progress | None, sparse: bool = False, cap: int = BASE_CAP) \
         -> tuple[bytearray, bytearray, dict[str, bytes]]:
-    """sparse: every digest in the dict, by id text (the few rows an incremental verification reads)."""
+    """sparse: every digest in the dict, by id text (the few rows an incremental verification reads); otherwise
+    ids from 0 to below `cap` in the arrays, any other by its text."""
     digests, present, other = bytearray(), bytearray(), {}
     n = 0
     for rid, state in _scan(session, kind, int_ids, other_ids):
         dg = digest(str(rid), text(state))
-        i = None if sparse else rid if type(rid) is int and 0 < rid < _INT_LIMIT else _int_id(str(rid))
+        i = None if sparse else rid if type(rid) is int and 0 <= rid < cap else _int_id(str(rid))
+        if i is not None and i >= cap:
+            i = None
         if i is None:
             other[str(rid)] = dg
         else:
@@ -625,28 +660,38 @@ def _canon_text(state: Any) -> bytes:
     return _canon_row(state).encode("utf-8")
 
 
-def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell: Progress | None) \
+def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell: Progress | None, cap: int) \
         -> tuple[bytearray, bytearray, dict]:
-    """`table_digests` of a whole table whose columns are all JSON-native (`FieldsScan.native`): keyset pages
-    of plain rows (the driver's on PostgreSQL), the arrays sized once, one tight loop."""
+    """`table_digests` of a whole table whose columns are all JSON-native (`FieldsScan.native`), on PostgreSQL:
+    keyset pages of the driver's rows, the arrays sized once, one tight loop."""
     conn = session.connection()
     id_column = scan.columns[0]
-    top = session.execute(select(func.max(id_column))).scalar() or 0
-    if top >= _INT_LIMIT:  # ids beyond the flat arrays' range (never in practice): the general path
-        return _general_digests(session, kind, None, None, _encode, tell)
-    digests, present = bytearray(16 * (top + 1)), bytearray(top + 1)
+    low, top = session.execute(select(func.min(id_column), func.max(id_column))).one()
+    low, top = low or 0, top or 0
+    if low < 0 or top >= cap:  # a negative id, or ids beyond the dense range (forged rows): the general path
+        return _general_digests(session, kind, None, None, _encode, tell, cap=cap)
+    digests, present, other = bytearray(16 * (top + 1)), bytearray(top + 1), {}
     names, enc, sha = scan.fields, _encode, _sha256
-    pages = driver_pages(conn, scan.page, -1, SCAN_PAGE) if conn.dialect.name == "postgresql" else \
-        _orm_pages(session, scan.page, -1, SCAN_PAGE)
     n = 0
-    for rows in pages:
+    for rows in driver_pages(conn, scan.page, -1, SCAN_PAGE):
         if not rows:
             continue
         got = [sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16] for row in rows]
         a, b = rows[0][0], rows[-1][0]
         if b >= len(present):  # written after max() was read, in a transaction that sees it
-            present.extend(bytes(b + 1 - len(present)))
-            digests.extend(bytes(16 * (b + 1) - len(digests)))
+            new = min(b + 1, cap)
+            if new > len(present):
+                present.extend(bytes(new - len(present)))
+                digests.extend(bytes(16 * new - len(digests)))
+            if b >= cap:
+                for row, dg in zip(rows, got):
+                    if row[0] >= cap:
+                        other[str(row[0])] = dg
+                    else:
+                        present[row[0]] = 1
+                        digests[16 * row[0]:16 * row[0] + 16] = dg
+                n += len(rows)
+                continue
         if b - a == len(rows) - 1:  # consecutive ids (the usual page): two slice copies
             present[a:b + 1] = b"\x01" * len(rows)
             digests[16 * a:16 * (b + 1)] = b"".join(got)
@@ -658,18 +703,7 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
         if tell is not None and (n + len(rows)) // 100_000 > n // 100_000:
             tell(f"states:{kind.name}", n + len(rows), None)
         n += len(rows)
-    return digests, present, {}
-
-
-def _orm_pages(session: Session, stmt, after: int, page: int) -> Iterator[list]:
-    """`driver_pages` through SQLAlchemy's typed rows (SQLite: booleans and instants need its processing)."""
-    last = after
-    while True:
-        rows = session.execute(stmt, {"after": last, "n": page}).all()
-        yield rows
-        if len(rows) < page:
-            return
-        last = rows[-1][0]
+    return digests, present, other
 
 
 def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[str, bytes],
@@ -725,7 +759,7 @@ def _check_states(session: Session, walk: _Walk, report: VerifyReport, increment
         elif incremental:
             digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell, sparse=True)
         else:
-            digests, present, other = table_digests(session, kind, tell=tell)
+            digests, present, other = table_digests(session, kind, tell=tell, cap=slots.cap)
         unvouched, differing = _compare(slots, digests, present, other, incremental)
         del digests, present, other
         for sid in sorted(unvouched, key=natural):
@@ -788,7 +822,8 @@ def _states_worker(url: str, snapshot: str, invariants: bool, extra: list, send)
             conn.begin()
             conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             with Session(bind=conn) as session:
-                tables = {name: table_digests(session, kind) for name, kind in sorted(SUBJECT_TYPES.items())}
+                caps = type_caps(session)  # the parent's, from the same snapshot
+                tables = {name: table_digests(session, kind, cap=caps[name]) for name, kind in sorted(SUBJECT_TYPES.items())}
                 messages = []
                 if invariants:
                     for check in [*INVARIANTS, *extra]:
