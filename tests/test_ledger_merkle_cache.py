@@ -1,4 +1,4 @@
-"""Merkle roots from cached subtrees (ccer/ledger/verify.py root_of_hashes) equal the plain root of §6
+"""Merkle roots from cached subtrees (ccer/ledger/verify.py root_of_blob) equal the plain root of §6
 (ccer/infra/merkle.py), at every size around the chunk boundaries and when leaves change between two roots."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import pytest
 
 from ccer.infra import merkle
-from ccer.ledger.verify import leaf_hashes, root_of_hashes
+from ccer.ledger.verify import leaf_hashes, root_of_blob
 
 
 def _leaves(n: int, salt: str = "") -> list[str]:
@@ -20,7 +20,7 @@ def test_every_size_gives_the_plain_root(chunk):
     for n in range(0, 70):
         leaves = _leaves(n)
         hashes = [h for _, h in leaf_hashes(leaves)]
-        assert root_of_hashes(hashes, chunk=chunk) == merkle.root(leaves), (n, chunk)
+        assert root_of_blob(b"".join(hashes), chunk=chunk) == merkle.root(leaves), (n, chunk)
 
 
 def test_cached_subtrees_follow_changes():
@@ -35,7 +35,7 @@ def test_cached_subtrees_follow_changes():
             leaves[i] = leaves[i].split("|")[0] + '|{"v":"changed"}'
         leaves += _leaves(rng.randint(0, 40), salt=f"new{rng.random()}")
         fresh: dict = {}
-        got = root_of_hashes([h for _, h in leaf_hashes(leaves)], known, fresh, chunk=16)
+        got = root_of_blob(b"".join(h for _, h in leaf_hashes(leaves)), known, fresh, chunk=16)
         assert got == merkle.root(leaves)
         assert len(fresh) == len(leaves) // 16  # one subtree per full chunk, nothing more kept
         known = fresh

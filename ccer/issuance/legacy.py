@@ -39,20 +39,19 @@ def is_legacy(project) -> bool:
     return project is not None and project.origin == ORIGIN
 
 
+#: what old CCERs may be used for, for holdings and issuance listings
+USES = {"legacy": True, "national_ets_until": NATIONAL_ETS_UNTIL.isoformat(), "other_uses": "as provided (Measures Art. 49)",
+        "rule": RULE_ETS}
+
+
 def uses(project) -> dict | None:
-    """What a legacy project's CCERs may be used for, for holdings and issuance listings."""
-    if not is_legacy(project):
-        return None
-    return {"legacy": True, "national_ets_until": NATIONAL_ETS_UNTIL.isoformat(), "other_uses": "as provided (Measures Art. 49)",
-            "rule": RULE_ETS}
+    """What a legacy project's CCERs may be used for (None for other projects)."""
+    return dict(USES) if is_legacy(project) else None
 
 
 def uses_of_code(methodology_code: str) -> dict | None:
     """`uses` for a holdings row, known by its project's code (record_project writes the prefix)."""
-    if not (methodology_code or "").startswith(CODE_PREFIX):
-        return None
-    return {"legacy": True, "national_ets_until": NATIONAL_ETS_UNTIL.isoformat(), "other_uses": "as provided (Measures Art. 49)",
-            "rule": RULE_ETS}
+    return dict(USES) if (methodology_code or "").startswith(CODE_PREFIX) else None
 
 
 def use_problem(project, purpose: str, today: date) -> str | None:

@@ -60,8 +60,3 @@ def parse(text: str) -> tuple[Any, bool, bool]:
     except (*_FAILED, RecursionError):
         pass
     return _stdlib(text)
-
-
-def canonical_bytes(value: Any, exact: bool) -> bytes:
-    """The canonical UTF-8 text of a part of a parsed value: `encode` when `parse` said exact, else the stdlib."""
-    return encode(value) if exact else dumps(value).encode("utf-8")

@@ -34,6 +34,7 @@ from ..infra import merkle
 from . import fastjson
 from .append import pending
 from .codec import GENESIS, plain
+from .codec import loads as _loads  # NaN and the infinities are not JSON
 from .models import Checkpoint, Event, LedgerHead
 from .signing import PublicKey, public_key
 from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, SubjectType, among, natural
@@ -43,7 +44,6 @@ PAGE = 5000
 #: (stage, done, total or None): `verify` reports its progress through it
 Progress = Callable[[str, int, "int | None"], None]
 
-_loads = json.loads
 _canon = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode  # codec.dumps
 _sha256 = hashlib.sha256
 _encode = fastjson.encode
@@ -106,6 +106,16 @@ def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[t
         last = rows[-1][0]
 
 
+def driver_rows(conn, sql: str, params: dict) -> list[tuple]:
+    """The rows of compiled SQL as the driver's own tuples: no SQLAlchemy result rows or processing (on
+    PostgreSQL the columns read this way need none; instants come as the driver's aware datetimes)."""
+    result = conn.exec_driver_sql(sql, params)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def driver_pages(conn, stmt, after: int, page: int) -> Iterator[list[tuple]]:
     """Keyset pages of `stmt` (bind parameters `after`, `n`; the key its first column), each a list of the
     driver's own tuples: no SQLAlchemy result rows or processing (on PostgreSQL none of these columns needs it:
@@ -113,9 +123,7 @@ def driver_pages(conn, stmt, after: int, page: int) -> Iterator[list[tuple]]:
     sql = str(stmt.compile(dialect=conn.dialect))
     last = after
     while True:
-        result = conn.exec_driver_sql(sql, {"after": last, "n": page})
-        rows = result.cursor.fetchall()
-        result.close()
+        rows = driver_rows(conn, sql, {"after": last, "n": page})
         yield rows
         if len(rows) < page:
             return
@@ -195,28 +203,6 @@ class Slots:
             self.count += 1
         seqs[i] = seq
         self.digests[16 * i:16 * i + 16] = dg
-
-    def get(self, sid: str) -> tuple[int, bytes] | None:
-        i = _int_id(sid)
-        if i is None:
-            return self.other.get(sid)
-        if self.sparse is not None:
-            return self.sparse.get(i)
-        if i >= self.cap:
-            return self.other.get(sid)
-        if i >= len(self.seqs) or self.seqs[i] == 0:
-            return None
-        return self.seqs[i], bytes(self.digests[16 * i:16 * i + 16])
-
-    def ids(self) -> Iterator[str]:
-        """Every vouched id (integers first, ascending; then the others)."""
-        if self.sparse is not None:
-            yield from map(str, sorted(self.sparse))
-        seqs = self.seqs
-        for i in range(len(seqs)):
-            if seqs[i]:
-                yield str(i)
-        yield from self.other
 
     def int_ids(self) -> list[int]:
         if self.sparse is not None:
@@ -342,12 +328,6 @@ def root_of_blob(blob: bytes, known: dict[bytes, bytes] | None = None, fresh: di
     return _reduce(nodes).hex()
 
 
-def root_of_hashes(hashes: list[bytes], known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
-                   chunk: int = CHUNK) -> str:
-    """root_of_blob of a list of leaf hashes."""
-    return root_of_blob(b"".join(hashes), known, fresh, chunk)
-
-
 def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     """(id, leaf hash) of leaf strings "id|canonical state"."""
     for leaf in leaves:
@@ -470,7 +450,7 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     if jobs > 1 and since is None and session.get_bind().dialect.name == "postgresql":
         helper = _StatesHelper(session, run_invariants, list(extra_checks))
     key = key or public_key()
-    caps = None if since is not None else type_caps(session)
+    caps = helper.caps if helper is not None else None if since is not None else type_caps(session)
     walk = _Walk(incremental=since is not None, caps=caps)
     tell = progress or (lambda stage, done, total: None)
     prev, expected_seq = GENESIS, 1
@@ -621,11 +601,9 @@ def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -
     names, enc, out = scan.fields, _encode, {}
     for a in range(0, len(ids), SCAN_PAGE):
         compiled = select(*scan.columns).where(among(conn, scan.columns[0], ids[a:a + SCAN_PAGE])).compile(dialect=conn.dialect)
-        result = conn.exec_driver_sql(str(compiled), compiled.params)
-        for row in result.cursor.fetchall():
+        for row in driver_rows(conn, str(compiled), compiled.params):
             sid = str(row[0])
             out[sid] = digest(sid, enc(dict(zip(names, row[1:]))))
-        result.close()
     return bytearray(), bytearray(), out
 
 
@@ -785,10 +763,12 @@ class _StatesHelper:
         session.rollback()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        #: the types' caps, read once in the shared snapshot: both processes keep the same ids in their arrays
+        self.caps = type_caps(session)
         url = session.get_bind().url.render_as_string(hide_password=False)
         ctx = multiprocessing.get_context("fork")
         self.receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, invariants, extra, send), daemon=True)
+        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, self.caps, invariants, extra, send), daemon=True)
         self.process.start()
         send.close()
 
@@ -809,7 +789,7 @@ class _StatesHelper:
         self.process.join()
 
 
-def _states_worker(url: str, snapshot: str, invariants: bool, extra: list, send) -> None:
+def _states_worker(url: str, snapshot: str, caps: dict[str, int], invariants: bool, extra: list, send) -> None:
     """In the forked process: its own engine (the parent's connections are left alone), the parent's snapshot."""
     import pickle
 
@@ -822,7 +802,6 @@ def _states_worker(url: str, snapshot: str, invariants: bool, extra: list, send)
             conn.begin()
             conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             with Session(bind=conn) as session:
-                caps = type_caps(session)  # the parent's, from the same snapshot
                 tables = {name: table_digests(session, kind, cap=caps[name]) for name, kind in sorted(SUBJECT_TYPES.items())}
                 messages = []
                 if invariants:
