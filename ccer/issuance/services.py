@@ -300,7 +300,7 @@ def wire() -> None:
         "serial_block",
         lambda s, sid: (lambda b: None if b is None else block_state(b))(s.get(SerialBlock, int(sid))),
         lambda s: s.execute(select(SerialBlock.id)).scalars(),
-        merkle=lambda state: type(state) is dict and state.get("active") is True,  # §6: kept when "active" is true
+        merkle=ledger.KeptWhen("active"),  # §6: kept when "active" is true
         # rows, not ORM objects, and only live blocks: checkpoints read every one of them
         kept_all=lambda s: {str(b.id): block_state(b) for b in s.execute(select(SerialBlock.__table__).where(SerialBlock.active))},
         snapshot_all=ledger.fields_scan(SerialBlock, holdings.STATE_FIELDS),  # verify: one ordered scan

@@ -24,7 +24,7 @@ from .checkpoints import checkpoint, checkpoint_when_due, roots_now, take_checkp
 from .codec import GENESIS, canonical, event_hash, is_canonical, plain, sha256
 from .models import CREDIT_ACTIONS, CREDIT_EVENTS, RETIREMENT_EVENTS, Checkpoint, Event, LedgerHead
 from .signing import PublicKey, public_key, signing_key
-from .subjects import (INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, SubjectType, fields_scan, merkle_leaves, merkle_roots, register_fields,
+from .subjects import (INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, KeptWhen, SubjectType, fields_scan, merkle_leaves, merkle_roots, register_fields,
                        register_invariant, register_subject, root_now, scan)
 from .verify import Problem, VerifyReport, chain_rows, iter_events, replayed_states, verify, vouched
 
@@ -44,5 +44,5 @@ __all__ = [
     "Checkpoint", "Event", "LedgerHead", "INVARIANTS", "SUBJECT_TYPES", "SubjectType", "merkle_leaves", "merkle_roots",
     "register_fields", "register_invariant", "register_subject", "root_now", "Problem", "VerifyReport", "iter_events",
     "replayed_states", "verify", "vouched", "PublicKey", "public_key", "signing_key", "SCAN_PAGE", "fields_scan", "scan",
-    "chain_rows",
+    "chain_rows", "KeptWhen",
 ]

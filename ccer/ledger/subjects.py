@@ -47,6 +47,20 @@ SUBJECT_TYPES: dict[str, SubjectType] = {}
 INVARIANTS: list[Callable[[Session], Iterable[str]]] = []
 
 
+class KeptWhen:
+    """A Merkle predicate (docs/ledger-format.md §6): a state is kept as a leaf when it is an object whose member
+    `field` is true. A declaration rather than a lambda, so that the compiled chain walk (`_core.c`) reads the
+    same rule instead of restating it."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __call__(self, state: Any) -> bool:
+        return type(state) is dict and state.get(self.field) is True
+
+
 def register_invariant(check: Callable[[Session], Iterable[str]]) -> None:
     if check not in INVARIANTS:
         INVARIANTS.append(check)

@@ -37,10 +37,17 @@ from .codec import GENESIS, plain
 from .codec import loads as _loads  # NaN and the infinities are not JSON
 from .models import Checkpoint, Event, LedgerHead
 from .signing import PublicKey, public_key
-from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, SubjectType, among, natural
+from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, KeptWhen, SubjectType, among, natural
+
+try:  # built by `pip install` (setup.py); without it every event takes the Python path (same answers, slower)
+    from . import _core
+except ImportError:  # pragma: no cover
+    _core = None
 
 #: events read per page of the chain walk
 PAGE = 5000
+#: how `_core.walk` stopped: at the page's end, after a checkpoint's event, before an event it hands back
+_DONE, _CHECKPOINT, _HAND = 0, 1, 2
 #: (stage, done, total or None): `verify` reports its progress through it
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -89,21 +96,27 @@ def iter_events(session: Session) -> Iterator[Event]:
 _CHAIN_PAGE = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq).limit(bindparam("n"))
 
 
-def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[tuple]:
-    """The sealed events after seq `after` as plain rows (seq, occurred_at, actor_user_id, actor, subject_type,
-    subject_id, action, payload_json, prev_hash, hash), in keyset pages: memory does not grow with the chain."""
+def chain_pages(session: Session, after: int = 0, page: int = PAGE) -> Iterator[list[tuple]]:
+    """The sealed events after seq `after` as pages of plain tuples (seq, occurred_at, actor_user_id, actor,
+    subject_type, subject_id, action, payload_json, prev_hash, hash), in keyset order: memory does not grow with
+    the chain."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        for rows in driver_pages(conn, _CHAIN_PAGE, after, page):
-            yield from rows
+        yield from driver_pages(conn, _CHAIN_PAGE, after, page)
         return
     last = after
     while True:
-        rows = session.execute(_CHAIN_PAGE, {"after": last, "n": page}).all()
-        yield from rows
+        rows = [tuple(r) for r in session.execute(_CHAIN_PAGE, {"after": last, "n": page})]
+        yield rows
         if len(rows) < page:
             return
         last = rows[-1][0]
+
+
+def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[tuple]:
+    """The rows of `chain_pages`, one by one."""
+    for rows in chain_pages(session, after, page):
+        yield from rows
 
 
 def driver_rows(conn, sql: str, params: dict) -> list[tuple]:
@@ -381,8 +394,66 @@ class _Walk:
             if rooted is not None:
                 rooted.update(sid_ if i is None else i, state, h)
 
+    def core_kinds(self) -> tuple:
+        """What the compiled walk writes into: (name, slots, rooted or None, the field of a KeptWhen predicate or
+        None) per type (a rooted type with another predicate is vouched for by `vouch_all`)."""
+        return tuple((name, slots, self.rooted.get(name),
+                      SUBJECT_TYPES[name].merkle.field if isinstance(SUBJECT_TYPES[name].merkle, KeptWhen) else None)
+                     for name, slots in self.slots.items())
+
     def roots(self, names: Iterable[str]) -> dict[str, str | None]:
         return {n: (self.rooted[n].root() if n in self.rooted else None) for n in names}
+
+
+class _Chain:
+    """A chain walk under way: the seq it expects next, the hash that event must chain from, the checkpoints
+    still ahead. Each page goes through the compiled walk (`_core.walk`) while it proves every event good; an
+    event it hands back goes through `event`, which decides and words any problem."""
+
+    def __init__(self, walk: _Walk, expected: int, prev: str, cps: dict[int, Checkpoint], key: PublicKey,
+                 report: VerifyReport) -> None:
+        self.walk, self.expected, self.prev, self.cps, self.key, self.report = walk, expected, prev, cps, key, report
+        self.last_at: Any = None
+        self.at_text = ""
+        self.kinds = walk.core_kinds()
+
+    def page(self, rows: list[tuple]) -> Problem | None:
+        i, n = 0, len(rows)
+        while i < n:
+            if _core is not None:
+                stop = next(iter(self.cps), 0)
+                i, self.expected, self.prev, status, self.last_at, self.at_text = _core.walk(
+                    rows, i, self.expected, self.prev, stop, self.kinds, plain, self.last_at, self.at_text)
+                if status == _CHECKPOINT:
+                    _check_checkpoint(self.cps.pop(self.expected - 1), self.prev, self.walk, self.key, self.report)
+                    continue
+                if status == _DONE:
+                    return None
+            bad = self.event(rows[i])
+            if bad is not None:
+                return bad
+            i += 1
+        return None
+
+    def event(self, row: tuple) -> Problem | None:
+        seq, at, uid, actor, stype, sid, action, payload, prev_hash, hash_ = row
+        if seq != self.expected:
+            return Problem(seq, f"sequence gap: expected #{self.expected} (an event was removed)")
+        if prev_hash != self.prev:
+            return Problem(seq, "prev_hash does not match the hash of the event before it")
+        if at != self.last_at:  # a day's settlement writes its events at one clock reading
+            self.last_at, self.at_text = at, plain(at)
+        if event_hash_of(seq, self.at_text, uid, actor, stype, sid, action, payload, prev_hash) != hash_:
+            return Problem(seq, f"content does not match its hash (action {action} on {stype} {sid}); the stored event was altered")
+        obj, canonical, exact = fastjson.parse(payload)
+        if not canonical:
+            return Problem(seq, "payload is not canonical JSON (docs/ledger-format.md)")
+        self.walk.vouch_all(stype, sid, seq, obj, exact)
+        self.prev = hash_
+        self.expected += 1
+        if seq in self.cps:
+            _check_checkpoint(self.cps.pop(seq), hash_, self.walk, self.key, self.report)
+        return None
 
 
 def _since(session: Session, since: Any, key: PublicKey, report: VerifyReport, walk: _Walk) -> tuple[int, str] | None:
@@ -464,36 +535,15 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     cps = {cp.seq: cp for cp in session.execute(select(Checkpoint).where(Checkpoint.seq >= expected_seq)
                                                 .order_by(Checkpoint.seq)).scalars()}
 
-    done, parse, vouch_all = 0, fastjson.parse, walk.vouch_all
-    last_at = at_text = None
+    chain = _Chain(walk, expected_seq, prev, cps, key, report)
     bad: Problem | None = None
-    for seq, at, uid, actor, stype, sid, action, payload, prev_hash, hash_ in chain_rows(session, expected_seq - 1, page):
-        if seq != expected_seq:
-            bad = Problem(seq, f"sequence gap: expected #{expected_seq} (an event was removed)")
+    for rows in chain_pages(session, expected_seq - 1, page):
+        bad = chain.page(rows)
+        if bad is not None:
             break
-        if prev_hash != prev:
-            bad = Problem(seq, "prev_hash does not match the hash of the event before it")
-            break
-        if at != last_at:  # a day's settlement writes its events at one clock reading
-            last_at, at_text = at, plain(at)
-        if event_hash_of(seq, at_text, uid, actor, stype, sid, action, payload, prev_hash) != hash_:
-            bad = Problem(seq, f"content does not match its hash (action {action} on {stype} {sid}); the stored event was altered")
-            break
-        obj, canonical, exact = parse(payload)
-        if not canonical:
-            bad = Problem(seq, "payload is not canonical JSON (docs/ledger-format.md)")
-            break
-        vouch_all(stype, sid, seq, obj, exact)
-        prev = hash_
-        expected_seq += 1
-        done += 1
-        if seq in cps:
-            _check_checkpoint(cps.pop(seq), hash_, walk, key, report)
-        if not done % page:
-            tell("chain", done, total)
-    report.events = expected_seq - 1
-    report.head = prev
-    tell("chain", done, total)
+        tell("chain", chain.expected - expected_seq, total)
+    prev = chain.prev
+    report.events, report.head = chain.expected - 1, prev
     if bad is not None:
         report.problems.append(bad)
         if helper is not None:
@@ -650,11 +700,16 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
         return _general_digests(session, kind, None, None, _encode, tell, cap=cap)
     digests, present, other = bytearray(16 * (top + 1)), bytearray(top + 1), {}
     names, enc, sha = scan.fields, _encode, _sha256
+    order = tuple(sorted(range(1, len(names) + 1), key=lambda j: names[j - 1]))  # the columns in key order
+    keys = tuple(_encode(names[j - 1]) for j in order)
     n = 0
     for rows in driver_pages(conn, scan.page, -1, SCAN_PAGE):
         if not rows:
             continue
-        got = [sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16] for row in rows]
+        blob = _core.row_digests(rows, order, keys) if _core is not None else None  # None: a value it does not write
+        if blob is None:
+            blob = b"".join(sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16]
+                            for row in rows)
         a, b = rows[0][0], rows[-1][0]
         if b >= len(present):  # written after max() was read, in a transaction that sees it
             new = min(b + 1, cap)
@@ -662,22 +717,22 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
                 present.extend(bytes(new - len(present)))
                 digests.extend(bytes(16 * new - len(digests)))
             if b >= cap:
-                for row, dg in zip(rows, got):
+                for k, row in enumerate(rows):
                     if row[0] >= cap:
-                        other[str(row[0])] = dg
+                        other[str(row[0])] = blob[16 * k:16 * k + 16]
                     else:
                         present[row[0]] = 1
-                        digests[16 * row[0]:16 * row[0] + 16] = dg
+                        digests[16 * row[0]:16 * row[0] + 16] = blob[16 * k:16 * k + 16]
                 n += len(rows)
                 continue
         if b - a == len(rows) - 1:  # consecutive ids (the usual page): two slice copies
             present[a:b + 1] = b"\x01" * len(rows)
-            digests[16 * a:16 * (b + 1)] = b"".join(got)
+            digests[16 * a:16 * (b + 1)] = blob
         else:
-            for row, dg in zip(rows, got):
+            for k, row in enumerate(rows):
                 i = row[0]
                 present[i] = 1
-                digests[16 * i:16 * i + 16] = dg
+                digests[16 * i:16 * i + 16] = blob[16 * k:16 * k + 16]
         if tell is not None and (n + len(rows)) // 100_000 > n // 100_000:
             tell(f"states:{kind.name}", n + len(rows), None)
         n += len(rows)

@@ -1,0 +1,624 @@
+/* ccer.ledger._core — the chain walk's and the table scan's per-event and per-row work in C (issue #20).
+ *
+ * An accelerator, not a second rule: every function here only ever *accepts* what the Python definition
+ * (ccer/ledger/codec.py: canonical JSON = Python's json with sorted keys, no spaces, characters as themselves;
+ * the event hash; the Merkle leaf, docs/ledger-format.md §2, §3, §6) would accept, and hands anything else —
+ * a gap, a wrong hash, a payload it cannot prove canonical, a type it does not know — back to the Python path,
+ * which decides and words the problem. tests/test_ledger_core.py checks it against that definition.
+ *
+ *   walk(rows, start, expected_seq, prev, stop_seq, kinds, plain, last_at, at_text)
+ *       -> (index, expected_seq, prev, status, last_at, at_text)
+ *   row_digests(rows, order, keys) -> bytes | None
+ */
+#define PY_SSIZE_T_CLEAN
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <Python.h>
+#include <openssl/sha.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- byte buffer */
+
+typedef struct {
+    char *p;
+    Py_ssize_t n, cap;
+} Buf;
+
+static int buf_reserve(Buf *b, Py_ssize_t extra) {
+    if (b->n + extra <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + extra) cap *= 2;
+    char *p = PyMem_Realloc(b->p, cap);
+    if (!p) { PyErr_NoMemory(); return -1; }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_put(Buf *b, const char *s, Py_ssize_t n) {
+    if (buf_reserve(b, n) < 0) return -1;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+/* A JSON string as Python's json writes it with ensure_ascii=False: '"' and '\' escaped, \b \f \n \r \t short,
+ * other characters below 0x20 as \u00xx (lowercase hex), everything else as itself (the input is UTF-8). */
+static int buf_json_string(Buf *b, const char *s, Py_ssize_t n) {
+    if (buf_reserve(b, 6 * n + 2) < 0) return -1;
+    char *o = b->p + b->n;
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') { *o++ = (char)c; continue; }
+        *o++ = '\\';
+        switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default: *o++ = 'u'; *o++ = '0'; *o++ = '0'; *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->n = o - b->p;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- canonical JSON, conservatively
+ * Each skip_* returns the index just after a value that is provably canonical, or -1 ("not proven": the Python
+ * path decides). Proven: no whitespace; integers only (no fraction or exponent; no -0; at most 1,000 digits, far
+ * below Python's int-string limit); strings whose escapes are exactly the ones Python writes; object keys without
+ * escapes in strictly increasing order (UTF-8 byte order is code point order, Python's sort_keys order; strictly:
+ * no duplicates); nesting at most 64 deep (Python's parser would refuse far deeper). The input is valid UTF-8. */
+
+#define MAX_DEPTH 64
+
+static Py_ssize_t skip_value(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int depth);
+
+static int is_lower_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+static Py_ssize_t skip_string(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int *escaped) {
+    i++; /* the opening quote */
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c == '"') return i + 1;
+        if (c < 0x20) return -1;
+        if (c != '\\') { i++; continue; }
+        if (i + 1 >= n) return -1;
+        *escaped = 1;
+        unsigned char e = s[i + 1];
+        if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') { i += 2; continue; }
+        if (e != 'u' || i + 5 >= n || s[i + 2] != '0' || s[i + 3] != '0' || !is_lower_hex(s[i + 4]) || !is_lower_hex(s[i + 5]))
+            return -1;
+        int v = ((s[i + 4] <= '9' ? s[i + 4] - '0' : s[i + 4] - 'a' + 10) << 4) | (s[i + 5] <= '9' ? s[i + 5] - '0' : s[i + 5] - 'a' + 10);
+        if (v >= 0x20 || v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t') return -1;
+        i += 6;
+    }
+    return -1;
+}
+
+static Py_ssize_t skip_number(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t start = i;
+    if (s[i] == '-') i++;
+    if (i >= n || s[i] < '0' || s[i] > '9') return -1;
+    if (s[i] == '0') {
+        if (i != start) return -1; /* -0: Python writes 0 */
+        i++;
+    } else {
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    }
+    if (i - start > 1000) return -1;
+    if (i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || (s[i] >= '0' && s[i] <= '9'))) return -1;
+    return i;
+}
+
+static int key_before(const unsigned char *a, Py_ssize_t an, const unsigned char *b, Py_ssize_t bn) {
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c < 0 || (c == 0 && an < bn);
+}
+
+/* An object's members: calls `member` (when given) with each key (without quotes) and value span. */
+typedef int (*member_fn)(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1);
+
+static Py_ssize_t skip_object(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int depth, member_fn member, void *ctx) {
+    if (depth > MAX_DEPTH) return -1;
+    i++;
+    if (i < n && s[i] == '}') return i + 1;
+    const unsigned char *last = NULL;
+    Py_ssize_t last_n = 0;
+    while (i < n) {
+        if (s[i] != '"') return -1;
+        int escaped = 0;
+        Py_ssize_t k = skip_string(s, i, n, &escaped);
+        if (k < 0 || escaped || k >= n || s[k] != ':') return -1;
+        const unsigned char *key = s + i + 1;
+        Py_ssize_t kn = k - i - 2;
+        if (last && !key_before(last, last_n, key, kn)) return -1;
+        last = key;
+        last_n = kn;
+        Py_ssize_t v = skip_value(s, k + 1, n, depth + 1);
+        if (v < 0 || v >= n) return -1;
+        if (member && member(ctx, key, kn, k + 1, v) < 0) return -1;
+        if (s[v] == '}') return v + 1;
+        if (s[v] != ',') return -1;
+        i = v + 1;
+    }
+    return -1;
+}
+
+static Py_ssize_t skip_array(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int depth) {
+    if (depth > MAX_DEPTH) return -1;
+    i++;
+    if (i < n && s[i] == ']') return i + 1;
+    while (i < n) {
+        Py_ssize_t v = skip_value(s, i, n, depth + 1);
+        if (v < 0 || v >= n) return -1;
+        if (s[v] == ']') return v + 1;
+        if (s[v] != ',') return -1;
+        i = v + 1;
+    }
+    return -1;
+}
+
+static Py_ssize_t skip_value(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int depth) {
+    if (i >= n) return -1;
+    int escaped = 0;
+    switch (s[i]) {
+        case '{': return skip_object(s, i, n, depth, NULL, NULL);
+        case '[': return skip_array(s, i, n, depth);
+        case '"': return skip_string(s, i, n, &escaped);
+        case 't': return (n - i >= 4 && memcmp(s + i, "true", 4) == 0) ? i + 4 : -1;
+        case 'f': return (n - i >= 5 && memcmp(s + i, "false", 5) == 0) ? i + 5 : -1;
+        case 'n': return (n - i >= 4 && memcmp(s + i, "null", 4) == 0) ? i + 4 : -1;
+        default: return skip_number(s, i, n);
+    }
+}
+
+/* ---------------------------------------------------------------- subject kinds and what the walk vouches */
+
+typedef struct {
+    const char *name;
+    Py_ssize_t name_n;
+    PyObject *slots, *seqs, *digests, *other, *rooted, *present, *hashes, *texts;
+    int sparse;               /* Slots.sparse is a dict (incremental): every put through Slots.put_int */
+    const char *field;        /* the Merkle predicate "member `field` is true" (KeptWhen), or NULL */
+    Py_ssize_t field_n;
+    long long count_delta;    /* new ids written in place (Slots.count) */
+} Kind;
+
+typedef struct {
+    Kind *kind;
+    const char *id;
+    Py_ssize_t id_n;
+    Py_ssize_t v0, v1;        /* the state's span in the payload */
+} Item;
+
+typedef struct {
+    Kind *kinds;
+    Py_ssize_t nkinds;
+    Item *items;
+    Py_ssize_t nitems, cap;
+    const unsigned char *payload;
+    Py_ssize_t state0, state1, states0, states1;
+    int unknown_rooted;       /* a rooted kind without a predicate C can evaluate: the Python path vouches */
+} Walk;
+
+static Kind *find_kind(Walk *w, const char *name, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < w->nkinds; k++)
+        if (w->kinds[k].name_n == n && memcmp(w->kinds[k].name, name, n) == 0) return &w->kinds[k];
+    return NULL;
+}
+
+static int add_item(Walk *w, const char *name, Py_ssize_t name_n, const char *id, Py_ssize_t id_n, Py_ssize_t v0, Py_ssize_t v1) {
+    Kind *kind = find_kind(w, name, name_n);
+    if (!kind) return 0; /* not a registered subject type: nothing to compare it with */
+    if (kind->rooted != Py_None && !kind->field) w->unknown_rooted = 1;
+    if (w->nitems == w->cap) {
+        Py_ssize_t cap = w->cap ? 2 * w->cap : 16;
+        Item *items = PyMem_Realloc(w->items, cap * sizeof(Item));
+        if (!items) { PyErr_NoMemory(); return -1; }
+        w->items = items;
+        w->cap = cap;
+    }
+    w->items[w->nitems++] = (Item){kind, id, id_n, v0, v1};
+    return 0;
+}
+
+static int top_member(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1) {
+    Walk *w = ctx;
+    if (kn == 5 && memcmp(key, "state", 5) == 0) { w->state0 = v0; w->state1 = v1; }
+    else if (kn == 6 && memcmp(key, "states", 6) == 0) { w->states0 = v0; w->states1 = v1; }
+    return 0;
+}
+
+static int states_member(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1) {
+    /* "type:id", split at the first colon (no colon: the id is empty), as str.partition */
+    const unsigned char *colon = memchr(key, ':', kn);
+    Py_ssize_t name_n = colon ? colon - key : kn;
+    const char *id = colon ? (const char *)colon + 1 : (const char *)key + kn;
+    Py_ssize_t id_n = colon ? kn - name_n - 1 : 0;
+    return add_item((Walk *)ctx, (const char *)key, name_n, id, id_n, v0, v1) < 0 ? -1 : 0;
+}
+
+/* The id as a flat-array index when it is a canonical non-negative integer below 2^31 (verify._int_id). */
+static long long int_id(const char *s, Py_ssize_t n) {
+    if (n < 1 || n > 10 || (n > 1 && s[0] == '0')) return -1;
+    long long v = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = 10 * v + (s[i] - '0');
+    }
+    return v < (1LL << 31) ? v : -1;
+}
+
+/* Whether a state is kept as a Merkle leaf: an object whose member `field` is true (subjects.KeptWhen). */
+typedef struct { const char *field; Py_ssize_t field_n; const unsigned char *s; int kept; } Pred;
+
+static int pred_member(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1) {
+    Pred *p = ctx;
+    if (kn == p->field_n && memcmp(key, p->field, kn) == 0) p->kept = (v1 - v0 == 4 && memcmp(p->s + v0, "true", 4) == 0);
+    return 0;
+}
+
+static int kept(Kind *kind, const unsigned char *s, Py_ssize_t v0, Py_ssize_t v1) {
+    if (s[v0] != '{') return 0;
+    Pred p = {kind->field, kind->field_n, s, 0};
+    skip_object(s, v0, v1, 1, pred_member, &p); /* already proven canonical */
+    return p.kept;
+}
+
+static void leaf_hash(const char *id, Py_ssize_t id_n, const unsigned char *text, Py_ssize_t text_n, unsigned char out[32]) {
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, "\x00", 1);
+    SHA256_Update(&c, id, id_n);
+    SHA256_Update(&c, "|", 1);
+    SHA256_Update(&c, text, text_n);
+    SHA256_Final(out, &c);
+}
+
+/* Slots and Rooted (verify.py) written in place when the id is inside their arrays; anything else through their
+ * own Python methods (growth, sparse ids, ids kept by text). */
+static int vouch_item(Item *it, const unsigned char *s, long long seq) {
+    Kind *k = it->kind;
+    unsigned char h[32];
+    leaf_hash(it->id, it->id_n, s + it->v0, it->v1 - it->v0, h);
+    long long i = int_id(it->id, it->id_n);
+    int done = 0;
+    if (i >= 0 && !k->sparse) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(k->seqs, &view, PyBUF_WRITABLE) < 0) return -1;
+        if (i < view.len / 8) {
+            long long *seqs = view.buf;
+            if (!seqs[i]) k->count_delta++;
+            seqs[i] = seq;
+            memcpy(PyByteArray_AS_STRING(k->digests) + 16 * i, h, 16);
+            done = 1;
+        }
+        PyBuffer_Release(&view);
+    }
+    if (!done) {
+        PyObject *r;
+        if (i >= 0) {
+            r = PyObject_CallMethod(k->slots, "put_int", "LLy#", i, seq, (const char *)h, (Py_ssize_t)16);
+        } else {
+            PyObject *key = PyUnicode_DecodeUTF8(it->id, it->id_n, "strict");
+            PyObject *val = key ? Py_BuildValue("(Ly#)", seq, (const char *)h, (Py_ssize_t)16) : NULL;
+            r = val ? (PyDict_SetItem(k->other, key, val) < 0 ? NULL : Py_NewRef(Py_None)) : NULL;
+            Py_XDECREF(key);
+            Py_XDECREF(val);
+        }
+        if (!r) return -1;
+        Py_DECREF(r);
+    }
+    if (k->rooted == Py_None) return 0;
+    int keep = kept(k, s, it->v0, it->v1);
+    if (i >= 0 && i < PyByteArray_GET_SIZE(k->present) && PyDict_GET_SIZE(k->texts) == 0) {
+        PyByteArray_AS_STRING(k->present)[i] = keep ? 1 : 0;
+        if (keep) memcpy(PyByteArray_AS_STRING(k->hashes) + 32 * i, h, 32);
+        return 0;
+    }
+    PyObject *key = i >= 0 ? PyLong_FromLongLong(i) : PyUnicode_DecodeUTF8(it->id, it->id_n, "strict");
+    if (!key) return -1;
+    PyObject *r = keep ? PyObject_CallMethod(k->rooted, "put", "Oy#", key, (const char *)h, (Py_ssize_t)32)
+                       : PyObject_CallMethod(k->rooted, "put", "OO", key, Py_None);
+    Py_DECREF(key);
+    if (!r) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- walk */
+
+enum { DONE = 0, CHECKPOINT = 1, HAND = 2 };
+
+static const char *utf8(PyObject *o, Py_ssize_t *n) {
+    if (!PyUnicode_Check(o)) return NULL;
+    const char *s = PyUnicode_AsUTF8AndSize(o, n);
+    if (!s) PyErr_Clear(); /* a lone surrogate (SQLite): the Python path decides */
+    return s;
+}
+
+static int load_kinds(PyObject *kinds, Walk *w) {
+    /* kinds: a tuple of (name, slots, rooted or None, field or None) */
+    if (!PyTuple_Check(kinds)) { PyErr_SetString(PyExc_TypeError, "kinds: a tuple"); return -1; }
+    w->nkinds = PyTuple_GET_SIZE(kinds);
+    w->kinds = PyMem_Calloc(w->nkinds ? w->nkinds : 1, sizeof(Kind));
+    if (!w->kinds) { PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t k = 0; k < w->nkinds; k++) {
+        Kind *kind = &w->kinds[k];
+        PyObject *name, *slots, *rooted, *field;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(kinds, k), "UOOO", &name, &slots, &rooted, &field)) return -1;
+        kind->name = PyUnicode_AsUTF8AndSize(name, &kind->name_n);
+        if (!kind->name) return -1;
+        kind->slots = slots;
+        kind->rooted = rooted;
+        if (field != Py_None && !(kind->field = PyUnicode_AsUTF8AndSize(field, &kind->field_n))) return -1;
+        PyObject *sparse = PyObject_GetAttrString(slots, "sparse");
+        if (!sparse) return -1;
+        kind->sparse = sparse != Py_None;
+        Py_DECREF(sparse);
+        /* borrowed for the call: the objects outlive it (their owners are referenced by `kinds`) */
+        if (!(kind->seqs = PyObject_GetAttrString(slots, "seqs"))) return -1;
+        Py_DECREF(kind->seqs);
+        if (!(kind->digests = PyObject_GetAttrString(slots, "digests"))) return -1;
+        Py_DECREF(kind->digests);
+        if (!(kind->other = PyObject_GetAttrString(slots, "other"))) return -1;
+        Py_DECREF(kind->other);
+        if (!PyByteArray_Check(kind->digests) || !PyDict_Check(kind->other)) {
+            PyErr_SetString(PyExc_TypeError, "Slots: digests a bytearray, other a dict");
+            return -1;
+        }
+        if (rooted != Py_None) {
+            if (!(kind->present = PyObject_GetAttrString(rooted, "present"))) return -1;
+            Py_DECREF(kind->present);
+            if (!(kind->hashes = PyObject_GetAttrString(rooted, "hashes"))) return -1;
+            Py_DECREF(kind->hashes);
+            if (!(kind->texts = PyObject_GetAttrString(rooted, "texts"))) return -1;
+            Py_DECREF(kind->texts);
+            if (!PyByteArray_Check(kind->present) || !PyByteArray_Check(kind->hashes) || !PyDict_Check(kind->texts)) {
+                PyErr_SetString(PyExc_TypeError, "Rooted: present and hashes bytearrays, texts a dict");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int store_counts(Walk *w) {
+    for (Py_ssize_t k = 0; k < w->nkinds; k++) {
+        Kind *kind = &w->kinds[k];
+        if (!kind->count_delta) continue;
+        PyObject *count = PyObject_GetAttrString(kind->slots, "count");
+        if (!count) return -1;
+        long long c = PyLong_AsLongLong(count);
+        Py_DECREF(count);
+        if (c == -1 && PyErr_Occurred()) return -1;
+        PyObject *now = PyLong_FromLongLong(c + kind->count_delta);
+        if (!now) return -1;
+        int r = PyObject_SetAttrString(kind->slots, "count", now);
+        Py_DECREF(now);
+        if (r < 0) return -1;
+        kind->count_delta = 0;
+    }
+    return 0;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+/* One event: HAND when anything is not as the fast path proves it (nothing written), -1 on a Python error. */
+static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObject *prev, const char *at_text,
+                     Py_ssize_t at_n) {
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) return HAND;
+    PyObject **f = &PyTuple_GET_ITEM(row, 0);
+    int overflow = 0;
+    if (!PyLong_CheckExact(f[0]) || PyLong_AsLongLongAndOverflow(f[0], &overflow) != expected || overflow) return HAND;
+    if (!PyUnicode_Check(f[8]) || PyUnicode_Compare(f[8], prev) != 0) {
+        if (PyErr_Occurred()) PyErr_Clear();
+        return HAND;
+    }
+    Py_ssize_t n_actor, n_stype, n_sid, n_action, n_payload, n_prev, n_hash;
+    const char *actor = utf8(f[3], &n_actor), *stype = utf8(f[4], &n_stype), *sid = utf8(f[5], &n_sid),
+               *action = utf8(f[6], &n_action), *payload = utf8(f[7], &n_payload), *prevs = utf8(f[8], &n_prev),
+               *hash = utf8(f[9], &n_hash);
+    if (!actor || !stype || !sid || !action || !payload || !prevs || !hash || n_hash != 64) return HAND;
+    long long uid = 0;
+    int uid_null = f[2] == Py_None;
+    if (!uid_null) {
+        if (!PyLong_CheckExact(f[2])) return HAND;
+        uid = PyLong_AsLongLongAndOverflow(f[2], &overflow);
+        if (overflow || (uid == -1 && PyErr_Occurred())) { PyErr_Clear(); return HAND; }
+    }
+    /* codec.event_content's canonical JSON: its keys in sorted order */
+    char num[32];
+    b->n = 0;
+    if (buf_put(b, "{\"action\":", 10) < 0 || buf_json_string(b, action, n_action) < 0
+        || buf_put(b, ",\"actor\":", 9) < 0 || buf_json_string(b, actor, n_actor) < 0
+        || buf_put(b, ",\"actor_user_id\":", 17) < 0) return -1;
+    if (uid_null ? buf_put(b, "null", 4) : buf_put(b, num, snprintf(num, sizeof num, "%lld", uid))) return -1;
+    if (buf_put(b, ",\"occurred_at\":", 15) < 0 || buf_json_string(b, at_text, at_n) < 0
+        || buf_put(b, ",\"payload\":", 11) < 0 || buf_json_string(b, payload, n_payload) < 0
+        || buf_put(b, ",\"prev_hash\":", 13) < 0 || buf_json_string(b, prevs, n_prev) < 0
+        || buf_put(b, ",\"seq\":", 7) < 0 || buf_put(b, num, snprintf(num, sizeof num, "%lld", expected)) < 0
+        || buf_put(b, ",\"subject_id\":", 14) < 0 || buf_json_string(b, sid, n_sid) < 0
+        || buf_put(b, ",\"subject_type\":", 16) < 0 || buf_json_string(b, stype, n_stype) < 0
+        || buf_put(b, "}", 1) < 0) return -1;
+    unsigned char h[32];
+    SHA256((const unsigned char *)b->p, b->n, h);
+    for (int j = 0; j < 32; j++)
+        if (hash[2 * j] != HEX[h[j] >> 4] || hash[2 * j + 1] != HEX[h[j] & 15]) return HAND;
+    /* the payload: proven canonical, its vouched states found (verify._Walk.vouch_all) */
+    const unsigned char *s = (const unsigned char *)payload;
+    w->nitems = 0;
+    w->unknown_rooted = 0;
+    w->state0 = w->states0 = -1;
+    if (n_payload && s[0] == '{') {
+        if (skip_object(s, 0, n_payload, 1, top_member, w) != n_payload) return HAND;
+        if (w->state0 >= 0 && add_item(w, stype, n_stype, sid, n_sid, w->state0, w->state1) < 0) return -1;
+        if (w->states0 >= 0 && s[w->states0] == '{' && w->states1 - w->states0 > 2
+            && skip_object(s, w->states0, w->states1, 2, states_member, w) < 0) {
+            if (PyErr_Occurred()) return -1;
+            return HAND;
+        }
+    } else if (skip_value(s, 0, n_payload, 1) != n_payload) {
+        return HAND;
+    }
+    if (w->unknown_rooted) return HAND;
+    for (Py_ssize_t j = 0; j < w->nitems; j++)
+        if (vouch_item(&w->items[j], s, expected) < 0) return -1;
+    return DONE;
+}
+
+static PyObject *walk(PyObject *self, PyObject *args) {
+    PyObject *rows, *prev, *kinds, *plain, *last_at, *at_text;
+    Py_ssize_t start;
+    long long expected, stop_seq;
+    if (!PyArg_ParseTuple(args, "O!nLULOOOU", &PyList_Type, &rows, &start, &expected, &prev, &stop_seq, &kinds, &plain,
+                          &last_at, &at_text))
+        return NULL;
+    Walk w = {0};
+    Buf b = {0};
+    PyObject *result = NULL;
+    Py_INCREF(prev);
+    Py_INCREF(last_at);
+    Py_INCREF(at_text);
+    int status = DONE;
+    Py_ssize_t i = start, n = PyList_GET_SIZE(rows);
+    if (load_kinds(kinds, &w) < 0) goto out;
+    for (; i < n; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) { status = HAND; break; }
+        PyObject *at = PyTuple_GET_ITEM(row, 1);
+        if (at != last_at) { /* a day's settlement writes its events at one clock reading */
+            int same = PyObject_RichCompareBool(at, last_at, Py_EQ);
+            if (same < 0) goto out;
+            if (!same) {
+                PyObject *text = PyObject_CallOneArg(plain, at);
+                if (!text) goto out;
+                if (!PyUnicode_Check(text)) { Py_DECREF(text); status = HAND; break; }
+                Py_SETREF(at_text, text);
+            }
+            Py_INCREF(at);
+            Py_SETREF(last_at, at);
+        }
+        Py_ssize_t at_n;
+        const char *at_s = utf8(at_text, &at_n);
+        if (!at_s) { status = HAND; break; }
+        int r = one_event(&w, &b, row, expected, prev, at_s, at_n);
+        if (r < 0) goto out;
+        if (r == HAND) { status = HAND; break; }
+        Py_INCREF(PyTuple_GET_ITEM(row, 9));
+        Py_SETREF(prev, PyTuple_GET_ITEM(row, 9));
+        expected++;
+        if (expected - 1 == stop_seq) { i++; status = CHECKPOINT; break; }
+    }
+    if (store_counts(&w) < 0) goto out;
+    result = Py_BuildValue("(nLOiOO)", i, expected, prev, status, last_at, at_text);
+out:
+    if (!result) { /* keep Slots.count true to what was written, whatever happens */
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (store_counts(&w) < 0) PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+    }
+    Py_DECREF(prev);
+    Py_DECREF(last_at);
+    Py_DECREF(at_text);
+    PyMem_Free(w.kinds);
+    PyMem_Free(w.items);
+    PyMem_Free(b.p);
+    return result;
+}
+
+/* ---------------------------------------------------------------- table rows
+ * The 16-byte digests of rows (id, v1, v2, …) of a JSON-native table: leaf("id", canonical {key: value}), keys
+ * written in `order` (the column indices in sorted key order) with `keys` their JSON text. None when a value is
+ * not an int (within 64 bits), a str, a bool or None: the Python path does the page. */
+static int put_int(Buf *b, PyObject *v) {
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 1; }
+    char num[32];
+    return buf_put(b, num, snprintf(num, sizeof num, "%lld", x)) < 0 ? -1 : 0;
+}
+
+static PyObject *row_digests(PyObject *self, PyObject *args) {
+    PyObject *rows, *order, *keys;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &rows, &PyTuple_Type, &order, &PyTuple_Type, &keys)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(rows), m = PyTuple_GET_SIZE(order);
+    if (PyTuple_GET_SIZE(keys) != m) { PyErr_SetString(PyExc_ValueError, "order and keys differ in length"); return NULL; }
+    Py_ssize_t cols[256];
+    if (m > 256) Py_RETURN_NONE;
+    for (Py_ssize_t j = 0; j < m; j++) {
+        cols[j] = PyLong_AsSsize_t(PyTuple_GET_ITEM(order, j));
+        if (cols[j] == -1 && PyErr_Occurred()) return NULL;
+        if (!PyBytes_Check(PyTuple_GET_ITEM(keys, j))) { PyErr_SetString(PyExc_TypeError, "keys: bytes"); return NULL; }
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 16 * n);
+    if (!out) return NULL;
+    unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
+    Buf b = {0}, id = {0};
+    int bad = 0;
+    for (Py_ssize_t r = 0; r < n && !bad; r++) {
+        PyObject *row = PyList_GET_ITEM(rows, r);
+        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) <= m) { bad = 1; break; }
+        b.n = id.n = 0;
+        PyObject *rid = PyTuple_GET_ITEM(row, 0);
+        if (!PyLong_CheckExact(rid)) { bad = 1; break; }
+        int e = put_int(&id, rid);
+        if (e) { bad = e; break; }
+        if (buf_put(&b, "{", 1) < 0) { bad = -1; break; }
+        for (Py_ssize_t j = 0; j < m; j++) {
+            PyObject *key = PyTuple_GET_ITEM(keys, j);
+            if (cols[j] < 1 || cols[j] >= PyTuple_GET_SIZE(row)) { bad = 1; break; }
+            PyObject *v = PyTuple_GET_ITEM(row, cols[j]);
+            if ((j && buf_put(&b, ",", 1) < 0) || buf_put(&b, PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key)) < 0
+                || buf_put(&b, ":", 1) < 0) { bad = -1; break; }
+            if (v == Py_None) e = buf_put(&b, "null", 4);
+            else if (v == Py_True) e = buf_put(&b, "true", 4);
+            else if (v == Py_False) e = buf_put(&b, "false", 5);
+            else if (PyLong_CheckExact(v)) e = put_int(&b, v);
+            else if (PyUnicode_CheckExact(v)) {
+                Py_ssize_t sn;
+                const char *sv = utf8(v, &sn);
+                e = sv ? buf_json_string(&b, sv, sn) : 1;
+            } else e = 1;
+            if (e) { bad = e; break; }
+        }
+        if (bad || buf_put(&b, "}", 1) < 0) { bad = bad ? bad : -1; break; }
+        unsigned char h[32];
+        leaf_hash(id.p, id.n, (const unsigned char *)b.p, b.n, h);
+        memcpy(o + 16 * r, h, 16);
+    }
+    PyMem_Free(b.p);
+    PyMem_Free(id.p);
+    if (bad) {
+        Py_DECREF(out);
+        if (bad < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------------- is_canonical (tests: against codec) */
+static PyObject *proven_canonical(PyObject *self, PyObject *arg) {
+    Py_ssize_t n;
+    const char *s = utf8(arg, &n);
+    if (!s) Py_RETURN_FALSE;
+    return PyBool_FromLong(skip_value((const unsigned char *)s, 0, n, 1) == n);
+}
+
+static PyMethodDef methods[] = {
+    {"walk", walk, METH_VARARGS, "Walk chain rows from `start` while each event is provably good; see verify.py."},
+    {"row_digests", row_digests, METH_VARARGS, "16-byte leaf digests of JSON-native table rows, or None."},
+    {"proven_canonical", proven_canonical, METH_O, "Whether the C check proves a text canonical (False: not proven)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_core", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&module); }
