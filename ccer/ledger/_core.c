@@ -41,16 +41,34 @@ static int buf_put(Buf *b, const char *s, Py_ssize_t n) {
     return 0;
 }
 
+/* Bytes a JSON string cannot hold as themselves: '"', '\\' and the controls below 0x20. */
+static unsigned char SPECIAL[256];
+/* '"' and '\\': all a proven canonical text needs escaped inside a JSON string */
+static unsigned char QUOTE[256];
+
+static void init_tables(void) {
+    for (int c = 0; c < 0x20; c++) SPECIAL[c] = 1;
+    SPECIAL['"'] = SPECIAL['\\'] = 1;
+    QUOTE['"'] = QUOTE['\\'] = 1;
+}
+
 /* A JSON string as Python's json writes it with ensure_ascii=False: '"' and '\' escaped, \b \f \n \r \t short,
- * other characters below 0x20 as \u00xx (lowercase hex), everything else as itself (the input is UTF-8). */
+ * other characters below 0x20 as \u00xx (lowercase hex), everything else as itself (the input is UTF-8). Runs of
+ * ordinary bytes are copied whole. */
 static int buf_json_string(Buf *b, const char *s, Py_ssize_t n) {
     if (buf_reserve(b, 6 * n + 2) < 0) return -1;
     char *o = b->p + b->n;
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
     *o++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') { *o++ = (char)c; continue; }
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t j = i;
+        while (j < n && !SPECIAL[u[j]]) j++;
+        memcpy(o, s + i, j - i);
+        o += j - i;
+        if (j == n) break;
+        unsigned char c = u[j];
         *o++ = '\\';
         switch (c) {
             case '"': *o++ = '"'; break;
@@ -62,9 +80,39 @@ static int buf_json_string(Buf *b, const char *s, Py_ssize_t n) {
             case '\t': *o++ = 't'; break;
             default: *o++ = 'u'; *o++ = '0'; *o++ = '0'; *o++ = hex[c >> 4]; *o++ = hex[c & 15];
         }
+        i = j + 1;
     }
     *o++ = '"';
     b->n = o - b->p;
+    return 0;
+}
+
+/* buf_json_string of a text proven canonical JSON: it holds no raw control character (canonical JSON escapes
+ * them), so only '"' and '\\' are escaped, without a branch per byte. */
+static int buf_json_proven(Buf *b, const char *s, Py_ssize_t n) {
+    if (buf_reserve(b, 2 * n + 2) < 0) return -1;
+    char *o = b->p + b->n;
+    *o++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        *o = '\\';
+        o += QUOTE[c];
+        *o++ = (char)c;
+    }
+    *o++ = '"';
+    b->n = o - b->p;
+    return 0;
+}
+
+/* A 64-bit integer in decimal, as Python's str(int) writes it. */
+static int buf_int(Buf *b, long long x) {
+    char tmp[24];
+    int k = 0;
+    unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x : (unsigned long long)x;
+    do { tmp[k++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (buf_reserve(b, k + 1) < 0) return -1;
+    if (x < 0) b->p[b->n++] = '-';
+    while (k) b->p[b->n++] = tmp[--k];
     return 0;
 }
 
@@ -84,10 +132,11 @@ static int is_lower_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >
 static Py_ssize_t skip_string(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int *escaped) {
     i++; /* the opening quote */
     while (i < n) {
+        while (i < n && !SPECIAL[s[i]]) i++;
+        if (i >= n) return -1;
         unsigned char c = s[i];
         if (c == '"') return i + 1;
         if (c < 0x20) return -1;
-        if (c != '\\') { i++; continue; }
         if (i + 1 >= n) return -1;
         *escaped = 1;
         unsigned char e = s[i + 1];
@@ -117,12 +166,18 @@ static Py_ssize_t skip_number(const unsigned char *s, Py_ssize_t i, Py_ssize_t n
 }
 
 static int key_before(const unsigned char *a, Py_ssize_t an, const unsigned char *b, Py_ssize_t bn) {
-    int c = memcmp(a, b, an < bn ? an : bn);
-    return c < 0 || (c == 0 && an < bn);
+    Py_ssize_t m = an < bn ? an : bn;
+    for (Py_ssize_t i = 0; i < m; i++)
+        if (a[i] != b[i]) return a[i] < b[i];
+    return an < bn;
 }
 
-/* An object's members: calls `member` (when given) with each key (without quotes) and value span. */
-typedef int (*member_fn)(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1);
+/* An object's members. `member` (when given) is called with each key (without quotes) and the index of its value,
+ * and checks the value itself: it returns the index after it, -1 (not proven) or STOP (the caller has what it
+ * needed from an object already proven). Without `member` each value is skipped. */
+#define STOP (-2)
+typedef Py_ssize_t (*member_fn)(void *ctx, const unsigned char *s, Py_ssize_t n, int depth, const unsigned char *key,
+                                Py_ssize_t kn, Py_ssize_t v0);
 
 static Py_ssize_t skip_object(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int depth, member_fn member, void *ctx) {
     if (depth > MAX_DEPTH) return -1;
@@ -140,9 +195,9 @@ static Py_ssize_t skip_object(const unsigned char *s, Py_ssize_t i, Py_ssize_t n
         if (last && !key_before(last, last_n, key, kn)) return -1;
         last = key;
         last_n = kn;
-        Py_ssize_t v = skip_value(s, k + 1, n, depth + 1);
+        Py_ssize_t v = member ? member(ctx, s, n, depth + 1, key, kn, k + 1) : skip_value(s, k + 1, n, depth + 1);
+        if (v == STOP) return STOP;
         if (v < 0 || v >= n) return -1;
-        if (member && member(ctx, key, kn, k + 1, v) < 0) return -1;
         if (s[v] == '}') return v + 1;
         if (s[v] != ',') return -1;
         i = v + 1;
@@ -203,13 +258,14 @@ typedef struct {
     Item *items;
     Py_ssize_t nitems, cap;
     const unsigned char *payload;
-    Py_ssize_t state0, state1, states0, states1;
+    Py_ssize_t state0, state1;
     int unknown_rooted;       /* a rooted kind without a predicate C can evaluate: the Python path vouches */
 } Walk;
 
 static Kind *find_kind(Walk *w, const char *name, Py_ssize_t n) {
     for (Py_ssize_t k = 0; k < w->nkinds; k++)
-        if (w->kinds[k].name_n == n && memcmp(w->kinds[k].name, name, n) == 0) return &w->kinds[k];
+        if (w->kinds[k].name_n == n && w->kinds[k].name[0] == name[0] && memcmp(w->kinds[k].name, name, n) == 0)
+            return &w->kinds[k];
     return NULL;
 }
 
@@ -228,20 +284,28 @@ static int add_item(Walk *w, const char *name, Py_ssize_t name_n, const char *id
     return 0;
 }
 
-static int top_member(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1) {
-    Walk *w = ctx;
-    if (kn == 5 && memcmp(key, "state", 5) == 0) { w->state0 = v0; w->state1 = v1; }
-    else if (kn == 6 && memcmp(key, "states", 6) == 0) { w->states0 = v0; w->states1 = v1; }
-    return 0;
-}
-
-static int states_member(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1) {
+static Py_ssize_t states_member(void *ctx, const unsigned char *s, Py_ssize_t n, int depth, const unsigned char *key,
+                                Py_ssize_t kn, Py_ssize_t v0) {
+    Py_ssize_t v = skip_value(s, v0, n, depth);
+    if (v < 0) return -1;
     /* "type:id", split at the first colon (no colon: the id is empty), as str.partition */
     const unsigned char *colon = memchr(key, ':', kn);
     Py_ssize_t name_n = colon ? colon - key : kn;
     const char *id = colon ? (const char *)colon + 1 : (const char *)key + kn;
     Py_ssize_t id_n = colon ? kn - name_n - 1 : 0;
-    return add_item((Walk *)ctx, (const char *)key, name_n, id, id_n, v0, v1) < 0 ? -1 : 0;
+    return add_item((Walk *)ctx, (const char *)key, name_n, id, id_n, v0, v) < 0 ? -1 : v;
+}
+
+/* The payload's own members: "state" (its subject's state) and "states" (the others it touched, read in the
+ * same pass that proves them canonical). */
+static Py_ssize_t top_member(void *ctx, const unsigned char *s, Py_ssize_t n, int depth, const unsigned char *key,
+                             Py_ssize_t kn, Py_ssize_t v0) {
+    Walk *w = ctx;
+    if (kn == 6 && memcmp(key, "states", 6) == 0 && s[v0] == '{')
+        return skip_object(s, v0, n, depth, states_member, w);
+    Py_ssize_t v = skip_value(s, v0, n, depth);
+    if (v >= 0 && kn == 5 && memcmp(key, "state", 5) == 0) { w->state0 = v0; w->state1 = v; }
+    return v;
 }
 
 /* The id as a flat-array index when it is a canonical non-negative integer below 2^31 (verify._int_id). */
@@ -255,18 +319,24 @@ static long long int_id(const char *s, Py_ssize_t n) {
     return v < (1LL << 31) ? v : -1;
 }
 
-/* Whether a state is kept as a Merkle leaf: an object whose member `field` is true (subjects.KeptWhen). */
-typedef struct { const char *field; Py_ssize_t field_n; const unsigned char *s; int kept; } Pred;
+/* Whether a state is kept as a Merkle leaf: an object whose member `field` is true (subjects.KeptWhen). Its keys
+ * are sorted: the scan stops at the field or at the first key after it. */
+typedef struct { const char *field; Py_ssize_t field_n; int kept; } Pred;
 
-static int pred_member(void *ctx, const unsigned char *key, Py_ssize_t kn, Py_ssize_t v0, Py_ssize_t v1) {
+static Py_ssize_t pred_member(void *ctx, const unsigned char *s, Py_ssize_t n, int depth, const unsigned char *key,
+                              Py_ssize_t kn, Py_ssize_t v0) {
     Pred *p = ctx;
-    if (kn == p->field_n && memcmp(key, p->field, kn) == 0) p->kept = (v1 - v0 == 4 && memcmp(p->s + v0, "true", 4) == 0);
-    return 0;
+    if (kn == p->field_n && memcmp(key, p->field, kn) == 0) {
+        p->kept = n - v0 >= 4 && memcmp(s + v0, "true", 4) == 0 && (n - v0 == 4 || s[v0 + 4] == ',' || s[v0 + 4] == '}');
+        return STOP;
+    }
+    if (key_before((const unsigned char *)p->field, p->field_n, key, kn)) return STOP;
+    return skip_value(s, v0, n, depth);
 }
 
 static int kept(Kind *kind, const unsigned char *s, Py_ssize_t v0, Py_ssize_t v1) {
     if (s[v0] != '{') return 0;
-    Pred p = {kind->field, kind->field_n, s, 0};
+    Pred p = {kind->field, kind->field_n, 0};
     skip_object(s, v0, v1, 1, pred_member, &p); /* already proven canonical */
     return p.kept;
 }
@@ -433,40 +503,46 @@ static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObjec
         uid = PyLong_AsLongLongAndOverflow(f[2], &overflow);
         if (overflow || (uid == -1 && PyErr_Occurred())) { PyErr_Clear(); return HAND; }
     }
-    /* codec.event_content's canonical JSON: its keys in sorted order */
-    char num[32];
-    b->n = 0;
-    if (buf_put(b, "{\"action\":", 10) < 0 || buf_json_string(b, action, n_action) < 0
-        || buf_put(b, ",\"actor\":", 9) < 0 || buf_json_string(b, actor, n_actor) < 0
-        || buf_put(b, ",\"actor_user_id\":", 17) < 0) return -1;
-    if (uid_null ? buf_put(b, "null", 4) : buf_put(b, num, snprintf(num, sizeof num, "%lld", uid))) return -1;
-    if (buf_put(b, ",\"occurred_at\":", 15) < 0 || buf_json_string(b, at_text, at_n) < 0
-        || buf_put(b, ",\"payload\":", 11) < 0 || buf_json_string(b, payload, n_payload) < 0
-        || buf_put(b, ",\"prev_hash\":", 13) < 0 || buf_json_string(b, prevs, n_prev) < 0
-        || buf_put(b, ",\"seq\":", 7) < 0 || buf_put(b, num, snprintf(num, sizeof num, "%lld", expected)) < 0
-        || buf_put(b, ",\"subject_id\":", 14) < 0 || buf_json_string(b, sid, n_sid) < 0
-        || buf_put(b, ",\"subject_type\":", 16) < 0 || buf_json_string(b, stype, n_stype) < 0
-        || buf_put(b, "}", 1) < 0) return -1;
-    unsigned char h[32];
-    SHA256((const unsigned char *)b->p, b->n, h);
-    for (int j = 0; j < 32; j++)
-        if (hash[2 * j] != HEX[h[j] >> 4] || hash[2 * j + 1] != HEX[h[j] & 15]) return HAND;
     /* the payload: proven canonical, its vouched states found (verify._Walk.vouch_all) */
     const unsigned char *s = (const unsigned char *)payload;
     w->nitems = 0;
     w->unknown_rooted = 0;
-    w->state0 = w->states0 = -1;
+    w->state0 = -1;
     if (n_payload && s[0] == '{') {
-        if (skip_object(s, 0, n_payload, 1, top_member, w) != n_payload) return HAND;
-        if (w->state0 >= 0 && add_item(w, stype, n_stype, sid, n_sid, w->state0, w->state1) < 0) return -1;
-        if (w->states0 >= 0 && s[w->states0] == '{' && w->states1 - w->states0 > 2
-            && skip_object(s, w->states0, w->states1, 2, states_member, w) < 0) {
+        if (skip_object(s, 0, n_payload, 1, top_member, w) != n_payload) {
             if (PyErr_Occurred()) return -1;
             return HAND;
+        }
+        Py_ssize_t others = w->nitems;
+        if (w->state0 >= 0 && add_item(w, stype, n_stype, sid, n_sid, w->state0, w->state1) < 0) return -1;
+        if (w->nitems > others && others) { /* its own state first, as vouch_all takes them */
+            Item own = w->items[w->nitems - 1];
+            memmove(w->items + 1, w->items, (w->nitems - 1) * sizeof(Item));
+            w->items[0] = own;
         }
     } else if (skip_value(s, 0, n_payload, 1) != n_payload) {
         return HAND;
     }
+    /* codec.event_content's canonical JSON: its keys in sorted order */
+    b->n = 0;
+    if (buf_put(b, "{\"action\":", 10) < 0 || buf_json_string(b, action, n_action) < 0
+        || buf_put(b, ",\"actor\":", 9) < 0 || buf_json_string(b, actor, n_actor) < 0
+        || buf_put(b, ",\"actor_user_id\":", 17) < 0) return -1;
+    if (uid_null ? buf_put(b, "null", 4) : buf_int(b, uid)) return -1;
+    if (buf_put(b, ",\"occurred_at\":", 15) < 0 || buf_json_string(b, at_text, at_n) < 0
+        || buf_put(b, ",\"payload\":", 11) < 0 || buf_json_proven(b, payload, n_payload) < 0
+        || buf_put(b, ",\"prev_hash\":", 13) < 0 || buf_json_string(b, prevs, n_prev) < 0
+        || buf_put(b, ",\"seq\":", 7) < 0 || buf_int(b, expected) < 0
+        || buf_put(b, ",\"subject_id\":", 14) < 0 || buf_json_string(b, sid, n_sid) < 0
+        || buf_put(b, ",\"subject_type\":", 16) < 0 || buf_json_string(b, stype, n_stype) < 0
+        || buf_put(b, "}", 1) < 0) return -1;
+    unsigned char h[32];
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, b->p, b->n);
+    SHA256_Final(h, &c);
+    for (int j = 0; j < 32; j++)
+        if (hash[2 * j] != HEX[h[j] >> 4] || hash[2 * j + 1] != HEX[h[j] & 15]) return HAND;
     if (w->unknown_rooted) return HAND;
     for (Py_ssize_t j = 0; j < w->nitems; j++)
         if (vouch_item(&w->items[j], s, expected) < 0) return -1;
@@ -542,8 +618,7 @@ static int put_int(Buf *b, PyObject *v) {
     int overflow = 0;
     long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (overflow || (x == -1 && PyErr_Occurred())) { PyErr_Clear(); return 1; }
-    char num[32];
-    return buf_put(b, num, snprintf(num, sizeof num, "%lld", x)) < 0 ? -1 : 0;
+    return buf_int(b, x) < 0 ? -1 : 0;
 }
 
 static PyObject *row_digests(PyObject *self, PyObject *args) {
@@ -604,6 +679,41 @@ static PyObject *row_digests(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* ---------------------------------------------------------------- Merkle reduction
+ * The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6: SHA-256(0x01 ‖ left ‖ right), pairs
+ * from the left, an odd last node carried up): verify.root_of_blob's work, checked against infra.merkle. */
+static PyObject *merkle_node(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len == 0 || view.len % 32) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "a level: a positive multiple of 32 bytes");
+        return NULL;
+    }
+    Py_ssize_t k = view.len / 32;
+    unsigned char *level = PyMem_Malloc(view.len);
+    if (!level) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+    memcpy(level, view.buf, view.len);
+    PyBuffer_Release(&view);
+    unsigned char pair[65];
+    pair[0] = 0x01;
+    while (k > 1) {
+        Py_ssize_t j = 0;
+        for (Py_ssize_t i = 0; i + 1 < k; i += 2, j++) {
+            memcpy(pair + 1, level + 32 * i, 64);
+            SHA256_CTX c;
+            SHA256_Init(&c);
+            SHA256_Update(&c, pair, 65);
+            SHA256_Final(level + 32 * j, &c);
+        }
+        if (k % 2) memmove(level + 32 * j++, level + 32 * (k - 1), 32);
+        k = j;
+    }
+    PyObject *out = PyBytes_FromStringAndSize((const char *)level, 32);
+    PyMem_Free(level);
+    return out;
+}
+
 /* ---------------------------------------------------------------- is_canonical (tests: against codec) */
 static PyObject *proven_canonical(PyObject *self, PyObject *arg) {
     Py_ssize_t n;
@@ -615,10 +725,14 @@ static PyObject *proven_canonical(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "Walk chain rows from `start` while each event is provably good; see verify.py."},
     {"row_digests", row_digests, METH_VARARGS, "16-byte leaf digests of JSON-native table rows, or None."},
+    {"merkle_node", merkle_node, METH_O, "The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6)."},
     {"proven_canonical", proven_canonical, METH_O, "Whether the C check proves a text canonical (False: not proven)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_core", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__core(void) {
+    init_tables();
+    return PyModule_Create(&module);
+}

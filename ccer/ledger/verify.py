@@ -39,10 +39,11 @@ from .models import Checkpoint, Event, LedgerHead
 from .signing import PublicKey, public_key
 from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, KeptWhen, SubjectType, among, natural
 
-try:  # built by `pip install` (setup.py); without it every event takes the Python path (same answers, slower)
-    from . import _core
-except ImportError:  # pragma: no cover
-    _core = None
+from . import _core  # compiled at install (setup.py): the chain walk's and the table scan's per-event work
+
+#: the Merkle reduction (§6) in C; `_core` itself may be set to None by tests, to check its walk against the
+#: Python path that decides every event it hands back
+_merkle_node = _core.merkle_node
 
 #: events read per page of the chain walk
 PAGE = 5000
@@ -298,22 +299,6 @@ class Rooted:
 CHUNK = 1024
 
 
-def _reduce(level: list[bytes]) -> bytes:
-    """The one node a level reduces to (§6: pairs from the left, an odd last node carried up)."""
-    sha = _sha256
-    while len(level) > 1:
-        odd = level[-1] if len(level) % 2 else None
-        it = iter(level)
-        level = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it)]
-        if odd is not None:
-            level.append(odd)
-    return level[0]
-
-
-def _split(blob: bytes) -> list[bytes]:
-    return [blob[i:i + 32] for i in range(0, len(blob), 32)]
-
-
 def root_of_blob(blob: bytes, known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
                  chunk: int = CHUNK) -> str:
     """merkle.root, from the leaf hashes concatenated (32 bytes each). Successive checkpoints share most of their
@@ -333,12 +318,12 @@ def root_of_blob(blob: bytes, known: dict[bytes, bytes] | None = None, fresh: di
         key = hashlib.blake2b(part).digest()  # 64 bytes: a stand-in for the chunk no forger can match
         node = known.get(key)
         if node is None:
-            node = _reduce(_split(part))
+            node = _merkle_node(part)
         fresh[key] = node
         nodes.append(node)
     if full < len(blob):
-        nodes.append(_reduce(_split(blob[full:])))
-    return _reduce(nodes).hex()
+        nodes.append(_merkle_node(blob[full:]))
+    return _merkle_node(b"".join(nodes)).hex()
 
 
 def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
