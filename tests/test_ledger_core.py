@@ -1,0 +1,314 @@
+"""The C core of ledger verification (ccer/ledger/_core.c) against its Python definition.
+
+Its contract (the comment at the top of _core.c): it only ever ACCEPTS what the Python definition accepts —
+`codec.is_canonical` (ccer/ledger/codec.py), the digests `verify._native_digests` computes, the states
+`verify._Walk.vouch_all` writes — with the same bytes, and hands anything else back to the Python path."""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import select, text
+
+from ccer import ledger
+from ccer.ledger import codec, fastjson
+from ccer.ledger.codec import GENESIS
+
+from tests.test_ledger_verify import _trade_world, registry_key, world  # noqa: F401  (fixtures, reused)
+
+V = importlib.import_module("ccer.ledger.verify")  # the module (ccer.ledger.verify is also the function's name)
+core = pytest.importorskip("ccer.ledger._core")
+settings.register_profile("ledger_core", max_examples=150, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+MODEST = settings.get_profile("ledger_core")
+
+# ---- values -------------------------------------------------------------------------------------------------------
+
+_SPECIAL = st.sampled_from(['"', "\\", "/", "\x00", "\x01", "\x08", "\x0b", "\x1f", "\n", "\t", "\x7f", "\u2028",
+                            "\u2029", "\ufeff", "é", "中", "😀", "！"])
+TEXT = st.text(st.one_of(st.characters(blacklist_categories=("Cs",)), _SPECIAL), max_size=12)
+#: keys with no character Python escapes (codec.dumps writes them as themselves)
+PLAIN_KEY = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='"\\',
+                                  min_codepoint=0x20), max_size=8)
+INTS = st.one_of(st.integers(), st.integers(min_value=-10 ** 999 + 1, max_value=10 ** 999 - 1))
+SCALARS = st.one_of(st.none(), st.booleans(), INTS, TEXT)
+
+
+def json_values(keys=PLAIN_KEY, scalars=SCALARS):
+    return st.recursive(scalars, lambda kids: st.one_of(st.lists(kids, max_size=4),
+                                                        st.dictionaries(keys, kids, max_size=4)), max_leaves=20)
+
+
+# ---- 1. proven_canonical: True only where codec.is_canonical is True ----------------------------------------------
+
+@MODEST
+@given(json_values())
+def test_the_canonical_text_of_a_float_free_value_is_proven(value):
+    t = codec.dumps(value)  # the definition: codec.dumps writes the canonical text
+    assert codec.is_canonical(t) and core.proven_canonical(t), t
+
+
+def _perturbations(t: str, v, pos: int, ch: str) -> list[str]:
+    """Texts near the canonical text `t` of `v`: most are not canonical (a few are, e.g. 1.0 is a float)."""
+    p = pos % (len(t) + 1)
+    out = [t[:p] + ch + t[p:], t[:p] + t[p + 1:], t[:p], t + ch, t[:p] + " " + t[p:],
+           re.sub(r"\\u00([0-9a-f]{2})", lambda m: "\\u00" + m.group(1).upper(), t),  # upper-case hex
+           t.replace("/", "\\/"), re.sub(r"[A-Za-z]", lambda m: "\\u%04x" % ord(m.group()), t, count=1),
+           t.replace("\\n", "\n", 1), t.replace("\\u0001", "\x01", 1),  # a raw control character
+           json.dumps(v, sort_keys=True, ensure_ascii=True, separators=(",", ":")),  # escaped non-ASCII
+           json.dumps(v, sort_keys=True, ensure_ascii=False),  # spaces
+           *(f"[{t},{tok}]" for tok in ("-0", "01", "1.0", "1e3", "-01", "1E3", "+1", "0.5", "NaN", "tru"))]
+    if isinstance(v, dict) and v:
+        first = codec.dumps(dict([next(iter(sorted(v.items())))]))[1:-1]
+        out.append("{" + first + "," + t[1:])  # a duplicated key
+        out.append(json.dumps(dict(reversed(sorted(v.items()))), ensure_ascii=False, separators=(",", ":")))  # swapped
+    return out
+
+
+@MODEST
+@given(json_values(keys=TEXT, scalars=st.one_of(SCALARS, st.floats(allow_nan=False, allow_infinity=False))), st.integers(0, 10 ** 6),
+       st.sampled_from(list(' "\\,:0-.e}]{[\x01\n') + ["\\u0041", "\\/", "\u2028"]))
+def test_what_is_proven_canonical_is_canonical(value, pos, ch):
+    for t in [codec.dumps(value), *_perturbations(codec.dumps(value), value, pos, ch)]:
+        if core.proven_canonical(t):  # the C may say "not proven" of a canonical text, never "proven" of another
+            assert codec.is_canonical(t), t
+
+
+@pytest.mark.parametrize("t", [
+    '{"a":1 }', ' 1', '1 ', '{"a" :1}', '{"b":1,"a":2}', '{"a":1,"a":1}', '"\\u001F"', '"\\u00e9"', '"\\u0041"',
+    '"\\/"', '"\\u000a"', '"\\u0009"', '-0', '01', '-01', '1.0', '1e3', '1E3', '+1', '[1,]', '{"a":1,}', '1x', '[1',
+    '{"a":', '"abc', 'tru', 'nul', '[]]', '"\x01"', '"\n"', '"\ud83d\ude00"', '"\\ud83d\\ude00"', '\ufeff1', 'NaN',
+    'Infinity', '', '[1,2]\n', '{"a":{"c":1,"b":2}}', '{"":1,"":2}'])
+def test_hand_cases_not_proven(t):
+    assert not core.proven_canonical(t)
+    if t not in ('1.0', '"\ud83d\ude00"'):  # canonical by codec (a float; an emoji written as itself)
+        assert not codec.is_canonical(t)
+
+
+@pytest.mark.parametrize("t", [  # canonical (codec) but outside what the C proves: conservative "not proven"
+    "1.5", "[0.0]", "1" * 1001, "[" * 65 + "]" * 65, '{"a\\n":1}', '{"\\"":1}', '"\ud800"', '{"a":-0.0}'])
+def test_conservative_cases(t):
+    assert codec.is_canonical(t) and not core.proven_canonical(t)
+
+
+@pytest.mark.parametrize("t", ["1" * 1000, "-" + "9" * 999, "[" * 60 + "]" * 60, "[" * 64 + "]" * 64, '"\\u0000\\u001f"',
+                               '"\\b\\f\\n\\r\\t\\"\\\\"', '{"":0,"a":[true,false,null],"é":{},"😀":"\u2028"}',
+                               '{"！":1,"😀":2}'])
+def test_hand_cases_proven(t):
+    assert codec.is_canonical(t) and core.proven_canonical(t)
+
+
+# ---- 2. row_digests: verify._native_digests' Python expression ------------------------------------------------------
+
+def _order_keys(names):  # as verify._native_digests builds them
+    order = tuple(sorted(range(1, len(names) + 1), key=lambda j: names[j - 1]))
+    return order, tuple(fastjson.encode(names[j - 1]) for j in order)
+
+
+def _python_digests(rows, names, enc):
+    return b"".join(hashlib.sha256(b"\x00" + str(r[0]).encode() + b"|" + enc(dict(zip(names, r[1:])))).digest()[:16]
+                    for r in rows)
+
+
+ROW_VALUE = st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 63) + 1, 2 ** 63 - 1),
+                      st.text(st.one_of(st.characters(blacklist_categories=("Cs",)), _SPECIAL)))
+
+
+@MODEST
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",))), min_size=0, max_size=6, unique=True).flatmap(
+    lambda names: st.tuples(st.just(names), st.lists(st.tuples(st.integers(0, 2 ** 40), *[ROW_VALUE] * len(names)),
+                                                     max_size=6))))
+def test_row_digests_equal_the_python_expression(names_rows):
+    names, rows = names_rows
+    got = core.row_digests(rows, *_order_keys(names))
+    assert got == _python_digests(rows, names, fastjson.encode)
+    assert got == _python_digests(rows, names, lambda v: codec.dumps(v).encode())  # and the definition itself
+
+
+@pytest.mark.parametrize("bad", [1.5, Decimal("1"), 2 ** 64, 2 ** 63, -(2 ** 63) - 1, [1], {"a": 1}, b"x", "\ud800"])
+def test_row_digests_hand_back_what_they_do_not_write(bad):
+    order_keys = _order_keys(("a", "b"))
+    assert core.row_digests([(1, 2, "x"), (2, bad, None)], *order_keys) is None  # the Python path does the page
+    if isinstance(bad, int):  # an id beyond 64 bits too
+        assert core.row_digests([(bad, 2, "x")], *order_keys) is None
+
+
+def test_row_digests_of_extreme_ints():
+    rows, names = [(0, -(2 ** 63), 2 ** 63 - 1, True, False, None, "")], ("z", "a", "t", "f", "n", "")
+    assert core.row_digests(rows, *_order_keys(names)) == _python_digests(rows, names, fastjson.encode)
+
+
+# ---- 3. walk: the same states vouched as the Python path ----------------------------------------------------------
+
+def _arrays(walk: V._Walk):
+    return ({n: (bytes(s.seqs), bytes(s.digests), dict(s.other), s.count, s.sparse) for n, s in walk.slots.items()},
+            {n: (bytes(r.present), bytes(r.hashes), dict(r.texts)) for n, r in walk.rooted.items()})
+
+
+def _chain(monkeypatch, rows, with_core: bool, page: int, **walk_kw):
+    """verify._Chain over `rows` (pages of `page`), with or without the C core: what it wrote and where it stopped."""
+    with monkeypatch.context() as mp:
+        if not with_core:
+            mp.setattr(V, "_core", None)
+        walk, report = V._Walk(**walk_kw), V.VerifyReport()
+        chain = V._Chain(walk, 1, GENESIS, {}, None, report)
+        bad = None
+        for a in range(0, len(rows), page):
+            bad = chain.page(rows[a:a + page])
+            if bad is not None:
+                break
+    return _arrays(walk), chain.expected, chain.prev, str(bad)
+
+
+IDS = st.one_of(st.integers(0, 40).map(str), st.sampled_from(["0", "007", "12a", "", "٣", "x:y", "2147483647",
+                                                                 "2147483648", "3000000", "99999999999", "-1", "1e3"]))
+ACTIVE = st.sampled_from([True, False, 1, None, "true"])  # serial_block's Merkle predicate: KeptWhen("active")
+_BLOCK = st.fixed_dictionaries({"active": ACTIVE}, optional={"first": INTS, "owner": TEXT})  # what the C vouches
+STATE = st.one_of(_BLOCK, _BLOCK, _BLOCK, st.none(), st.integers(), st.lists(st.integers(), max_size=2),
+                  st.fixed_dictionaries({}, optional={"active": ACTIVE, "f": st.floats(allow_nan=False, allow_infinity=False),
+                                                      'a"b': st.integers()}))  # a float, an escaped key: handed back
+TYPES = st.sampled_from(["serial_block", "serial_block", "account", "organisation", "no_such_type"])
+PAYLOAD = st.fixed_dictionaries({}, optional={
+    "state": STATE, "states": st.one_of(st.dictionaries(st.builds("{}:{}".format, TYPES, IDS), STATE, max_size=4),
+                                        st.just([]), st.just("x"), st.just({"serial_block": {"active": True}})),
+    "note": st.one_of(TEXT, st.floats(allow_nan=False, allow_infinity=False), INTS)})
+T0 = datetime(2025, 9, 15, tzinfo=timezone.utc)
+EVENT = st.tuples(st.integers(0, 2), st.one_of(st.none(), st.integers(-(2 ** 63), 2 ** 63 - 1)), TEXT, TYPES, IDS, TEXT,
+                  PAYLOAD, st.sampled_from(["", "", "", "", "", "", "", "perturb", "hash", "prev", "seq"]), st.integers(0, 99))
+
+
+def _rows(events):
+    """Chain rows hashed by the definition (codec.event_hash); `how` spoils one: a payload perturbed (mostly not
+    canonical, hashed as it is), a wrong hash, a wrong prev_hash, a wrong seq."""
+    rows, prev = [], GENESIS
+    for seq, (dt, uid, actor, stype, sid, action, payload, how, k) in enumerate(events, 1):
+        at = T0 + timedelta(microseconds=dt)
+        p = codec.dumps(payload)
+        if how == "perturb":
+            chars = ' "\\,:0-.e}]{'
+            near = _perturbations(p, payload, 7 * k, chars[k % len(chars)])
+            p = near[k % len(near)]
+        prev_hash = prev if how != "prev" else "f" * 64
+        h = codec.event_hash(seq, at, uid, actor, stype, sid, action, p, prev_hash)
+        rows.append((seq + (how == "seq"), at, uid, actor, stype, sid, action, p, prev_hash,
+                     h if how != "hash" else hashlib.sha256(h.encode()).hexdigest()))
+        prev = h
+    return rows
+
+
+@pytest.fixture(scope="module")
+def subject_types():
+    from ccer import load_models
+
+    load_models()
+
+
+@MODEST
+@given(st.lists(EVENT, max_size=8), st.booleans(), st.sampled_from([None, 30]), st.integers(1, 4))
+def test_walk_writes_what_vouch_all_writes(subject_types, monkeypatch, events, incremental, cap, page):
+    rows = _rows(events)
+    kw = dict(incremental=incremental, caps=None if cap is None else {n: cap for n in ledger.SUBJECT_TYPES})
+    assert _chain(monkeypatch, rows, True, page, **kw) == _chain(monkeypatch, rows, False, page, **kw)
+
+
+def test_walk_hand_cases(subject_types, monkeypatch):
+    """One subject in "state" and "states" (the last write wins), a states key without a colon, ids kept by text,
+    beyond the slots' cap, far beyond the Merkle arrays; a pending-like negative id is not an index."""
+    on, off = {"active": True, "n": 1}, {"active": False}
+    payloads = [{"state": on, "states": {"serial_block:5": off, "serial_block": on, "account:007": 1}},
+                {"state": off, "states": {"serial_block:3000000": on, "serial_block:2147483647": on}},
+                {"state": on, "states": {"serial_block:40": on, "serial_block:٣": on, "serial_block:-1": None}},
+                {"states": {"serial_block:3000000": None, "serial_block:5": on}}, {"state": [1, 2]}, [1], 7, {}]
+    events = [(0, None, "a", "serial_block", sid, "x", p, "", 0) for sid, p in zip(["5", "9", "0", "7", "6", "1", "2", "3"], payloads)]
+    for kw in ({}, {"incremental": True}, {"caps": {n: 8 for n in ledger.SUBJECT_TYPES}}):
+        with_c = _chain(monkeypatch, _rows(events), True, 3, **kw)
+        assert with_c == _chain(monkeypatch, _rows(events), False, 3, **kw) and with_c[1] == len(events) + 1
+
+
+def test_walk_hands_back_a_rooted_type_it_cannot_evaluate(subject_types, monkeypatch):
+    """A rooted type whose predicate is not a KeptWhen: the Python path vouches (same arrays)."""
+    from ccer.ledger.subjects import SubjectType
+
+    monkeypatch.setitem(ledger.SUBJECT_TYPES, "zz_rooted", SubjectType("zz_rooted", None, None, lambda s: True, None, None))
+    rows = _rows([(0, None, "a", "zz_rooted", "3", "x", {"state": {"v": 1}}, "", 0),
+                  (0, None, "a", "account", "4", "x", {"state": {"v": 2}, "states": {"zz_rooted:x": 1}}, "", 0)])
+    with_c, without = _chain(monkeypatch, rows, True, 5), _chain(monkeypatch, rows, False, 5)
+    assert with_c == without and with_c[0][1]["zz_rooted"][0][3] == 1
+
+
+# ---- walk vs. the Python path on a real ledger, on both databases -------------------------------------------------
+
+def _report(session, monkeypatch, with_core: bool, calls: list | None = None):
+    with monkeypatch.context() as mp:
+        if not with_core:
+            mp.setattr(V, "_core", None)
+        if calls is not None:
+            event = V._Chain.event
+            mp.setattr(V._Chain, "event", lambda self, row: calls.append(row[0]) or event(self, row))
+        r = ledger.verify(session)
+    session.rollback()
+    return [str(p) for p in r.problems], r.events, r.head, r.subjects, r.checkpoints
+
+
+def _ledger(world, session):
+    _trade_world(world, session)
+    ledger.take_checkpoint(session)
+    world.transfer(world.trader, world.emitter, quantity=50)  # events after the checkpoint: tampered below
+    session.commit()
+    return session.execute(select(ledger.Checkpoint.seq)).scalar_one()
+
+
+def _rehash(session, from_seq: int) -> None:
+    """What a database-level forger does: every hash from `from_seq` on recomputed (codec.event_hash), the head too."""
+    prev = session.execute(select(ledger.Event.hash).where(ledger.Event.seq == from_seq - 1)).scalar_one()
+    for ev in session.execute(select(ledger.Event).where(ledger.Event.seq >= from_seq).order_by(ledger.Event.seq)).scalars():
+        ev.prev_hash = prev
+        ev.hash = prev = ev.compute_hash()
+    session.get(ledger.LedgerHead, 1).hash = prev
+    session.commit()
+
+
+def _tamper(session, seq, kind):
+    ev = session.execute(select(ledger.Event).where(ledger.Event.seq == seq)).scalar_one()
+    if kind == "canonical edit":  # still canonical, hash left: "content does not match its hash"
+        ev.payload_json = codec.dumps(dict(codec.loads(ev.payload_json), zz_note="篡改"))
+    elif kind == "not canonical":  # hashes recomputed: only the canonical check catches it
+        ev.payload_json = ev.payload_json.replace(",", ", ", 1) if "," in ev.payload_json else ev.payload_json + " "
+    elif kind == "hash":
+        ev.hash = "0" * 64
+    elif kind == "float":  # canonical, hashes recomputed: only the Python path can vouch it, verify still passes
+        ev.payload_json = codec.dumps(dict(codec.loads(ev.payload_json), zz_rate=0.125))
+    session.commit()
+    if kind in ("not canonical", "float"):
+        _rehash(session, seq)
+
+
+@pytest.mark.parametrize("kind", [None, "canonical edit", "not canonical", "hash", "float"])
+def test_verify_reports_the_same_with_and_without_the_core(world, session, monkeypatch, kind):
+    cp_seq = _ledger(world, session)
+    n = ledger.head(session)[0]
+    if kind is not None:
+        _tamper(session, cp_seq + 2, kind)
+    calls: list = []
+    with_c = _report(session, monkeypatch, True, calls)
+    assert with_c == _report(session, monkeypatch, False)
+    assert with_c[1] == (n if kind in (None, "float") else cp_seq + 1) and with_c[4] == 1
+    assert (with_c[0] == []) is (kind in (None, "float"))
+    assert calls == ([] if kind is None else [cp_seq + 2])  # the C walked every good event, handed back the odd one
+
+
+def test_the_walks_arrays_are_identical_on_a_real_chain(world, session, monkeypatch):
+    _ledger(world, session)
+    _tamper(session, ledger.head(session)[0] - 1, "float")  # one event only the Python path vouches
+    rows = [tuple(r) for r in ledger.chain_rows(session)]
+    caps = V.type_caps(session)
+    for page in (len(rows), 4):
+        with_c = _chain(monkeypatch, rows, True, page, caps=caps)
+        assert with_c == _chain(monkeypatch, rows, False, page, caps=caps) and with_c[1] == len(rows) + 1
+        assert with_c[0][1]["serial_block"][0].count(1) > 0  # Merkle leaves kept
