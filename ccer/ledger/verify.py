@@ -549,15 +549,12 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
         except ValueError:
             report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
-    tables = helper.result() if helper is not None else None
-    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell,
-                                         tables=None if tables is None else tables[0]))
+    tables, messages = helper.finish(session) if helper is not None else (None, None)
+    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell, tables=tables))
     if run_invariants:
-        if tables is not None:
-            report.problems.extend(Problem(None, msg) for msg in tables[1])
-        else:
-            for check in [*INVARIANTS, *extra_checks]:
-                report.problems.extend(Problem(None, msg) for msg in check(session))
+        if messages is None:
+            messages = [msg for check in [*INVARIANTS, *extra_checks] for msg in check(session)]
+        report.problems.extend(Problem(None, msg) for msg in messages)
         tell("invariants", 1, 1)
     else:
         report.notes.append("the registry's invariants were not run (a full verification runs them)")
@@ -792,8 +789,10 @@ def _check_states(session: Session, walk: _Walk, report: VerifyReport, increment
 
 
 class _StatesHelper:
-    """A second process that computes every subject table's digests and runs the invariants in the snapshot of
-    the verifying session (PostgreSQL: pg_export_snapshot / SET TRANSACTION SNAPSHOT), while the chain is walked."""
+    """A second process, in the snapshot of the verifying session (PostgreSQL: pg_export_snapshot / SET TRANSACTION
+    SNAPSHOT), that computes the subject tables' digests and runs the invariants while the chain is walked. The
+    work is a list of jobs both processes take from one shared counter: the verifying process joins in once its
+    walk is done, so neither waits while the other still has several jobs ahead."""
 
     def __init__(self, session: Session, invariants: bool, extra: list) -> None:
         import multiprocessing
@@ -805,16 +804,22 @@ class _StatesHelper:
         snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         #: the types' caps, read once in the shared snapshot: both processes keep the same ids in their arrays
         self.caps = type_caps(session)
+        self.jobs = _jobs(self.caps, [*INVARIANTS, *extra] if invariants else [])
         url = session.get_bind().url.render_as_string(hide_password=False)
         ctx = multiprocessing.get_context("fork")
+        self.counter = ctx.Value("i", 0)
         self.receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, self.caps, invariants, extra, send), daemon=True)
+        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, self.caps, self.jobs, self.counter, send),
+                                   daemon=True)
         self.process.start()
         send.close()
 
-    def result(self) -> tuple[dict, list[str]]:
+    def finish(self, session: Session) -> tuple[dict, list[str]]:
+        """The jobs still untaken, done here; then the other process's results: (digests by type, the invariants'
+        messages in their registered order)."""
         import pickle
 
+        done = _run_jobs(session, self.jobs, self.caps, self.counter)
         try:
             got = pickle.loads(self.receive.recv_bytes())
         except EOFError:
@@ -822,14 +827,37 @@ class _StatesHelper:
         self.process.join()
         if isinstance(got, BaseException):
             raise got
-        return got
+        done.update(got)
+        tables = {job[1]: done[i] for i, job in enumerate(self.jobs) if job[0] == "table"}
+        messages = [msg for i, job in enumerate(self.jobs) if job[0] == "check" for msg in done[i]]
+        return tables, messages
 
     def stop(self) -> None:
         self.process.kill()
         self.process.join()
 
 
-def _states_worker(url: str, snapshot: str, caps: dict[str, int], invariants: bool, extra: list, send) -> None:
+def _jobs(caps: dict[str, int], checks: list) -> list[tuple[str, Any]]:
+    """("table", type name) and ("check", invariant): the largest table first (the other process starts on it at
+    once), then the invariants as registered (the largest first), then the other tables, largest first."""
+    tables = [("table", name) for name in sorted(caps, key=lambda n: (-caps[n], n))]
+    return tables[:1] + [("check", c) for c in checks] + tables[1:]
+
+
+def _run_jobs(session: Session, jobs: list, caps: dict[str, int], counter) -> dict[int, Any]:
+    """Take jobs from the shared counter until none is left: {job index: digests or messages}."""
+    done: dict[int, Any] = {}
+    while True:
+        with counter.get_lock():
+            i = counter.value
+            counter.value += 1
+        if i >= len(jobs):
+            return done
+        what, arg = jobs[i]
+        done[i] = table_digests(session, SUBJECT_TYPES[arg], cap=caps[arg]) if what == "table" else list(arg(session))
+
+
+def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, counter, send) -> None:
     """In the forked process: its own engine (the parent's connections are left alone), the parent's snapshot."""
     import pickle
 
@@ -842,13 +870,8 @@ def _states_worker(url: str, snapshot: str, caps: dict[str, int], invariants: bo
             conn.begin()
             conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             with Session(bind=conn) as session:
-                tables = {name: table_digests(session, kind, cap=caps[name]) for name, kind in sorted(SUBJECT_TYPES.items())}
-                messages = []
-                if invariants:
-                    for check in [*INVARIANTS, *extra]:
-                        messages.extend(check(session))
+                out: Any = _run_jobs(session, jobs, caps, counter)
             conn.rollback()
-        out: Any = (tables, messages)
     except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
         out = RuntimeError(f"ledger verify's table scan failed: {exc!r}")
     send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
