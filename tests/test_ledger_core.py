@@ -36,7 +36,9 @@ TEXT = st.text(st.one_of(st.characters(blacklist_categories=("Cs",)), _SPECIAL),
 #: keys with no character Python escapes (codec.dumps writes them as themselves)
 PLAIN_KEY = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='"\\',
                                   min_codepoint=0x20), max_size=8)
-INTS = st.one_of(st.integers(), st.integers(min_value=-10 ** 999 + 1, max_value=10 ** 999 - 1))
+#: integers the C proves: at most 640 characters (sys.int_info.str_digits_check_threshold, the lowest int-string
+#: limit Python can be set to: a larger one may be refused by the Python path)
+INTS = st.one_of(st.integers(min_value=-2 ** 64, max_value=2 ** 64), st.integers(min_value=-10 ** 639 + 1, max_value=10 ** 640 - 1))
 SCALARS = st.one_of(st.none(), st.booleans(), INTS, TEXT)
 
 
@@ -92,12 +94,12 @@ def test_hand_cases_not_proven(t):
 
 
 @pytest.mark.parametrize("t", [  # canonical (codec) but outside what the C proves: conservative "not proven"
-    "1.5", "[0.0]", "1" * 1001, "[" * 65 + "]" * 65, '{"a\\n":1}', '{"\\"":1}', '"\ud800"', '{"a":-0.0}'])
+    "1.5", "[0.0]", "1" * 641, "-" + "9" * 640, "[" * 65 + "]" * 65, '{"a\\n":1}', '{"\\"":1}', '"\ud800"', '{"a":-0.0}'])
 def test_conservative_cases(t):
     assert codec.is_canonical(t) and not core.proven_canonical(t)
 
 
-@pytest.mark.parametrize("t", ["1" * 1000, "-" + "9" * 999, "[" * 60 + "]" * 60, "[" * 64 + "]" * 64, '"\\u0000\\u001f"',
+@pytest.mark.parametrize("t", ["1" * 640, "-" + "9" * 639, "[" * 60 + "]" * 60, "[" * 64 + "]" * 64, '"\\u0000\\u001f"',
                                '"\\b\\f\\n\\r\\t\\"\\\\"', '{"":0,"a":[true,false,null],"é":{},"😀":"\u2028"}',
                                '{"！":1,"😀":2}'])
 def test_hand_cases_proven(t):
@@ -240,6 +242,46 @@ def test_walk_hands_back_a_rooted_type_it_cannot_evaluate(subject_types, monkeyp
                   (0, None, "a", "account", "4", "x", {"state": {"v": 2}, "states": {"zz_rooted:x": 1}}, "", 0)])
     with_c, without = _chain(monkeypatch, rows, True, 5), _chain(monkeypatch, rows, False, 5)
     assert with_c == without and with_c[0][1]["zz_rooted"][0][3] == 1
+
+
+def test_review_findings_stay_fixed(subject_types, monkeypatch):
+    """A read-only review of _core.c (session 9) found each of these with a concrete input."""
+    from ccer.ledger.subjects import KeptWhen, SubjectType
+
+    # a type named "" is found for a states key ":5" (a first-byte shortcut compared the terminator)
+    monkeypatch.setitem(ledger.SUBJECT_TYPES, "", SubjectType("", None, None, None, None, None))
+    rows = _rows([(0, None, "a", "other", "1", "x", {"states": {":5": {"x": 1}}}, "", 0)])
+    with_c = _chain(monkeypatch, rows, True, 5)
+    assert with_c == _chain(monkeypatch, rows, False, 5) and with_c[0][0][""][3] == 1
+
+    # a KeptWhen subclass with its own rule is evaluated by Python, not by C's "field is true"
+    class Stricter(KeptWhen):
+        def __call__(self, state):
+            return super().__call__(state) and not state.get("retired")
+
+    monkeypatch.setitem(ledger.SUBJECT_TYPES, "zz_strict", SubjectType("zz_strict", None, None, Stricter("active"), None, None))
+    rows = _rows([(0, None, "a", "zz_strict", "3", "x", {"state": {"active": True, "retired": True}}, "", 0)])
+    with_c = _chain(monkeypatch, rows, True, 5)
+    assert with_c == _chain(monkeypatch, rows, False, 5) and with_c[0][1]["zz_strict"][0] == b""
+
+    # Slots whose put_int replaces its arrays (rather than extending them): C reads them again, no use after free
+    class Rebinding(V.Slots):
+        def put_int(self, i, seq, dg):
+            self.seqs, self.digests = V.array("q", self.seqs), bytearray(self.digests)
+            super().put_int(i, seq, dg)
+
+    monkeypatch.setattr(V, "Slots", Rebinding)
+    rows = _rows([(0, None, "a", "account", str(i), "x", {"state": {"n": i}, "states": {"account:100": 1, "account:2": 2}}, "", 0)
+                  for i in (1, 3000)])
+    with_c = _chain(monkeypatch, rows, True, 5)
+    assert with_c == _chain(monkeypatch, rows, False, 5) and with_c[1] == 3
+
+    # a start outside the rows is refused, not read
+    with pytest.raises(IndexError):
+        core.walk([], -1, 1, GENESIS, 0, (), codec.plain, None, "")
+
+    # an integer longer than the lowest int-string limit Python can be set to is not proven
+    assert not core.proven_canonical("9" * 641) and core.proven_canonical("9" * 640)
 
 
 # ---- walk vs. the Python path on a real ledger, on both databases -------------------------------------------------

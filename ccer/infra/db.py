@@ -215,19 +215,35 @@ def insert_many(session: Session, table, rows: list[dict]) -> None:
                 copy.write_row(tuple(row[c] for c in columns))
 
 
+
+def driver_rows(conn, sql: str, params: dict) -> list[tuple]:
+    """The rows of compiled SQL as the driver's own tuples: no SQLAlchemy result rows or processing (on
+    PostgreSQL the columns read this way need none; instants come as the driver's aware datetimes)."""
+    result = conn.exec_driver_sql(sql, params)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 _CURSORS = itertools.count(1)
 
 
 def stream_rows(session: Session, stmt, page: int) -> Iterator[tuple]:
     """The rows of a Core select in its order, `page` at a time, holding one page. On PostgreSQL: the driver's own
-    tuples from a server-side cursor (a SQLAlchemy row per row costs a third of a large scan) — so only for
-    columns that need no result processing (integers, strings, booleans); elsewhere Core rows (yield_per)."""
+    tuples from a cursor declared in the transaction (a SQLAlchemy row per row costs a third of a large scan) —
+    so only for columns that need no result processing (integers, strings, booleans); elsewhere Core rows
+    (yield_per)."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         yield from conn.execute(stmt.execution_options(yield_per=page))
         return
     compiled = stmt.compile(dialect=conn.dialect)
-    with conn.connection.driver_connection.cursor(name=f"ccer_stream_{next(_CURSORS)}") as cur:
-        cur.execute(str(compiled), compiled.params)
-        while rows := cur.fetchmany(page):
+    name = f"ccer_stream_{next(_CURSORS)}"
+    conn.exec_driver_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {compiled}", compiled.params).close()
+    try:
+        while rows := driver_rows(conn, f"FETCH FORWARD {int(page)} FROM {name}", {}):
             yield from rows
+    finally:
+        if not conn.closed and conn.in_transaction():
+            conn.exec_driver_sql(f"CLOSE {name}").close()

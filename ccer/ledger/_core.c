@@ -118,8 +118,8 @@ static int buf_int(Buf *b, long long x) {
 
 /* ---------------------------------------------------------------- canonical JSON, conservatively
  * Each skip_* returns the index just after a value that is provably canonical, or -1 ("not proven": the Python
- * path decides). Proven: no whitespace; integers only (no fraction or exponent; no -0; at most 1,000 digits, far
- * below Python's int-string limit); strings whose escapes are exactly the ones Python writes; object keys without
+ * path decides). Proven: no whitespace; integers only (no fraction or exponent; no -0; at most 640 characters, the
+ * lowest int-string limit Python can be set to); strings whose escapes are exactly the ones Python writes; object keys without
  * escapes in strictly increasing order (UTF-8 byte order is code point order, Python's sort_keys order; strictly:
  * no duplicates); nesting at most 64 deep (Python's parser would refuse far deeper). The input is valid UTF-8. */
 
@@ -160,7 +160,7 @@ static Py_ssize_t skip_number(const unsigned char *s, Py_ssize_t i, Py_ssize_t n
     } else {
         while (i < n && s[i] >= '0' && s[i] <= '9') i++;
     }
-    if (i - start > 1000) return -1;
+    if (i - start > 640) return -1; /* the lowest int-string limit Python can be set to */
     if (i < n && (s[i] == '.' || s[i] == 'e' || s[i] == 'E' || (s[i] >= '0' && s[i] <= '9'))) return -1;
     return i;
 }
@@ -264,8 +264,7 @@ typedef struct {
 
 static Kind *find_kind(Walk *w, const char *name, Py_ssize_t n) {
     for (Py_ssize_t k = 0; k < w->nkinds; k++)
-        if (w->kinds[k].name_n == n && w->kinds[k].name[0] == name[0] && memcmp(w->kinds[k].name, name, n) == 0)
-            return &w->kinds[k];
+        if (w->kinds[k].name_n == n && memcmp(w->kinds[k].name, name, n) == 0) return &w->kinds[k];
     return NULL;
 }
 
@@ -301,7 +300,7 @@ static Py_ssize_t states_member(void *ctx, const unsigned char *s, Py_ssize_t n,
 static Py_ssize_t top_member(void *ctx, const unsigned char *s, Py_ssize_t n, int depth, const unsigned char *key,
                              Py_ssize_t kn, Py_ssize_t v0) {
     Walk *w = ctx;
-    if (kn == 6 && memcmp(key, "states", 6) == 0 && s[v0] == '{')
+    if (kn == 6 && memcmp(key, "states", 6) == 0 && v0 < n && s[v0] == '{')
         return skip_object(s, v0, n, depth, states_member, w);
     Py_ssize_t v = skip_value(s, v0, n, depth);
     if (v >= 0 && kn == 5 && memcmp(key, "state", 5) == 0) { w->state0 = v0; w->state1 = v; }
@@ -351,6 +350,8 @@ static void leaf_hash(const char *id, Py_ssize_t id_n, const unsigned char *text
     SHA256_Final(out, &c);
 }
 
+static int kind_attrs(Kind *kind);
+
 /* Slots and Rooted (verify.py) written in place when the id is inside their arrays; anything else through their
  * own Python methods (growth, sparse ids, ids kept by text). */
 static int vouch_item(Item *it, const unsigned char *s, long long seq) {
@@ -384,6 +385,7 @@ static int vouch_item(Item *it, const unsigned char *s, long long seq) {
         }
         if (!r) return -1;
         Py_DECREF(r);
+        if (kind_attrs(k) < 0) return -1;
     }
     if (k->rooted == Py_None) return 0;
     int keep = kept(k, s, it->v0, it->v1);
@@ -399,7 +401,7 @@ static int vouch_item(Item *it, const unsigned char *s, long long seq) {
     Py_DECREF(key);
     if (!r) return -1;
     Py_DECREF(r);
-    return 0;
+    return kind_attrs(k);
 }
 
 /* ---------------------------------------------------------------- walk */
@@ -413,8 +415,50 @@ static const char *utf8(PyObject *o, Py_ssize_t *n) {
     return s;
 }
 
+/* The arrays and dicts a kind writes into, as strong references, read (again) from its Slots and Rooted: again
+ * after every call into Python, which may have replaced one of them. */
+static void kind_release(Kind *kind) {
+    Py_CLEAR(kind->seqs);
+    Py_CLEAR(kind->digests);
+    Py_CLEAR(kind->other);
+    Py_CLEAR(kind->present);
+    Py_CLEAR(kind->hashes);
+    Py_CLEAR(kind->texts);
+}
+
+static int kind_attrs(Kind *kind) {
+    kind_release(kind);
+    PyObject *sparse = PyObject_GetAttrString(kind->slots, "sparse");
+    if (!sparse) return -1;
+    kind->sparse = sparse != Py_None;
+    Py_DECREF(sparse);
+    if (!(kind->seqs = PyObject_GetAttrString(kind->slots, "seqs")) || !(kind->digests = PyObject_GetAttrString(kind->slots, "digests"))
+        || !(kind->other = PyObject_GetAttrString(kind->slots, "other")))
+        return -1;
+    if (!PyByteArray_Check(kind->digests) || !PyDict_Check(kind->other)) {
+        PyErr_SetString(PyExc_TypeError, "Slots: digests a bytearray, other a dict");
+        return -1;
+    }
+    if (kind->rooted == Py_None) return 0;
+    if (!(kind->present = PyObject_GetAttrString(kind->rooted, "present")) || !(kind->hashes = PyObject_GetAttrString(kind->rooted, "hashes"))
+        || !(kind->texts = PyObject_GetAttrString(kind->rooted, "texts")))
+        return -1;
+    if (!PyByteArray_Check(kind->present) || !PyByteArray_Check(kind->hashes) || !PyDict_Check(kind->texts)) {
+        PyErr_SetString(PyExc_TypeError, "Rooted: present and hashes bytearrays, texts a dict");
+        return -1;
+    }
+    return 0;
+}
+
+static int kinds_attrs(Walk *w) {
+    for (Py_ssize_t k = 0; k < w->nkinds; k++)
+        if (kind_attrs(&w->kinds[k]) < 0) return -1;
+    return 0;
+}
+
 static int load_kinds(PyObject *kinds, Walk *w) {
-    /* kinds: a tuple of (name, slots, rooted or None, field or None) */
+    /* kinds: a tuple of (name, slots, rooted or None, field or None); `kinds` holds the names, slots and rooted
+     * for the call */
     if (!PyTuple_Check(kinds)) { PyErr_SetString(PyExc_TypeError, "kinds: a tuple"); return -1; }
     w->nkinds = PyTuple_GET_SIZE(kinds);
     w->kinds = PyMem_Calloc(w->nkinds ? w->nkinds : 1, sizeof(Kind));
@@ -428,33 +472,7 @@ static int load_kinds(PyObject *kinds, Walk *w) {
         kind->slots = slots;
         kind->rooted = rooted;
         if (field != Py_None && !(kind->field = PyUnicode_AsUTF8AndSize(field, &kind->field_n))) return -1;
-        PyObject *sparse = PyObject_GetAttrString(slots, "sparse");
-        if (!sparse) return -1;
-        kind->sparse = sparse != Py_None;
-        Py_DECREF(sparse);
-        /* borrowed for the call: the objects outlive it (their owners are referenced by `kinds`) */
-        if (!(kind->seqs = PyObject_GetAttrString(slots, "seqs"))) return -1;
-        Py_DECREF(kind->seqs);
-        if (!(kind->digests = PyObject_GetAttrString(slots, "digests"))) return -1;
-        Py_DECREF(kind->digests);
-        if (!(kind->other = PyObject_GetAttrString(slots, "other"))) return -1;
-        Py_DECREF(kind->other);
-        if (!PyByteArray_Check(kind->digests) || !PyDict_Check(kind->other)) {
-            PyErr_SetString(PyExc_TypeError, "Slots: digests a bytearray, other a dict");
-            return -1;
-        }
-        if (rooted != Py_None) {
-            if (!(kind->present = PyObject_GetAttrString(rooted, "present"))) return -1;
-            Py_DECREF(kind->present);
-            if (!(kind->hashes = PyObject_GetAttrString(rooted, "hashes"))) return -1;
-            Py_DECREF(kind->hashes);
-            if (!(kind->texts = PyObject_GetAttrString(rooted, "texts"))) return -1;
-            Py_DECREF(kind->texts);
-            if (!PyByteArray_Check(kind->present) || !PyByteArray_Check(kind->hashes) || !PyDict_Check(kind->texts)) {
-                PyErr_SetString(PyExc_TypeError, "Rooted: present and hashes bytearrays, texts a dict");
-                return -1;
-            }
-        }
+        if (kind_attrs(kind) < 0) return -1;
     }
     return 0;
 }
@@ -559,14 +577,20 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     Walk w = {0};
     Buf b = {0};
     PyObject *result = NULL;
+    rows = PyList_AsTuple(rows); /* its own references: nothing a call into Python does can take a row away */
+    if (!rows) return NULL;
     Py_INCREF(prev);
     Py_INCREF(last_at);
     Py_INCREF(at_text);
     int status = DONE;
-    Py_ssize_t i = start, n = PyList_GET_SIZE(rows);
+    Py_ssize_t i = start, n = PyTuple_GET_SIZE(rows);
+    if (start < 0 || start > n) {
+        PyErr_SetString(PyExc_IndexError, "start: an index of rows");
+        goto out;
+    }
     if (load_kinds(kinds, &w) < 0) goto out;
     for (; i < n; i++) {
-        PyObject *row = PyList_GET_ITEM(rows, i);
+        PyObject *row = PyTuple_GET_ITEM(rows, i);
         if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) { status = HAND; break; }
         PyObject *at = PyTuple_GET_ITEM(row, 1);
         if (at != last_at) { /* a day's settlement writes its events at one clock reading */
@@ -574,7 +598,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
             if (same < 0) goto out;
             if (!same) {
                 PyObject *text = PyObject_CallOneArg(plain, at);
-                if (!text) goto out;
+                if (!text || kinds_attrs(&w) < 0) { Py_XDECREF(text); goto out; }
                 if (!PyUnicode_Check(text)) { Py_DECREF(text); status = HAND; break; }
                 Py_SETREF(at_text, text);
             }
@@ -601,9 +625,11 @@ out:
         if (store_counts(&w) < 0) PyErr_Clear();
         PyErr_Restore(type, value, tb);
     }
+    Py_DECREF(rows);
     Py_DECREF(prev);
     Py_DECREF(last_at);
     Py_DECREF(at_text);
+    for (Py_ssize_t k = 0; k < w.nkinds && w.kinds; k++) kind_release(&w.kinds[k]);
     PyMem_Free(w.kinds);
     PyMem_Free(w.items);
     PyMem_Free(b.p);

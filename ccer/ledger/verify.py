@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..infra import merkle
+from ..infra.db import driver_rows
 from . import fastjson
 from .append import pending
 from .codec import GENESIS, plain
@@ -118,16 +119,6 @@ def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[t
     """The rows of `chain_pages`, one by one."""
     for rows in chain_pages(session, after, page):
         yield from rows
-
-
-def driver_rows(conn, sql: str, params: dict) -> list[tuple]:
-    """The rows of compiled SQL as the driver's own tuples: no SQLAlchemy result rows or processing (on
-    PostgreSQL the columns read this way need none; instants come as the driver's aware datetimes)."""
-    result = conn.exec_driver_sql(sql, params)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
 
 
 def driver_pages(conn, stmt, after: int, page: int) -> Iterator[list[tuple]]:
@@ -381,9 +372,9 @@ class _Walk:
 
     def core_kinds(self) -> tuple:
         """What the compiled walk writes into: (name, slots, rooted or None, the field of a KeptWhen predicate or
-        None) per type (a rooted type with another predicate is vouched for by `vouch_all`)."""
+        None) per type (a rooted type with another predicate, a subclass's included, is vouched for by `vouch_all`)."""
         return tuple((name, slots, self.rooted.get(name),
-                      SUBJECT_TYPES[name].merkle.field if isinstance(SUBJECT_TYPES[name].merkle, KeptWhen) else None)
+                      SUBJECT_TYPES[name].merkle.field if type(SUBJECT_TYPES[name].merkle) is KeptWhen else None)
                      for name, slots in self.slots.items())
 
     def roots(self, names: Iterable[str]) -> dict[str, str | None]:
@@ -688,7 +679,8 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
     for rows in driver_pages(conn, scan.page, -1, SCAN_PAGE):
         if not rows:
             continue
-        blob = _core.row_digests(rows, order, keys) if _core is not None else None  # None: a value it does not write
+        # None: a value it does not write (or a field named twice, which a dict would keep once)
+        blob = _core.row_digests(rows, order, keys) if _core is not None and len(set(names)) == len(names) else None
         if blob is None:
             blob = b"".join(sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16]
                             for row in rows)
