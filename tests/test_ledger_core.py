@@ -354,3 +354,21 @@ def test_the_walks_arrays_are_identical_on_a_real_chain(world, session, monkeypa
         with_c = _chain(monkeypatch, rows, True, page, caps=caps)
         assert with_c == _chain(monkeypatch, rows, False, page, caps=caps) and with_c[1] == len(rows) + 1
         assert with_c[0][1]["serial_block"][0].count(1) > 0  # Merkle leaves kept
+
+
+def test_among_reads_runs_as_ranges_and_the_rest_by_id(world, session, monkeypatch):
+    """subjects.among: runs of ≥ RUN consecutive ids as ranges (PostgreSQL), the others as one array; the same rows
+    as `IN` either way, whatever the order and repeats of the ids."""
+    from ccer.ledger import subjects
+    from ccer.ledger.subjects import among
+
+    monkeypatch.setattr(subjects, "RUN", RUN := 8)
+    _trade_world(world, session)
+    ev = ledger.Event.__table__
+    every = session.execute(select(ev.c.id)).scalars().all()
+    assert len(every) > RUN + 10
+    sql = str(select(ev.c.id).where(among(session.connection(), ev.c.id, [*range(1, 20), 30])).compile(session.get_bind()))
+    assert ("BETWEEN" in sql) is (session.get_bind().dialect.name == "postgresql")
+    ids = [*range(1, RUN + 6), every[-1], RUN + 9, 3, 10 ** 9, RUN + 9]  # a run, singles, a repeat, one not there
+    got = session.execute(select(ev.c.id).where(among(session.connection(), ev.c.id, ids)).order_by(ev.c.id)).scalars().all()
+    assert got == sorted(set(ids) & set(every))

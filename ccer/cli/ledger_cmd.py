@@ -1,6 +1,7 @@
 """ccer ledger verify | seal | checkpoint | export-checkpoint | check-export | export | key | sign-checkpoints"""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -74,6 +75,7 @@ def verify(obj, since, checkpoint_file, key, quiet, jobs) -> None:
     the subjects they touched."""
     base = _checkpoint_arg(since) if since else None
     public = _key_arg(key)
+    gc.freeze()  # the loaded platform is no garbage: the collections a verification triggers need not walk it
     with obj.session() as session:
         report = chain.verify(session, since=base, progress=_Bar(quiet), key=public, jobs=jobs)
         if checkpoint_file is not None and report.ok:

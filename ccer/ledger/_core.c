@@ -239,7 +239,7 @@ typedef struct {
     const char *name;
     Py_ssize_t name_n;
     PyObject *slots, *seqs, *digests, *other, *rooted, *present, *hashes, *texts;
-    int sparse;               /* Slots.sparse is a dict (incremental): every put through Slots.put_int */
+    PyObject *sparse;         /* Slots.sparse, a dict (incremental verification: integer ids by key), or NULL */
     const char *field;        /* the Merkle predicate "member `field` is true" (KeptWhen), or NULL */
     Py_ssize_t field_n;
     long long count_delta;    /* new ids written in place (Slots.count) */
@@ -372,6 +372,15 @@ static int vouch_item(Item *it, const unsigned char *s, long long seq) {
         }
         PyBuffer_Release(&view);
     }
+    if (!done && i >= 0 && k->sparse) { /* Slots.put_int's sparse case: {id: (seq, digest)} */
+        PyObject *key = PyLong_FromLongLong(i);
+        PyObject *val = key ? Py_BuildValue("(Ly#)", seq, (const char *)h, (Py_ssize_t)16) : NULL;
+        int r = val ? PyDict_SetItem(k->sparse, key, val) : -1;
+        Py_XDECREF(key);
+        Py_XDECREF(val);
+        if (r < 0) return -1;
+        done = 1;
+    }
     if (!done) {
         PyObject *r;
         if (i >= 0) {
@@ -418,6 +427,7 @@ static const char *utf8(PyObject *o, Py_ssize_t *n) {
 /* The arrays and dicts a kind writes into, as strong references, read (again) from its Slots and Rooted: again
  * after every call into Python, which may have replaced one of them. */
 static void kind_release(Kind *kind) {
+    Py_CLEAR(kind->sparse);
     Py_CLEAR(kind->seqs);
     Py_CLEAR(kind->digests);
     Py_CLEAR(kind->other);
@@ -430,8 +440,12 @@ static int kind_attrs(Kind *kind) {
     kind_release(kind);
     PyObject *sparse = PyObject_GetAttrString(kind->slots, "sparse");
     if (!sparse) return -1;
-    kind->sparse = sparse != Py_None;
-    Py_DECREF(sparse);
+    if (sparse == Py_None) Py_DECREF(sparse);
+    else if (!PyDict_Check(sparse)) {
+        Py_DECREF(sparse);
+        PyErr_SetString(PyExc_TypeError, "Slots: sparse a dict or None");
+        return -1;
+    } else kind->sparse = sparse;
     if (!(kind->seqs = PyObject_GetAttrString(kind->slots, "seqs")) || !(kind->digests = PyObject_GetAttrString(kind->slots, "digests"))
         || !(kind->other = PyObject_GetAttrString(kind->slots, "other")))
         return -1;

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import BigInteger, Boolean, Enum, Integer, String, TypeDecorator, any_, bindparam, select
+from sqlalchemy import BigInteger, Boolean, Enum, Integer, String, TypeDecorator, any_, bindparam, cast, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -85,12 +85,34 @@ def register_fields(name: str, model, fields: tuple[str, ...], **kw) -> None:
 SCAN_PAGE = 5000
 
 
+#: a run of at least this many consecutive ids is read as a range (an index range scan is ~5 times cheaper than as
+#: many probes of an array); at most RANGES of them per statement
+RUN, RANGES = 64, 100
+
+
 def among(conn, id_column, ids: list[int]):
-    """`id_column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter rather than thousands (converting
-    5,000 parameters cost more than the query)."""
-    if conn.dialect.name == "postgresql":
-        return id_column == any_(bindparam(None, ids, type_=ARRAY(BigInteger)))
-    return id_column.in_(ids)
+    """`id_column IN ids` (integers); on PostgreSQL runs of consecutive ids as ranges (an incremental verification
+    reads the ids of the last events: mostly new rows, one after another) and the rest as `= ANY(array)`, one
+    parameter rather than thousands (converting 5,000 parameters cost more than the query)."""
+    if conn.dialect.name != "postgresql":
+        return id_column.in_(ids)
+    ranges, singles, run = [], [], []
+
+    def close(run: list[int]) -> None:
+        if len(run) >= RUN and len(ranges) < RANGES:
+            ranges.append((run[0], run[-1]))
+        else:
+            singles.extend(run)
+
+    for i in sorted(set(map(int, ids))):
+        if run and i != run[-1] + 1:
+            close(run)
+            run = []
+        run.append(i)
+    close(run)
+    literal = "{" + ",".join(map(str, singles)) + "}"  # one text parameter: psycopg would check every int of a list
+    return or_(id_column == any_(cast(bindparam(None, literal, type_=String), ARRAY(BigInteger))),
+               *(id_column.between(a, b) for a, b in ranges))
 
 
 def scan(columns: list, to_state: Callable[[Any], dict], *where) -> Callable[..., Iterator[tuple[int, dict]]]:

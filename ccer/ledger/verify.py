@@ -621,13 +621,32 @@ def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -
     """`table_digests` of the rows of `ids` of a JSON-native table on PostgreSQL (an incremental verification),
     sparse: the driver's rows, by id text."""
     conn = session.connection()
-    names, enc, out = scan.fields, _encode, {}
+    digests, out = _digester(scan), {}
     for a in range(0, len(ids), SCAN_PAGE):
         compiled = select(*scan.columns).where(among(conn, scan.columns[0], ids[a:a + SCAN_PAGE])).compile(dialect=conn.dialect)
-        for row in driver_rows(conn, str(compiled), compiled.params):
-            sid = str(row[0])
-            out[sid] = digest(sid, enc(dict(zip(names, row[1:]))))
+        rows = driver_rows(conn, str(compiled), compiled.params)
+        blob = digests(rows)
+        for k, row in enumerate(rows):
+            out[str(row[0])] = blob[16 * k:16 * k + 16]
     return bytearray(), bytearray(), out
+
+
+def _digester(scan: FieldsScan) -> Callable[[list[tuple]], bytes]:
+    """Rows (id, *fields) of a JSON-native table → their 16-byte digests, concatenated: the C core's, or the Python
+    expression's for a page it does not write (a value of another type)."""
+    names, enc, sha = scan.fields, _encode, _sha256
+    order = tuple(sorted(range(1, len(names) + 1), key=lambda j: names[j - 1]))  # the columns in key order
+    keys = tuple(_encode(names[j - 1]) for j in order)
+    unique = len(set(names)) == len(names)  # a field named twice: a dict keeps it once
+
+    def digests(rows: list[tuple]) -> bytes:
+        blob = _core.row_digests(rows, order, keys) if _core is not None and unique else None
+        if blob is None:
+            blob = b"".join(sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16]
+                            for row in rows)
+        return blob
+
+    return digests
 
 
 def _general_digests(session: Session, kind: SubjectType, int_ids: list[int] | None, other_ids: list[str] | None,
@@ -672,18 +691,12 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
     if low < 0 or top >= cap:  # a negative id, or ids beyond the dense range (forged rows): the general path
         return _general_digests(session, kind, None, None, _encode, tell, cap=cap)
     digests, present, other = bytearray(16 * (top + 1)), bytearray(top + 1), {}
-    names, enc, sha = scan.fields, _encode, _sha256
-    order = tuple(sorted(range(1, len(names) + 1), key=lambda j: names[j - 1]))  # the columns in key order
-    keys = tuple(_encode(names[j - 1]) for j in order)
+    row_digests = _digester(scan)
     n = 0
     for rows in driver_pages(conn, scan.page, -1, SCAN_PAGE):
         if not rows:
             continue
-        # None: a value it does not write (or a field named twice, which a dict would keep once)
-        blob = _core.row_digests(rows, order, keys) if _core is not None and len(set(names)) == len(names) else None
-        if blob is None:
-            blob = b"".join(sha(b"\x00" + str(row[0]).encode() + b"|" + enc(dict(zip(names, row[1:])))).digest()[:16]
-                            for row in rows)
+        blob = row_digests(rows)
         a, b = rows[0][0], rows[-1][0]
         if b >= len(present):  # written after max() was read, in a transaction that sees it
             new = min(b + 1, cap)
