@@ -87,13 +87,19 @@ def rechain(events: list[dict]) -> list[dict]:
     return out
 
 
-@pytest.fixture(params=["msgspec", "stdlib"])
+@pytest.fixture(params=["compiled", "msgspec", "stdlib"])
 def accel(request, monkeypatch):
-    """Each check both ways: with the optional accelerator (msgspec) and with the standard library alone."""
+    """Each check three ways: with the compiled accelerator (_fast.c, msgspec behind it for what it hands back), with
+    msgspec alone, and with the standard library alone."""
+    if request.param == "compiled":
+        if ccer_verify._fast is None:
+            pytest.skip("the compiled accelerator was not built")
+    else:
+        monkeypatch.setattr(ccer_verify, "COMPILED", False)
     if request.param == "msgspec":
         if not HAVE_MSGSPEC:
             pytest.skip("msgspec is not installed (the extra `fast`)")
-    else:
+    elif request.param == "stdlib":
         monkeypatch.setattr(ccer_verify, "FAST", False)
     return request.param
 
@@ -294,8 +300,8 @@ def test_the_accelerator_is_used_when_installed(monkeypatch):
     msgspec, none falls back); without it, all eight lines and five payloads."""
     if not HAVE_MSGSPEC:
         pytest.skip("msgspec is not installed")
-    calls = {"line": 0, "payload": 0}
-    parse, payload = ccer_verify._parse, ccer_verify._payload
+    calls = {"line": 0, "payload": 0, "rest": 0}
+    parse, payload, rest = ccer_verify._parse, ccer_verify._payload, ccer_verify._event_rest
 
     def counted(name, f):
         def call(*a):
@@ -305,12 +311,18 @@ def test_the_accelerator_is_used_when_installed(monkeypatch):
 
     monkeypatch.setattr(ccer_verify, "_parse", counted("line", parse))
     monkeypatch.setattr(ccer_verify, "_payload", counted("payload", payload))
+    monkeypatch.setattr(ccer_verify, "_event_rest", counted("rest", rest))
+    if ccer_verify._fast is not None:  # the compiled accelerator takes every event line whole
+        check(golden_export(), key=REGISTRY.hex)
+        assert calls == {"line": 3, "payload": 0, "rest": 0}
+        monkeypatch.setattr(ccer_verify, "COMPILED", False)
+        calls.update(line=0, payload=0)
     check(golden_export(), key=REGISTRY.hex)
-    assert calls == {"line": 3, "payload": 0}
-    calls.update(line=0, payload=0)
+    assert calls == {"line": 3, "payload": 0, "rest": 5}
+    calls.update(line=0, payload=0, rest=0)
     monkeypatch.setattr(ccer_verify, "FAST", False)
     check(golden_export(), key=REGISTRY.hex)
-    assert calls == {"line": 8, "payload": 5}
+    assert calls == {"line": 8, "payload": 5, "rest": 5}
 
 
 @needs_msgspec
@@ -409,8 +421,10 @@ def test_fast_and_stdlib_check_event_lines_alike(payloads, uids, subjects, data)
         lines[k] = _perturb(lines[k], data)
     raw = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
     rooted = {"serial_block": "active"}
-    fast = ccer_verify._check_chunk((raw, rooted, 3, True))
-    slow = ccer_verify._check_chunk((raw, rooted, 3, False))
+    fast = ccer_verify._check_chunk((raw, rooted, 3, True, False))
+    slow = ccer_verify._check_chunk((raw, rooted, 3, False, False))
+    if ccer_verify._fast is not None:  # the compiled accelerator: the same ops, the same first bad line
+        assert ccer_verify._check_chunk((raw, rooted, 3, False, True)) == slow
     assert fast == slow
 
 
@@ -470,7 +484,7 @@ def test_it_works_without_msgspec(tmp_path):
     good = tmp_path / "good.jsonl"
     good.write_text("".join(line + "\n" for line in golden_export()), encoding="utf-8")
     code = ("import sys; sys.modules['msgspec'] = None; sys.path.insert(0, 'VERIFIER'); import ccer_verify; "
-            "assert ccer_verify._accel is None and not ccer_verify.FAST; "
+            "assert ccer_verify._accel is None and not ccer_verify.FAST; ccer_verify.COMPILED = False; "
             "print(ccer_verify.verify_file('GOOD', key='KEY', jobs=2).events)")
     code = code.replace("VERIFIER", str(VERIFIER)).replace("GOOD", str(good)).replace("KEY", REGISTRY.hex)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

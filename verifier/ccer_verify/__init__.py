@@ -18,6 +18,10 @@ try:  # the optional accelerator (the extra `fast`): same answers, several times
     from . import _accel
 except ImportError:
     _accel = None
+try:  # the optional compiled accelerator (_fast.c, built at install when a C compiler is there): an event line in one call
+    from . import _fast
+except ImportError:
+    _fast = None
 
 __all__ = ["BadLine", "Result", "GENESIS", "EMPTY_ROOT", "verify", "verify_file", "canonical", "merkle_root", "key_id",
            "signed_text", "load_checkpoint"]
@@ -33,6 +37,8 @@ HEADER_KEYS = frozenset(("ccer_ledger_export", "genesis", "key", "rooted", "sinc
 _HEX = frozenset("0123456789abcdef")
 #: check canonical JSON with msgspec when it is installed (tests turn it off to compare both paths)
 FAST = _accel is not None
+#: check event lines with the compiled accelerator when it was built (tests turn it off likewise)
+COMPILED = _fast is not None
 
 
 class BadLine(Exception):
@@ -236,7 +242,7 @@ def _parse(n: int, text: str) -> Any:
 def _check_chunk(task: tuple) -> dict:
     """Check one chunk: its bytes, or (path, start, end, first) to read them; line numbers counted from 1 in the
     chunk (`verify` adds the lines before it)."""
-    data, rooted, trust_seq, fast = task
+    data, rooted, trust_seq, fast, compiled = task
     if type(data) is tuple:
         data = _read_lines(*data)
     n = 1
@@ -245,7 +251,7 @@ def _check_chunk(task: tuple) -> dict:
     collecting = gc.isenabled()
     gc.disable()  # the loop makes no reference cycles; the collector would only walk the chunk's objects again
     try:
-        _chunk_lines(data, n, rooted, trust_seq, ops, out, fast)
+        _chunk_lines(data, n, rooted, trust_seq, ops, out, fast, compiled)
     except BadLine as bad:
         out["error"] = (bad.line, bad.message)
     finally:
@@ -272,44 +278,46 @@ def _payload(payload: str, accel: Any) -> tuple[Any, bool]:
 
 
 def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | None, ops: list, out: dict,
-                 fast: bool = False) -> None:
+                 fast: bool = False, compiled: bool = False) -> None:
     canon, sha = canonical, _sha256
     accel = _accel if fast else None
+    line = _fast.event_line if compiled and _fast is not None else None
     enc = None
     if accel is not None:
-        dec_event, enc_event, dec, enc, errors = (accel.DECODE_EVENT, accel.ENCODE_EVENT, accel.DECODE, accel.ENCODE,
-                                                  accel.ERRORS)
+        dec_event, enc_event, enc, errors = accel.DECODE_EVENT, accel.ENCODE_EVENT, accel.ENCODE, accel.ERRORS
     prev = seq_prev = None
     events = 0
     ended = False
-    # the states of rooted types vouched for since the last op, by "type:id" — the last one wins: the state, or
-    # (state,) when its canonical text is the standard library's to write. Made into leaves only at the next op: a
-    # block cut again before the next checkpoint is never hashed. (§5: types contain no colon.)
-    pending: dict[str, Any] = {}
+    # the states of rooted types vouched for since the last op, by type and id (as ids sort, _key_of) — the last one
+    # wins: the state, or (state,) when its canonical text is the standard library's to write; from the compiled
+    # accelerator the leaf hash already, or False (not kept). Made into leaves only at the next op: a block cut again
+    # before the next checkpoint is never hashed. (§5: types contain no colon.)
     fields = {name: f for name, f in rooted.items() if ":" not in name}
     prefixes = tuple(name + ":" for name in fields)
+    pending: dict[str, dict] = {name: {} for name in fields}
+    kinds = tuple((name, f, pending[name]) for name, f in fields.items())
 
     def flush() -> None:
-        if not pending:
-            return
-        sets: dict[str, dict] = {name: {} for name in fields}
-        dels: dict[str, list] = {name: [] for name in fields}
-        for k, state in pending.items():
-            name, _, sid = k.partition(":")
-            key = int(sid) if sid.isdigit() and sid.isascii() and (sid[0] != "0" or len(sid) == 1) else sid
-            std = type(state) is tuple
-            if std:
-                state = state[0]
-            if type(state) is dict and state.get(fields[name]) is True:
-                # the leaf (§6): id|canonical(state); a float-free state's canonical text is the accelerator's (_accel)
-                text = canon(state).encode("utf-8") if std else enc(state)
-                sets[name][key] = sha(b"\x00" + sid.encode("utf-8") + b"|" + text).digest()
-            else:
-                dels[name].append(key)
-        pending.clear()
-        for name in fields:
-            if sets[name] or dels[name]:
-                ops.append((name, sets[name], dels[name]))
+        for name, states in pending.items():
+            if not states:
+                continue
+            sets, dels, field_name = {}, [], fields[name]
+            for key, state in states.items():
+                if type(state) is bytes:  # a leaf hash from the compiled accelerator
+                    sets[key] = state
+                    continue
+                std = type(state) is tuple
+                if std:
+                    state = state[0]
+                if type(state) is dict and state.get(field_name) is True:
+                    # the leaf (§6): id|canonical(state) (an integer key's text is the id's: _key_of); a float-free
+                    # state's canonical text is the accelerator's (_accel)
+                    text = canon(state).encode("utf-8") if std else enc(state)
+                    sets[key] = sha(b"\x00" + str(key).encode("utf-8") + b"|" + text).digest()
+                else:
+                    dels.append(key)
+            states.clear()
+            ops.append((name, sets, dels))
 
     n -= 1
     lines = data.split(b"\n")
@@ -317,80 +325,53 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
     out["lines"] = len(lines) + (partial != b"")
     for raw in lines:
         n += 1
-        ev = None
-        if accel is not None and not ended:
-            try:
-                ev = dec_event(raw)
-            except errors:  # not an event line, or one the standard library must judge
-                pass
-            else:
-                if enc_event(ev) != raw:  # see _accel: only "canonical" is taken from msgspec
-                    ev = None
-        if ev is not None:  # canonical, and the members of §1 with their types
-            seq, h, prev_hash, payload = ev.seq, ev.hash, ev.prev_hash, ev.payload
+        got = line(raw, kinds) if line is not None and not ended else None
+        if got is not None:  # an event line, canonical, hashed, its payload canonical: see _fast.c
+            seq, h, prev_hash = got
+            ev = None
         else:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise BadLine(n, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-            if ended:
-                raise BadLine(n, "a line after the export's last line")
-            obj = _parse(n, text)
-            if not text.startswith('{"action":'):
-                if type(obj) is dict and obj.keys() == {"checkpoint"}:
-                    flush()
-                    ops.append((None, "cp", n, obj, events, seq_prev, prev))
-                elif type(obj) is dict and obj.keys() == {"end"}:
-                    ops.append((None, "end", n, obj["end"], events, seq_prev, prev))
-                    ended = True
+            ev = None
+            if accel is not None and not ended:
+                try:
+                    ev = dec_event(raw)
+                except errors:  # not an event line, or one the standard library must judge
+                    pass
                 else:
-                    raise BadLine(n, "neither an event, a checkpoint nor the last line")
-                continue
-            if obj.keys() != EVENT_KEYS:
-                raise BadLine(n, f"an event line has exactly the members {', '.join(sorted(EVENT_KEYS))}")
-            seq, h, prev_hash, payload = obj["seq"], obj["hash"], obj["prev_hash"], obj["payload"]
-            if type(seq) is not int:
-                raise BadLine(n, f"event #{seq}: seq is an integer")
+                    if enc_event(ev) != raw:  # see _accel: only "canonical" is taken from msgspec
+                        ev = None
+            if ev is not None:  # canonical, and the members of §1 with their types
+                seq, h, prev_hash, payload = ev.seq, ev.hash, ev.prev_hash, ev.payload
+            else:
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise BadLine(n, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+                if ended:
+                    raise BadLine(n, "a line after the export's last line")
+                obj = _parse(n, text)
+                if not text.startswith('{"action":'):
+                    if type(obj) is dict and obj.keys() == {"checkpoint"}:
+                        flush()
+                        ops.append((None, "cp", n, obj, events, seq_prev, prev))
+                    elif type(obj) is dict and obj.keys() == {"end"}:
+                        ops.append((None, "end", n, obj["end"], events, seq_prev, prev))
+                        ended = True
+                    else:
+                        raise BadLine(n, "neither an event, a checkpoint nor the last line")
+                    continue
+                if obj.keys() != EVENT_KEYS:
+                    raise BadLine(n, f"an event line has exactly the members {', '.join(sorted(EVENT_KEYS))}")
+                seq, h, prev_hash, payload = obj["seq"], obj["hash"], obj["prev_hash"], obj["payload"]
+                if type(seq) is not int:
+                    raise BadLine(n, f"event #{seq}: seq is an integer")
         if prev is None:
             ops.append((None, "first", n, seq, prev_hash))
         elif seq != seq_prev + 1:
             raise BadLine(n, f"event #{seq}: expected event #{seq_prev + 1} here (an event is missing, or the lines are out of order)")
         elif prev_hash != prev:
             raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
-        if ev is None and (not _is_hex(h, 64) or not (obj["actor_user_id"] is None or type(obj["actor_user_id"]) is int)
-                           or not all(type(obj[k]) is str for k in ("action", "actor", "occurred_at", "payload", "subject_id",
-                                                                   "subject_type"))):
-            raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
-        # the line is canonical: what it hashes is the line without its hash member, 74 ASCII bytes (§3, §9)
-        j = raw.index(b',"hash":"')
-        if sha(raw[:j] + raw[j + 74:]).hexdigest() != h:
-            if not _is_hex(h, 64):  # (the accelerator's types left this to check: a hex digest equal to h is hex)
-                raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
-            raise BadLine(n, f"event #{seq}: its content does not hash to its hash (the event was altered)")
-        fast_p = False
-        if accel is not None:  # _payload's first half, inline
-            try:
-                pb = payload.encode("utf-8")
-                p = dec(pb)
-                fast_p = enc(p) == pb
-            except errors:
-                pass
-        if not fast_p:
-            try:
-                p = _payload(payload, None)[0]
-            except ValueError:
-                raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)") from None
-        if prefixes and type(p) is dict:  # the vouched states of rooted types (§5), made Merkle leaves (§6) by flush
-            if "state" in p:
-                stype = ev.subject_type if ev is not None else obj["subject_type"]
-                if stype in fields:
-                    pending[stype + ":" + (ev.subject_id if ev is not None else obj["subject_id"])] = \
-                        p["state"] if fast_p else (p["state"],)
-            states = p.get("states")
-            if type(states) is dict:
-                for k, state in states.items():
-                    if k.startswith(prefixes):
-                        pending[k] = state if fast_p else (state,)
+        if got is None:  # (the compiled accelerator did all this)
+            _event_rest(raw, n, seq, h, payload, ev, obj if ev is None else None, accel, pending, fields, prefixes)
         if seq == trust_seq:
             ops.append((None, "trust", n, h))
         prev, seq_prev = h, seq
@@ -400,6 +381,47 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
     flush()
     out["events"] = events
     out["last"] = None if prev is None else (seq_prev, prev)
+
+
+def _event_rest(raw: bytes, n: int, seq: int, h: Any, payload: Any, ev: Any, obj: Any, accel: Any, pending: dict,
+                fields: dict, prefixes: tuple) -> None:
+    """An event line read by the standard library or msgspec (`ev`: the msgspec Struct; `obj`: the parsed dict),
+    after its place in the chain: its members' types, its hash, its payload, the rooted states it vouches for."""
+    if ev is None and (not _is_hex(h, 64) or not (obj["actor_user_id"] is None or type(obj["actor_user_id"]) is int)
+                       or not all(type(obj[k]) is str for k in ("action", "actor", "occurred_at", "payload", "subject_id",
+                                                               "subject_type"))):
+        raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
+    # the line is canonical: what it hashes is the line without its hash member, 74 ASCII bytes (§3, §9)
+    j = raw.index(b',"hash":"')
+    if _sha256(raw[:j] + raw[j + 74:]).hexdigest() != h:
+        if not _is_hex(h, 64):  # (the accelerator's types left this to check: a hex digest equal to h is hex)
+            raise BadLine(n, f"event #{seq}: a member has the wrong type (docs/ledger-format.md §1)")
+        raise BadLine(n, f"event #{seq}: its content does not hash to its hash (the event was altered)")
+    fast_p = False
+    if accel is not None:  # _payload's first half, inline
+        try:
+            pb = payload.encode("utf-8")
+            p = accel.DECODE(pb)
+            fast_p = accel.ENCODE(p) == pb
+        except accel.ERRORS:
+            pass
+    if not fast_p:
+        try:
+            p = _payload(payload, None)[0]
+        except ValueError:
+            raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)") from None
+    if prefixes and type(p) is dict:  # the vouched states of rooted types (§5), made Merkle leaves (§6) by flush
+        if "state" in p:
+            stype = ev.subject_type if ev is not None else obj["subject_type"]
+            if stype in fields:
+                pending[stype][_key_of(ev.subject_id if ev is not None else obj["subject_id"])] = \
+                    p["state"] if fast_p else (p["state"],)
+        states = p.get("states")
+        if type(states) is dict:
+            for k, state in states.items():
+                if k.startswith(prefixes):
+                    name, _, sid = k.partition(":")
+                    pending[name][_key_of(sid)] = state if fast_p else (state,)
 
 
 def _key_of(sid: str) -> Any:
@@ -659,7 +681,7 @@ def verify(source: Any, key: str | None = None, trust: dict | None = None, jobs:
                                  "you kept says otherwise: the chain was rewritten")
     trust_seq = trust["seq"] if trust is not None else None
     ranges = _ranges(f)
-    tasks = ((where, st.fields, trust_seq, FAST) for where in (ranges if ranges is not None else _chunks(f)))
+    tasks = ((where, st.fields, trust_seq, FAST, COMPILED) for where in (ranges if ranges is not None else _chunks(f)))
     last_line = 1
     if jobs <= 1:
         results: Iterable[dict] = map(_check_chunk, tasks)
