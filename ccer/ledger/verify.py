@@ -619,15 +619,14 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
 
 def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -> tuple[bytearray, bytearray, dict]:
     """`table_digests` of the rows of `ids` of a JSON-native table on PostgreSQL (an incremental verification),
-    sparse: the driver's rows, by id text."""
+    sparse: the driver's rows, by id (integer ids only: `_compare` looks them up as such)."""
     conn = session.connection()
     digests, out = _digester(scan), {}
     for a in range(0, len(ids), SCAN_PAGE):
         compiled = select(*scan.columns).where(among(conn, scan.columns[0], ids[a:a + SCAN_PAGE])).compile(dialect=conn.dialect)
         rows = driver_rows(conn, str(compiled), compiled.params)
         blob = digests(rows)
-        for k, row in enumerate(rows):
-            out[str(row[0])] = blob[16 * k:16 * k + 16]
+        out.update((row[0], blob[16 * k:16 * k + 16]) for k, row in enumerate(rows))
     return bytearray(), bytearray(), out
 
 
@@ -752,7 +751,7 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
             elif mine != bytes(digests[16 * i:16 * i + 16]):
                 differing.append((str(i), seq))
     for i, (seq, mine) in (slots.sparse or {}).items():  # incremental: the table's digests are all in `other`
-        got = other.get(str(i))
+        got = other.get(i) or other.get(str(i))  # by id (the native scan) or by id text
         if (got is None and mine != null_digest(str(i))) or (got is not None and got != mine):
             differing.append((str(i), seq))
     for sid, (seq, mine) in slots.other.items():
