@@ -182,10 +182,11 @@ class Slots:
 
     __slots__ = ("seqs", "digests", "other", "count", "sparse", "cap")
 
-    def __init__(self, track: bool = False, cap: int = BASE_CAP) -> None:
+    def __init__(self, track: bool = False, cap: int = BASE_CAP, size: int = 0) -> None:
         self.cap = cap
-        self.seqs = array("q")
-        self.digests = bytearray()
+        size = min(size, cap)
+        self.seqs = array("q", bytes(8 * size))
+        self.digests = bytearray(16 * size)
         self.other: dict[str, tuple[int, bytes]] = {}
         self.count = 0
         #: track: integer ids kept in a dict instead of the flat arrays (incremental verification: few ids, in a
@@ -226,11 +227,11 @@ class Rooted:
 
     __slots__ = ("kind", "merkle", "present", "hashes", "texts", "subtrees")
 
-    def __init__(self, kind: SubjectType) -> None:
+    def __init__(self, kind: SubjectType, size: int = 0) -> None:
         self.kind = kind
         self.merkle = kind.merkle
-        self.present = bytearray()
-        self.hashes = bytearray()
+        self.present = bytearray(size)
+        self.hashes = bytearray(32 * size)
         #: ids that are not canonical integers
         self.texts: dict[str, bytes] = {}
         #: the subtree roots of the last root's full chunks, by a digest of the chunk's leaf hashes (root_of_blob)
@@ -266,14 +267,15 @@ class Rooted:
             present[key] = 1
             self.hashes[32 * key:32 * key + 32] = leaf_hash
 
-    def blob(self) -> bytes:
+    def blob(self) -> bytes | memoryview:
         """The kept leaf hashes, concatenated in the natural order of their ids (§6)."""
         import numpy as np
 
         kept = np.flatnonzero(np.frombuffer(self.present, dtype=np.uint8))
-        ints = np.frombuffer(self.hashes, dtype=np.uint8).reshape(-1, 32)[kept].tobytes()
+        ints = np.frombuffer(self.hashes, dtype=np.uint8).reshape(-1, 32)[kept]
         if not self.texts:
-            return ints  # canonical integer ids: their natural order is numeric order
+            return memoryview(ints.reshape(-1))  # canonical integer ids: their natural order is numeric order (no copy)
+        ints = ints.tobytes()
         pairs = [(str(int(i)), ints[32 * n:32 * n + 32]) for n, i in enumerate(kept)] + list(self.texts.items())
         pairs.sort(key=lambda p: natural(p[0]))
         return b"".join(h for _, h in pairs)
@@ -326,13 +328,14 @@ def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
 class _Walk:
     """The state of a chain walk: what the events vouch for, by type."""
 
-    def __init__(self, incremental: bool = False, caps: dict[str, int] | None = None) -> None:
+    def __init__(self, incremental: bool = False, caps: dict[str, int] | None = None, tops: dict[str, int] | None = None) -> None:
         self.slots: dict[str, Slots] = {}
         self.rooted: dict[str, Rooted] = {}
         for name, kind in SUBJECT_TYPES.items():
-            self.slots[name] = Slots(track=incremental, cap=(caps or {}).get(name, BASE_CAP))
+            size = 0 if incremental else (tops or {}).get(name, 0)  # (ids seen beyond it grow the arrays as before)
+            self.slots[name] = Slots(track=incremental, cap=(caps or {}).get(name, BASE_CAP), size=size)
             if kind.merkle is not None:
-                self.rooted[name] = Rooted(kind)
+                self.rooted[name] = Rooted(kind, size)
         #: False when an incremental verification starts from a checkpoint without its leaves
         self.replay_roots = True
 
@@ -497,8 +500,9 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     if jobs > 1 and since is None and session.get_bind().dialect.name == "postgresql":
         helper = _StatesHelper(session, run_invariants, list(extra_checks))
     key = key or public_key()
-    caps = helper.caps if helper is not None else None if since is not None else type_caps(session)
-    walk = _Walk(incremental=since is not None, caps=caps)
+    tops: dict[str, int] = {}
+    caps = helper.caps if helper is not None else None if since is not None else type_caps(session, tops)
+    walk = _Walk(incremental=since is not None, caps=caps, tops=helper.tops if helper is not None else tops)
     tell = progress or (lambda stage, done, total: None)
     prev, expected_seq = GENESIS, 1
     if since is not None:
@@ -586,16 +590,21 @@ def _plain_value(o: Any) -> Any:
 _canon_row = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain_value).encode
 
 
-def type_caps(session: Session) -> dict[str, int]:
+def type_caps(session: Session, tops: dict[str, int] | None = None) -> dict[str, int]:
     """Each subject type's cap (see BASE_CAP): twice its table's rows and a margin, for the types read through a
-    FieldsScan (the large ones); the base cap for the others."""
+    FieldsScan (the large ones); the base cap for the others. `tops`, when given, gets those tables' largest ids:
+    a full verification sizes its arrays to them once (doubling them as ids come would overshoot by up to half
+    and copy them at each step)."""
     caps = {}
     for name, kind in SUBJECT_TYPES.items():
         scan = kind.snapshot_all
-        n = 0
+        n = top = 0
         if isinstance(scan, FieldsScan):
-            n = session.execute(select(func.count(scan.columns[0]))).scalar() or 0
+            n, top = session.execute(select(func.count(scan.columns[0]), func.max(scan.columns[0]))).one()
+            n, top = n or 0, top or 0
         caps[name] = min(2 * n + BASE_CAP, _INT_LIMIT)
+        if tops is not None and top > 0:
+            tops[name] = min(top + 1, caps[name])
     return caps
 
 
@@ -807,7 +816,8 @@ class _StatesHelper:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         #: the types' caps, read once in the shared snapshot: both processes keep the same ids in their arrays
-        self.caps = type_caps(session)
+        self.tops: dict[str, int] = {}
+        self.caps = type_caps(session, self.tops)
         self.jobs = _jobs(self.caps, [*INVARIANTS, *extra] if invariants else [])
         url = session.get_bind().url.render_as_string(hide_password=False)
         ctx = multiprocessing.get_context("fork")
@@ -826,11 +836,19 @@ class _StatesHelper:
         done = _run_jobs(session, self.jobs, self.caps, self.counter)
         try:
             got = pickle.loads(self.receive.recv_bytes())
+            if isinstance(got, BaseException):
+                raise got
+            for i, result in got.items():  # the tables' arrays follow, each received into its own buffer (no copy)
+                if self.jobs[i][0] == "table":
+                    sizes, other = result
+                    arrays = [bytearray(n) for n in sizes]
+                    for array_ in arrays:
+                        if array_:
+                            self.receive.recv_bytes_into(array_)
+                    got[i] = (*arrays, other)
         except EOFError:
             raise RuntimeError("the table-scanning process of ledger verify died") from None
         self.process.join()
-        if isinstance(got, BaseException):
-            raise got
         done.update(got)
         tables = {job[1]: done[i] for i, job in enumerate(self.jobs) if job[0] == "table"}
         messages = [msg for i, job in enumerate(self.jobs) if job[0] == "check" for msg in done[i]]
@@ -878,7 +896,16 @@ def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, co
             conn.rollback()
     except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
         out = RuntimeError(f"ledger verify's table scan failed: {exc!r}")
-    send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    if isinstance(out, BaseException):
+        send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    else:  # the tables' digest arrays after the rest, as they are (pickling would copy them twice on each side)
+        head = {i: ((len(r[0]), len(r[1])), r[2]) if jobs[i][0] == "table" else r for i, r in out.items()}
+        send.send_bytes(pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
+        for i, r in out.items():
+            if jobs[i][0] == "table":
+                for array_ in r[:2]:
+                    if array_:
+                        send.send_bytes(array_)
     send.close()
 
 
