@@ -17,10 +17,13 @@
 #define KIND_EXTRA                                                                                                  \
     PyObject *slots, *rooted_obj, *seqs, *digests, *other, *present, *hashes, *texts;                                     \
     PyObject *sparse;         /* Slots.sparse, a dict (incremental verification: integer ids by key), or NULL */        \
+    Py_buffer bseqs, bdigests, bpresent, bhashes; /* the arrays' memory (bytearrays, or scratch-file mappings) */    \
+    int held;                 /* those buffers are held (never across a call into Python, which may resize them) */  \
     long long count_delta;    /* new ids written in place (Slots.count) */
 #include "_format.h"
 
 static int kind_attrs(Kind *kind);
+static void kind_release(Kind *kind);
 
 /* Slots and Rooted (verify.py) written in place when the id is inside their arrays; anything else through their
  * own Python methods (growth, sparse ids, ids kept by text). */
@@ -30,17 +33,12 @@ static int vouch_item(Item *it, const unsigned char *s, long long seq) {
     leaf_hash(it->id, it->id_n, s + it->v0, it->v1 - it->v0, h);
     long long i = int_id(it->id, it->id_n);
     int done = 0;
-    if (i >= 0 && !k->sparse) {
-        Py_buffer view;
-        if (PyObject_GetBuffer(k->seqs, &view, PyBUF_WRITABLE) < 0) return -1;
-        if (i < view.len / 8) {
-            long long *seqs = view.buf;
-            if (!seqs[i]) k->count_delta++;
-            seqs[i] = seq;
-            memcpy(PyByteArray_AS_STRING(k->digests) + 16 * i, h, 16);
-            done = 1;
-        }
-        PyBuffer_Release(&view);
+    if (i >= 0 && !k->sparse && i < k->bseqs.len / 8 && 16 * i + 16 <= k->bdigests.len) {
+        long long *seqs = k->bseqs.buf;
+        if (!seqs[i]) k->count_delta++;
+        seqs[i] = seq;
+        memcpy((char *)k->bdigests.buf + 16 * i, h, 16);
+        done = 1;
     }
     if (!done && i >= 0 && k->sparse) { /* Slots.put_int's sparse case: {id: (seq, digest)} */
         PyObject *key = PyLong_FromLongLong(i);
@@ -54,6 +52,7 @@ static int vouch_item(Item *it, const unsigned char *s, long long seq) {
     if (!done) {
         PyObject *r;
         if (i >= 0) {
+            kind_release(k); /* Python may grow or replace the arrays */
             r = PyObject_CallMethod(k->slots, "put_int", "LLy#", i, seq, (const char *)h, (Py_ssize_t)16);
         } else {
             PyObject *key = PyUnicode_DecodeUTF8(it->id, it->id_n, "strict");
@@ -68,11 +67,12 @@ static int vouch_item(Item *it, const unsigned char *s, long long seq) {
     }
     if (!k->rooted) return 0;
     int keep = kept(k, s, it->v0, it->v1);
-    if (i >= 0 && i < PyByteArray_GET_SIZE(k->present) && PyDict_GET_SIZE(k->texts) == 0) {
-        PyByteArray_AS_STRING(k->present)[i] = keep ? 1 : 0;
-        if (keep) memcpy(PyByteArray_AS_STRING(k->hashes) + 32 * i, h, 32);
+    if (i >= 0 && i < k->bpresent.len && 32 * i + 32 <= k->bhashes.len && PyDict_GET_SIZE(k->texts) == 0) {
+        ((char *)k->bpresent.buf)[i] = keep ? 1 : 0;
+        if (keep) memcpy((char *)k->bhashes.buf + 32 * i, h, 32);
         return 0;
     }
+    kind_release(k);
     PyObject *key = i >= 0 ? PyLong_FromLongLong(i) : PyUnicode_DecodeUTF8(it->id, it->id_n, "strict");
     if (!key) return -1;
     PyObject *r = keep ? PyObject_CallMethod(k->rooted_obj, "put", "Oy#", key, (const char *)h, (Py_ssize_t)32)
@@ -97,6 +97,15 @@ static const char *utf8(PyObject *o, Py_ssize_t *n) {
 /* The arrays and dicts a kind writes into, as strong references, read (again) from its Slots and Rooted: again
  * after every call into Python, which may have replaced one of them. */
 static void kind_release(Kind *kind) {
+    if (kind->held) {
+        PyBuffer_Release(&kind->bseqs);
+        PyBuffer_Release(&kind->bdigests);
+        if (kind->rooted) {
+            PyBuffer_Release(&kind->bpresent);
+            PyBuffer_Release(&kind->bhashes);
+        }
+        kind->held = 0;
+    }
     Py_CLEAR(kind->sparse);
     Py_CLEAR(kind->seqs);
     Py_CLEAR(kind->digests);
@@ -119,16 +128,41 @@ static int kind_attrs(Kind *kind) {
     if (!(kind->seqs = PyObject_GetAttrString(kind->slots, "seqs")) || !(kind->digests = PyObject_GetAttrString(kind->slots, "digests"))
         || !(kind->other = PyObject_GetAttrString(kind->slots, "other")))
         return -1;
-    if (!PyByteArray_Check(kind->digests) || !PyDict_Check(kind->other)) {
-        PyErr_SetString(PyExc_TypeError, "Slots: digests a bytearray, other a dict");
+    if (!PyDict_Check(kind->other)) {
+        PyErr_SetString(PyExc_TypeError, "Slots: other a dict");
         return -1;
     }
-    if (!kind->rooted) return 0;
-    if (!(kind->present = PyObject_GetAttrString(kind->rooted_obj, "present")) || !(kind->hashes = PyObject_GetAttrString(kind->rooted_obj, "hashes"))
-        || !(kind->texts = PyObject_GetAttrString(kind->rooted_obj, "texts")))
+    if (kind->rooted && (!(kind->present = PyObject_GetAttrString(kind->rooted_obj, "present"))
+                         || !(kind->hashes = PyObject_GetAttrString(kind->rooted_obj, "hashes"))
+                         || !(kind->texts = PyObject_GetAttrString(kind->rooted_obj, "texts"))))
         return -1;
-    if (!PyByteArray_Check(kind->present) || !PyByteArray_Check(kind->hashes) || !PyDict_Check(kind->texts)) {
-        PyErr_SetString(PyExc_TypeError, "Rooted: present and hashes bytearrays, texts a dict");
+    if (kind->rooted && !PyDict_Check(kind->texts)) {
+        PyErr_SetString(PyExc_TypeError, "Rooted: texts a dict");
+        return -1;
+    }
+    /* the arrays' memory, writable (seqs: 8-byte integers) */
+    if (PyObject_GetBuffer(kind->seqs, &kind->bseqs, PyBUF_WRITABLE) < 0) return -1;
+    if (PyObject_GetBuffer(kind->digests, &kind->bdigests, PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&kind->bseqs);
+        return -1;
+    }
+    if (kind->rooted) {
+        if (PyObject_GetBuffer(kind->present, &kind->bpresent, PyBUF_WRITABLE) < 0) {
+            PyBuffer_Release(&kind->bseqs);
+            PyBuffer_Release(&kind->bdigests);
+            return -1;
+        }
+        if (PyObject_GetBuffer(kind->hashes, &kind->bhashes, PyBUF_WRITABLE) < 0) {
+            PyBuffer_Release(&kind->bseqs);
+            PyBuffer_Release(&kind->bdigests);
+            PyBuffer_Release(&kind->bpresent);
+            return -1;
+        }
+    }
+    kind->held = 1;
+    if (kind->bseqs.len % 8) {
+        kind_release(kind);
+        PyErr_SetString(PyExc_TypeError, "Slots: seqs of 8-byte integers");
         return -1;
     }
     return 0;
@@ -282,6 +316,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
             int same = PyObject_RichCompareBool(at, last_at, Py_EQ);
             if (same < 0) goto out;
             if (!same) {
+                for (Py_ssize_t k = 0; k < w.nkinds; k++) kind_release(&w.kinds[k]);
                 PyObject *text = PyObject_CallOneArg(plain, at);
                 if (!text || kinds_attrs(&w) < 0) { Py_XDECREF(text); goto out; }
                 if (!PyUnicode_Check(text)) { Py_DECREF(text); status = HAND; break; }
