@@ -393,7 +393,7 @@ def test_fast_and_stdlib_verdicts_agree_on_payloads(value, data):
 
 
 _states = st.dictionaries(st.sampled_from(["serial_block:1", "serial_block:2", "serial_block:10", "serial_block:007",
-                                           "serial_block:x", "serial_block:١", "project:3"]),
+                                           "serial_block:x", "serial_block:١", "project:3", "serial_block", "serial_block:a:b"]),
                           st.one_of(st.fixed_dictionaries({"active": st.sampled_from([True, False, 1, None])},
                                                           optional={"n": _json, "名": st.text(max_size=4)}), _json),
                           max_size=4)
@@ -489,3 +489,20 @@ def test_it_works_without_msgspec(tmp_path):
     code = code.replace("VERIFIER", str(VERIFIER)).replace("GOOD", str(good)).replace("KEY", REGISTRY.hex)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and out.stdout.strip() == "5", out.stderr
+
+
+def test_the_three_paths_agree_on_the_review_cases():
+    """A read-only review of _fast.c (session 9): a `states` key without a colon names the subject with the empty id
+    (§5: split at the first colon, as the platform reads it) on every path; an id of 700 digits is kept as text, not
+    a crash (Python's int-string limit); both give the same ops compiled, with msgspec and with the stdlib."""
+    rooted = {"serial_block": "active"}
+    events = [dict(EVENTS[0], subject_type="project", payload_json=_canon(p), seq=i + 1) for i, p in enumerate([
+        {"states": {"serial_block": {"active": True, "x": 1}}},
+        {"states": {"serial_block:" + "7" * 700: {"active": True}}, "state": {"active": True}},
+        {"states": {"serial_block": {"active": False}, "serial_block:5": {"active": True}}}])]
+    raw = "".join(event_line(v) + "\n" for v in rechain(events)).encode("utf-8")
+    runs = [ccer_verify._check_chunk((raw, rooted, None, fast, compiled))
+            for fast, compiled in ((False, False), (True, False), (False, True))]
+    assert runs[0] == runs[1] == runs[2] and runs[0]["error"] is None and runs[0]["events"] == 3
+    ops = [op for op in runs[0]["ops"] if op[0] == "serial_block"]
+    assert ops == [("serial_block", {"7" * 700: ops[0][1]["7" * 700], 5: ops[0][1][5]}, [""])]

@@ -293,7 +293,6 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
     # accelerator the leaf hash already, or False (not kept). Made into leaves only at the next op: a block cut again
     # before the next checkpoint is never hashed. (§5: types contain no colon.)
     fields = {name: f for name, f in rooted.items() if ":" not in name}
-    prefixes = tuple(name + ":" for name in fields)
     pending: dict[str, dict] = {name: {} for name in fields}
     kinds = tuple((name, f, pending[name]) for name, f in fields.items())
 
@@ -371,7 +370,7 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
         elif prev_hash != prev:
             raise BadLine(n, f"event #{seq}: prev_hash is not the hash of the event before it")
         if got is None:  # (the compiled accelerator did all this)
-            _event_rest(raw, n, seq, h, payload, ev, obj if ev is None else None, accel, pending, fields, prefixes)
+            _event_rest(raw, n, seq, h, payload, ev, obj if ev is None else None, accel, pending, fields)
         if seq == trust_seq:
             ops.append((None, "trust", n, h))
         prev, seq_prev = h, seq
@@ -384,7 +383,7 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
 
 
 def _event_rest(raw: bytes, n: int, seq: int, h: Any, payload: Any, ev: Any, obj: Any, accel: Any, pending: dict,
-                fields: dict, prefixes: tuple) -> None:
+                fields: dict) -> None:
     """An event line read by the standard library or msgspec (`ev`: the msgspec Struct; `obj`: the parsed dict),
     after its place in the chain: its members' types, its hash, its payload, the rooted states it vouches for."""
     if ev is None and (not _is_hex(h, 64) or not (obj["actor_user_id"] is None or type(obj["actor_user_id"]) is int)
@@ -410,7 +409,7 @@ def _event_rest(raw: bytes, n: int, seq: int, h: Any, payload: Any, ev: Any, obj
             p = _payload(payload, None)[0]
         except ValueError:
             raise BadLine(n, f"event #{seq}: its payload is not canonical JSON (docs/ledger-format.md §2)") from None
-    if prefixes and type(p) is dict:  # the vouched states of rooted types (§5), made Merkle leaves (§6) by flush
+    if fields and type(p) is dict:  # the vouched states of rooted types (§5), made Merkle leaves (§6) by flush
         if "state" in p:
             stype = ev.subject_type if ev is not None else obj["subject_type"]
             if stype in fields:
@@ -419,14 +418,15 @@ def _event_rest(raw: bytes, n: int, seq: int, h: Any, payload: Any, ev: Any, obj
         states = p.get("states")
         if type(states) is dict:
             for k, state in states.items():
-                if k.startswith(prefixes):
-                    name, _, sid = k.partition(":")
+                name, _, sid = k.partition(":")  # §5: split at the first colon (none: the empty id)
+                if name in fields:
                     pending[name][_key_of(sid)] = state if fast_p else (state,)
 
 
 def _key_of(sid: str) -> Any:
-    """A leaf's id as it sorts (§6): a canonical decimal integer (ASCII digits, no leading zero) as the number."""
-    return int(sid) if sid.isdigit() and sid.isascii() and (sid[0] != "0" or sid == "0") else sid
+    """A leaf's id as it sorts (§6): a canonical decimal integer (ASCII digits, no leading zero) as the number — up
+    to 640 digits (Python's lowest int-string limit; a longer one stays text, which sorts the same way: `_natural`)."""
+    return int(sid) if sid.isdigit() and sid.isascii() and (sid[0] != "0" or sid == "0") and len(sid) <= 640 else sid
 
 
 # ---- the whole export ------------------------------------------------------------------------------------------------

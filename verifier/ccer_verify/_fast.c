@@ -63,6 +63,7 @@ static Py_ssize_t line_member(void *ctx, const unsigned char *s, Py_ssize_t n, i
                               Py_ssize_t kn, Py_ssize_t v0) {
     Line *line = ctx;
     int m = line->seen; /* keys come sorted and strictly increasing: the next one must be MEMBERS[seen] */
+    if (v0 >= n) return -1;
     if (m >= NMEMBERS || (Py_ssize_t)strlen(MEMBERS[m]) != kn || memcmp(key, MEMBERS[m], kn) != 0) return -1;
     if (m == UID ? !(s[v0] == 'n' || s[v0] == '-' || (s[v0] >= '0' && s[v0] <= '9'))
                  : m == SEQ ? !(s[v0] == '-' || (s[v0] >= '0' && s[v0] <= '9')) : s[v0] != '"')
@@ -107,10 +108,10 @@ static PyObject *span_str(const unsigned char *s, Py_ssize_t v0, Py_ssize_t v1) 
     return PyUnicode_DecodeUTF8((const char *)s + v0 + 1, v1 - v0 - 2, "strict");
 }
 
-/* An id as the verifier keys it (_key_of): a canonical decimal integer (ASCII digits, no leading zero) as the
- * number, any other id as its text. */
+/* An id as the verifier keys it (_key_of): a canonical decimal integer (ASCII digits, no leading zero) of at most
+ * 640 digits as the number, any other id as its text. */
 static PyObject *id_key(const char *s, Py_ssize_t n) {
-    int digits = n > 0 && (s[0] != '0' || n == 1);
+    int digits = n > 0 && n <= 640 && (s[0] != '0' || n == 1);
     for (Py_ssize_t i = 0; digits && i < n; i++) digits = s[i] >= '0' && s[i] <= '9';
     if (!digits) return PyUnicode_DecodeUTF8(s, n, "strict");
     if (n <= 18) {
