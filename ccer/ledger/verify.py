@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
+import os
+import tempfile
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -166,6 +169,27 @@ _INT_LIMIT = 1 << 31
 #: forged row or event with a huge id must not make verification allocate gigabytes. A full verification sets
 #: each type's cap from its table's row count (`caps`); ids of a healthy registry are dense below it
 BASE_CAP = 1 << 20
+#: a full verification keeps the per-id arrays of a type with at least this many ids in scratch files that the OS
+#: pages (`scratch`): its resident memory stays flat in the registry's size — the arrays are on disk, in the page
+#: cache while there is room — and what it touches is handed back as it goes (`release`)
+SCRATCH_FROM = 1 << 16
+
+
+def scratch(nbytes: int) -> mmap.mmap:
+    """`nbytes` zero bytes in an unlinked temporary file (in CCER_SCRATCH_DIR, else the system's), mapped shared: a
+    process forked afterwards writes into the same pages."""
+    with tempfile.TemporaryFile(dir=os.environ.get("CCER_SCRATCH_DIR")) as f:
+        f.truncate(nbytes)
+        return mmap.mmap(f.fileno(), nbytes)
+
+
+def release(*buffers: Any) -> None:
+    """Hand the resident pages of scratch mappings back to the OS (their contents stay in the file); anything else
+    is left alone."""
+    for b in buffers:
+        b = getattr(b, "obj", b)  # a memoryview of a mapping
+        if isinstance(b, mmap.mmap):
+            b.madvise(mmap.MADV_DONTNEED)
 
 
 def _int_id(sid: str) -> int | None:
@@ -183,10 +207,15 @@ class Slots:
     __slots__ = ("seqs", "digests", "other", "count", "sparse", "cap")
 
     def __init__(self, track: bool = False, cap: int = BASE_CAP, size: int = 0) -> None:
-        self.cap = cap
         size = min(size, cap)
-        self.seqs = array("q", bytes(8 * size))
-        self.digests = bytearray(16 * size)
+        if size >= SCRATCH_FROM:  # in scratch files, never grown: ids from `size` on are kept by their text
+            self.cap = size
+            self.seqs: Any = memoryview(scratch(8 * size)).cast("q")
+            self.digests: Any = scratch(16 * size)
+        else:
+            self.cap = cap
+            self.seqs = array("q", bytes(8 * size))
+            self.digests = bytearray(16 * size)
         self.other: dict[str, tuple[int, bytes]] = {}
         self.count = 0
         #: track: integer ids kept in a dict instead of the flat arrays (incremental verification: few ids, in a
@@ -219,19 +248,24 @@ class Slots:
     def __len__(self) -> int:
         return self.count + len(self.other) + (len(self.sparse) if self.sparse is not None else 0)
 
+    def release(self) -> None:
+        release(self.seqs, self.digests)
+
 
 class Rooted:
     """The leaf hashes of the states a rooted subject type keeps (its Merkle leaves), by id: canonical integer ids
     in two flat arrays (1 + 32 bytes per id: the leaves come out in id order without a sort or a dict entry per
     leaf), any other id in a dict."""
 
-    __slots__ = ("kind", "merkle", "present", "hashes", "texts", "subtrees")
+    __slots__ = ("kind", "merkle", "present", "hashes", "texts", "subtrees", "fixed")
 
     def __init__(self, kind: SubjectType, size: int = 0) -> None:
         self.kind = kind
         self.merkle = kind.merkle
-        self.present = bytearray(size)
-        self.hashes = bytearray(32 * size)
+        #: in scratch files, never grown: ids from `size` on are kept by their text
+        self.fixed = size >= SCRATCH_FROM
+        self.present: Any = scratch(size) if self.fixed else bytearray(size)
+        self.hashes: Any = scratch(32 * size) if self.fixed else bytearray(32 * size)
         #: ids that are not canonical integers
         self.texts: dict[str, bytes] = {}
         #: the subtree roots of the last root's full chunks, by a digest of the chunk's leaf hashes (root_of_blob)
@@ -251,7 +285,7 @@ class Rooted:
             return
         present = self.present
         if key >= len(present):
-            if key >= 2 * len(present) + BASE_CAP:  # far beyond the ids seen: kept by its text (natural order is kept)
+            if self.fixed or key >= 2 * len(present) + BASE_CAP:  # far beyond the ids seen: by its text (natural order is kept)
                 self.put(str(key), leaf_hash)
                 return
             if leaf_hash is None:
@@ -282,9 +316,33 @@ class Rooted:
 
     def root(self) -> str:
         fresh: dict[bytes, bytes] = {}
-        root = root_of_blob(self.blob(), self.subtrees, fresh)
+        if self.fixed and not self.texts:
+            root = self._root_by_windows(fresh)
+        else:
+            root = root_of_blob(self.blob(), self.subtrees, fresh)
         self.subtrees = fresh
         return root
+
+    def _root_by_windows(self, fresh: dict[bytes, bytes], window: int = 1 << 16) -> str:
+        """`root` of scratch arrays, a window of ids at a time (each handed back to the OS once read): the memory of
+        a window and of the chunks' roots, whatever the number of leaves."""
+        import numpy as np
+
+        tree = _Chunks(self.subtrees, fresh)
+        hashes = np.frombuffer(self.hashes, dtype=np.uint8).reshape(-1, 32)
+        for a in range(0, len(self.present), window):
+            b = min(a + window, len(self.present))
+            kept = np.flatnonzero(np.frombuffer(self.present, dtype=np.uint8, count=b - a, offset=a)) + a
+            tree.feed(hashes[kept].reshape(-1))
+            if b - a == window:  # whole pages (a window is a multiple of the page size): handed back
+                self.present.madvise(mmap.MADV_DONTNEED, a, window)
+                self.hashes.madvise(mmap.MADV_DONTNEED, 32 * a, 32 * window)
+        del hashes
+        release(self.present, self.hashes)
+        return tree.root()
+
+    def release(self) -> None:
+        release(self.present, self.hashes)
 
 
 #: leaves per cached subtree: a power of two, so that a full chunk starting at a multiple of it is a subtree of
@@ -292,31 +350,58 @@ class Rooted:
 CHUNK = 1024
 
 
-def root_of_blob(blob: bytes, known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
-                 chunk: int = CHUNK) -> str:
-    """merkle.root, from the leaf hashes concatenated (32 bytes each). Successive checkpoints share most of their
-    tree: `known` maps a digest of a full chunk's leaf hashes to its subtree root from the previous computation,
-    and `fresh` collects this one's. At the chunks' level the whole tree holds the full chunks' roots and then the
-    rest's one node (the full part is even at every level below, so the rest pairs and carries exactly as it
-    does in the whole)."""
-    if not blob:
-        return merkle.EMPTY_ROOT
-    known = {} if known is None else known
-    fresh = {} if fresh is None else fresh
-    width = 32 * chunk
-    full = len(blob) - len(blob) % width
-    nodes = []
-    for a in range(0, full, width):
-        part = blob[a:a + width]
+class _Chunks:
+    """merkle.root fed leaf hashes in order (32 bytes each), a part at a time. Successive checkpoints share most of
+    their tree: `known` maps a digest of a full chunk's leaf hashes to its subtree root from the previous
+    computation, and `fresh` collects this one's. At the chunks' level the whole tree holds the full chunks' roots
+    and then the rest's one node (the full part is even at every level below, so the rest pairs and carries exactly
+    as it does in the whole)."""
+
+    def __init__(self, known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
+                 chunk: int = CHUNK) -> None:
+        self.known = {} if known is None else known
+        self.fresh = {} if fresh is None else fresh
+        self.width = 32 * chunk
+        self.nodes: list[bytes] = []
+        self.rest = bytearray()
+
+    def feed(self, leaves: Any) -> None:
+        """The next leaf hashes (bytes-like, a multiple of 32 bytes): full chunks hashed from where they lie."""
+        view, width = memoryview(leaves), self.width
+        if self.rest:  # complete the chunk begun by the part before
+            need = width - len(self.rest)
+            self.rest += view[:need]
+            view = view[need:]
+            if len(self.rest) < width:
+                return
+            self._chunk(self.rest)
+            self.rest = bytearray()
+        full = len(view) - len(view) % width
+        for a in range(0, full, width):
+            self._chunk(view[a:a + width])
+        self.rest += view[full:]
+
+    def _chunk(self, part: Any) -> None:
         key = hashlib.blake2b(part).digest()  # 64 bytes: a stand-in for the chunk no forger can match
-        node = known.get(key)
+        node = self.known.get(key)
         if node is None:
             node = _merkle_node(part)
-        fresh[key] = node
-        nodes.append(node)
-    if full < len(blob):
-        nodes.append(_merkle_node(blob[full:]))
-    return _merkle_node(b"".join(nodes)).hex()
+        self.fresh[key] = node
+        self.nodes.append(node)
+
+    def root(self) -> str:
+        if not self.nodes and not self.rest:
+            return merkle.EMPTY_ROOT
+        nodes = self.nodes + ([_merkle_node(self.rest)] if self.rest else [])
+        return _merkle_node(b"".join(nodes)).hex()
+
+
+def root_of_blob(blob: Any, known: dict[bytes, bytes] | None = None, fresh: dict[bytes, bytes] | None = None,
+                 chunk: int = CHUNK) -> str:
+    """merkle.root, from the leaf hashes concatenated (32 bytes each), with the subtree cache of `_Chunks`."""
+    tree = _Chunks(known, fresh, chunk)
+    tree.feed(blob)
+    return tree.root()
 
 
 def leaf_hashes(leaves: Iterable[str]) -> Iterator[tuple[str, bytes]]:
@@ -373,6 +458,13 @@ class _Walk:
             if rooted is not None:
                 rooted.update(sid_ if i is None else i, state, h)
 
+    def release(self) -> None:
+        """Hand back the pages of the scratch arrays touched so far (a page of the chain at a time)."""
+        for slots in self.slots.values():
+            slots.release()
+        for rooted in self.rooted.values():
+            rooted.release()
+
     def core_kinds(self) -> tuple:
         """What the compiled walk writes into: (name, slots, rooted or None, the field of a KeptWhen predicate or
         None) per type (a rooted type with another predicate, a subclass's included, is vouched for by `vouch_all`)."""
@@ -397,6 +489,12 @@ class _Chain:
         self.kinds = walk.core_kinds()
 
     def page(self, rows: list[tuple]) -> Problem | None:
+        try:
+            return self._page(rows)
+        finally:
+            self.walk.release()
+
+    def _page(self, rows: list[tuple]) -> Problem | None:
         i, n = 0, len(rows)
         while i < n:
             if _core is not None:
@@ -603,14 +701,17 @@ def type_caps(session: Session, tops: dict[str, int] | None = None) -> dict[str,
             n, top = session.execute(select(func.count(scan.columns[0]), func.max(scan.columns[0]))).one()
             n, top = n or 0, top or 0
         caps[name] = min(2 * n + BASE_CAP, _INT_LIMIT)
-        if tops is not None and top > 0:
-            tops[name] = min(top + 1, caps[name])
+        size = min(top + 1, caps[name]) if top > 0 else 0
+        if size >= SCRATCH_FROM:  # arrays in scratch files, never grown: on both sides ids from `size` on by text
+            caps[name] = size
+        if tops is not None and size:
+            tops[name] = size
     return caps
 
 
 def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None = None, other_ids: list[str] | None = None,
-                  tell: Progress | None = None, sparse: bool = False, cap: int = BASE_CAP) \
-        -> tuple[bytearray, bytearray, dict[str, bytes]]:
+                  tell: Progress | None = None, sparse: bool = False, cap: int = BASE_CAP, into: tuple | None = None) \
+        -> tuple[Any, Any, dict[str, bytes]]:
     """The digests of the current states of a subject type, from one ordered scan of its table (`snapshot_all`),
     or of the ids given: (16 bytes per integer id, 1 byte per integer id telling which rows exist, {other id:
     digest})."""
@@ -620,7 +721,7 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
     pg = session.get_bind().dialect.name == "postgresql"
     text = _encode if fields is not None and fields.native and pg else _canon_text
     if text is _encode and int_ids is None and other_ids is None:
-        return _native_digests(session, kind, fields, tell, cap)
+        return _native_digests(session, kind, fields, tell, cap, into)
     if text is _encode and sparse and not other_ids:
         return _native_sparse_digests(session, fields, int_ids or [])
     return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse, cap)
@@ -688,17 +789,23 @@ def _canon_text(state: Any) -> bytes:
     return _canon_row(state).encode("utf-8")
 
 
-def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell: Progress | None, cap: int) \
-        -> tuple[bytearray, bytearray, dict]:
+def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell: Progress | None, cap: int,
+                    into: tuple | None = None) -> tuple[Any, Any, dict]:
     """`table_digests` of a whole table whose columns are all JSON-native (`FieldsScan.native`), on PostgreSQL:
-    keyset pages of the driver's rows, the arrays sized once, one tight loop."""
+    keyset pages of the driver's rows, the arrays sized once, one tight loop. When the ids fill the cap exactly (a
+    type kept in scratch files, `type_caps`) the arrays are scratch too — `into`'s, when given (made before the
+    table-scanning process was forked, so that the verifying process reads them where they are)."""
     conn = session.connection()
     id_column = scan.columns[0]
     low, top = session.execute(select(func.min(id_column), func.max(id_column))).one()
     low, top = low or 0, top or 0
     if low < 0 or top >= cap:  # a negative id, or ids beyond the dense range (forged rows): the general path
         return _general_digests(session, kind, None, None, _encode, tell, cap=cap)
-    digests, present, other = bytearray(16 * (top + 1)), bytearray(top + 1), {}
+    if top + 1 == cap >= SCRATCH_FROM:  # never grown: rows written after max() was read are beyond the cap
+        digests, present = into if into is not None and len(into[1]) == cap else (scratch(16 * cap), scratch(cap))
+    else:
+        digests, present = bytearray(16 * (top + 1)), bytearray(top + 1)
+    other: dict = {}
     row_digests = _digester(scan)
     n = 0
     for rows in driver_pages(conn, scan.page, -1, SCAN_PAGE):
@@ -728,9 +835,12 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
                 i = row[0]
                 present[i] = 1
                 digests[16 * i:16 * i + 16] = blob[16 * k:16 * k + 16]
-        if tell is not None and (n + len(rows)) // 100_000 > n // 100_000:
-            tell(f"states:{kind.name}", n + len(rows), None)
+        if (n + len(rows)) // 100_000 > n // 100_000:
+            release(digests, present)
+            if tell is not None:
+                tell(f"states:{kind.name}", n + len(rows), None)
         n += len(rows)
+    release(digests, present)
     return digests, present, other
 
 
@@ -744,6 +854,8 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
     block = 4096
     for a in range(0, n, block):
         b = min(a + block, n)
+        if not a % (64 * block):  # scratch arrays: what was read is handed back as the comparison goes
+            release(seqs, vouched, digests, present)
         if vouched[16 * a:16 * b] == digests[16 * a:16 * b] and (len(vouched) >= 16 * b) == (len(digests) >= 16 * b):
             continue
         for i in range(a, b):
@@ -819,12 +931,15 @@ class _StatesHelper:
         self.tops: dict[str, int] = {}
         self.caps = type_caps(session, self.tops)
         self.jobs = _jobs(self.caps, [*INVARIANTS, *extra] if invariants else [])
+        #: the digest arrays of the tables kept in scratch files, made before the fork: both processes map them
+        self.into = {name: (scratch(16 * size), scratch(size)) for name, size in self.tops.items()
+                     if size >= SCRATCH_FROM and size == self.caps[name]}
         url = session.get_bind().url.render_as_string(hide_password=False)
         ctx = multiprocessing.get_context("fork")
         self.counter = ctx.Value("i", 0)
         self.receive, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, self.caps, self.jobs, self.counter, send),
-                                   daemon=True)
+        self.process = ctx.Process(target=_states_worker, args=(url, snapshot, self.caps, self.jobs, self.counter, send,
+                                                                 self.into), daemon=True)
         self.process.start()
         send.close()
 
@@ -833,7 +948,7 @@ class _StatesHelper:
         messages in their registered order)."""
         import pickle
 
-        done = _run_jobs(session, self.jobs, self.caps, self.counter)
+        done = _run_jobs(session, self.jobs, self.caps, self.counter, self.into)
         try:
             got = pickle.loads(self.receive.recv_bytes())
             if isinstance(got, BaseException):
@@ -841,6 +956,9 @@ class _StatesHelper:
             for i, result in got.items():  # the tables' arrays follow, each received into its own buffer (no copy)
                 if self.jobs[i][0] == "table":
                     sizes, other = result
+                    if sizes is None:  # written into the shared scratch arrays
+                        got[i] = (*self.into[self.jobs[i][1]], other)
+                        continue
                     arrays = [bytearray(n) for n in sizes]
                     for array_ in arrays:
                         if array_:
@@ -866,7 +984,7 @@ def _jobs(caps: dict[str, int], checks: list) -> list[tuple[str, Any]]:
     return tables[:1] + [("check", c) for c in checks] + tables[1:]
 
 
-def _run_jobs(session: Session, jobs: list, caps: dict[str, int], counter) -> dict[int, Any]:
+def _run_jobs(session: Session, jobs: list, caps: dict[str, int], counter, into: dict | None = None) -> dict[int, Any]:
     """Take jobs from the shared counter until none is left: {job index: digests or messages}."""
     done: dict[int, Any] = {}
     while True:
@@ -876,10 +994,11 @@ def _run_jobs(session: Session, jobs: list, caps: dict[str, int], counter) -> di
         if i >= len(jobs):
             return done
         what, arg = jobs[i]
-        done[i] = table_digests(session, SUBJECT_TYPES[arg], cap=caps[arg]) if what == "table" else list(arg(session))
+        done[i] = (table_digests(session, SUBJECT_TYPES[arg], cap=caps[arg], into=(into or {}).get(arg)) if what == "table"
+                   else list(arg(session)))
 
 
-def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, counter, send) -> None:
+def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, counter, send, into: dict) -> None:
     """In the forked process: its own engine (the parent's connections are left alone), the parent's snapshot."""
     import pickle
 
@@ -892,17 +1011,21 @@ def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, co
             conn.begin()
             conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
             with Session(bind=conn) as session:
-                out: Any = _run_jobs(session, jobs, caps, counter)
+                out: Any = _run_jobs(session, jobs, caps, counter, into)
             conn.rollback()
     except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
         out = RuntimeError(f"ledger verify's table scan failed: {exc!r}")
     if isinstance(out, BaseException):
         send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     else:  # the tables' digest arrays after the rest, as they are (pickling would copy them twice on each side)
-        head = {i: ((len(r[0]), len(r[1])), r[2]) if jobs[i][0] == "table" else r for i, r in out.items()}
+        def shared(i: int) -> bool:
+            return jobs[i][0] == "table" and jobs[i][1] in into and out[i][0] is into[jobs[i][1]][0]
+
+        head = {i: (None if shared(i) else (len(r[0]), len(r[1])), r[2]) if jobs[i][0] == "table" else r
+                for i, r in out.items()}
         send.send_bytes(pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
         for i, r in out.items():
-            if jobs[i][0] == "table":
+            if jobs[i][0] == "table" and not shared(i):
                 for array_ in r[:2]:
                     if array_:
                         send.send_bytes(array_)
