@@ -160,6 +160,10 @@ def child_verifier(export: str, key: str, jobs: str = str(os.cpu_count() or 1)) 
     return {"seconds": time.perf_counter() - t0, "exit": 0, "output": r.summary()}
 
 
+def _children(res: dict) -> str:
+    return f" (its other processes {res['children_mb']:.0f} MB)" if res.get("children_mb", 0) >= 1 else ""
+
+
 def run_child(*args: str) -> dict:
     env = dict(os.environ)
     out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env)
@@ -176,6 +180,9 @@ def child_main(kind: str, *args: str) -> None:
     else:
         res = child_verifier(*args)
     res["peak_mb"] = _peak_mb()
+    # the processes it forked and waited for (ledger verify's table-scanning process, the verifier's workers):
+    # the largest one's peak (a forked process's resident memory counts the pages it shares with its parent)
+    res["children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(res))
 
 
@@ -230,8 +237,8 @@ def main() -> None:
             res = run_child(*child)
             results[label] = res
             status = "ok" if res["exit"] == 0 else f"EXIT {res['exit']}"
-            print(f"{label:32s} {res['seconds']:8.2f} s  {res['seconds'] / unit:7.1f}× SHA-256  peak {res['peak_mb']:6.0f} MB  {status}",
-                  flush=True)
+            print(f"{label:32s} {res['seconds']:8.2f} s  {res['seconds'] / unit:7.1f}× SHA-256  peak {res['peak_mb']:6.0f} MB"
+                  f"{_children(res)}  {status}", flush=True)
             if res["exit"] != 0:
                 print(res["output"])
         key = json.loads(export.open(encoding="utf-8").readline())["key"]["public_key"]
@@ -239,7 +246,7 @@ def main() -> None:
             res = run_child("verifier", str(export), key, jobs)
             results[f"stand-alone verifier (--jobs {jobs})"] = res
             print(f"{f'stand-alone verifier (--jobs {jobs})':32s} {res['seconds']:8.2f} s  {res['seconds'] / unit:7.1f}× SHA-256  "
-                  f"peak {res['peak_mb']:6.0f} MB  ok", flush=True)
+                  f"peak {res['peak_mb']:6.0f} MB{_children(res)}  ok", flush=True)
         print(f"  {res['output']}")
         full = results[f"full verify (--jobs {min(int(cores), 2)})"]["seconds"]
         inc = results["incremental verify (last 1 %)"]["seconds"]

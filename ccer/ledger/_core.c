@@ -425,40 +425,8 @@ static PyObject *row_digests(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* ---------------------------------------------------------------- Merkle reduction
- * The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6: SHA-256(0x01 ‖ left ‖ right), pairs
- * from the left, an odd last node carried up): verify.root_of_blob's work, checked against infra.merkle. */
-static PyObject *merkle_node(PyObject *self, PyObject *arg) {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    if (view.len == 0 || view.len % 32) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "a level: a positive multiple of 32 bytes");
-        return NULL;
-    }
-    Py_ssize_t k = view.len / 32;
-    unsigned char *level = PyMem_Malloc(view.len);
-    if (!level) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
-    memcpy(level, view.buf, view.len);
-    PyBuffer_Release(&view);
-    unsigned char pair[65];
-    pair[0] = 0x01;
-    while (k > 1) {
-        Py_ssize_t j = 0;
-        for (Py_ssize_t i = 0; i + 1 < k; i += 2, j++) {
-            memcpy(pair + 1, level + 32 * i, 64);
-            SHA256_CTX c;
-            SHA256_Init(&c);
-            SHA256_Update(&c, pair, 65);
-            SHA256_Final(level + 32 * j, &c);
-        }
-        if (k % 2) memmove(level + 32 * j++, level + 32 * (k - 1), 32);
-        k = j;
-    }
-    PyObject *out = PyBytes_FromStringAndSize((const char *)level, 32);
-    PyMem_Free(level);
-    return out;
-}
+/* ---------------------------------------------------------------- Merkle reduction (_format.h) */
+static PyObject *merkle_node(PyObject *self, PyObject *arg) { return merkle_node_of(arg); }
 
 /* ---------------------------------------------------------------- is_canonical (tests: against codec) */
 static PyObject *proven_canonical(PyObject *self, PyObject *arg) {

@@ -9,7 +9,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import mmap
 import os
+import tempfile
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -138,6 +140,15 @@ class _Rooted:
         #: the last root's tree, leaf hashes first; None: hash it all
         self.levels: list[list[bytes]] | None = None
 
+    def apply(self, sets: dict, dels: list) -> None:
+        """A checkpoint interval's leaf changes (§6): dels first, then sets."""
+        pop = self.leaves.pop
+        for k in dels:
+            pop(k, None)
+        self.leaves.update(sets)
+        self.changed.extend(dels)
+        self.changed.extend(sets)
+
     def root(self) -> str:
         keys = list(self.leaves)
         try:
@@ -178,6 +189,82 @@ class _Rooted:
             level = up
         del levels[depth + 1:]
         return level[0].hex()
+
+
+class _FlatRooted:
+    """The Merkle leaves of one subject type kept flat, with the compiled accelerator: the leaf hash of each
+    canonical integer id below 2^31 in two scratch files the OS pages (1 + 32 bytes per id; the contents stay on
+    disk, handed back after every change and root), any other id in a dict. A root is computed a window of ids at a
+    time, through the roots of full chunks of 1,024 leaves kept from the last root by a digest of their hashes
+    (a chunk starting at a multiple of 1,024 leaves is a subtree of the whole tree, §6): the memory of a window and
+    of a node per chunk, however many leaves."""
+
+    WINDOW = 1 << 16  # ids per window (a multiple of the page size)
+    CHUNK = 1024
+    LIMIT = 1 << 31
+
+    def __init__(self, field_name: str):
+        self.field = field_name
+        self.present = _scratch(self.WINDOW)
+        self.hashes = _scratch(32 * self.WINDOW)
+        self.texts: dict[Any, bytes] = {}  # ids that are not integers below LIMIT
+        self.subtrees: dict[bytes, bytes] = {}
+
+    def apply(self, sets: dict, dels: list) -> None:
+        """A checkpoint interval's leaf changes (§6): dels first, then sets."""
+        sets, dels = _fast.place(self.present, self.hashes, sets, dels)
+        texts = self.texts
+        for k in dels:
+            texts.pop(k, None)
+        # ids beyond the arrays grow them, unless far beyond the ids seen (a forged id must not make a huge file):
+        # those stay in the dict, which sorts the same way
+        reach = min(2 * len(self.present) + (1 << 20), self.LIMIT)
+        grow = max((k for k in sets if type(k) is int and 0 <= k < reach), default=-1)
+        if grow >= len(self.present):
+            size = max(grow + 1, 2 * len(self.present))
+            size += -size % self.WINDOW
+            self.present.resize(size)  # the file grows with it, zeros
+            self.hashes.resize(32 * size)
+            sets, _ = _fast.place(self.present, self.hashes, sets, [])
+        texts.update(sets)
+        self._release()
+
+    def _release(self) -> None:
+        self.present.madvise(mmap.MADV_DONTNEED)
+        self.hashes.madvise(mmap.MADV_DONTNEED)
+
+    def root(self) -> str:
+        if self.texts:  # ids of both kinds: merged in their natural order (§6), in memory
+            pairs = list(self.texts.items())
+            for a in range(0, len(self.present), self.WINDOW):
+                b = min(a + self.WINDOW, len(self.present))
+                pairs.extend((i, self.hashes[32 * i:32 * i + 32]) for i in range(a, b) if self.present[i] == 1)
+            pairs.sort(key=lambda p: _natural(p[0]))
+            self._release()
+            return merkle_root([h for _, h in pairs])
+        nodes, rest, fresh, width = [], bytearray(), {}, 32 * self.CHUNK
+        for a in range(0, len(self.present), self.WINDOW):
+            rest += _fast.gather(self.present, self.hashes, a, min(a + self.WINDOW, len(self.present)))
+            full = len(rest) - len(rest) % width
+            for c in range(0, full, width):
+                part = bytes(rest[c:c + width])
+                key = hashlib.blake2b(part).digest()  # a stand-in for the chunk no forger can match
+                node = self.subtrees.get(key) or _fast.merkle_node(part)
+                fresh[key] = node
+                nodes.append(node)
+            del rest[:full]
+        self.subtrees = fresh
+        self._release()
+        if rest:
+            nodes.append(_fast.merkle_node(rest))
+        return _fast.merkle_node(b"".join(nodes)).hex() if nodes else EMPTY_ROOT
+
+
+def _scratch(nbytes: int) -> mmap.mmap:
+    """`nbytes` zero bytes in an unlinked temporary file, mapped."""
+    with tempfile.TemporaryFile() as f:
+        f.truncate(nbytes)
+        return mmap.mmap(f.fileno(), nbytes)
 
 
 @dataclass
@@ -436,7 +523,8 @@ class _State:
     def __init__(self, key: PublicKey, rooted: dict[str, str], trust: dict | None):
         self.key = key
         self.fields = dict(rooted)
-        self.rooted = {name: _Rooted(f) for name, f in rooted.items()}
+        # with the compiled accelerator the leaves are kept flat (memory that does not grow with the registry)
+        self.rooted = {name: _FlatRooted(f) if COMPILED and _fast is not None else _Rooted(f) for name, f in rooted.items()}
         self.roots_known = True
         self.trust = trust
         self.trust_seen = False
@@ -454,14 +542,7 @@ class _State:
         for op in chunk["ops"]:
             name = op[0]
             if name is not None:
-                tree = self.rooted[name]
-                sets, dels = op[1], op[2]
-                pop = tree.leaves.pop
-                for k in dels:
-                    pop(k, None)
-                tree.leaves.update(sets)
-                tree.changed.extend(dels)
-                tree.changed.extend(sets)
+                self.rooted[name].apply(op[1], op[2])
                 continue
             kind, n = op[1], op[2] + before
             if self.ended:
@@ -533,9 +614,7 @@ def _checkpoint(st: _State, n: int, obj: dict, at_seq: int, at_hash: str, base: 
                 if name in roots:
                     st.roots_known = False
                 continue
-            for leaf in leaves[name]:
-                r.leaves[_key_of(leaf.partition("|")[0])] = leaf_hash(leaf)
-            r.levels = None
+            r.apply({_key_of(leaf.partition("|")[0]): leaf_hash(leaf) for leaf in leaves[name]}, [])
         if not st.roots_known:
             st.result.warnings.append(f"the export starts at checkpoint #{seq} without its leaves: the Merkle roots of later "
                                       "checkpoints are not recomputed (export with --leaves to have them)")

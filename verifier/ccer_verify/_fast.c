@@ -235,8 +235,53 @@ out:
     return result;
 }
 
+/* place(present, hashes, sets, dels) -> (sets left, dels left): the leaf changes of a rooted type written into its
+ * flat arrays (present: 1 byte per id, hashes: 32) — dels first, then sets ({id: 32-byte hash}), as the verifier
+ * applies them; the ids that are not integers inside the arrays are returned for the caller to keep otherwise. */
+static PyObject *place(PyObject *self, PyObject *args) {
+    Py_buffer present, hashes;
+    PyObject *sets, *dels, *left_sets = NULL, *left_dels = NULL, *result = NULL;
+    if (!PyArg_ParseTuple(args, "w*w*O!O!", &present, &hashes, &PyDict_Type, &sets, &PyList_Type, &dels)) return NULL;
+    Py_ssize_t size = present.len < hashes.len / 32 ? present.len : hashes.len / 32;
+    unsigned char *p = present.buf, *h = hashes.buf;
+    if (!(left_sets = PyDict_New()) || !(left_dels = PyList_New(0))) goto done;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(dels); j++) {
+        PyObject *k = PyList_GET_ITEM(dels, j);
+        int overflow = 0;
+        long long i = PyLong_CheckExact(k) ? PyLong_AsLongLongAndOverflow(k, &overflow) : -1;
+        if (i >= 0 && !overflow && i < size) p[i] = 0;
+        else if (PyList_Append(left_dels, k) < 0) goto done;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(sets, &pos, &k, &v)) {
+        int overflow = 0;
+        long long i = PyLong_CheckExact(k) ? PyLong_AsLongLongAndOverflow(k, &overflow) : -1;
+        if (i >= 0 && !overflow && i < size && PyBytes_CheckExact(v) && PyBytes_GET_SIZE(v) == 32) {
+            p[i] = 1;
+            memcpy(h + 32 * i, PyBytes_AS_STRING(v), 32);
+        } else if (PyDict_SetItem(left_sets, k, v) < 0) {
+            goto done;
+        }
+    }
+    result = PyTuple_Pack(2, left_sets, left_dels);
+done:
+    Py_XDECREF(left_sets);
+    Py_XDECREF(left_dels);
+    PyBuffer_Release(&present);
+    PyBuffer_Release(&hashes);
+    return result;
+}
+
+static PyObject *merkle_node(PyObject *self, PyObject *arg) { return merkle_node_of(arg); }
+
+static PyObject *gather(PyObject *self, PyObject *args) { return gather_of(args); }
+
 static PyMethodDef methods[] = {
     {"event_line", event_line, METH_VARARGS, "An event line checked in one call, or None: see the module's comment."},
+    {"merkle_node", merkle_node, METH_O, "The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6)."},
+    {"place", place, METH_VARARGS, "place(present, hashes, sets, dels) -> (sets left, dels left): see the comment."},
+    {"gather", gather, METH_VARARGS, "gather(present, hashes, a, b): the hashes of the ids in [a, b) present, in order."},
     {NULL, NULL, 0, NULL},
 };
 
