@@ -4,6 +4,7 @@ docs/ledger-format.md §9, and bad exports made from it — each must name its f
 (Exports made by the platform itself are checked in tests/test_ledger_verify.py.)"""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -506,3 +507,19 @@ def test_the_three_paths_agree_on_the_review_cases():
     assert runs[0] == runs[1] == runs[2] and runs[0]["error"] is None and runs[0]["events"] == 3
     ops = [op for op in runs[0]["ops"] if op[0] == "serial_block"]
     assert ops == [("serial_block", {"7" * 700: ops[0][1]["7" * 700], 5: ops[0][1][5]}, [""])]
+
+
+@pytest.mark.skipif(ccer_verify._fast is None, reason="the compiled accelerator was not built")
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.one_of(st.integers(0, 70_000), st.sampled_from([200_000, 5_000_000, 2 ** 40, "x", "007"])),
+                                   max_size=30),
+                          st.lists(st.integers(0, 70_000), max_size=10)), min_size=1, max_size=4))
+def test_flat_leaves_give_the_roots_of_the_dict(changes):
+    """_FlatRooted (scratch arrays grown as ids come, far ids and text ids in a dict, roots by windows through cached
+    chunk subtrees) gives _Rooted's roots (§6) after every interval of changes."""
+    flat, plain = ccer_verify._FlatRooted("active"), ccer_verify._Rooted("active")
+    for sets, dels in changes:
+        s = {k: hashlib.sha256(repr(k).encode()).digest() for k in sets}
+        flat.apply(dict(s), list(dels))
+        plain.apply(dict(s), list(dels))
+        assert flat.root() == plain.root()
