@@ -245,6 +245,9 @@ class _FlatRooted:
         nodes, rest, fresh, width = [], bytearray(), {}, 32 * self.CHUNK
         for a in range(0, len(self.present), self.WINDOW):
             rest += _fast.gather(self.present, self.hashes, a, min(a + self.WINDOW, len(self.present)))
+            if a + self.WINDOW <= len(self.present):  # the window's pages, read: handed back
+                self.present.madvise(mmap.MADV_DONTNEED, a, self.WINDOW)
+                self.hashes.madvise(mmap.MADV_DONTNEED, 32 * a, 32 * self.WINDOW)
             full = len(rest) - len(rest) % width
             for c in range(0, full, width):
                 part = bytes(rest[c:c + width])
