@@ -58,6 +58,12 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_engine(url, future=True, json_serializer=lambda o: json.dumps(o, ensure_ascii=False), **kwargs)
+    if engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "before_cursor_execute")
+        def _binary_rows(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+            # `driver_rows`: the driver's own tuples, read in PostgreSQL's binary format (cheaper to load than text)
+            if context is not None and context.execution_options.get("ccer_binary"):
+                cursor.format = 1  # psycopg.pq.Format.BINARY
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -219,7 +225,7 @@ def insert_many(session: Session, table, rows: list[dict]) -> None:
 def driver_rows(conn, sql: str, params: dict) -> list[tuple]:
     """The rows of compiled SQL as the driver's own tuples: no SQLAlchemy result rows or processing (on
     PostgreSQL the columns read this way need none; instants come as the driver's aware datetimes)."""
-    result = conn.exec_driver_sql(sql, params)
+    result = conn.execution_options(ccer_binary=True).exec_driver_sql(sql, params)
     try:
         return result.cursor.fetchall()
     finally:
