@@ -481,11 +481,14 @@ def test_a_file_is_read_by_the_workers_in_ranges(tmp_path, monkeypatch, jobs, ac
 
 
 def test_it_works_without_msgspec(tmp_path):
-    """The accelerator is optional: with msgspec not importable the verifier uses the standard library alone."""
+    """The accelerators are optional: with msgspec not importable and the compiled module not built the verifier
+    uses the standard library alone (and keeps its leaves in a dict)."""
     good = tmp_path / "good.jsonl"
     good.write_text("".join(line + "\n" for line in golden_export()), encoding="utf-8")
-    code = ("import sys; sys.modules['msgspec'] = None; sys.path.insert(0, 'VERIFIER'); import ccer_verify; "
-            "assert ccer_verify._accel is None and not ccer_verify.FAST; ccer_verify.COMPILED = False; "
+    code = ("import sys; sys.modules['msgspec'] = None; sys.modules['ccer_verify._fast'] = None; "
+            "sys.path.insert(0, 'VERIFIER'); import ccer_verify; "
+            "assert ccer_verify._accel is None and not ccer_verify.FAST and ccer_verify._fast is None; "
+            "assert not ccer_verify.COMPILED; "
             "print(ccer_verify.verify_file('GOOD', key='KEY', jobs=2).events)")
     code = code.replace("VERIFIER", str(VERIFIER)).replace("GOOD", str(good)).replace("KEY", REGISTRY.hex)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
