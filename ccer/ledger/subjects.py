@@ -96,20 +96,15 @@ def among(conn, id_column, ids: list[int]):
     parameter rather than thousands (converting 5,000 parameters cost more than the query)."""
     if conn.dialect.name != "postgresql":
         return id_column.in_(ids)
-    ranges, singles, run = [], [], []
-
-    def close(run: list[int]) -> None:
-        if len(run) >= RUN and len(ranges) < RANGES:
-            ranges.append((run[0], run[-1]))
+    ids = sorted(set(map(int, ids)))
+    # runs of consecutive ids: [starts[k], starts[k + 1]) in `ids`
+    starts = [0, *[k for k in range(1, len(ids)) if ids[k] != ids[k - 1] + 1], len(ids)]
+    ranges, singles = [], []
+    for a, b in zip(starts, starts[1:]):
+        if b - a >= RUN and len(ranges) < RANGES:
+            ranges.append((ids[a], ids[b - 1]))
         else:
-            singles.extend(run)
-
-    for i in sorted(set(map(int, ids))):
-        if run and i != run[-1] + 1:
-            close(run)
-            run = []
-        run.append(i)
-    close(run)
+            singles.extend(ids[a:b])
     literal = "{" + ",".join(map(str, singles)) + "}"  # one text parameter: psycopg would check every int of a list
     return or_(id_column == any_(cast(bindparam(None, literal, type_=String), ARRAY(BigInteger))),
                *(id_column.between(a, b) for a, b in ranges))

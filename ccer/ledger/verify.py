@@ -737,7 +737,7 @@ def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -
         compiled = select(*scan.columns).where(among(conn, scan.columns[0], ids[a:a + page])).compile(dialect=conn.dialect)
         rows = driver_rows(conn, str(compiled), compiled.params)
         blob = digests(rows)
-        out.update((row[0], blob[16 * k:16 * k + 16]) for k, row in enumerate(rows))
+        out.update(zip([row[0] for row in rows], [blob[k:k + 16] for k in range(0, len(blob), 16)]))
     return bytearray(), bytearray(), out
 
 
