@@ -57,6 +57,8 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    elif url.startswith("postgresql"):
+        kwargs.setdefault("use_native_hstore", False)  # no hstore columns: spare every process's first connection the lookup
     engine = create_engine(url, future=True, json_serializer=lambda o: json.dumps(o, ensure_ascii=False), **kwargs)
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "before_cursor_execute")
