@@ -233,66 +233,6 @@ static inline Py_ssize_t skip_value(const unsigned char *s, Py_ssize_t i, Py_ssi
 
 #ifndef KIND_EXTRA
 #define KIND_EXTRA
-/* ---------------------------------------------------------------- Merkle reduction
- * The one node a level of 32-byte hashes reduces to (§6: SHA-256(0x01 ‖ left ‖ right), pairs from the left, an
- * odd last node carried up), as 32 bytes: both bindings' `merkle_node`. */
-static inline PyObject *merkle_node_of(PyObject *arg) {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
-    if (view.len == 0 || view.len % 32) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "a level: a positive multiple of 32 bytes");
-        return NULL;
-    }
-    Py_ssize_t k = view.len / 32;
-    unsigned char *level = PyMem_Malloc(view.len);
-    if (!level) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
-    memcpy(level, view.buf, view.len);
-    PyBuffer_Release(&view);
-    unsigned char pair[65];
-    pair[0] = 0x01;
-    while (k > 1) {
-        Py_ssize_t j = 0;
-        for (Py_ssize_t i = 0; i + 1 < k; i += 2, j++) {
-            memcpy(pair + 1, level + 32 * i, 64);
-            SHA256_CTX c;
-            SHA256_Init(&c);
-            SHA256_Update(&c, pair, 65);
-            SHA256_Final(level + 32 * j, &c);
-        }
-        if (k % 2) memmove(level + 32 * j++, level + 32 * (k - 1), 32);
-        k = j;
-    }
-    PyObject *out = PyBytes_FromStringAndSize((const char *)level, 32);
-    PyMem_Free(level);
-    return out;
-}
-
-/* The 32-byte hashes of the ids in [a, b) whose `present` byte is 1, concatenated in id order: the leaves of a
- * window of ids kept in flat arrays (present: 1 byte per id, hashes: 32). */
-static inline PyObject *gather_of(PyObject *args) {
-    Py_buffer present, hashes;
-    Py_ssize_t a, b;
-    if (!PyArg_ParseTuple(args, "y*y*nn", &present, &hashes, &a, &b)) return NULL;
-    PyObject *out = NULL;
-    if (a < 0 || b < a || b > present.len || 32 * b > hashes.len) {
-        PyErr_SetString(PyExc_IndexError, "gather: [a, b) within the arrays");
-        goto done;
-    }
-    Py_ssize_t n = 0;
-    const unsigned char *p = present.buf;
-    for (Py_ssize_t i = a; i < b; i++) n += p[i] == 1;
-    out = PyBytes_FromStringAndSize(NULL, 32 * n);
-    if (!out) goto done;
-    char *o = PyBytes_AS_STRING(out);
-    for (Py_ssize_t i = a; i < b; i++)
-        if (p[i] == 1) { memcpy(o, (const char *)hashes.buf + 32 * i, 32); o += 32; }
-done:
-    PyBuffer_Release(&present);
-    PyBuffer_Release(&hashes);
-    return out;
-}
-
 #endif
 typedef struct {
     const char *name;
