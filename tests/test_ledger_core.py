@@ -417,3 +417,35 @@ def test_scratch_arrays_are_mapped_files_and_roots_by_windows_match(subject_type
     a.texts.clear()
     b.put(7000, None)
     assert a._root_by_windows({}, window=1 << 12) == b.root()
+
+
+def test_driver_rows_read_binary_for_their_own_statement_only(session):
+    """The binary format is an option of the statement driver_rows runs, not of the connection: the statements
+    after it read as before (a review found it stuck to the transaction)."""
+    from ccer.infra.db import driver_rows
+
+    conn = session.connection()
+    assert driver_rows(conn, "SELECT 1", {}) == [(1,)]
+    assert "ccer_binary" not in conn.get_execution_options()
+    assert session.execute(text("SELECT 'x'")).scalar() == "x"
+
+
+def test_the_table_scanning_process_is_stopped_when_verify_fails(world, session, monkeypatch):
+    """An error in the verifying process's own share of the jobs: raised, and the other process does not outlive it."""
+    import multiprocessing
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("a second process shares the snapshot on PostgreSQL only")
+    _ledger(world, session)
+    original, parent = V.table_digests, __import__("os").getpid()
+
+    def failing(*a, **kw):
+        if __import__("os").getpid() == parent:
+            raise ValueError("the parent's share failed")
+        return original(*a, **kw)
+
+    monkeypatch.setattr(V, "table_digests", failing)
+    with pytest.raises(ValueError, match="parent's share"):
+        ledger.verify(session, jobs=2)
+    session.rollback()
+    assert multiprocessing.active_children() == []

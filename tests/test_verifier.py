@@ -526,3 +526,18 @@ def test_flat_leaves_give_the_roots_of_the_dict(changes):
         flat.apply(dict(s), list(dels))
         plain.apply(dict(s), list(dels))
         assert flat.root() == plain.root()
+
+
+@pytest.mark.skipif(ccer_verify._fast is None, reason="the compiled accelerator was not built")
+def test_flat_leaves_forget_a_far_id_once_the_arrays_reach_it():
+    """A review's case: an id kept in the dict while far beyond the arrays, which later grow past it, is then the
+    arrays' — deleting it (or setting it again) must not leave the old leaf in the dict."""
+    for last in ("delete", "set"):
+        flat, plain = ccer_verify._FlatRooted("active"), ccer_verify._Rooted("active")
+        h = {k: hashlib.sha256(str(k).encode()).digest() for k in (1_500_000, 1_100_000, 2_000_000)}
+        steps = [({1_500_000: h[1_500_000]}, []), ({1_100_000: h[1_100_000]}, []), ({2_000_000: h[2_000_000]}, []),
+                 ({}, [1_500_000]) if last == "delete" else ({1_500_000: b"\x07" * 32}, [])]
+        for sets, dels in steps:
+            flat.apply(dict(sets), list(dels))
+            plain.apply(dict(sets), list(dels))
+            assert flat.root() == plain.root()

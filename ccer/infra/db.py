@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, TypeVar
@@ -227,7 +228,7 @@ def insert_many(session: Session, table, rows: list[dict]) -> None:
 def driver_rows(conn, sql: str, params: dict) -> list[tuple]:
     """The rows of compiled SQL as the driver's own tuples: no SQLAlchemy result rows or processing (on
     PostgreSQL the columns read this way need none; instants come as the driver's aware datetimes)."""
-    result = conn.execution_options(ccer_binary=True).exec_driver_sql(sql, params)
+    result = conn.exec_driver_sql(sql, params, execution_options={"ccer_binary": True})  # this statement only
     try:
         return result.cursor.fetchall()
     finally:
@@ -240,8 +241,8 @@ _CURSORS = itertools.count(1)
 def stream_rows(session: Session, stmt, page: int) -> Iterator[tuple]:
     """The rows of a Core select in its order, `page` at a time, holding one page. On PostgreSQL: the driver's own
     tuples from a cursor declared in the transaction (a SQLAlchemy row per row costs a third of a large scan) —
-    so only for columns that need no result processing (integers, strings, booleans); elsewhere Core rows
-    (yield_per)."""
+    so only for columns that need no result processing (integers, strings, booleans), and statements without
+    expanding `IN` parameters (`ledger.among` gives `= ANY`); elsewhere Core rows (yield_per)."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         yield from conn.execute(stmt.execution_options(yield_per=page))
@@ -249,9 +250,11 @@ def stream_rows(session: Session, stmt, page: int) -> Iterator[tuple]:
     compiled = stmt.compile(dialect=conn.dialect)
     name = f"ccer_stream_{next(_CURSORS)}"
     conn.exec_driver_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {compiled}", compiled.params).close()
+    done = False
     try:
         while rows := driver_rows(conn, f"FETCH FORWARD {int(page)} FROM {name}", {}):
             yield from rows
-    finally:
-        if not conn.closed and conn.in_transaction():
+        done = True
+    finally:  # closed when read to the end or left early; after an error the transaction is gone anyway
+        if (done or sys.exc_info()[0] is GeneratorExit) and not conn.closed and conn.in_transaction():
             conn.exec_driver_sql(f"CLOSE {name}").close()

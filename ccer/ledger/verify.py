@@ -599,6 +599,15 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     helper = None
     if jobs > 1 and since is None and session.get_bind().dialect.name == "postgresql":
         helper = _StatesHelper(session, run_invariants, list(extra_checks))
+    try:
+        return _verify(session, report, helper, list(extra_checks), since, progress, key, run_invariants, page)
+    finally:  # (after `finish` it has exited: nothing to stop)
+        if helper is not None:
+            helper.stop()
+
+
+def _verify(session: Session, report: VerifyReport, helper: "_StatesHelper | None", extra_checks: list, since: Any,
+            progress: Progress | None, key: PublicKey | None, run_invariants: bool, page: int) -> VerifyReport:
     key = key or public_key()
     tops: dict[str, int] = {}
     caps = helper.caps if helper is not None else None if since is not None else type_caps(session, tops)
@@ -626,8 +635,6 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
     report.events, report.head = chain.expected - 1, prev
     if bad is not None:
         report.problems.append(bad)
-        if helper is not None:
-            helper.stop()
         return report
 
     if (head_row.seq, head_row.hash) != (report.events, prev):

@@ -212,20 +212,24 @@ class _FlatRooted:
 
     def apply(self, sets: dict, dels: list) -> None:
         """A checkpoint interval's leaf changes (§6): dels first, then sets."""
-        sets, dels = _fast.place(self.present, self.hashes, sets, dels)
         texts = self.texts
-        for k in dels:
-            texts.pop(k, None)
         # ids beyond the arrays grow them, unless far beyond the ids seen (a forged id must not make a huge file):
         # those stay in the dict, which sorts the same way
         reach = min(2 * len(self.present) + (1 << 20), self.LIMIT)
-        grow = max((k for k in sets if type(k) is int and 0 <= k < reach), default=-1)
-        if grow >= len(self.present):
+        grow = max((k for k in sets if type(k) is int and len(self.present) <= k < reach), default=-1)
+        if grow >= 0:
             size = max(grow + 1, 2 * len(self.present))
             size += -size % self.WINDOW
             self.present.resize(size)  # the file grows with it, zeros
             self.hashes.resize(32 * size)
-            sets, _ = _fast.place(self.present, self.hashes, sets, [])
+        if texts:  # an id kept in the dict while beyond the arrays, which have grown to it since: theirs now
+            size = len(self.present)
+            for k in (*sets, *dels):
+                if type(k) is int and 0 <= k < size:
+                    texts.pop(k, None)
+        sets, dels = _fast.place(self.present, self.hashes, sets, dels)
+        for k in dels:
+            texts.pop(k, None)
         texts.update(sets)
         self._release()
 
