@@ -80,11 +80,19 @@ def imports(name: str, path: Path, known: dict[str, Path], package: str) -> list
     return found
 
 
+def extension_modules(root: Path, package: str) -> dict[str, Path]:
+    """The package's compiled modules by dotted name (a C source beside the Python modules, built by setup.py):
+    they import nothing of the package."""
+    return {".".join(path.relative_to(root).with_suffix("").parts): path for path in sorted((root / package).rglob("*.c"))}
+
+
 def import_graph(root: Path = ROOT, package: str = "ccer") -> dict[str, dict[str, int]]:
     """module -> {module it imports: the line of the first such import}."""
-    known = modules(root, package)
+    known = {**extension_modules(root, package), **modules(root, package)}
     graph: dict[str, dict[str, int]] = {m: {} for m in known}
     for name, path in known.items():
+        if path.suffix != ".py":
+            continue
         for target, line in imports(name, path, known, package):
             if target != name:
                 graph[name].setdefault(target, line)
