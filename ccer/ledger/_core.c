@@ -215,7 +215,6 @@ static int store_counts(Walk *w) {
     return 0;
 }
 
-static const char HEX[] = "0123456789abcdef";
 
 /* One event: HAND when anything is not as the fast path proves it (nothing written), -1 on a Python error. */
 static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObject *prev, const char *at_text,
@@ -278,8 +277,7 @@ static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObjec
     SHA256_Init(&c);
     SHA256_Update(&c, b->p, b->n);
     SHA256_Final(h, &c);
-    for (int j = 0; j < 32; j++)
-        if (hash[2 * j] != HEX[h[j] >> 4] || hash[2 * j + 1] != HEX[h[j] & 15]) return HAND;
+    if (!hex_is(hash, h)) return HAND;
     if (w->unknown_rooted) return HAND;
     for (Py_ssize_t j = 0; j < w->nitems; j++)
         if (vouch_item(&w->items[j], s, expected) < 0) return -1;

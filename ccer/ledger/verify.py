@@ -51,8 +51,8 @@ _merkle_node = _core.merkle_node
 
 #: events read per page of the chain walk
 PAGE = 5000
-#: how `_core.walk` stopped: at the page's end, after a checkpoint's event, before an event it hands back
-_DONE, _CHECKPOINT, _HAND = 0, 1, 2
+#: how `_core.walk` stopped: at the page's end, after a checkpoint's event (else: before an event it hands back)
+_DONE, _CHECKPOINT = 0, 1
 #: (stage, done, total or None): `verify` reports its progress through it
 Progress = Callable[[str, int, "int | None"], None]
 
@@ -60,7 +60,6 @@ _canon = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", "
 _sha256 = hashlib.sha256
 _encode = fastjson.encode
 _events = Event.__table__
-_checkpoints = Checkpoint.__table__
 _head = LedgerHead.__table__
 _CHAIN_COLUMNS = (_events.c.seq, _events.c.occurred_at, _events.c.actor_user_id, _events.c.actor, _events.c.subject_type,
                   _events.c.subject_id, _events.c.action, _events.c.payload_json, _events.c.prev_hash, _events.c.hash)
@@ -558,8 +557,8 @@ def _since(session: Session, since: Any, key: PublicKey, report: VerifyReport, w
         report.problems.append(Problem(seq, f"does not match the exported checkpoint: the chain has {str(got)[:12]}… where it "
                                             f"recorded {head_hash[:12]}… — history was rewritten"))
         return None
-    stored = session.execute(select(_checkpoints.c.head_hash, _checkpoints.c.roots_json).where(_checkpoints.c.seq == seq)).first()
-    if stored is not None and (stored[0] != head_hash or (json.loads(stored[1]) if stored[1] else {}) != roots):
+    stored = session.execute(select(Checkpoint).where(Checkpoint.seq == seq)).scalar_one_or_none()
+    if stored is not None and (stored.head_hash != head_hash or stored.roots != roots):
         report.problems.append(Problem(seq, "the stored checkpoint differs from the exported checkpoint"))
     leaves = since.get("leaves")
     if leaves:
@@ -606,7 +605,7 @@ def verify(session: Session, extra_checks: Iterable[Callable[[Session], Iterable
             helper.stop()
 
 
-def _verify(session: Session, report: VerifyReport, helper: "_StatesHelper | None", extra_checks: list, since: Any,
+def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None, extra_checks: list, since: Any,
             progress: Progress | None, key: PublicKey | None, run_invariants: bool, page: int) -> VerifyReport:
     key = key or public_key()
     tops: dict[str, int] = {}
@@ -645,8 +644,7 @@ def _verify(session: Session, report: VerifyReport, helper: "_StatesHelper | Non
         report.problems.append(Problem(cp.seq, f"checkpoint of {cp.created_at:%Y-%m-%d} recorded head {cp.head_hash[:12]}…, "
                                                "the chain has None…"))
 
-    waiting = session.execute(select(_events.c.id).where(_events.c.seq.is_(None)).limit(1)).first() is not None
-    for ev in pending(session) if waiting else ():  # their changes are in the tables already; sealing will chain them
+    for ev in pending(session):  # their changes are in the tables already; sealing will chain them in this order
         try:
             walk.vouch_all(ev.subject_type, ev.subject_id, -ev.id, _loads(ev.payload_json))
         except ValueError:

@@ -165,10 +165,7 @@ static PyObject *event_line(PyObject *self, PyObject *args) {
         SHA256_Update(&c, s, cut0);
         SHA256_Update(&c, s + cut1, n - cut1);
         SHA256_Final(h, &c);
-        static const char hex[] = "0123456789abcdef";
-        const unsigned char *want = s + line.v0[HASH] + 1;
-        for (int j = 0; j < 32; j++)
-            if (want[2 * j] != hex[h[j] >> 4] || want[2 * j + 1] != hex[h[j] & 15]) goto none;
+        if (!hex_is((const char *)s + line.v0[HASH] + 1, h)) goto none;
     }
     /* seq: an integer of at most 18 digits */
     long long seq = 0;

@@ -38,6 +38,7 @@ static inline int buf_put(Buf *b, const char *s, Py_ssize_t n) {
 }
 
 /* Bytes a JSON string cannot hold as themselves: '"', '\\' and the controls below 0x20. */
+static const char HEX[] = "0123456789abcdef";
 static unsigned char SPECIAL[256];
 /* '"' and '\\': all a proven canonical text needs escaped inside a JSON string */
 static unsigned char QUOTE[256];
@@ -54,7 +55,6 @@ static inline void init_tables(void) {
 static inline int buf_json_string(Buf *b, const char *s, Py_ssize_t n) {
     if (buf_reserve(b, 6 * n + 2) < 0) return -1;
     char *o = b->p + b->n;
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
     *o++ = '"';
     Py_ssize_t i = 0;
@@ -74,7 +74,7 @@ static inline int buf_json_string(Buf *b, const char *s, Py_ssize_t n) {
             case '\n': *o++ = 'n'; break;
             case '\r': *o++ = 'r'; break;
             case '\t': *o++ = 't'; break;
-            default: *o++ = 'u'; *o++ = '0'; *o++ = '0'; *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+            default: *o++ = 'u'; *o++ = '0'; *o++ = '0'; *o++ = HEX[c >> 4]; *o++ = HEX[c & 15];
         }
         i = j + 1;
     }
@@ -255,7 +255,6 @@ typedef struct {
     Py_ssize_t nkinds;
     Item *items;
     Py_ssize_t nitems, cap;
-    const unsigned char *payload;
     Py_ssize_t state0, state1;
     int unknown_rooted;       /* a rooted kind without a predicate C can evaluate: the Python path vouches */
 } Walk;
@@ -336,6 +335,13 @@ static inline int kept(Kind *kind, const unsigned char *s, Py_ssize_t v0, Py_ssi
     Pred p = {kind->field, kind->field_n, 0};
     skip_object(s, v0, v1, 1, pred_member, &p); /* already proven canonical */
     return p.kept;
+}
+
+/* Whether 64 hex digits (lowercase, as the format writes hashes) spell the SHA-256 `h`. */
+static inline int hex_is(const char *hex, const unsigned char h[32]) {
+    for (int j = 0; j < 32; j++)
+        if (hex[2 * j] != HEX[h[j] >> 4] || hex[2 * j + 1] != HEX[h[j] & 15]) return 0;
+    return 1;
 }
 
 static inline void leaf_hash(const char *id, Py_ssize_t id_n, const unsigned char *text, Py_ssize_t text_n, unsigned char out[32]) {
