@@ -357,21 +357,35 @@ def test_the_walks_arrays_are_identical_on_a_real_chain(world, session, monkeypa
 
 
 def test_among_reads_runs_as_ranges_and_the_rest_by_id(world, session, monkeypatch):
-    """subjects.among: runs of ≥ RUN consecutive ids as ranges (PostgreSQL), the others as one array; the same rows
-    as `IN` either way, whatever the order and repeats of the ids."""
+    """subjects.select_among: runs of ≥ RUN consecutive ids as ranges (PostgreSQL), the others as one array; the
+    same rows as `IN` either way, whatever the order and repeats of the ids, in id order when asked — and the text
+    an incremental verification sends (FieldsScan.among_sql) reads the same rows as the Core statement."""
+    from ccer.infra.db import driver_rows
+    from ccer.issuance.models import SerialBlock
     from ccer.ledger import subjects
-    from ccer.ledger.subjects import among
+    from ccer.ledger.subjects import among_params, select_among
 
     monkeypatch.setattr(subjects, "RUN", RUN := 8)
+    assert among_params([*range(1, 20), 30, 3, 19]) == {"among_lo": "{1}", "among_hi": "{19}", "among_singles": "{30}"}
     _trade_world(world, session)
+    conn = session.connection()
     ev = ledger.Event.__table__
     every = session.execute(select(ev.c.id)).scalars().all()
     assert len(every) > RUN + 10
-    sql = str(select(ev.c.id).where(among(session.connection(), ev.c.id, [*range(1, 20), 30])).compile(session.get_bind()))
+    sql = str(select_among(conn, [ev.c.id], [*range(1, 20), 30]).compile(session.get_bind()))
     assert ("BETWEEN" in sql) is (session.get_bind().dialect.name == "postgresql")
     ids = [*range(1, RUN + 6), every[-1], RUN + 9, 3, 10 ** 9, RUN + 9]  # a run, singles, a repeat, one not there
-    got = session.execute(select(ev.c.id).where(among(session.connection(), ev.c.id, ids)).order_by(ev.c.id)).scalars().all()
+    got = session.execute(select_among(conn, [ev.c.id], ids, ordered=True)).scalars().all()
     assert got == sorted(set(ids) & set(every))
+    where = ev.c.id % 2 == 0  # with conditions: in both halves of the union
+    got = session.execute(select_among(conn, [ev.c.id], ids, where, ordered=True)).scalars().all()
+    assert got == sorted(i for i in set(ids) & set(every) if i % 2 == 0)
+    if session.get_bind().dialect.name == "postgresql":
+        scan = ledger.SUBJECT_TYPES["serial_block"].snapshot_all
+        blocks = session.execute(select(SerialBlock.id)).scalars().all()
+        ids = [*blocks[:RUN + 2], blocks[-1], 10 ** 9]
+        core = sorted(tuple(r) for r in session.execute(select_among(conn, scan.columns, ids)))
+        assert core and sorted(driver_rows(conn, scan.among_sql(conn), among_params(ids))) == core
 
 
 @pytest.mark.parametrize("kind", [None, "canonical edit", "hash", "float", "row"])

@@ -80,14 +80,18 @@ def test_the_hot_path_hashes_as_the_codec_does(session, parties):
                event_hash(seq, at, uid, actor, stype, sid, action, payload, prev)
 
 
-def test_the_chain_is_read_in_pages_and_every_table_in_one_scan(world, session):
+def test_the_chain_is_read_in_pages_and_every_table_in_one_scan(world, session, monkeypatch):
     _trade_world(world, session)
     queries = []
     from sqlalchemy import event as sa_event
 
+    from ccer.infra.ahead import ReadAhead
+
     def listen(conn, cursor, statement, *args):
         queries.append(statement)
 
+    send = ReadAhead.send  # one process on PostgreSQL: the chain's pages are sent ahead, through the driver
+    monkeypatch.setattr(ReadAhead, "send", lambda self, sql, params: queries.append(sql) or send(self, sql, params))
     engine = session.get_bind()
     sa_event.listen(engine, "before_cursor_execute", listen)
     try:

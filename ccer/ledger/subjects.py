@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import BigInteger, Boolean, Enum, Integer, String, TypeDecorator, any_, bindparam, cast, or_, select
+from sqlalchemy import (BigInteger, Boolean, Enum, Integer, String, TypeDecorator, any_, bindparam, cast, func,
+                        literal_column, select, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -86,28 +87,41 @@ SCAN_PAGE = 5000
 
 
 #: a run of at least this many consecutive ids is read as a range (an index range scan is ~5 times cheaper than as
-#: many probes of an array); at most RANGES of them per statement
-RUN, RANGES = 64, 100
+#: many probes of an array)
+RUN = 64
 
 
-def among(conn, id_column, ids: list[int]):
-    """`id_column IN ids` (integers); on PostgreSQL runs of consecutive ids as ranges (an incremental verification
-    reads the ids of the last events: mostly new rows, one after another) and the rest as `= ANY(array)`, one
-    parameter rather than thousands (converting 5,000 parameters cost more than the query)."""
-    if conn.dialect.name != "postgresql":
-        return id_column.in_(ids)
+def among_params(ids: Iterable[int]) -> dict[str, str]:
+    """The parameters of `select_among` for `ids`: runs of at least RUN consecutive ids as ranges (their first and
+    last ids), the others one by one, each list as one text parameter (psycopg would check every int of a list)."""
     ids = sorted(set(map(int, ids)))
     # runs of consecutive ids: [starts[k], starts[k + 1]) in `ids`
     starts = [0, *[k for k in range(1, len(ids)) if ids[k] != ids[k - 1] + 1], len(ids)]
-    ranges, singles = [], []
+    lo, hi, singles = [], [], []
     for a, b in zip(starts, starts[1:]):
-        if b - a >= RUN and len(ranges) < RANGES:
-            ranges.append((ids[a], ids[b - 1]))
+        if b - a >= RUN:
+            lo.append(ids[a])
+            hi.append(ids[b - 1])
         else:
             singles.extend(ids[a:b])
-    literal = "{" + ",".join(map(str, singles)) + "}"  # one text parameter: psycopg would check every int of a list
-    return or_(id_column == any_(cast(bindparam(None, literal, type_=String), ARRAY(BigInteger))),
-               *(id_column.between(a, b) for a, b in ranges))
+    return {f"among_{name}": "{" + ",".join(map(str, values)) + "}"
+            for name, values in (("lo", lo), ("hi", hi), ("singles", singles))}
+
+
+def select_among(conn, columns: list, ids: Iterable[int], *where, ordered: bool = False):
+    """`select(*columns).where(*where, columns[0] IN ids)` (integer ids), in id order when `ordered`. On PostgreSQL
+    runs of consecutive ids are read as ranges (an incremental verification reads the ids of the last events:
+    mostly new rows, one after another) and the rest by `= ANY(array)`, with the parameters `among_params` gives —
+    so the statement has one shape whatever the ids: compiled once per process, planned as a prepared statement."""
+    id_column = columns[0]
+    if conn.dialect.name != "postgresql":
+        stmt = select(*columns).where(*where, id_column.in_(list(ids)))
+        return stmt.order_by(id_column) if ordered else stmt
+    lists = {name: cast(bindparam(name, value, type_=String), ARRAY(BigInteger)) for name, value in among_params(ids).items()}
+    runs = func.unnest(lists["among_lo"], lists["among_hi"]).table_valued("lo", "hi").render_derived()
+    by_range = select(*columns).join_from(id_column.table, runs, id_column.between(runs.c.lo, runs.c.hi)).where(*where)
+    stmt = union_all(select(*columns).where(*where, id_column == any_(lists["among_singles"])), by_range)  # disjoint
+    return stmt.order_by(literal_column("1")) if ordered else stmt
 
 
 def scan(columns: list, to_state: Callable[[Any], dict], *where) -> Callable[..., Iterator[tuple[int, dict]]]:
@@ -116,15 +130,15 @@ def scan(columns: list, to_state: Callable[[Any], dict], *where) -> Callable[...
     id_column = columns[0]
 
     def snapshot_all(session: Session, ids: Iterable[int] | None = None) -> Iterator[tuple[int, dict]]:
-        stmt = select(*columns).where(*where).order_by(id_column)
         conn = session.connection()  # Core rows: no ORM machinery per row
         if ids is None:
+            stmt = select(*columns).where(*where).order_by(id_column)
             for row in conn.execute(stmt.execution_options(yield_per=SCAN_PAGE)):
                 yield row[0], to_state(row)
             return
         wanted = sorted(set(ids))
         for i in range(0, len(wanted), SCAN_PAGE):
-            for row in conn.execute(stmt.where(among(conn, id_column, wanted[i:i + SCAN_PAGE]))):
+            for row in conn.execute(select_among(conn, columns, wanted[i:i + SCAN_PAGE], *where, ordered=True)):
                 yield row[0], to_state(row)
 
     return snapshot_all
@@ -144,6 +158,17 @@ class FieldsScan:
         #: keyset pages of the rows in id order (bind parameters `after`, `n`)
         self.page = select(*self.columns).where(self.columns[0] > bindparam("after")).order_by(self.columns[0]) \
             .limit(bindparam("n"))
+
+    def among_sql(self, conn) -> str:
+        """The text of `select_among(conn, self.columns, ids)` on PostgreSQL, for the driver with `among_params(ids)`
+        (an incremental verification's one statement per table: compiling it costs more than running it)."""
+        quote = conn.dialect.identifier_preparer
+        table = quote.format_table(self.columns[0].table)
+        columns = ", ".join(f"{table}.{quote.quote(c.name)}" for c in self.columns)
+        id_column = f"{table}.{quote.quote(self.columns[0].name)}"
+        return (f"SELECT {columns} FROM {table} WHERE {id_column} = ANY(%(among_singles)s::bigint[]) UNION ALL "
+                f"SELECT {columns} FROM {table} JOIN unnest(%(among_lo)s::bigint[], %(among_hi)s::bigint[]) AS runs(lo, hi) "
+                f"ON {id_column} BETWEEN runs.lo AND runs.hi")
 
     def __call__(self, session: Session, ids: Iterable[int] | None = None) -> Iterator[tuple[int, dict]]:
         return self._scan(session, ids)

@@ -24,6 +24,7 @@ import json
 import mmap
 import os
 import tempfile
+from contextlib import nullcontext
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,13 +36,14 @@ from sqlalchemy.orm import Session
 
 from ..infra import merkle
 from ..infra.db import driver_rows
+from ..infra.ahead import ReadAhead
 from . import fastjson
 from .append import pending
 from .codec import GENESIS, plain
 from .codec import loads as _loads  # NaN and the infinities are not JSON
 from .models import Checkpoint, Event, LedgerHead
 from .signing import PublicKey, public_key
-from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, KeptWhen, SubjectType, among, natural
+from .subjects import INVARIANTS, SCAN_PAGE, SUBJECT_TYPES, FieldsScan, KeptWhen, SubjectType, among_params, natural
 
 from . import _core  # compiled at install (setup.py): the chain walk's and the table scan's per-event work
 
@@ -51,6 +53,9 @@ _merkle_node = _core.merkle_node
 
 #: events read per page of the chain walk
 PAGE = 5000
+#: a verification in one process on PostgreSQL reads its chain a page ahead of the walk (`ReadAhead`): one of few
+#: events (an incremental one) in at least AHEAD pages of at least AHEAD_PAGE events, so that the two overlap
+AHEAD, AHEAD_PAGE = 5, 500
 #: how `_core.walk` stopped: at the page's end, after a checkpoint's event (else: before an event it hands back)
 _DONE, _CHECKPOINT = 0, 1
 #: (stage, done, total or None): `verify` reports its progress through it
@@ -102,13 +107,13 @@ def iter_events(session: Session) -> Iterator[Event]:
 _CHAIN_PAGE = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq).limit(bindparam("n"))
 
 
-def chain_pages(session: Session, after: int = 0, page: int = PAGE) -> Iterator[list[tuple]]:
+def chain_pages(session: Session, after: int = 0, page: int = PAGE, ahead: ReadAhead | None = None) -> Iterator[list[tuple]]:
     """The sealed events after seq `after` as pages of plain tuples (seq, occurred_at, actor_user_id, actor,
     subject_type, subject_id, action, payload_json, prev_hash, hash), in keyset order: memory does not grow with
-    the chain."""
+    the chain. ahead (PostgreSQL): each page sent as soon as the one before it has come in."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        yield from driver_pages(conn, _CHAIN_PAGE, after, page)
+        yield from driver_pages(conn, _CHAIN_PAGE, after, page, ahead)
         return
     last = after
     while True:
@@ -125,11 +130,15 @@ def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[t
         yield from rows
 
 
-def driver_pages(conn, stmt, after: int, page: int) -> Iterator[list[tuple]]:
+def driver_pages(conn, stmt, after: int, page: int, ahead: ReadAhead | None = None) -> Iterator[list[tuple]]:
     """Keyset pages of `stmt` (bind parameters `after`, `n`; the key its first column), each a list of the
     driver's own tuples: no SQLAlchemy result rows or processing (on PostgreSQL none of these columns needs it:
-    instants come as the driver's aware datetimes), which cost a third of a table scan."""
+    instants come as the driver's aware datetimes), which cost a third of a table scan. ahead: each page sent as
+    soon as the one before it has come in."""
     sql = str(stmt.compile(dialect=conn.dialect))
+    if ahead is not None:
+        yield from ahead.pages(sql, after, page)
+        return
     last = after
     while True:
         rows = driver_rows(conn, sql, {"after": last, "n": page})
@@ -625,11 +634,17 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
 
     chain = _Chain(walk, expected_seq, prev, cps, key, report)
     bad: Problem | None = None
-    for rows in chain_pages(session, expected_seq - 1, page):
-        bad = chain.page(rows)
-        if bad is not None:
-            break
-        tell("chain", chain.expected - expected_seq, total)
+    # one process on PostgreSQL: the database reads the next page while this one is walked (two processes keep both
+    # cores busy already)
+    one = helper is None and session.get_bind().dialect.name == "postgresql"
+    with ReadAhead(session.connection()) if one else nullcontext() as ahead:
+        if ahead is not None:
+            page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
+        for rows in chain_pages(session, expected_seq - 1, page, ahead):
+            bad = chain.page(rows)
+            if bad is not None:
+                break
+            tell("chain", chain.expected - expected_seq, total)
     prev = chain.prev
     report.events, report.head = chain.expected - 1, prev
     if bad is not None:
@@ -651,6 +666,8 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
             report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
     tables, messages = helper.finish(session) if helper is not None else (None, None)
+    if since is not None and session.get_bind().dialect.name == "postgresql":
+        tables = _touched_rows(session, walk)
     report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell, tables=tables))
     if run_invariants:
         if messages is None:
@@ -730,23 +747,27 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
     text = _encode if fields is not None and fields.native and pg else _canon_text
     if text is _encode and int_ids is None and other_ids is None:
         return _native_digests(session, kind, fields, tell, cap, into)
-    if text is _encode and sparse and not other_ids:
-        return _native_sparse_digests(session, fields, int_ids or [])
     return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse, cap)
 
 
-def _native_sparse_digests(session: Session, scan: FieldsScan, ids: list[int]) -> tuple[bytearray, bytearray, dict]:
-    """`table_digests` of the rows of `ids` of a JSON-native table on PostgreSQL (an incremental verification),
-    sparse: the driver's rows, by id (integer ids only: `_compare` looks them up as such)."""
+def _touched_rows(session: Session, walk: _Walk) -> dict[str, tuple[bytearray, bytearray, dict]]:
+    """An incremental verification on PostgreSQL: what `table_digests` gives of the rows its events touched, of each
+    JSON-native table whose ids are all integers, (empty, empty, {id: digest}). One statement per table, all sent
+    before the first rows are digested (the database reads the next table meanwhile); the driver's rows."""
     conn = session.connection()
-    digests, out = _digester(scan), {}
-    page = 10 * SCAN_PAGE  # the ids go as ranges and one text parameter: a statement can take many
-    for a in range(0, len(ids), page):
-        compiled = select(*scan.columns).where(among(conn, scan.columns[0], ids[a:a + page])).compile(dialect=conn.dialect)
-        rows = driver_rows(conn, str(compiled), compiled.params)
-        blob = digests(rows)
-        out.update(zip([row[0] for row in rows], [blob[k:k + 16] for k in range(0, len(blob), 16)]))
-    return bytearray(), bytearray(), out
+    out = {}
+    with ReadAhead(conn) as ahead:
+        reads = []
+        for name, kind in SUBJECT_TYPES.items():
+            scan, slots = kind.snapshot_all, walk.slots[name]
+            if isinstance(scan, FieldsScan) and scan.native and slots.sparse and not slots.other:
+                reads.append((name, scan, ahead.send(scan.among_sql(conn), among_params(slots.sparse))))
+        for name, scan, read in reads:
+            rows = read()
+            blob = _digester(scan)(rows)
+            out[name] = (bytearray(), bytearray(), dict(zip([row[0] for row in rows],
+                                                            [blob[k:k + 16] for k in range(0, len(blob), 16)])))
+    return out
 
 
 def _digester(scan: FieldsScan) -> Callable[[list[tuple]], bytes]:
@@ -906,7 +927,7 @@ def _check_states(session: Session, walk: _Walk, report: VerifyReport, increment
         report.subjects += vouched
         if incremental and not vouched:
             continue
-        if tables is not None:
+        if tables is not None and name in tables:
             digests, present, other = tables[name]
         elif incremental:
             digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell, sparse=True)
@@ -1014,10 +1035,13 @@ def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, co
     """In the forked process: its own engine (the parent's connections are left alone), the parent's snapshot."""
     import pickle
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+    from sqlalchemy.pool import NullPool
+
+    from ..infra.db import make_engine
 
     try:
-        engine = create_engine(url, poolclass=__import__("sqlalchemy.pool", fromlist=["NullPool"]).NullPool)
+        engine = make_engine(url, poolclass=NullPool)  # the platform's engine: binary rows for `driver_rows`
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             conn.begin()
