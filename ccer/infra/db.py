@@ -242,7 +242,7 @@ def stream_rows(session: Session, stmt, page: int) -> Iterator[tuple]:
     """The rows of a Core select in its order, `page` at a time, holding one page. On PostgreSQL: the driver's own
     tuples from a cursor declared in the transaction (a SQLAlchemy row per row costs a third of a large scan) —
     so only for columns that need no result processing (integers, strings, booleans), and statements without
-    expanding `IN` parameters (`ledger.among` gives `= ANY`); elsewhere Core rows (yield_per)."""
+    expanding `IN` parameters (`ledger.select_among` gives arrays); elsewhere Core rows (yield_per)."""
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         yield from conn.execute(stmt.execution_options(yield_per=page))

@@ -53,8 +53,8 @@ _merkle_node = _core.merkle_node
 
 #: events read per page of the chain walk
 PAGE = 5000
-#: a verification in one process on PostgreSQL reads its chain a page ahead of the walk (`ReadAhead`): one of few
-#: events (an incremental one) in at least AHEAD pages of at least AHEAD_PAGE events, so that the two overlap
+#: on PostgreSQL the chain is read a page ahead of the walk (`ReadAhead`): a verification of few events (an
+#: incremental one) in at least AHEAD pages of at least AHEAD_PAGE events, so that the two overlap
 AHEAD, AHEAD_PAGE = 5, 500
 #: how `_core.walk` stopped: at the page's end, after a checkpoint's event (else: before an event it hands back)
 _DONE, _CHECKPOINT = 0, 1
@@ -634,10 +634,9 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
 
     chain = _Chain(walk, expected_seq, prev, cps, key, report)
     bad: Problem | None = None
-    # one process on PostgreSQL: the database reads the next page while this one is walked (two processes keep both
-    # cores busy already)
-    one = helper is None and session.get_bind().dialect.name == "postgresql"
-    with ReadAhead(session.connection()) if one else nullcontext() as ahead:
+    # PostgreSQL: the database reads the next page while this one is walked
+    pg = session.get_bind().dialect.name == "postgresql"
+    with ReadAhead(session.connection()) if pg else nullcontext() as ahead:
         if ahead is not None:
             page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
         for rows in chain_pages(session, expected_seq - 1, page, ahead):
@@ -666,7 +665,7 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
             report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
     tables, messages = helper.finish(session) if helper is not None else (None, None)
-    if since is not None and session.get_bind().dialect.name == "postgresql":
+    if since is not None and pg:
         tables = _touched_rows(session, walk)
     report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell, tables=tables))
     if run_invariants:
