@@ -392,7 +392,8 @@ def test_among_reads_runs_as_ranges_and_the_rest_by_id(world, session, monkeypat
 def test_scratch_arrays_give_the_same_reports(world, session, monkeypatch, kind):
     """Per-id arrays in scratch files (SCRATCH_FROM lowered so that this small ledger uses them: the walk's, the
     tables' — shared with the table-scanning process on PostgreSQL — and the Merkle roots by windows) give the
-    reports the in-memory arrays give, on a good ledger and after each tamper, with one process and with two."""
+    reports the in-memory arrays give, on a good ledger and after each tamper, with one process and with two — and
+    with two, whether the tables kept in them are read as one job or in parts (PART lowered: a few ids each)."""
     _ledger(world, session)
     if kind == "row":  # a row edited behind the platform's back: named by the table comparison
         session.execute(text("UPDATE serial_blocks SET last = last + 1 WHERE id = (SELECT max(id) FROM serial_blocks)"))
@@ -401,8 +402,9 @@ def test_scratch_arrays_give_the_same_reports(world, session, monkeypatch, kind)
         _tamper(session, ledger.head(session)[0] - 1, kind)
     jobs = (1, 2) if session.get_bind().dialect.name == "postgresql" else (1,)
     reports = []
-    for scratch_from in (V.SCRATCH_FROM, 1):
+    for scratch_from, part in ((V.SCRATCH_FROM, V.PART), (1, V.PART), (1, 3)):
         monkeypatch.setattr(V, "SCRATCH_FROM", scratch_from)
+        monkeypatch.setattr(V, "PART", part)
         for j in jobs:
             r = ledger.verify(session, jobs=j)
             session.rollback()
@@ -411,6 +413,19 @@ def test_scratch_arrays_give_the_same_reports(world, session, monkeypatch, kind)
     assert (reports[0][0] == []) is (kind in (None, "float"))
     if kind == "row":
         assert any("serial_block" in p and "differs" in p for p in reports[0][0])
+
+
+def test_jobs_put_the_tables_in_scratch_arrays_in_parts(monkeypatch):
+    """_jobs: the largest table first, then the invariants, then the other tables, largest first; a table whose
+    arrays are its cap (kept in scratch files) in parts of PART ids covering 0…size − 1 exactly, the others whole."""
+    monkeypatch.setattr(V, "PART", 4)
+    caps = {"a": V.BASE_CAP, "big": 10, "mid": 9, "small": V.BASE_CAP}
+    tops = {"big": 10, "mid": 9, "small": 3}
+    monkeypatch.setattr(V, "SCRATCH_FROM", 5)
+    jobs = V._jobs(caps, tops, ["c1", "c2"])
+    assert jobs == [("table", "big", (0, 3)), ("table", "big", (4, 7)), ("table", "big", (8, 9)), ("check", "c1"),
+                    ("check", "c2"), ("table", "mid", (0, 3)), ("table", "mid", (4, 7)), ("table", "mid", (8, 8)),
+                    ("table", "small", None), ("table", "a", None)]
 
 
 def test_scratch_arrays_are_mapped_files_and_roots_by_windows_match(subject_types, monkeypatch):

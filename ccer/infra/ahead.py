@@ -38,11 +38,11 @@ class ReadAhead:
 
         return rows
 
-    def pages(self, sql: str, after: Any, page: int) -> Iterator[list[tuple]]:
-        """Keyset pages of `sql` (parameters `after`, `n`; the key its first column), each sent as soon as the one
-        before it has come in."""
-        ahead: Callable[[], list[tuple]] | None = self.send(sql, {"after": after, "n": page})
+    def pages(self, sql: str, after: Any, page: int, params: dict[str, Any] | None = None) -> Iterator[list[tuple]]:
+        """Keyset pages of `sql` (parameters `after`, `n` and `params`; the key its first column), each sent as soon
+        as the one before it has come in."""
+        ahead: Callable[[], list[tuple]] | None = self.send(sql, {**(params or {}), "after": after, "n": page})
         while ahead is not None:
             rows = ahead()
-            ahead = self.send(sql, {"after": rows[-1][0], "n": page}) if len(rows) == page else None
+            ahead = self.send(sql, {**(params or {}), "after": rows[-1][0], "n": page}) if len(rows) == page else None
             yield rows

@@ -155,9 +155,9 @@ class FieldsScan:
         self._scan = scan(self.columns, lambda row: dict(zip(fields, row[1:])))
         self.native = all(isinstance(c.type, (Integer, String, Boolean)) and not isinstance(c.type, (Enum, TypeDecorator))
                           for c in self.columns)
-        #: keyset pages of the rows in id order (bind parameters `after`, `n`)
-        self.page = select(*self.columns).where(self.columns[0] > bindparam("after")).order_by(self.columns[0]) \
-            .limit(bindparam("n"))
+        #: keyset pages of the rows in id order, up to an id (bind parameters `after`, `n`, `last`)
+        self.page = select(*self.columns).where(self.columns[0] > bindparam("after"), self.columns[0] <= bindparam("last", type_=BigInteger)) \
+            .order_by(self.columns[0]).limit(bindparam("n"))
 
     def among_sql(self, conn) -> str:
         """The text of `select_among(conn, self.columns, ids)` on PostgreSQL, for the driver with `among_params(ids)`

@@ -130,18 +130,19 @@ def chain_rows(session: Session, after: int = 0, page: int = PAGE) -> Iterator[t
         yield from rows
 
 
-def driver_pages(conn, stmt, after: int, page: int, ahead: ReadAhead | None = None) -> Iterator[list[tuple]]:
-    """Keyset pages of `stmt` (bind parameters `after`, `n`; the key its first column), each a list of the
+def driver_pages(conn, stmt, after: int, page: int, ahead: ReadAhead | None = None, params: dict | None = None) \
+        -> Iterator[list[tuple]]:
+    """Keyset pages of `stmt` (bind parameters `after`, `n`, and `params`; the key its first column), each a list of the
     driver's own tuples: no SQLAlchemy result rows or processing (on PostgreSQL none of these columns needs it:
     instants come as the driver's aware datetimes), which cost a third of a table scan. ahead: each page sent as
     soon as the one before it has come in."""
     sql = str(stmt.compile(dialect=conn.dialect))
     if ahead is not None:
-        yield from ahead.pages(sql, after, page)
+        yield from ahead.pages(sql, after, page, params)
         return
     last = after
     while True:
-        rows = driver_rows(conn, sql, {"after": last, "n": page})
+        rows = driver_rows(conn, sql, {**(params or {}), "after": last, "n": page})
         yield rows
         if len(rows) < page:
             return
@@ -175,6 +176,8 @@ def null_digest(sid: str) -> bytes:
     """The digest of "no such subject" (a vouched deletion)."""
     return digest(sid, b"null")
 _INT_LIMIT = 1 << 31
+#: above any id a table can hold (PostgreSQL's bigint)
+_LAST = (1 << 63) - 1
 #: ids below a type's cap are kept in flat arrays (16–33 bytes per id up to the cap), larger ones in dicts: a
 #: forged row or event with a huge id must not make verification allocate gigabytes. A full verification sets
 #: each type's cap from its table's row count (`caps`); ids of a healthy registry are dense below it
@@ -734,18 +737,21 @@ def type_caps(session: Session, tops: dict[str, int] | None = None) -> dict[str,
 
 
 def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None = None, other_ids: list[str] | None = None,
-                  tell: Progress | None = None, sparse: bool = False, cap: int = BASE_CAP, into: tuple | None = None) \
-        -> tuple[Any, Any, dict[str, bytes]]:
+                  tell: Progress | None = None, sparse: bool = False, cap: int = BASE_CAP, into: tuple | None = None,
+                  part: tuple[int, int] | None = None) -> tuple[Any, Any, dict[str, bytes]] | None:
     """The digests of the current states of a subject type, from one ordered scan of its table (`snapshot_all`),
     or of the ids given: (16 bytes per integer id, 1 byte per integer id telling which rows exist, {other id:
-    digest})."""
+    digest}). part (a table kept in the shared scratch arrays `into`): only the ids from part[0] to part[1]
+    (`_parts`), written into them; None when the table is not what its parts assume (its first part reads it all)."""
     fields = kind.snapshot_all if isinstance(kind.snapshot_all, FieldsScan) else None
     # plain ints, strings, booleans from PostgreSQL's driver: the fast encoder writes them canonically (SQLite may
     # hold any type in any column — a BLOB would be written as base64 text — so its rows go through the stdlib)
     pg = session.get_bind().dialect.name == "postgresql"
     text = _encode if fields is not None and fields.native and pg else _canon_text
     if text is _encode and int_ids is None and other_ids is None:
-        return _native_digests(session, kind, fields, tell, cap, into)
+        return _native_digests(session, kind, fields, tell, cap, into, part)
+    if part is not None and part[0] > 0:
+        return None
     return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse, cap)
 
 
@@ -819,7 +825,7 @@ def _canon_text(state: Any) -> bytes:
 
 
 def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell: Progress | None, cap: int,
-                    into: tuple | None = None) -> tuple[Any, Any, dict]:
+                    into: tuple | None = None, part: tuple[int, int] | None = None) -> tuple[Any, Any, dict] | None:
     """`table_digests` of a whole table whose columns are all JSON-native (`FieldsScan.native`), on PostgreSQL:
     keyset pages of the driver's rows, the arrays sized once, one tight loop. When the ids fill the cap exactly (a
     type kept in scratch files, `type_caps`) the arrays are scratch too — `into`'s, when given (made before the
@@ -829,15 +835,21 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
     low, top = session.execute(select(func.min(id_column), func.max(id_column))).one()
     low, top = low or 0, top or 0
     if low < 0 or top >= cap:  # a negative id, or ids beyond the dense range (forged rows): the general path
-        return _general_digests(session, kind, None, None, _encode, tell, cap=cap)
+        return _general_digests(session, kind, None, None, _encode, tell, cap=cap) if part is None or part[0] == 0 else None
+    shared = into is not None and len(into[1]) == cap
+    if part is not None and not (shared and top + 1 == cap):  # parts write into the shared arrays only
+        return None if part[0] > 0 else _native_digests(session, kind, scan, tell, cap, into)
     if top + 1 == cap >= SCRATCH_FROM:  # never grown: rows written after max() was read are beyond the cap
-        digests, present = into if into is not None and len(into[1]) == cap else (scratch(16 * cap), scratch(cap))
+        digests, present = into if shared else (scratch(16 * cap), scratch(cap))
     else:
         digests, present = bytearray(16 * (top + 1)), bytearray(top + 1)
     other: dict = {}
     row_digests = _digester(scan)
     n = 0
-    for rows in driver_pages(conn, scan.page, -1, SCAN_PAGE):
+    first, last = part or (0, _LAST)
+    if part is not None and part[1] == cap - 1:
+        last = _LAST  # the last part: the rows beyond the cap too
+    for rows in driver_pages(conn, scan.page, first - 1, SCAN_PAGE, params={"last": last}):
         if not rows:
             continue
         blob = row_digests(rows)
@@ -962,7 +974,7 @@ class _StatesHelper:
         #: the types' caps, read once in the shared snapshot: both processes keep the same ids in their arrays
         self.tops: dict[str, int] = {}
         self.caps = type_caps(session, self.tops)
-        self.jobs = _jobs(self.caps, [*INVARIANTS, *extra] if invariants else [])
+        self.jobs = _jobs(self.caps, self.tops, [*INVARIANTS, *extra] if invariants else [])
         #: the digest arrays of the tables kept in scratch files, made before the fork: both processes map them
         self.into = {name: (scratch(16 * size), scratch(size)) for name, size in self.tops.items()
                      if size >= SCRATCH_FROM and size == self.caps[name]}
@@ -986,7 +998,7 @@ class _StatesHelper:
             if isinstance(got, BaseException):
                 raise got
             for i, result in got.items():  # the tables' arrays follow, each received into its own buffer (no copy)
-                if self.jobs[i][0] == "table":
+                if self.jobs[i][0] == "table" and result is not None:
                     sizes, other = result
                     if sizes is None:  # written into the shared scratch arrays
                         got[i] = (*self.into[self.jobs[i][1]], other)
@@ -1000,7 +1012,13 @@ class _StatesHelper:
             raise RuntimeError("the table-scanning process of ledger verify died") from None
         self.process.join()
         done.update(got)
-        tables = {job[1]: done[i] for i, job in enumerate(self.jobs) if job[0] == "table"}
+        tables: dict[str, Any] = {}
+        for i, job in enumerate(self.jobs):  # a table in parts: the shared arrays, the rows beyond them of every part
+            if job[0] == "table" and done[i] is not None:
+                if job[1] in tables and tables[job[1]][0] is done[i][0]:
+                    tables[job[1]][2].update(done[i][2])
+                else:
+                    tables[job[1]] = done[i]
         messages = [msg for i, job in enumerate(self.jobs) if job[0] == "check" for msg in done[i]]
         return tables, messages
 
@@ -1009,11 +1027,24 @@ class _StatesHelper:
         self.process.join()
 
 
-def _jobs(caps: dict[str, int], checks: list) -> list[tuple[str, Any]]:
-    """("table", type name) and ("check", invariant): the largest table first (the other process starts on it at
-    once), then the invariants as registered (the largest first), then the other tables, largest first."""
-    tables = [("table", name) for name in sorted(caps, key=lambda n: (-caps[n], n))]
-    return tables[:1] + [("check", c) for c in checks] + tables[1:]
+#: ids per job of a table kept in scratch files: jobs small enough that neither process is left with a long one
+#: while the other has nothing to do
+PART = 1 << 18
+
+
+def _jobs(caps: dict[str, int], tops: dict[str, int], checks: list) -> list[tuple]:
+    """("table", type name, part or None) and ("check", invariant): the largest table first (the other process
+    starts on it at once), then the invariants as registered (the largest first), then the other tables, largest
+    first. A table kept in the shared scratch arrays (its size is its cap) goes in parts of PART ids."""
+    tables = []
+    for name in sorted(caps, key=lambda n: (-tops.get(n, 0), n)):
+        size = tops.get(name, 0)
+        if size >= SCRATCH_FROM and size == caps[name]:
+            tables.append([("table", name, (a, min(a + PART, size) - 1)) for a in range(0, size, PART)])
+        else:
+            tables.append([("table", name, None)])
+    groups = tables[:1] + [[("check", c) for c in checks]] + tables[1:]
+    return [job for group in groups for job in group]
 
 
 def _run_jobs(session: Session, jobs: list, caps: dict[str, int], counter, into: dict | None = None) -> dict[int, Any]:
@@ -1025,9 +1056,9 @@ def _run_jobs(session: Session, jobs: list, caps: dict[str, int], counter, into:
             counter.value += 1
         if i >= len(jobs):
             return done
-        what, arg = jobs[i]
-        done[i] = (table_digests(session, SUBJECT_TYPES[arg], cap=caps[arg], into=(into or {}).get(arg)) if what == "table"
-                   else list(arg(session)))
+        what, arg = jobs[i][:2]
+        done[i] = (table_digests(session, SUBJECT_TYPES[arg], cap=caps[arg], into=(into or {}).get(arg), part=jobs[i][2])
+                   if what == "table" else list(arg(session)))
 
 
 def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, counter, send, into: dict) -> None:
@@ -1056,11 +1087,14 @@ def _states_worker(url: str, snapshot: str, caps: dict[str, int], jobs: list, co
         def shared(i: int) -> bool:
             return jobs[i][0] == "table" and jobs[i][1] in into and out[i][0] is into[jobs[i][1]][0]
 
-        head = {i: (None if shared(i) else (len(r[0]), len(r[1])), r[2]) if jobs[i][0] == "table" else r
+        def arrays(i: int) -> bool:  # (a part that found nothing to do has no result)
+            return jobs[i][0] == "table" and out[i] is not None and not shared(i)
+
+        head = {i: (None if shared(i) else (len(r[0]), len(r[1])), r[2]) if jobs[i][0] == "table" and r is not None else r
                 for i, r in out.items()}
         send.send_bytes(pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
         for i, r in out.items():
-            if jobs[i][0] == "table" and not shared(i):
+            if arrays(i):
                 for array_ in r[:2]:
                     if array_:
                         send.send_bytes(array_)
