@@ -13,6 +13,7 @@ import mmap
 import os
 import tempfile
 from bisect import bisect_left
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -342,16 +343,24 @@ def _check_chunk(task: tuple) -> dict:
     n = 1
     ops: list = []
     out = {"ops": ops, "events": 0, "last": None, "lines": 0, "error": None}
+    with _without_collector():
+        try:
+            _chunk_lines(data, n, rooted, trust_seq, ops, out, fast, compiled)
+        except BadLine as bad:
+            out["error"] = (bad.line, bad.message)
+    return out
+
+
+@contextmanager
+def _without_collector() -> Iterator[None]:
+    """The checks make no reference cycles: the cyclic collector would only walk their objects again and again."""
     collecting = gc.isenabled()
-    gc.disable()  # the loop makes no reference cycles; the collector would only walk the chunk's objects again
+    gc.disable()
     try:
-        _chunk_lines(data, n, rooted, trust_seq, ops, out, fast, compiled)
-    except BadLine as bad:
-        out["error"] = (bad.line, bad.message)
+        yield
     finally:
         if collecting:
             gc.enable()
-    return out
 
 
 def _payload(payload: str, accel: Any) -> tuple[Any, bool]:
@@ -745,6 +754,11 @@ def verify(source: Any, key: str | None = None, trust: dict | None = None, jobs:
     """Check an export: a binary file, or an iterable of its raw lines (bytes, each ending in a newline). key: the
     registry's public key (hex) you trust; trust: a checkpoint you kept (`load_checkpoint`); jobs: processes that
     check chunks of lines side by side. Raises BadLine at the first bad line."""
+    with _without_collector():
+        return _verify(source, key, trust, jobs)
+
+
+def _verify(source: Any, key: str | None, trust: dict | None, jobs: int) -> Result:
     f = source if hasattr(source, "read") else _Reader(source)
     first = f.readline()
     if not first:
