@@ -233,6 +233,22 @@ def test_walk_hand_cases(subject_types, monkeypatch):
         assert with_c == _chain(monkeypatch, _rows(events), False, 3, **kw) and with_c[1] == len(events) + 1
 
 
+def test_walk_escapes_quotes_and_backslashes_wherever_they_fall(subject_types, monkeypatch):
+    """The payload, written into the event's hash content as a JSON string, 16 bytes at a time where it can: a quote
+    or a backslash at every offset of a block, in runs, at the end, in payloads shorter and longer than a block —
+    the chain (hashed by codec.event_hash) walks to its end, with the same arrays as without the core."""
+    notes = [("x" * k) + c + ("y" * m) for k in range(0, 34) for c in ('"', "\\", '\\"', '""\\') for m in (0, 1, 15, 16, 17)]
+    notes += ["", '"' * 40, "\\" * 40, 'é"中\\' * 9]
+    events = [(0, None, "a", "serial_block", str(i % 7), "x", {"note": n, "state": {"active": True}}, "", 0)
+              for i, n in enumerate(notes)]
+    handed_back = []
+    event = V._Chain.event
+    monkeypatch.setattr(V._Chain, "event", lambda self, row: handed_back.append(row[0]) or event(self, row))
+    with_c = _chain(monkeypatch, _rows(events), True, 50)
+    assert handed_back == []  # the core hashed every one of them as the definition does
+    assert with_c == _chain(monkeypatch, _rows(events), False, 50) and with_c[1] == len(events) + 1
+
+
 def test_walk_hands_back_a_rooted_type_it_cannot_evaluate(subject_types, monkeypatch):
     """A rooted type whose predicate is not a KeptWhen: the Python path vouches (same arrays)."""
     from ccer.ledger.subjects import SubjectType

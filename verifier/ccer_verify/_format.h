@@ -11,6 +11,9 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------- byte buffer */
 
@@ -84,12 +87,33 @@ static inline int buf_json_string(Buf *b, const char *s, Py_ssize_t n) {
 }
 
 /* buf_json_string of a text proven canonical JSON: it holds no raw control character (canonical JSON escapes
- * them), so only '"' and '\\' are escaped, without a branch per byte. */
+ * them), so only '"' and '\\' are escaped. With SSE2 (every x86-64): 16 bytes at a time are stored as they are,
+ * and the output is kept up to the first of them to escape (a payload's are 1 byte in 8: its quotes); the rest one
+ * byte at a time, without a branch per byte. */
 static inline int buf_json_proven(Buf *b, const char *s, Py_ssize_t n) {
-    if (buf_reserve(b, 2 * n + 2) < 0) return -1;
+    if (buf_reserve(b, 2 * n + 2 + 16) < 0) return -1;  /* + a block stored beyond what is kept */
     char *o = b->p + b->n;
     *o++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++) {
+    Py_ssize_t i = 0;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        _mm_storeu_si128((__m128i *)o, v);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (!m) {
+            o += 16;
+            i += 16;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctz(m);  /* the bytes before it are in place */
+        o += k;
+        *o++ = '\\';
+        *o++ = s[i + k];
+        i += k + 1;
+    }
+#endif
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         *o = '\\';
         o += QUOTE[c];
