@@ -494,3 +494,73 @@ def test_the_table_scanning_process_is_stopped_when_verify_fails(world, session,
         ledger.verify(session, jobs=2)
     session.rollback()
     assert multiprocessing.active_children() == []
+
+
+def _pg_only(session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the chain is read ahead on PostgreSQL only (the driver's pipeline mode)")
+
+
+def _failing_send(monkeypatch, which: int):
+    """ReadAhead.send, with its `which`-th statement replaced by one that fails on the server."""
+    from ccer.infra.ahead import ReadAhead
+
+    sent, send = [], ReadAhead.send
+    monkeypatch.setattr(ReadAhead, "send", lambda self, sql, params: sent.append(sql) or
+                        send(self, "SELECT 1/0" if len(sent) == which else sql, params))
+
+
+def test_a_bad_event_is_named_though_the_page_read_ahead_fails(world, session, monkeypatch):
+    """The next page is sent before this one is walked: when the walk stops at a bad event, that page is not
+    wanted, and its failure on the server does not replace the report naming the event."""
+    _pg_only(session)
+    _trade_world(world, session)
+    _tamper(session, 3, "hash")
+    _failing_send(monkeypatch, 3)  # pages of 2: the second page (#3, #4) is walked while the third is in flight
+    report = ledger.verify(session, page=2)
+    assert len(report.problems) == 1 and report.events == 2
+    assert str(report.problems[0]).startswith("event #3: content does not match its hash")
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_read_ahead_that_fails_raises_as_any_statement_does(world, session, monkeypatch):
+    """A wanted page that fails comes out as SQLAlchemy's error (what the platform's retry and error handling
+    know), and the session works again after a rollback."""
+    from sqlalchemy.exc import DBAPIError
+
+    _pg_only(session)
+    _trade_world(world, session)
+    _failing_send(monkeypatch, 3)
+    with pytest.raises(DBAPIError, match="division by zero"):
+        ledger.verify(session, page=2)
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, session, monkeypatch):
+    """The touched rows are read AMONG ids per statement, two in flight: with AMONG lowered to 2 the same report,
+    and a touched row edited behind the platform's back is named."""
+    _pg_only(session)
+    cp = _ledger(world, session)
+    base = ledger.verify(session, since=cp)
+    session.rollback()
+    monkeypatch.setattr(V, "AMONG", 2)
+    few = ledger.verify(session, since=cp)
+    session.rollback()
+    assert base.ok and few.ok and (few.subjects, few.events, few.head) == (base.subjects, base.events, base.head)
+    block = max(i for i, _ in _touched_blocks(session, cp))
+    session.execute(text("UPDATE serial_blocks SET last = last + 1 WHERE id = :i"), {"i": block})
+    session.commit()
+    report = ledger.verify(session, since=cp)
+    assert any(f"serial_block {block} differs" in str(p) for p in report.problems)
+
+
+def _touched_blocks(session, cp):
+    """(serial block id, seq) of the blocks the events after `cp` vouch for."""
+    out = []
+    for seq, payload in session.execute(text("SELECT seq, payload_json FROM events WHERE seq > :s"), {"s": cp}):
+        for key in (json.loads(payload).get("states") or {}):
+            if key.startswith("serial_block:"):
+                out.append((int(key.split(":")[1]), seq))
+    return out

@@ -75,17 +75,18 @@ def verify(obj, since, checkpoint_file, key, quiet, jobs) -> None:
     the subjects they touched."""
     base = _checkpoint_arg(since) if since else None
     public = _key_arg(key)
-    # the loaded platform is no garbage, and a verification makes no cycles worth collecting: the collections the
-    # rows it reads would trigger are pure cost
+    # the loaded platform is no garbage, and the rows a verification reads (hundreds of thousands of tuples) make
+    # no cycles: a collection every 700 of them would be pure cost (its processes still collect, 100 times rarer)
     gc.freeze()
-    gc.disable()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100 * thresholds[0], *thresholds[1:])
     try:
         with obj.session() as session:
             report = chain.verify(session, since=base, progress=_Bar(quiet), key=public, jobs=jobs)
             if checkpoint_file is not None and report.ok:
                 _against_kept(session, json.load(checkpoint_file), report, public or chain.public_key())
     finally:
-        gc.enable()
+        gc.set_threshold(*thresholds)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     if not report.ok:

@@ -3,36 +3,56 @@ database executes them and sends their rows while the caller works on the rows i
 that waits for the network needs the GIL for every chunk it receives, which the caller's C walk holds).
 
 Rows come as the driver's own tuples in PostgreSQL's binary format, as `db.driver_rows` gives them. Between the
-first `send` and `close` only the read-ahead uses the connection (it is the caller's transaction's).
+first `send` and the end of the `with` block only the read-ahead uses the connection (it is the caller's
+transaction's). The driver's errors come out as SQLAlchemy's (`DBAPIError`), as from any other statement.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
+
 
 class ReadAhead:
     """In a `with` block: the connection in pipeline mode; leaving it, the results not taken are received and
-    dropped (after an error, the driver's pipeline decides what is raised)."""
+    dropped."""
 
     def __init__(self, conn) -> None:
+        self.conn = conn
         self.driver = conn.connection.driver_connection  # psycopg's, in the SQLAlchemy connection's transaction
         self._pipeline = self.driver.pipeline()
+        self._unwanted = False
 
     def __enter__(self) -> ReadAhead:
         self._pipeline.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> Any:
-        return self._pipeline.__exit__(*exc)
+        try:
+            return self._pipeline.__exit__(*exc)
+        except psycopg.Error as err:
+            if exc[0] is None and self._unwanted:  # a failure of a read nobody is waiting for: the transaction is
+                return None                        # left failed, and the caller's answer stands
+            raise self._wrapped(err, "(pipeline sync)", None) from err
+
+    def unwanted(self) -> None:
+        """The results not taken yet are not wanted (the caller stops early): an error of theirs is not raised."""
+        self._unwanted = True
 
     def send(self, sql: str, params: dict[str, Any]) -> Callable[[], list[tuple]]:
         """Send a statement; what it returns gives its rows (waiting for them if they have not come in yet)."""
         cursor = self.driver.cursor(binary=True)
-        cursor.execute(sql, params)
+        try:
+            cursor.execute(sql, params)
+        except psycopg.Error as err:
+            raise self._wrapped(err, sql, params) from err
 
         def rows() -> list[tuple]:
             try:
                 return cursor.fetchall()
+            except psycopg.Error as err:
+                raise self._wrapped(err, sql, params) from err
             finally:
                 cursor.close()
 
@@ -46,3 +66,11 @@ class ReadAhead:
             rows = ahead()
             ahead = self.send(sql, {**(params or {}), "after": rows[-1][0], "n": page}) if len(rows) == page else None
             yield rows
+
+    def _wrapped(self, err: psycopg.Error, sql: str, params: Any) -> DBAPIError:
+        """The driver's error as SQLAlchemy raises it for its own statements; a lost connection is invalidated."""
+        dialect = self.conn.dialect
+        lost = dialect.is_disconnect(err, self.driver, None)
+        if lost:
+            self.conn.invalidate(err)
+        return DBAPIError.instance(sql, params, err, psycopg.Error, connection_invalidated=lost, dialect=dialect)

@@ -24,6 +24,7 @@ import json
 import mmap
 import os
 import tempfile
+from collections import deque
 from contextlib import nullcontext
 from array import array
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ PAGE = 5000
 #: on PostgreSQL the chain is read a page ahead of the walk (`ReadAhead`): a verification of few events (an
 #: incremental one) in at least AHEAD pages of at least AHEAD_PAGE events, so that the two overlap
 AHEAD, AHEAD_PAGE = 5, 500
+#: ids per statement of an incremental verification's reads of the rows its events touched
+AMONG = 50_000
 #: how `_core.walk` stopped: at the page's end, after a checkpoint's event (else: before an event it hands back)
 _DONE, _CHECKPOINT = 0, 1
 #: (stage, done, total or None): `verify` reports its progress through it
@@ -645,6 +648,8 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
         for rows in chain_pages(session, expected_seq - 1, page, ahead):
             bad = chain.page(rows)
             if bad is not None:
+                if ahead is not None:
+                    ahead.unwanted()  # the page in flight: an error of its own must not hide this event's
                 break
             tell("chain", chain.expected - expected_seq, total)
     prev = chain.prev
@@ -757,21 +762,33 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
 
 def _touched_rows(session: Session, walk: _Walk) -> dict[str, tuple[bytearray, bytearray, dict]]:
     """An incremental verification on PostgreSQL: what `table_digests` gives of the rows its events touched, of each
-    JSON-native table whose ids are all integers, (empty, empty, {id: digest}). One statement per table, all sent
-    before the first rows are digested (the database reads the next table meanwhile); the driver's rows."""
+    JSON-native table whose ids are all integers, (empty, empty, {id: digest}). Statements of up to AMONG ids,
+    each sent while the rows of the one before it are digested (two in flight: the database reads the next while
+    this process works, and holds no more rows than that); the driver's rows."""
     conn = session.connection()
-    out = {}
+    reads = []
+    for name, kind in SUBJECT_TYPES.items():
+        scan, slots = kind.snapshot_all, walk.slots[name]
+        if isinstance(scan, FieldsScan) and scan.native and slots.sparse and not slots.other:
+            ids = sorted(slots.sparse)
+            reads.extend((name, scan, ids[a:a + AMONG]) for a in range(0, len(ids), AMONG))
+    out: dict[str, tuple[bytearray, bytearray, dict]] = {}
+    sent: deque = deque()
+
+    def take() -> None:
+        name, scan, read = sent.popleft()
+        rows = read()
+        blob = _digester(scan)(rows)
+        got = out.setdefault(name, (bytearray(), bytearray(), {}))[2]
+        got.update(zip([row[0] for row in rows], [blob[j:j + 16] for j in range(0, len(blob), 16)]))
+
     with ReadAhead(conn) as ahead:
-        reads = []
-        for name, kind in SUBJECT_TYPES.items():
-            scan, slots = kind.snapshot_all, walk.slots[name]
-            if isinstance(scan, FieldsScan) and scan.native and slots.sparse and not slots.other:
-                reads.append((name, scan, ahead.send(scan.among_sql(conn), among_params(slots.sparse))))
-        for name, scan, read in reads:
-            rows = read()
-            blob = _digester(scan)(rows)
-            out[name] = (bytearray(), bytearray(), dict(zip([row[0] for row in rows],
-                                                            [blob[k:k + 16] for k in range(0, len(blob), 16)])))
+        for name, scan, ids in reads:
+            sent.append((name, scan, ahead.send(scan.among_sql(conn), among_params(ids))))
+            if len(sent) == 2:
+                take()
+        while sent:
+            take()
     return out
 
 
