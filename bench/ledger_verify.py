@@ -178,7 +178,7 @@ def best(n: int, *args: str) -> dict:
     """The fastest of `n` runs of a child (each in a process of its own), with the highest peak memory of them; a
     run that failed, if any did."""
     runs = [run_child(*args) for _ in range(max(n, 1))]
-    failed = [r for r in runs if r["exit"] != 0]
+    failed = [r for r in runs if r.get("exit", 0) != 0]
     res = dict(failed[0] if failed else min(runs, key=lambda r: r["seconds"]))
     for k in ("peak_mb", "children_mb"):
         res[k] = max(r.get(k, 0) for r in runs)
