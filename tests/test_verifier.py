@@ -541,3 +541,23 @@ def test_flat_leaves_forget_a_far_id_once_the_arrays_reach_it():
             flat.apply(dict(sets), list(dels))
             plain.apply(dict(sets), list(dels))
             assert flat.root() == plain.root()
+
+
+@pytest.mark.skipif(ccer_verify._fast is None, reason="the compiled accelerator was not built")
+def test_the_accelerator_reads_escapes_wherever_they_fall():
+    """The payload in an event line is a JSON string of JSON: its escapes (a quote, a backslash, runs of them) at
+    every offset of a 16-byte block, in payloads shorter and longer than a block. The compiled check proves each
+    line itself (it hands none back to Python), with the seq, hash and prev_hash the line says — and the chunk gets
+    the same ops as by the standard library."""
+    notes = [("x" * k) + c + ("y" * m) for k in range(34) for c in ('"', "\\", '\\"', '""\\') for m in (0, 1, 15, 16, 17)]
+    notes += ["", '"' * 40, "\\" * 40, 'é"中\\' * 9]
+    events = [{"action": "a.b", "actor": "x", "actor_user_id": None, "occurred_at": "2025-09-15T00:00:00+00:00",
+               "payload_json": _canon({"note": n, "state": {"active": True}}), "seq": i + 1, "subject_id": str(i),
+               "subject_type": "serial_block"} for i, n in enumerate(notes)]
+    events = rechain(events)
+    for v in events:
+        got = ccer_verify._fast.event_line(event_line(v).encode("utf-8"), (("serial_block", "active", {}),))
+        assert got is not None and got[:3] == (v["seq"], v["hash"], v["prev_hash"]), v["payload_json"]
+    raw = "".join(event_line(v) + "\n" for v in events).encode("utf-8")
+    rooted = {"serial_block": "active"}
+    assert ccer_verify._check_chunk((raw, rooted, 3, False, True)) == ccer_verify._check_chunk((raw, rooted, 3, False, False))

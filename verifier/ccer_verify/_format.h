@@ -149,10 +149,26 @@ static inline Py_ssize_t skip_value(const unsigned char *s, Py_ssize_t i, Py_ssi
 
 static inline int is_lower_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
+/* The first SPECIAL byte ('"', '\\' or a control character) from i on, or n; with SSE2 16 bytes at a time. */
+static inline Py_ssize_t next_special(const unsigned char *s, Py_ssize_t i, Py_ssize_t n) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1f);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));  /* v <= 0x1f */
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m) return i + (Py_ssize_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && !SPECIAL[s[i]]) i++;
+    return i;
+}
+
 static inline Py_ssize_t skip_string(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int *escaped) {
     i++; /* the opening quote */
     while (i < n) {
-        while (i < n && !SPECIAL[s[i]]) i++;
+        i = next_special(s, i, n);
         if (i >= n) return -1;
         unsigned char c = s[i];
         if (c == '"') return i + 1;
