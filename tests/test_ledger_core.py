@@ -564,3 +564,19 @@ def _touched_blocks(session, cp):
             if key.startswith("serial_block:"):
                 out.append((int(key.split(":")[1]), seq))
     return out
+
+
+def test_verify_reads_the_same_instants_whatever_the_sessions_time_zone(world, session):
+    """The verdict and the instants read do not depend on the transaction's time zone: the chain is read with it
+    set to UTC (which the driver loads faster than a named zone), in a transaction whose zone was Shanghai's too."""
+    _pg_only(session)
+    _trade_world(world, session)
+    before = [r[1] for r in ledger.chain_rows(session)]
+    session.rollback()
+    session.execute(text("SET LOCAL TIME ZONE 'Asia/Shanghai'"))
+    shanghai = [r[1] for r in ledger.chain_rows(session)]
+    assert shanghai == before  # (aware datetimes compare as instants)
+    report = ledger.verify(session)
+    assert report.ok and report.events == len(before)
+    assert [r[1] for r in ledger.chain_rows(session)] == before
+    session.rollback()

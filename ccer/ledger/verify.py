@@ -116,6 +116,9 @@ def chain_pages(session: Session, after: int = 0, page: int = PAGE, ahead: ReadA
     the chain. ahead (PostgreSQL): each page sent as soon as the one before it has come in."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
+        # the instants as UTC for the rest of the transaction: the same instants, which the driver loads 2.4 times
+        # faster than in a named zone (the server's default may be one, as "Etc/UTC" is)
+        conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'").close()
         yield from driver_pages(conn, _CHAIN_PAGE, after, page, ahead)
         return
     last = after
