@@ -758,9 +758,13 @@ def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None
     text = _encode if fields is not None and fields.native and pg else _canon_text
     if text is _encode and int_ids is None and other_ids is None:
         return _native_digests(session, kind, fields, tell, cap, into, part)
-    if part is not None and part[0] > 0:
-        return None
-    return _general_digests(session, kind, int_ids, other_ids, text, tell, sparse, cap)
+    return _unsplit(part, lambda: _general_digests(session, kind, int_ids, other_ids, text, tell, sparse, cap))
+
+
+def _unsplit(part: tuple[int, int] | None, whole: Callable[[], Any]) -> Any:
+    """A table its parts cannot share (not in the shared scratch arrays, or not as they assume): the first part
+    reads it whole, the others nothing (None)."""
+    return whole() if part is None or part[0] == 0 else None
 
 
 def _touched_rows(session: Session, walk: _Walk) -> dict[str, tuple[bytearray, bytearray, dict]]:
@@ -849,16 +853,17 @@ def _native_digests(session: Session, kind: SubjectType, scan: FieldsScan, tell:
     """`table_digests` of a whole table whose columns are all JSON-native (`FieldsScan.native`), on PostgreSQL:
     keyset pages of the driver's rows, the arrays sized once, one tight loop. When the ids fill the cap exactly (a
     type kept in scratch files, `type_caps`) the arrays are scratch too — `into`'s, when given (made before the
-    table-scanning process was forked, so that the verifying process reads them where they are)."""
+    table-scanning process was forked, so that the verifying process reads them where they are); `part`: only
+    those ids, written into `into`'s arrays (`_unsplit` otherwise)."""
     conn = session.connection()
     id_column = scan.columns[0]
     low, top = session.execute(select(func.min(id_column), func.max(id_column))).one()
     low, top = low or 0, top or 0
     if low < 0 or top >= cap:  # a negative id, or ids beyond the dense range (forged rows): the general path
-        return _general_digests(session, kind, None, None, _encode, tell, cap=cap) if part is None or part[0] == 0 else None
+        return _unsplit(part, lambda: _general_digests(session, kind, None, None, _encode, tell, cap=cap))
     shared = into is not None and len(into[1]) == cap
-    if part is not None and not (shared and top + 1 == cap):  # parts write into the shared arrays only
-        return None if part[0] > 0 else _native_digests(session, kind, scan, tell, cap, into)
+    if part is not None and not (shared and top + 1 == cap):
+        return _unsplit(part, lambda: _native_digests(session, kind, scan, tell, cap, into))
     if top + 1 == cap >= SCRATCH_FROM:  # never grown: rows written after max() was read are beyond the cap
         digests, present = into if shared else (scratch(16 * cap), scratch(cap))
     else:
