@@ -676,9 +676,9 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
             report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
     tables, messages = helper.finish(session) if helper is not None else (None, None)
-    if since is not None and pg:
-        tables = _touched_rows(session, walk)
-    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell, tables=tables))
+    touched = _touched_rows(session, walk) if since is not None and pg else None
+    report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell, tables=tables,
+                                         touched=touched))
     if run_invariants:
         if messages is None:
             messages = [msg for check in [*INVARIANTS, *extra_checks] for msg in check(session)]
@@ -767,36 +767,55 @@ def _unsplit(part: tuple[int, int] | None, whole: Callable[[], Any]) -> Any:
     return whole() if part is None or part[0] == 0 else None
 
 
-def _touched_rows(session: Session, walk: _Walk) -> dict[str, tuple[bytearray, bytearray, dict]]:
-    """An incremental verification on PostgreSQL: what `table_digests` gives of the rows its events touched, of each
-    JSON-native table whose ids are all integers, (empty, empty, {id: digest}). Statements of up to AMONG ids,
-    each sent while the rows of the one before it are digested (two in flight: the database reads the next while
-    this process works, and holds no more rows than that); the driver's rows."""
-    conn = session.connection()
-    reads = []
-    for name, kind in SUBJECT_TYPES.items():
-        scan, slots = kind.snapshot_all, walk.slots[name]
-        if isinstance(scan, FieldsScan) and scan.native and slots.sparse and not slots.other:
-            ids = sorted(slots.sparse)
-            reads.extend((name, scan, ids[a:a + AMONG]) for a in range(0, len(ids), AMONG))
-    out: dict[str, tuple[bytearray, bytearray, dict]] = {}
+def _among_types(walk: _Walk) -> list[str]:
+    """The types whose touched rows an incremental verification on PostgreSQL reads by id (`_among_digests`): the
+    JSON-native tables (`FieldsScan.native`) whose vouched ids are all integers."""
+    return [name for name, kind in SUBJECT_TYPES.items() if isinstance(kind.snapshot_all, FieldsScan)
+            and kind.snapshot_all.native and walk.slots[name].sparse and not walk.slots[name].other]
+
+
+def _among_digests(conn, reads: Iterable[tuple[str, list[int]]]) -> Iterator[tuple[str, list[int], bytes]]:
+    """(type, ids of the rows found in the order read, their digests) for each (type, ids) of a JSON-native table,
+    on PostgreSQL: one statement per read (`FieldsScan.among_sql`), each sent while the rows of the one before it are
+    digested (two in flight: the database reads the next while this process works, and holds no more rows than
+    that); the driver's rows."""
     sent: deque = deque()
 
-    def take() -> None:
-        name, scan, read = sent.popleft()
+    def digested(name: str, scan: FieldsScan, read: Callable[[], list[tuple]]) -> tuple[str, list[int], bytes]:
         rows = read()
-        blob = _digester(scan)(rows)
-        got = out.setdefault(name, (bytearray(), bytearray(), {}))[2]
-        got.update(zip([row[0] for row in rows], [blob[j:j + 16] for j in range(0, len(blob), 16)]))
+        return name, [row[0] for row in rows], _digester(scan)(rows)
 
     with ReadAhead(conn) as ahead:
-        for name, scan, ids in reads:
+        for name, ids in reads:
+            scan = SUBJECT_TYPES[name].snapshot_all
             sent.append((name, scan, ahead.send(scan.among_sql(conn), among_params(ids))))
             if len(sent) == 2:
-                take()
+                yield digested(*sent.popleft())
         while sent:
-            take()
-    return out
+            yield digested(*sent.popleft())
+
+
+def _touched_rows(session: Session, walk: _Walk) -> dict[str, list[tuple[str, int]]]:
+    """An incremental verification on PostgreSQL: the vouched states that differ from their row, (id, seq), of each
+    of the `_among_types`, read in statements of up to AMONG ids."""
+    reads = [(name, ids[a:a + AMONG]) for name in _among_types(walk) for ids in [sorted(walk.slots[name].sparse)]
+             for a in range(0, len(ids), AMONG)]
+    found: dict[str, tuple[list[int], list[bytes]]] = {}
+    for name, ids, blob in _among_digests(session.connection(), reads):
+        got = found.setdefault(name, ([], []))
+        got[0].extend(ids)
+        got[1].append(blob)
+    return {name: _differing_rows(walk.slots[name].sparse, *found.get(name, ([], []))) for name in _among_types(walk)}
+
+
+def _differing_rows(sparse: dict[int, tuple[int, bytes]], ids: list[int], blobs: list[bytes]) -> list[tuple[str, int]]:
+    """`_differing_sparse` of the rows read by id: (ids found, their digests in that order), each id asked for once."""
+    blob = b"".join(blobs)
+    # the usual case, in one comparison: every row there (the ids are unique, and only these were asked for) and
+    # each as vouched — the vouched digests in the rows' order are the rows' digests
+    if len(ids) == len(sparse) and b"".join([sparse[i][1] for i in ids]) == blob:
+        return []
+    return _differing_sparse(sparse, dict(zip(ids, [blob[j:j + 16] for j in range(0, len(blob), 16)])))
 
 
 def _digester(scan: FieldsScan) -> Callable[[list[tuple]], bytes]:
@@ -937,13 +956,7 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
                     differing.append((str(i), seq))
             elif mine != bytes(digests[16 * i:16 * i + 16]):
                 differing.append((str(i), seq))
-    sparse = slots.sparse or {}
-    if sparse and {i: v[1] for i, v in sparse.items()}.items() <= other.items():
-        sparse = {}  # incremental, every touched row as vouched (the native scan keys by id): nothing to look at
-    for i, (seq, mine) in sparse.items():  # incremental: the table's digests are all in `other`
-        got = other.get(i) or other.get(str(i))  # by id (the native scan) or by id text
-        if (got is None and mine != null_digest(str(i))) or (got is not None and got != mine):
-            differing.append((str(i), seq))
+    differing.extend(_differing_sparse(slots.sparse or {}, other))
     for sid, (seq, mine) in slots.other.items():
         got = other.get(sid)
         if (got is None and mine != null_digest(sid)) or (got is not None and got != mine):
@@ -953,24 +966,41 @@ def _compare(slots: Slots, digests: bytearray, present: bytearray, other: dict[s
     return unvouched, differing
 
 
+def _differing_sparse(sparse: dict[int, tuple[int, bytes]], other: dict) -> list[tuple[str, int]]:
+    """(id, seq) of the vouched states {id: (seq, digest)} of an incremental verification that differ from the
+    rows' digests `other` (by id, or by id text): a row missing differs unless the state vouched is its absence."""
+    if sparse and {i: v[1] for i, v in sparse.items()}.items() <= other.items():
+        return []  # every touched row as vouched (the native scan keys by id): nothing to look at
+    differing = []
+    for i, (seq, mine) in sparse.items():
+        got = other.get(i) or other.get(str(i))
+        if (got is None and mine != null_digest(str(i))) or (got is not None and got != mine):
+            differing.append((str(i), seq))
+    return differing
+
+
 def _check_states(session: Session, walk: _Walk, report: VerifyReport, incremental: bool, tell: Progress,
-                  tables: dict | None = None) -> Iterator[Problem]:
+                  tables: dict | None = None, touched: dict[str, list[tuple[str, int]]] | None = None) -> Iterator[Problem]:
     """Each subject table in one ordered scan against the latest vouched digests; the subjects that differ are
-    read again to name the fields."""
+    read again to name the fields. tables: digests already computed (`table_digests`'s, by table); touched: tables
+    already compared (`_touched_rows`'s differing states)."""
     for name, kind in sorted(SUBJECT_TYPES.items()):
         slots = walk.slots.get(name) or Slots()
         vouched = len(slots)
         report.subjects += vouched
         if incremental and not vouched:
             continue
-        if tables is not None and name in tables:
-            digests, present, other = tables[name]
-        elif incremental:
-            digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell, sparse=True)
+        if touched is not None and name in touched:
+            unvouched, differing = [], touched[name]
         else:
-            digests, present, other = table_digests(session, kind, tell=tell, cap=slots.cap)
-        unvouched, differing = _compare(slots, digests, present, other, incremental)
-        del digests, present, other
+            if tables is not None and name in tables:
+                digests, present, other = tables[name]
+            elif incremental:
+                digests, present, other = table_digests(session, kind, slots.int_ids(), list(slots.other), tell, sparse=True)
+            else:
+                digests, present, other = table_digests(session, kind, tell=tell, cap=slots.cap)
+            unvouched, differing = _compare(slots, digests, present, other, incremental)
+            del digests, present, other
         for sid in sorted(unvouched, key=natural):
             yield Problem(None, f"{name} {sid} exists but no event vouches for it (inserted behind the platform's back)")
         for sid, seq in sorted(differing, key=lambda x: natural(x[0])):
