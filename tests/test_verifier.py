@@ -561,3 +561,35 @@ def test_the_accelerator_reads_escapes_wherever_they_fall():
     raw = "".join(event_line(v) + "\n" for v in events).encode("utf-8")
     rooted = {"serial_block": "active"}
     assert ccer_verify._check_chunk((raw, rooted, 3, False, True)) == ccer_verify._check_chunk((raw, rooted, 3, False, False))
+
+
+@pytest.mark.skipif(ccer_verify._fast is None, reason="the compiled accelerator was not built")
+def test_event_lines_takes_the_lines_that_follow_on_and_stops_before_the_others():
+    """The compiled check of many lines in one call (`_fast.event_lines`) takes the event lines that follow on from
+    the one before them, each writing its rooted states; it stops before a gap, a break in the chain, the trusted
+    seq, a line of another kind or one without its newline — with nothing of that line written — and the Python
+    path decides it."""
+    rooted = {"serial_block": "active"}
+    events = [dict(EVENTS[0], subject_type="project", seq=i + 1,
+                   payload_json=_canon({"states": {f"serial_block:{i}": {"active": True, "n": i}}})) for i in range(5)]
+    lines = [event_line(v) for v in rechain(events)]
+    hashes = [json.loads(line)["hash"] for line in lines]
+    raw = "".join(line + "\n" for line in lines).encode("utf-8")
+    after = [len("".join(line + "\n" for line in lines[:k]).encode("utf-8")) for k in range(6)]  # offset after k lines
+    none = ccer_verify._NO_SEQ
+
+    def run(data, seq, prev, trust=none):
+        pending: dict = {}
+        got = ccer_verify._fast.event_lines(data, after[1], (("serial_block", "active", pending),), seq, prev, trust)
+        return got, sorted(pending)
+
+    assert run(raw, 1, hashes[0]) == ((after[5], 4, 5, hashes[4]), [1, 2, 3, 4])
+    assert run(raw, 1, hashes[0], trust=3) == ((after[2], 1, 2, hashes[1]), [1])  # the trusted event is the Python path's
+    assert run(raw, 1, "0" * 64) == ((after[1], 0, 1, "0" * 64), [])  # prev_hash is not the hash before it
+    assert run(raw, 2, hashes[0]) == ((after[1], 0, 2, hashes[0]), [])  # a gap: #3 expected
+    assert run(raw[:-1], 1, hashes[0]) == ((after[4], 3, 4, hashes[3]), [1, 2, 3])  # the last line does not end
+    checkpoint = raw[:after[3]] + b'{"checkpoint":{}}\n' + raw[after[3]:]
+    assert run(checkpoint, 1, hashes[0]) == ((after[3], 2, 3, hashes[2]), [1, 2])
+    # the verdicts are the Python path's: the same chunk results with the compiled check and without it
+    for data in (raw, raw[:-1], checkpoint, raw[:after[2]] + raw[after[3]:]):
+        assert ccer_verify._check_chunk((data, rooted, 3, False, True)) == ccer_verify._check_chunk((data, rooted, 3, False, False))

@@ -42,6 +42,8 @@ _HEX = frozenset("0123456789abcdef")
 FAST = _accel is not None
 #: check event lines with the compiled accelerator when it was built (tests turn it off likewise)
 COMPILED = _fast is not None
+#: a seq no event has (seqs have at most 18 digits in the compiled path): no trusted checkpoint
+_NO_SEQ = -(2 ** 63)
 
 
 class BadLine(Exception):
@@ -217,7 +219,15 @@ class _FlatRooted:
         # ids beyond the arrays grow them, unless far beyond the ids seen (a forged id must not make a huge file):
         # those stay in the dict, which sorts the same way
         reach = min(2 * len(self.present) + (1 << 20), self.LIMIT)
-        grow = max((k for k in sets if type(k) is int and len(self.present) <= k < reach), default=-1)
+        try:  # (the usual case at C speed: integer ids only, none far beyond)
+            top = max(sets, default=-1)
+            grow = top if type(top) is int and top < reach else None
+        except TypeError:  # ids of both kinds
+            grow = None
+        if grow is None:
+            grow = max((k for k in sets if type(k) is int and len(self.present) <= k < reach), default=-1)
+        elif grow < len(self.present):
+            grow = -1
         if grow >= 0:
             size = max(grow + 1, 2 * len(self.present))
             size += -size % self.WINDOW
@@ -348,6 +358,7 @@ def _check_chunk(task: tuple) -> dict:
             _chunk_lines(data, n, rooted, trust_seq, ops, out, fast, compiled)
         except BadLine as bad:
             out["error"] = (bad.line, bad.message)
+            out["lines"] = data.count(b"\n") + (len(data) > 0 and not data.endswith(b"\n"))
     return out
 
 
@@ -385,6 +396,9 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
     canon, sha = canonical, _sha256
     accel = _accel if fast else None
     line = _fast.event_line if compiled and _fast is not None else None
+    # the event lines that simply follow on from the one before them, many in one call (_fast.c: event_lines)
+    bulk = _fast.event_lines if line is not None else None
+    trust = _NO_SEQ if trust_seq is None else trust_seq
     enc = None
     if accel is not None:
         dec_event, enc_event, enc, errors = accel.DECODE_EVENT, accel.ENCODE_EVENT, accel.ENCODE, accel.ERRORS
@@ -422,10 +436,18 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
             ops.append((name, sets, dels))
 
     n -= 1
-    lines = data.split(b"\n")
-    partial = lines.pop()  # b"" when the data ends with its newline
-    out["lines"] = len(lines) + (partial != b"")
-    for raw in lines:
+    size = len(data)
+    pos = 0
+    while pos < size:
+        if bulk is not None and not ended and type(prev) is str and type(seq_prev) is int and abs(seq_prev) < 10 ** 18:
+            pos, taken, seq_prev, prev = bulk(data, pos, kinds, seq_prev, prev, trust)
+            n += taken
+            events += taken
+        end = data.find(b"\n", pos)
+        if end < 0:
+            break  # the data's last line does not end (or there is none left)
+        raw = data[pos:end]
+        pos = end + 1
         n += 1
         got = line(raw, kinds) if line is not None and not ended else None
         if got is not None:  # an event line, canonical, hashed, its payload canonical: see _fast.c
@@ -478,8 +500,9 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
             ops.append((None, "trust", n, h))
         prev, seq_prev = h, seq
         events += 1
-    if partial:
+    if pos < size:
         raise BadLine(n + 1, "the line does not end (the export is truncated)")
+    out["lines"] = n
     flush()
     out["events"] = events
     out["last"] = None if prev is None else (seq_prev, prev)

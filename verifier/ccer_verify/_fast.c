@@ -3,6 +3,8 @@
  * platform's verification core is built from).
  *
  *   event_line(raw: bytes, rooted: tuple[(type, field, pending), ...]) -> (seq, hash, prev_hash) | None
+ *   event_lines(data, pos, rooted, seq, hash, trust_seq) -> (pos, lines, seq, hash): the same, for the lines that
+ *       follow on from the event before them, many in one call (no object per line)
  *
  * It only ever *accepts*: the line valid UTF-8 and canonical JSON (§2) with exactly the ten members of §1 and their
  * types; its hash the SHA-256 of the line without its hash member (§3, §9); the payload its own canonical text.
@@ -141,85 +143,94 @@ static PyObject *id_key(const char *s, Py_ssize_t n) {
     return v;
 }
 
-static PyObject *event_line(PyObject *self, PyObject *args) {
-    Py_buffer view;
-    PyObject *rooted;
-    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &rooted)) return NULL;
-    const unsigned char *s = view.buf;
-    Py_ssize_t n = view.len;
-    Walk w = {0};
-    Buf payload = {0};
-    PyObject *result = NULL;
-    Line line = {0};
-    /* the rooted types: (type, field, pending) */
-    w.nkinds = PyTuple_GET_SIZE(rooted);
-    w.kinds = PyMem_Calloc(w.nkinds ? w.nkinds : 1, sizeof(Kind));
-    if (!w.kinds) { PyErr_NoMemory(); goto out; }
-    for (Py_ssize_t k = 0; k < w.nkinds; k++) {
+/* The rooted types (type, field, pending) into `w` (its kinds hold borrowed references: `rooted` outlives them). */
+static int load_rooted(PyObject *rooted, Walk *w) {
+    w->nkinds = PyTuple_GET_SIZE(rooted);
+    w->kinds = PyMem_Calloc(w->nkinds ? w->nkinds : 1, sizeof(Kind));
+    if (!w->kinds) { PyErr_NoMemory(); return -1; }
+    for (Py_ssize_t k = 0; k < w->nkinds; k++) {
         PyObject *name, *field, *pending;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(rooted, k), "UUO!", &name, &field, &PyDict_Type, &pending)) goto out;
-        Kind *kind = &w.kinds[k];
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(rooted, k), "UUO!", &name, &field, &PyDict_Type, &pending)) return -1;
+        Kind *kind = &w->kinds[k];
         kind->pending = pending;
         if (!(kind->name = PyUnicode_AsUTF8AndSize(name, &kind->name_n))
             || !(kind->field = PyUnicode_AsUTF8AndSize(field, &kind->field_n)))
-            goto out;
+            return -1;
         kind->rooted = 1;
     }
+    return 0;
+}
+
+/* What a line must follow on from (event_lines): the event before it, and the seq the Python path is to see. */
+typedef struct {
+    long long seq, trust;
+    const char *hash;
+    Py_ssize_t hash_n;
+} After;
+
+/* One line s[0:n] (without its newline): 1 when accepted (its rooted states written into their pending dicts, its
+ * seq in *seq, its members' spans in *line), 0 when the Python path is to decide it (nothing written), -1 on a
+ * Python error. after: NULL, or the event the line must follow on from (and a seq it must not have). */
+static int check_line(Walk *w, Buf *payload, const unsigned char *s, Py_ssize_t n, long long *seq, Line *line,
+                      const After *after) {
+    memset(line, 0, sizeof *line);
+    w->nitems = 0;
+    w->unknown_rooted = 0;
     /* the line: UTF-8, canonical, the ten members with their types */
-    if (n < 2 || s[0] != '{' || !valid_utf8(s, n)) goto none;
-    if (skip_object(s, 0, n, 1, line_member, &line) != n || line.seen != NMEMBERS) goto none;
-    if (line.v1[HASH] - line.v0[HASH] != 66 || line.escaped[HASH] || line.escaped[PREV] || line.escaped[STYPE]
-        || line.escaped[SID])
-        goto none;
-    for (Py_ssize_t i = line.v0[HASH] + 1; i < line.v1[HASH] - 1; i++)
-        if (!is_lower_hex(s[i])) goto none;
+    if (n < 2 || s[0] != '{' || !valid_utf8(s, n)) return 0;
+    if (skip_object(s, 0, n, 1, line_member, line) != n || line->seen != NMEMBERS) return 0;
+    if (line->v1[HASH] - line->v0[HASH] != 66 || line->escaped[HASH] || line->escaped[PREV] || line->escaped[STYPE]
+        || line->escaped[SID])
+        return 0;
+    for (Py_ssize_t i = line->v0[HASH] + 1; i < line->v1[HASH] - 1; i++)
+        if (!is_lower_hex(s[i])) return 0;
     /* §3, §9: the hash of the line without its hash member (from the comma before it to the end of its value) */
     {
         SHA256_CTX c;
         unsigned char h[32];
-        Py_ssize_t cut0 = line.k0[HASH] - 1, cut1 = line.v1[HASH];
+        Py_ssize_t cut0 = line->k0[HASH] - 1, cut1 = line->v1[HASH];
         SHA256_Init(&c);
         SHA256_Update(&c, s, cut0);
         SHA256_Update(&c, s + cut1, n - cut1);
         SHA256_Final(h, &c);
-        if (!hex_is((const char *)s + line.v0[HASH] + 1, h)) goto none;
+        if (!hex_is((const char *)s + line->v0[HASH] + 1, h)) return 0;
     }
     /* seq: an integer of at most 18 digits */
-    long long seq = 0;
+    *seq = 0;
     {
-        Py_ssize_t i = line.v0[SEQ], e = line.v1[SEQ];
+        Py_ssize_t i = line->v0[SEQ], e = line->v1[SEQ];
         int neg = s[i] == '-';
-        if (e - i - neg > 18) goto none;
-        for (i += neg; i < e; i++) seq = 10 * seq + (s[i] - '0');
-        if (neg) seq = -seq;
+        if (e - i - neg > 18) return 0;
+        for (i += neg; i < e; i++) *seq = 10 * *seq + (s[i] - '0');
+        if (neg) *seq = -*seq;
     }
+    if (after && (*seq != after->seq + 1 || *seq == after->trust || line->v1[PREV] - line->v0[PREV] - 2 != after->hash_n
+                  || memcmp(s + line->v0[PREV] + 1, after->hash, after->hash_n) != 0))
+        return 0;
     /* the payload: its own canonical text, and the rooted states it vouches for */
-    if (unescape(&payload, s, line.v0[PAYLOAD], line.v1[PAYLOAD]) < 0) goto out;
-    const unsigned char *p = (const unsigned char *)payload.p;
-    Py_ssize_t pn = payload.n;
-    w.state0 = -1;
+    if (unescape(payload, s, line->v0[PAYLOAD], line->v1[PAYLOAD]) < 0) return -1;
+    const unsigned char *p = (const unsigned char *)payload->p;
+    Py_ssize_t pn = payload->n;
+    w->state0 = -1;
     if (pn && p[0] == '{') {
-        if (skip_object(p, 0, pn, 1, top_member, &w) != pn) {
-            if (PyErr_Occurred()) goto out;
-            goto none;
-        }
-        Py_ssize_t others = w.nitems;
-        const char *stype = (const char *)s + line.v0[STYPE] + 1, *sid = (const char *)s + line.v0[SID] + 1;
-        if (w.state0 >= 0 && add_item(&w, stype, line.v1[STYPE] - line.v0[STYPE] - 2, sid, line.v1[SID] - line.v0[SID] - 2,
-                                      w.state0, w.state1) < 0)
-            goto out;
-        if (w.nitems > others && others) { /* its own state first (§5) */
-            Item own = w.items[w.nitems - 1];
-            memmove(w.items + 1, w.items, (w.nitems - 1) * sizeof(Item));
-            w.items[0] = own;
+        if (skip_object(p, 0, pn, 1, top_member, w) != pn) return PyErr_Occurred() ? -1 : 0;
+        Py_ssize_t others = w->nitems;
+        const char *stype = (const char *)s + line->v0[STYPE] + 1, *sid = (const char *)s + line->v0[SID] + 1;
+        if (w->state0 >= 0 && add_item(w, stype, line->v1[STYPE] - line->v0[STYPE] - 2, sid, line->v1[SID] - line->v0[SID] - 2,
+                                       w->state0, w->state1) < 0)
+            return -1;
+        if (w->nitems > others && others) { /* its own state first (§5) */
+            Item own = w->items[w->nitems - 1];
+            memmove(w->items + 1, w->items, (w->nitems - 1) * sizeof(Item));
+            w->items[0] = own;
         }
     } else if (skip_value(p, 0, pn, 1) != pn) {
-        goto none;
+        return 0;
     }
-    for (Py_ssize_t j = 0; j < w.nitems; j++) {
-        Item *it = &w.items[j];
+    for (Py_ssize_t j = 0; j < w->nitems; j++) {
+        Item *it = &w->items[j];
         PyObject *key = id_key(it->id, it->id_n), *leaf;
-        if (!key) goto out;
+        if (!key) return -1;
         if (kept(it->kind, p, it->v0, it->v1)) {
             unsigned char h[32];
             leaf_hash(it->id, it->id_n, p + it->v0, it->v1 - it->v0, h);
@@ -230,17 +241,81 @@ static PyObject *event_line(PyObject *self, PyObject *args) {
         int r = leaf ? PyDict_SetItem(it->kind->pending, key, leaf) : -1;
         Py_DECREF(key);
         Py_XDECREF(leaf);
-        if (r < 0) goto out;
+        if (r < 0) return -1;
     }
-    {
+    return 1;
+}
+
+static PyObject *event_line(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *rooted;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &rooted)) return NULL;
+    const unsigned char *s = view.buf;
+    Walk w = {0};
+    Buf payload = {0};
+    PyObject *result = NULL;
+    Line line;
+    long long seq;
+    int r = load_rooted(rooted, &w) < 0 ? -1 : check_line(&w, &payload, s, view.len, &seq, &line, NULL);
+    if (r == 1) {
         PyObject *hash = span_str(s, line.v0[HASH], line.v1[HASH]), *prev = span_str(s, line.v0[PREV], line.v1[PREV]);
         if (hash && prev) result = Py_BuildValue("(LOO)", seq, hash, prev);
         Py_XDECREF(hash);
         Py_XDECREF(prev);
+    } else if (r == 0) {
+        result = Py_NewRef(Py_None);
     }
-    goto out;
-none:
-    result = Py_NewRef(Py_None);
+    PyMem_Free(w.kinds);
+    PyMem_Free(w.items);
+    PyMem_Free(payload.p);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* event_lines(data, pos, rooted, seq, hash, trust_seq) -> (pos, lines, seq, hash): the event lines of `data` from
+ * offset `pos` that `event_line` accepts and that follow on from the event before them (seq + 1, prev_hash its
+ * hash) — each line ended by its newline — checked in one call, without an object per line. It stops before the
+ * first line it does not take (another kind of line, a gap, a break in the chain, the event of seq `trust_seq`, a
+ * line without its newline) and gives where: the Python path decides that line, and every verdict and message
+ * stays its own. seq, hash: the last event's, as they were given when no line was taken. */
+static PyObject *event_lines(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos;
+    PyObject *rooted, *hash;
+    long long seq, trust;
+    if (!PyArg_ParseTuple(args, "y*nO!LUL", &view, &pos, &PyTuple_Type, &rooted, &seq, &hash, &trust)) return NULL;
+    const unsigned char *s = view.buf;
+    Py_ssize_t n = view.len, taken = 0, hn;
+    Walk w = {0};
+    Buf payload = {0};
+    PyObject *result = NULL;
+    After after = {seq, trust, PyUnicode_AsUTF8AndSize(hash, &hn), 0}; /* the last event: in `hash`, then in `data` */
+    after.hash_n = hn;
+    if (!after.hash || pos < 0 || pos > n) {
+        if (after.hash) PyErr_SetString(PyExc_IndexError, "pos: an offset of data");
+        goto out;
+    }
+    if (load_rooted(rooted, &w) < 0) goto out;
+    while (pos < n) {
+        const unsigned char *nl = memchr(s + pos, '\n', n - pos);
+        if (!nl) break;
+        Py_ssize_t len = nl - (s + pos);
+        Line line;
+        long long got;
+        int r = check_line(&w, &payload, s + pos, len, &got, &line, &after);
+        if (r < 0) goto out;
+        if (!r) break;
+        after.seq = got;
+        /* (an accepted line's hash is 64 lowercase hex digits, unescaped: its span is its text) */
+        after.hash = (const char *)s + pos + line.v0[HASH] + 1;
+        after.hash_n = 64;
+        taken++;
+        pos += len + 1;
+    }
+    {
+        PyObject *last = taken ? PyUnicode_DecodeASCII(after.hash, 64, "strict") : Py_NewRef(hash);
+        if (last) result = Py_BuildValue("(nnLN)", pos, taken, after.seq, last);
+    }
 out:
     PyMem_Free(w.kinds);
     PyMem_Free(w.items);
@@ -293,6 +368,7 @@ static PyObject *gather(PyObject *self, PyObject *args) { return gather_of(args)
 
 static PyMethodDef methods[] = {
     {"event_line", event_line, METH_VARARGS, "An event line checked in one call, or None: see the module's comment."},
+    {"event_lines", event_lines, METH_VARARGS, "event_lines(data, pos, rooted, seq, hash, trust_seq): see the comment."},
     {"merkle_node", merkle_node, METH_O, "The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6)."},
     {"place", place, METH_VARARGS, "place(present, hashes, sets, dels) -> (sets left, dels left): see the comment."},
     {"gather", gather, METH_VARARGS, "gather(present, hashes, a, b): the hashes of the ids in [a, b) present, in order."},
