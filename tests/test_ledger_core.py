@@ -524,6 +524,24 @@ def test_a_bad_event_is_named_though_the_page_read_ahead_fails(world, session, m
     assert session.execute(text("SELECT 1")).scalar() == 1
 
 
+def test_the_first_page_read_ahead_is_small_and_the_pages_cover_the_chain(world, session, monkeypatch):
+    """The first page is of at most FIRST_PAGE rows (nothing is there to work on while it comes), the others of
+    `page`; together the same rows as one read, in order, whatever the sizes."""
+    from ccer.infra import ahead as A
+
+    _pg_only(session)
+    _trade_world(world, session)
+    whole = [tuple(r) for r in ledger.chain_rows(session)]
+    session.rollback()
+    for first, page in ((3, 7), (7, 3), (1, len(whole)), (len(whole), 1)):
+        monkeypatch.setattr(A, "FIRST_PAGE", first)
+        with A.ReadAhead(session.connection()) as ahead:
+            pages = list(V.chain_pages(session, 0, page, ahead))
+        session.rollback()
+        assert [len(p) for p in pages[:-1]] == [min(first, page)] + [page] * (len(pages) - 2)
+        assert [r for p in pages for r in p] == whole
+
+
 def test_a_read_ahead_that_fails_raises_as_any_statement_does(world, session, monkeypatch):
     """A wanted page that fails comes out as SQLAlchemy's error (what the platform's retry and error handling
     know), and the session works again after a rollback."""

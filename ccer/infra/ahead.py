@@ -14,6 +14,11 @@ import psycopg
 from sqlalchemy.exc import DBAPIError
 
 
+#: rows of the first page of `ReadAhead.pages` (measured: an incremental verification of 5,000 events, its first page
+#: of 1,000 rows, was ~9 ms slower than with a first page of 250)
+FIRST_PAGE = 250
+
+
 class ReadAhead:
     """In a `with` block: the connection in pipeline mode; leaving it, the results not taken are received and
     dropped."""
@@ -60,11 +65,14 @@ class ReadAhead:
 
     def pages(self, sql: str, after: Any, page: int, params: dict[str, Any] | None = None) -> Iterator[list[tuple]]:
         """Keyset pages of `sql` (parameters `after`, `n` and `params`; the key its first column), each sent as soon
-        as the one before it has come in."""
-        ahead: Callable[[], list[tuple]] | None = self.send(sql, {**(params or {}), "after": after, "n": page})
+        as the one before it has come in. The first is of at most FIRST_PAGE rows: nothing is there to work on while
+        it comes, so the sooner the better (the others come while the one before them is worked on)."""
+        n = min(page, FIRST_PAGE)
+        ahead: Callable[[], list[tuple]] | None = self.send(sql, {**(params or {}), "after": after, "n": n})
         while ahead is not None:
             rows = ahead()
-            ahead = self.send(sql, {**(params or {}), "after": rows[-1][0], "n": page}) if len(rows) == page else None
+            ahead = self.send(sql, {**(params or {}), "after": rows[-1][0], "n": page}) if len(rows) == n else None
+            n = page
             yield rows
 
     def _wrapped(self, err: psycopg.Error, sql: str, params: Any) -> DBAPIError:
