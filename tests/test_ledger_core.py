@@ -372,6 +372,27 @@ def test_the_walks_arrays_are_identical_on_a_real_chain(world, session, monkeypa
         assert with_c[0][1]["serial_block"][0].count(1) > 0  # Merkle leaves kept
 
 
+def test_caps_take_the_planners_row_estimate_only_when_every_id_fits(world, session):
+    """type_caps counts a table's rows only when PostgreSQL's estimate (pg_class.reltuples) is missing or too small
+    for the ids there: the caps are the counted ones for the dense ids of a registry, and the reports the same."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the row estimate is PostgreSQL's")
+    _ledger(world, session)
+    counted = V.type_caps(session)  # fresh tables: never analysed, every table counted
+    report = ledger.verify(session)
+    session.execute(text("ANALYZE serial_blocks"))
+    assert V._rows_estimate(session, V.SUBJECT_TYPES["serial_block"].snapshot_all.columns[0].table) > 0
+    assert V.type_caps(session)["serial_block"] == counted["serial_block"]
+    # an estimate that is stale (far fewer rows than the ids reach) is not taken: the rows are counted
+    session.execute(text("UPDATE pg_class SET reltuples = 0 WHERE oid = 'serial_blocks'::regclass"))
+    top = session.execute(text("SELECT max(id) FROM serial_blocks")).scalar()
+    session.execute(text("UPDATE serial_blocks SET id = :far WHERE id = :top"), {"far": 5 * V.BASE_CAP, "top": top})
+    caps = V.type_caps(session)
+    assert caps["serial_block"] == counted["serial_block"]  # (2 × the rows counted + the base: not the far id)
+    session.rollback()
+    assert ledger.verify(session).problems == report.problems
+
+
 def test_among_reads_runs_as_ranges_and_the_rest_by_id(world, session, monkeypatch):
     """subjects.select_among: runs of ≥ RUN consecutive ids as ranges (PostgreSQL), the others as one array; the
     same rows as `IN` either way, whatever the order and repeats of the ids, in id order when asked — and the text

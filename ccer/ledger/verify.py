@@ -733,8 +733,11 @@ def type_caps(session: Session, tops: dict[str, int] | None = None) -> dict[str,
         scan = kind.snapshot_all
         n = top = 0
         if isinstance(scan, FieldsScan):
-            n, top = session.execute(select(func.count(scan.columns[0]), func.max(scan.columns[0]))).one()
-            n, top = n or 0, top or 0
+            id_column = scan.columns[0]
+            top = session.execute(select(func.max(id_column))).scalar() or 0
+            n = _rows_estimate(session, id_column.table)
+            if n is None or 2 * n + BASE_CAP < top + 1:  # (counting the rows of a large table takes a while)
+                n = session.execute(select(func.count(id_column))).scalar() or 0
         caps[name] = min(2 * n + BASE_CAP, _INT_LIMIT)
         size = min(top + 1, caps[name]) if top > 0 else 0
         if size >= SCRATCH_FROM:  # arrays in scratch files, never grown: on both sides ids from `size` on by text
@@ -742,6 +745,19 @@ def type_caps(session: Session, tops: dict[str, int] | None = None) -> dict[str,
         if tops is not None and size:
             tops[name] = size
     return caps
+
+
+def _rows_estimate(session: Session, table) -> int | None:
+    """PostgreSQL's estimate of a table's rows (pg_class.reltuples, kept by ANALYZE and autovacuum), or None (never
+    estimated, or another database). `type_caps` takes it for the count when the table's ids all fit the cap it
+    gives — ids dense as a registry's are: a cap only bounds what forged ids far beyond the rows can make it allocate."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    name = session.get_bind().dialect.identifier_preparer.format_table(table)
+    got = session.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": name}).scalar()
+    return int(got) if got is not None and got >= 0 else None
 
 
 def table_digests(session: Session, kind: SubjectType, int_ids: list[int] | None = None, other_ids: list[str] | None = None,
