@@ -1,7 +1,7 @@
 """Ledger verification at scale, against SHA-256 over the same payload bytes in the same run.
 
     nice .venv/bin/python bench/ledger_verify.py [--events 500000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-                                                 [--keep] [--reuse URL] [--repeat 3]
+                                                 [--keep] [--reuse URL] [--repeat 5]
 
 1. Builds a ledger of `--events` events through the platform's own write path on a fresh PostgreSQL database:
    holders with registered projects, issuance, moves into the trading accounts (maker–checker), then the
@@ -211,7 +211,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database (its URL is printed) for --reuse")
     ap.add_argument("--reuse", help="a database an earlier run built (with --keep); its checkpoint file beside the export")
     ap.add_argument("--workdir", default=None)
-    ap.add_argument("--repeat", type=int, default=3,
+    ap.add_argument("--repeat", type=int, default=5,
                     help="runs of each measurement the goals compare (SHA-256, full, incremental, stand-alone): the best "
                          "is printed, as timeit does (a shared machine's noise only ever adds time)")
     args = ap.parse_args()

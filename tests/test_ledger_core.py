@@ -588,11 +588,16 @@ def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, sessio
     few = ledger.verify(session, since=cp)
     session.rollback()
     assert base.ok and few.ok and (few.subjects, few.events, few.head) == (base.subjects, base.events, base.head)
-    block = max(i for i, _ in _touched_blocks(session, cp))
-    session.execute(text("UPDATE serial_blocks SET last = last + 1 WHERE id = :i"), {"i": block})
+    # the lowest id is read ahead, while the chain's last page is walked (`_send_touched`), the highest after it
+    early, send = [], V._send_touched
+    monkeypatch.setattr(V, "_send_touched", lambda *a: early.append(send(*a)) or early[-1])
+    low, high = min(i for i, _ in _touched_blocks(session, cp)), max(i for i, _ in _touched_blocks(session, cp))
+    session.execute(text("UPDATE serial_blocks SET last = last + 1 WHERE id IN (:a, :b)"), {"a": low, "b": high})
     session.commit()
-    report = ledger.verify(session, since=cp)
-    assert any(f"serial_block {block} differs" in str(p) for p in report.problems)
+    report = ledger.verify(session, since=cp, page=3)  # (pages of 3 events: the last one is not the first)
+    assert [name for name, _, _ in early[0]].count("serial_block") == 1 and low in dict((n, i) for n, i, _ in early[0])["serial_block"]
+    assert all(high not in ids for _, ids, _ in early[0])
+    assert {f"serial_block {b} differs" for b in (low, high)} <= {str(p).split(" from ")[0].split(": ", 1)[-1] for p in report.problems}
 
 
 def test_incremental_names_a_touched_row_deleted_behind_the_platforms_back(world, session):

@@ -648,7 +648,11 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
     with ReadAhead(session.connection()) if pg else nullcontext() as ahead:
         if ahead is not None:
             page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
+        early: list = []
         for rows in chain_pages(session, expected_seq - 1, page, ahead):
+            if ahead is not None and since is not None and chain.expected - 1 + len(rows) >= head_row.seq:
+                # the last page: the rows touched so far are read while it is walked (the database is idle then)
+                early = _send_touched(session.connection(), ahead, walk)
             bad = chain.page(rows)
             if bad is not None:
                 if ahead is not None:
@@ -676,7 +680,7 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
             report.problems.append(Problem(None, f"pending event {ev.id}: payload is not JSON"))
         report.pending += 1
     tables, messages = helper.finish(session) if helper is not None else (None, None)
-    touched = _touched_rows(session, walk) if since is not None and pg else None
+    touched = _touched_rows(session, walk, early) if since is not None and pg else None
     report.problems.extend(_check_states(session, walk, report, incremental=since is not None, tell=tell, tables=tables,
                                          touched=touched))
     if run_invariants:
@@ -811,17 +815,36 @@ def _among_digests(conn, reads: Iterable[tuple[str, list[int]]]) -> Iterator[tup
             yield digested(*sent.popleft())
 
 
-def _touched_rows(session: Session, walk: _Walk) -> dict[str, list[tuple[str, int]]]:
+def _send_touched(conn, ahead: ReadAhead, walk: _Walk) -> list[tuple[str, list[int], Callable[[], list[tuple]]]]:
+    """The first reads of `_touched_rows` — of the ids vouched so far, at most two statements (as many rows as it
+    holds at once) — sent ahead in the chain's pipeline: (type, ids, their rows)."""
+    early = []
+    for name in _among_types(walk)[:2]:
+        ids = sorted(walk.slots[name].sparse)[:AMONG]
+        early.append((name, ids, ahead.send(SUBJECT_TYPES[name].snapshot_all.among_sql(conn), among_params(ids))))
+    return early
+
+
+def _touched_rows(session: Session, walk: _Walk, early: list = ()) -> dict[str, list[tuple[str, int]]]:
     """An incremental verification on PostgreSQL: the vouched states that differ from their row, (id, seq), of each
-    of the `_among_types`, read in statements of up to AMONG ids."""
-    reads = [(name, ids[a:a + AMONG]) for name in _among_types(walk) for ids in [sorted(walk.slots[name].sparse)]
-             for a in range(0, len(ids), AMONG)]
+    of the `_among_types`, read in statements of up to AMONG ids — after those sent ahead (`_send_touched`) — each
+    id once."""
+    names = _among_types(walk)
     found: dict[str, tuple[list[int], list[bytes]]] = {}
+    asked: dict[str, set[int]] = {}
+    for name, ids, read in early:
+        rows = read()
+        if name in names:  # (a type whose ids turned out not all integers is `_check_states`'s to read)
+            found.setdefault(name, ([], []))[0].extend([row[0] for row in rows])
+            found[name][1].append(_digester(SUBJECT_TYPES[name].snapshot_all)(rows))
+            asked[name] = set(ids)
+    reads = [(name, ids[a:a + AMONG]) for name in names
+             for ids in [sorted(walk.slots[name].sparse.keys() - asked.get(name, set()))] for a in range(0, len(ids), AMONG)]
     for name, ids, blob in _among_digests(session.connection(), reads):
         got = found.setdefault(name, ([], []))
         got[0].extend(ids)
         got[1].append(blob)
-    return {name: _differing_rows(walk.slots[name].sparse, *found.get(name, ([], []))) for name in _among_types(walk)}
+    return {name: _differing_rows(walk.slots[name].sparse, *found.get(name, ([], []))) for name in names}
 
 
 def _differing_rows(sparse: dict[int, tuple[int, bytes]], ids: list[int], blobs: list[bytes]) -> list[tuple[str, int]]:
