@@ -593,3 +593,11 @@ def test_event_lines_takes_the_lines_that_follow_on_and_stops_before_the_others(
     # the verdicts are the Python path's: the same chunk results with the compiled check and without it
     for data in (raw, raw[:-1], checkpoint, raw[:after[2]] + raw[after[3]:]):
         assert ccer_verify._check_chunk((data, rooted, 3, False, True)) == ccer_verify._check_chunk((data, rooted, 3, False, False))
+
+
+def test_a_kept_checkpoint_beyond_any_seq_gets_its_verdict(accel):
+    """A kept checkpoint whose seq no export reaches — even past 64 bits, where the compiled check's seqs stop —
+    is judged as any other: the export ends before it."""
+    for seq in (10 ** 6, 2 ** 63, 10 ** 30):
+        e = bad(golden_export(), key=REGISTRY.hex, trust={"seq": seq, "head_hash": "0" * 64})
+        assert "before the checkpoint you kept" in e.message and "cut short" in e.message

@@ -650,7 +650,7 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
             page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
         early: list = []
         for rows in chain_pages(session, expected_seq - 1, page, ahead):
-            if ahead is not None and since is not None and chain.expected - 1 + len(rows) >= head_row.seq:
+            if ahead is not None and since is not None and not early and chain.expected - 1 + len(rows) >= head_row.seq:
                 # the last page: the rows touched so far are read while it is walked (the database is idle then)
                 early = _send_touched(session.connection(), ahead, walk)
             bad = chain.page(rows)
@@ -760,6 +760,8 @@ def _rows_estimate(session: Session, table) -> int | None:
     from sqlalchemy import text
 
     name = session.get_bind().dialect.identifier_preparer.format_table(table)
+    # (an estimate older than a mass deletion is too high: the arrays are then sized to what the table held at the
+    # last ANALYZE — the registry's tables only grow, blocks are superseded, not deleted)
     got = session.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": name}).scalar()
     return int(got) if got is not None and got >= 0 else None
 

@@ -398,7 +398,7 @@ def _chunk_lines(data: bytes, n: int, rooted: dict[str, str], trust_seq: int | N
     line = _fast.event_line if compiled and _fast is not None else None
     # the event lines that simply follow on from the one before them, many in one call (_fast.c: event_lines)
     bulk = _fast.event_lines if line is not None else None
-    trust = _NO_SEQ if trust_seq is None else trust_seq
+    trust = trust_seq if trust_seq is not None and abs(trust_seq) < 10 ** 18 else _NO_SEQ  # (its seqs: ≤ 18 digits)
     enc = None
     if accel is not None:
         dec_event, enc_event, enc, errors = accel.DECODE_EVENT, accel.ENCODE_EVENT, accel.ENCODE, accel.ERRORS

@@ -184,6 +184,19 @@ static int check_line(Walk *w, Buf *payload, const unsigned char *s, Py_ssize_t 
         return 0;
     for (Py_ssize_t i = line->v0[HASH] + 1; i < line->v1[HASH] - 1; i++)
         if (!is_lower_hex(s[i])) return 0;
+    /* seq: an integer of at most 18 digits */
+    *seq = 0;
+    {
+        Py_ssize_t i = line->v0[SEQ], e = line->v1[SEQ];
+        int neg = s[i] == '-';
+        if (e - i - neg > 18) return 0;
+        for (i += neg; i < e; i++) *seq = 10 * *seq + (s[i] - '0');
+        if (neg) *seq = -*seq;
+    }
+    /* (before the hash: a line that does not follow on is the Python path's however good it is) */
+    if (after && (*seq != after->seq + 1 || *seq == after->trust || line->v1[PREV] - line->v0[PREV] - 2 != after->hash_n
+                  || memcmp(s + line->v0[PREV] + 1, after->hash, after->hash_n) != 0))
+        return 0;
     /* §3, §9: the hash of the line without its hash member (from the comma before it to the end of its value) */
     {
         SHA256_CTX c;
@@ -195,18 +208,6 @@ static int check_line(Walk *w, Buf *payload, const unsigned char *s, Py_ssize_t 
         SHA256_Final(h, &c);
         if (!hex_is((const char *)s + line->v0[HASH] + 1, h)) return 0;
     }
-    /* seq: an integer of at most 18 digits */
-    *seq = 0;
-    {
-        Py_ssize_t i = line->v0[SEQ], e = line->v1[SEQ];
-        int neg = s[i] == '-';
-        if (e - i - neg > 18) return 0;
-        for (i += neg; i < e; i++) *seq = 10 * *seq + (s[i] - '0');
-        if (neg) *seq = -*seq;
-    }
-    if (after && (*seq != after->seq + 1 || *seq == after->trust || line->v1[PREV] - line->v0[PREV] - 2 != after->hash_n
-                  || memcmp(s + line->v0[PREV] + 1, after->hash, after->hash_n) != 0))
-        return 0;
     /* the payload: its own canonical text, and the rooted states it vouches for */
     if (unescape(payload, s, line->v0[PAYLOAD], line->v1[PAYLOAD]) < 0) return -1;
     const unsigned char *p = (const unsigned char *)payload->p;
@@ -246,6 +247,15 @@ static int check_line(Walk *w, Buf *payload, const unsigned char *s, Py_ssize_t 
     return 1;
 }
 
+/* A call's line state handed back (the walk's kinds and items, the payload buffer, the data), its result passed on. */
+static PyObject *finished(Walk *w, Buf *payload, Py_buffer *view, PyObject *result) {
+    PyMem_Free(w->kinds);
+    PyMem_Free(w->items);
+    PyMem_Free(payload->p);
+    PyBuffer_Release(view);
+    return result;
+}
+
 static PyObject *event_line(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *rooted;
@@ -265,11 +275,7 @@ static PyObject *event_line(PyObject *self, PyObject *args) {
     } else if (r == 0) {
         result = Py_NewRef(Py_None);
     }
-    PyMem_Free(w.kinds);
-    PyMem_Free(w.items);
-    PyMem_Free(payload.p);
-    PyBuffer_Release(&view);
-    return result;
+    return finished(&w, &payload, &view, result);
 }
 
 /* event_lines(data, pos, rooted, seq, hash, trust_seq) -> (pos, lines, seq, hash): the event lines of `data` from
@@ -317,11 +323,7 @@ static PyObject *event_lines(PyObject *self, PyObject *args) {
         if (last) result = Py_BuildValue("(nnLN)", pos, taken, after.seq, last);
     }
 out:
-    PyMem_Free(w.kinds);
-    PyMem_Free(w.items);
-    PyMem_Free(payload.p);
-    PyBuffer_Release(&view);
-    return result;
+    return finished(&w, &payload, &view, result);
 }
 
 /* place(present, hashes, sets, dels) -> (sets left, dels left): the leaf changes of a rooted type written into its
