@@ -20,6 +20,7 @@ the subjects they touched are compared with the tables.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import mmap
 import os
@@ -802,19 +803,19 @@ def _among_digests(conn, reads: Iterable[tuple[str, list[int]]]) -> Iterator[tup
     digested (two in flight: the database reads the next while this process works, and holds no more rows than
     that); the driver's rows."""
     sent: deque = deque()
-
-    def digested(name: str, scan: FieldsScan, read: Callable[[], list[tuple]]) -> tuple[str, list[int], bytes]:
-        rows = read()
-        return name, [row[0] for row in rows], _digester(scan)(rows)
-
     with ReadAhead(conn) as ahead:
         for name, ids in reads:
-            scan = SUBJECT_TYPES[name].snapshot_all
-            sent.append((name, scan, ahead.send(scan.among_sql(conn), among_params(ids))))
+            sent.append((name, ahead.send(SUBJECT_TYPES[name].snapshot_all.among_sql(conn), among_params(ids))))
             if len(sent) == 2:
-                yield digested(*sent.popleft())
+                yield _digested(*sent.popleft())
         while sent:
-            yield digested(*sent.popleft())
+            yield _digested(*sent.popleft())
+
+
+def _digested(name: str, read: Callable[[], list[tuple]]) -> tuple[str, list[int], bytes]:
+    """(type, ids of the rows, their digests) of a read of `_among_digests` or `_send_touched`."""
+    rows = read()
+    return name, [row[0] for row in rows], _digester(SUBJECT_TYPES[name].snapshot_all)(rows)
 
 
 def _send_touched(conn, ahead: ReadAhead, walk: _Walk) -> list[tuple[str, list[int], Callable[[], list[tuple]]]]:
@@ -831,22 +832,17 @@ def _touched_rows(session: Session, walk: _Walk, early: list = ()) -> dict[str, 
     """An incremental verification on PostgreSQL: the vouched states that differ from their row, (id, seq), of each
     of the `_among_types`, read in statements of up to AMONG ids — after those sent ahead (`_send_touched`) — each
     id once."""
-    names = _among_types(walk)
-    found: dict[str, tuple[list[int], list[bytes]]] = {}
-    asked: dict[str, set[int]] = {}
-    for name, ids, read in early:
-        rows = read()
-        if name in names:  # (a type whose ids turned out not all integers is `_check_states`'s to read)
-            found.setdefault(name, ([], []))[0].extend([row[0] for row in rows])
-            found[name][1].append(_digester(SUBJECT_TYPES[name].snapshot_all)(rows))
-            asked[name] = set(ids)
-    reads = [(name, ids[a:a + AMONG]) for name in names
+    found: dict[str, tuple[list[int], list[bytes]]] = {name: ([], []) for name in _among_types(walk)}
+    # (a type whose ids turned out not all integers is `_check_states`'s to read: its early read is left)
+    early = [(name, ids, read) for name, ids, read in early if name in found]
+    asked = {name: set(ids) for name, ids, _ in early}
+    reads = [(name, ids[a:a + AMONG]) for name in found
              for ids in [sorted(walk.slots[name].sparse.keys() - asked.get(name, set()))] for a in range(0, len(ids), AMONG)]
-    for name, ids, blob in _among_digests(session.connection(), reads):
-        got = found.setdefault(name, ([], []))
-        got[0].extend(ids)
-        got[1].append(blob)
-    return {name: _differing_rows(walk.slots[name].sparse, *found.get(name, ([], []))) for name in names}
+    for name, ids, blob in itertools.chain((_digested(name, read) for name, _, read in early),
+                                           _among_digests(session.connection(), reads)):
+        found[name][0].extend(ids)
+        found[name][1].append(blob)
+    return {name: _differing_rows(walk.slots[name].sparse, *got) for name, got in found.items()}
 
 
 def _differing_rows(sparse: dict[int, tuple[int, bytes]], ids: list[int], blobs: list[bytes]) -> list[tuple[str, int]]:
