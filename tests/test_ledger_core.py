@@ -533,16 +533,28 @@ def _failing_send(monkeypatch, which: int):
                         send(self, "SELECT 1/0" if len(sent) == which else sql, params))
 
 
+def _paged_ledger(world, session, transfers: int = 4) -> int:
+    """A checkpoint, then `transfers` transfers: what an incremental verification reads in pages on PostgreSQL (a
+    full one streams the chain, `chain_copy`)."""
+    _trade_world(world, session)
+    ledger.take_checkpoint(session)
+    for _ in range(transfers):
+        world.transfer(world.trader, world.emitter, quantity=5)
+    session.commit()
+    return session.execute(select(ledger.Checkpoint.seq)).scalar_one()
+
+
 def test_a_bad_event_is_named_though_the_page_read_ahead_fails(world, session, monkeypatch):
     """The next page is sent before this one is walked: when the walk stops at a bad event, that page is not
     wanted, and its failure on the server does not replace the report naming the event."""
     _pg_only(session)
-    _trade_world(world, session)
-    _tamper(session, 3, "hash")
-    _failing_send(monkeypatch, 3)  # pages of 2: the second page (#3, #4) is walked while the third is in flight
-    report = ledger.verify(session, page=2)
-    assert len(report.problems) == 1 and report.events == 2
-    assert str(report.problems[0]).startswith("event #3: content does not match its hash")
+    cp = _paged_ledger(world, session)
+    assert ledger.head(session)[0] >= cp + 5
+    _tamper(session, cp + 3, "hash")
+    _failing_send(monkeypatch, 3)  # pages of 2: the second page (cp+3, cp+4) is walked while the third is in flight
+    report = ledger.verify(session, since=cp, page=2)
+    assert len(report.problems) == 1 and report.events == cp + 2
+    assert str(report.problems[0]).startswith(f"event #{cp + 3}: content does not match its hash")
     session.rollback()
     assert session.execute(text("SELECT 1")).scalar() == 1
 
@@ -571,12 +583,158 @@ def test_a_read_ahead_that_fails_raises_as_any_statement_does(world, session, mo
     from sqlalchemy.exc import DBAPIError
 
     _pg_only(session)
-    _trade_world(world, session)
+    cp = _paged_ledger(world, session)
     _failing_send(monkeypatch, 3)
     with pytest.raises(DBAPIError, match="division by zero"):
-        ledger.verify(session, page=2)
+        ledger.verify(session, since=cp, page=2)
     session.rollback()
     assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+# ---- the full verification's chain as one binary COPY stream (PostgreSQL) -------------------------------------------
+
+def _streamed(session) -> tuple[list[tuple], list[int]]:
+    """The rows of `chain_copy`, each read by `copy_event` (the Python path), and the chunks' sizes."""
+    rows, sizes = [], []
+    for data in V.chain_copy(session, 0):
+        pos = 0
+        while pos < len(data):
+            row, pos = V.copy_event(data, pos)
+            rows.append(row)
+        assert pos == len(data)  # whole rows only
+        sizes.append(len(data))
+    session.rollback()
+    return rows, sizes
+
+
+def test_the_streamed_chain_is_the_paged_chain_in_any_chunking(world, session, monkeypatch):
+    """chain_copy gives the rows chain_rows gives (the driver's own values: aware instants, ints, str), in
+    chunks of at least CHUNK bytes of whole rows, whatever CHUNK is."""
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    _paged_ledger(world, session)
+    whole = [tuple(r) for r in ledger.chain_rows(session)]
+    session.rollback()
+    for size in (1, 700, 10 ** 9):
+        monkeypatch.setattr(pgcopy, "CHUNK", size)
+        rows, sizes = _streamed(session)
+        assert rows == whole and all(n >= size for n in sizes[:-1])
+        assert len(sizes) == (len(whole) if size == 1 else 1 if size == 10 ** 9 else len(sizes))
+    assert isinstance(rows[0][1], datetime) and rows[0][1].utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("kind", [None, "canonical edit", "not canonical", "float"])
+def test_a_streamed_verification_reports_as_a_paged_one(world, session, monkeypatch, kind):
+    """A full verification on PostgreSQL streams the chain (`_walk_stream`): the same report as the same
+    verification in pages, in chunks of one row (a checkpoint at a chunk's end) as of a megabyte."""
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    cp = _paged_ledger(world, session)
+    if kind is not None:
+        _tamper(session, cp + 2, kind)
+
+    def report(**patches):
+        with monkeypatch.context() as mp:
+            for name, value in patches.items():
+                mp.setattr(pgcopy, name, value)
+            streamed = []
+            walk = V._walk_stream
+            mp.setattr(V, "_walk_stream", lambda *a: streamed.append(1) or walk(*a))
+            r = ledger.verify(session)
+        session.rollback()
+        return [str(p) for p in r.problems], r.events, r.head, r.subjects, r.checkpoints, bool(streamed)
+
+    paged = report(utf8=lambda conn: False)
+    assert paged[-1] is False and report()[:-1] == report(CHUNK=1)[:-1] == paged[:-1]
+    assert report()[-1] is True and (paged[0] == []) is (kind in (None, "float"))
+
+
+def test_a_bad_event_early_in_the_stream_is_named_and_the_stream_stopped(world, session, monkeypatch):
+    """The walk stops at the first bad event with the rest of the stream unread: the COPY is cancelled, and the
+    session works again after a rollback."""
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    cp = _paged_ledger(world, session)
+    _tamper(session, 3, "hash")
+    monkeypatch.setattr(pgcopy, "CHUNK", 1)
+    closed, copy_chunks = [], pgcopy.copy_chunks
+
+    def watched(*a, **kw):
+        try:
+            yield from copy_chunks(*a, **kw)
+        except GeneratorExit:
+            closed.append(True)
+            raise
+
+    monkeypatch.setattr(pgcopy, "copy_chunks", watched)
+    report = ledger.verify(session)
+    assert [str(p)[:44] for p in report.problems] == ["event #3: content does not match its hash (a"]
+    assert report.events == 2 and closed == [True] and cp > 3
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_failing_copy_raises_as_any_statement_does(session):
+    """An error of the COPY's query comes out as SQLAlchemy's error, and the session works after a rollback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    with pytest.raises(DBAPIError, match="division by zero"):
+        list(pgcopy.copy_chunks(session.connection(), "SELECT 1/0"))
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
+    assert list(pgcopy.copy_chunks(session.connection(), "SELECT 1 WHERE false")) == []  # header and trailer only
+
+
+def test_an_instant_python_has_no_datetime_for_is_named_not_a_crash(world, session):
+    """occurred_at set to 'infinity' behind the platform's back: the driver has no datetime for it; the stream
+    reads it as its text, and the event is named (no event's hash was made from it)."""
+    _pg_only(session)
+    _paged_ledger(world, session)
+    session.execute(text("UPDATE events SET occurred_at = 'infinity' WHERE seq = 4"))
+    session.commit()
+    report = ledger.verify(session)
+    assert [str(p)[:44] for p in report.problems] == ["event #4: content does not match its hash (a"]
+    session.rollback()
+    # PostgreSQL's binary instants: microseconds since 2000-01-01 UTC; the infinities are the 64-bit extremes
+    assert V.copy_instant(0) == datetime(2000, 1, 1, tzinfo=timezone.utc)
+    assert V.copy_instant(86_400_000_001) == datetime(2000, 1, 2, 0, 0, 0, 1, tzinfo=timezone.utc)
+    assert (V.copy_instant(2 ** 63 - 1), V.copy_instant(-(2 ** 63))) == ("infinity", "-infinity")
+    far = 10_000 * 366 * 86_400 * 10 ** 6  # past year 9999: its text
+    assert V.copy_instant(far) == f"{far} microseconds after 2000-01-01T00:00:00+00:00"
+
+
+def test_walk_copy_hands_back_what_it_cannot_read_and_writes_nothing(world, session, monkeypatch):
+    """_core.walk_copy on a row cut short, a row of other fields, or one not following on from `prev`: it stops
+    before it (status 2, the offset unmoved, prev and seq as given); copy_event names a cut row."""
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    _trade_world(world, session)
+    monkeypatch.setattr(pgcopy, "CHUNK", 1)
+    chunks = [bytes(c) for c in V.chain_copy(session, 0)]
+    session.rollback()
+    first = chunks[0]
+    at = (V._MIN_MICROS, V._copy_at_text(V._MIN_MICROS))
+    good = core.walk_copy(first, 0, 1, GENESIS, 0, (), V._copy_at_text, *at)
+    assert good[:4] == (len(first), 2, V.copy_event(first, 0)[0][9], 0)
+    cut = first[:-1]
+    assert core.walk_copy(cut, 0, 1, GENESIS, 0, (), V._copy_at_text, *at)[:4] == (0, 1, GENESIS, 2)
+    with pytest.raises(ValueError, match="cut short"):
+        V.copy_event(cut, 0)
+    nine = b"\x00\x09" + first[2:]  # a field count other than the chain's
+    assert core.walk_copy(nine, 0, 1, GENESIS, 0, (), V._copy_at_text, *at)[:4] == (0, 1, GENESIS, 2)
+    assert core.walk_copy(chunks[1], 0, 2, GENESIS, 0, (), V._copy_at_text, *at)[:4] == (0, 2, GENESIS, 2)  # prev
+    # two rows in one buffer, stopping at a checkpoint's seq after the first
+    both = first + chunks[1]
+    assert core.walk_copy(both, 0, 1, GENESIS, 1, (), V._copy_at_text, *at)[:4] == (len(first), 2, good[2], 1)
+    with pytest.raises(IndexError):
+        core.walk_copy(first, len(first) + 1, 1, GENESIS, 0, (), V._copy_at_text, *at)
 
 
 def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, session, monkeypatch):

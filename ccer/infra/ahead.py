@@ -39,7 +39,7 @@ class ReadAhead:
         except psycopg.Error as err:
             if exc[0] is None and self._unwanted:  # a failure of a read nobody is waiting for: the transaction is
                 return None                        # left failed, and the caller's answer stands
-            raise self._wrapped(err, "(pipeline sync)", None) from err
+            raise driver_error(self.conn, err, "(pipeline sync)", None) from err
 
     def unwanted(self) -> None:
         """The results not taken yet are not wanted (the caller stops early): an error of theirs is not raised."""
@@ -51,13 +51,13 @@ class ReadAhead:
         try:
             cursor.execute(sql, params)
         except psycopg.Error as err:
-            raise self._wrapped(err, sql, params) from err
+            raise driver_error(self.conn, err, sql, params) from err
 
         def rows() -> list[tuple]:
             try:
                 return cursor.fetchall()
             except psycopg.Error as err:
-                raise self._wrapped(err, sql, params) from err
+                raise driver_error(self.conn, err, sql, params) from err
             finally:
                 cursor.close()
 
@@ -75,10 +75,13 @@ class ReadAhead:
             n = page
             yield rows
 
-    def _wrapped(self, err: psycopg.Error, sql: str, params: Any) -> DBAPIError:
-        """The driver's error as SQLAlchemy raises it for its own statements; a lost connection is invalidated."""
-        dialect = self.conn.dialect
-        lost = dialect.is_disconnect(err, self.driver, None)
-        if lost:
-            self.conn.invalidate(err)
-        return DBAPIError.instance(sql, params, err, psycopg.Error, connection_invalidated=lost, dialect=dialect)
+
+def driver_error(conn, err: psycopg.Error, sql: str, params: Any) -> DBAPIError:
+    """The driver's error, from a statement sent past SQLAlchemy on its connection `conn`, as SQLAlchemy raises it
+    for its own statements; a lost connection is invalidated."""
+    dialect = conn.dialect
+    driver = conn.connection.driver_connection
+    lost = dialect.is_disconnect(err, driver, None)
+    if lost:
+        conn.invalidate(err)
+    return DBAPIError.instance(sql, params, err, psycopg.Error, connection_invalidated=lost, dialect=dialect)

@@ -9,10 +9,13 @@
  *
  *   walk(rows, start, expected_seq, prev, stop_seq, kinds, plain, last_at, at_text)
  *       -> (index, expected_seq, prev, status, last_at, at_text)
+ *   walk_copy(data, start, expected_seq, prev, stop_seq, kinds, at_of, last_micros, at_text)
+ *       -> (offset, expected_seq, prev, status, last_micros, at_text)
  *   row_digests(rows, order, keys) -> bytes | None
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 
 #define KIND_EXTRA                                                                                                  \
     PyObject *slots, *rooted_obj, *seqs, *digests, *other, *present, *hashes, *texts;                                     \
@@ -216,31 +219,21 @@ static int store_counts(Walk *w) {
 }
 
 
-/* One event: HAND when anything is not as the fast path proves it (nothing written), -1 on a Python error. */
-static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObject *prev, const char *at_text,
-                     Py_ssize_t at_n) {
-    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) return HAND;
-    PyObject **f = &PyTuple_GET_ITEM(row, 0);
-    int overflow = 0;
-    if (!PyLong_CheckExact(f[0]) || PyLong_AsLongLongAndOverflow(f[0], &overflow) != expected || overflow) return HAND;
-    if (!PyUnicode_Check(f[8]) || PyUnicode_Compare(f[8], prev) != 0) {
-        if (PyErr_Occurred()) PyErr_Clear();
-        return HAND;
-    }
+/* An event's fields, wherever they were read from: a row tuple (`walk`) or a binary COPY row (`walk_copy`). */
+typedef struct {
+    long long seq, uid;
+    int uid_null;
+    const char *actor, *stype, *sid, *action, *payload, *prev, *hash;
     Py_ssize_t n_actor, n_stype, n_sid, n_action, n_payload, n_prev, n_hash;
-    const char *actor = utf8(f[3], &n_actor), *stype = utf8(f[4], &n_stype), *sid = utf8(f[5], &n_sid),
-               *action = utf8(f[6], &n_action), *payload = utf8(f[7], &n_payload), *prevs = utf8(f[8], &n_prev),
-               *hash = utf8(f[9], &n_hash);
-    if (!actor || !stype || !sid || !action || !payload || !prevs || !hash || n_hash != 64) return HAND;
-    long long uid = 0;
-    int uid_null = f[2] == Py_None;
-    if (!uid_null) {
-        if (!PyLong_CheckExact(f[2])) return HAND;
-        uid = PyLong_AsLongLongAndOverflow(f[2], &overflow);
-        if (overflow || (uid == -1 && PyErr_Occurred())) { PyErr_Clear(); return HAND; }
-    }
+} Ev;
+
+/* One event: HAND when anything is not as the fast path proves it (nothing written), -1 on a Python error. */
+static int check_event(Walk *w, Buf *b, const Ev *e, long long expected, const char *prev, Py_ssize_t n_prev,
+                       const char *at_text, Py_ssize_t at_n) {
+    if (e->seq != expected || e->n_prev != n_prev || memcmp(e->prev, prev, n_prev) != 0 || e->n_hash != 64) return HAND;
     /* the payload: proven canonical, its vouched states found (verify._Walk.vouch_all) */
-    const unsigned char *s = (const unsigned char *)payload;
+    const unsigned char *s = (const unsigned char *)e->payload;
+    Py_ssize_t n_payload = e->n_payload;
     w->nitems = 0;
     w->unknown_rooted = 0;
     w->state0 = -1;
@@ -250,7 +243,7 @@ static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObjec
             return HAND;
         }
         Py_ssize_t others = w->nitems;
-        if (w->state0 >= 0 && add_item(w, stype, n_stype, sid, n_sid, w->state0, w->state1) < 0) return -1;
+        if (w->state0 >= 0 && add_item(w, e->stype, e->n_stype, e->sid, e->n_sid, w->state0, w->state1) < 0) return -1;
         if (w->nitems > others && others) { /* its own state first, as vouch_all takes them */
             Item own = w->items[w->nitems - 1];
             memmove(w->items + 1, w->items, (w->nitems - 1) * sizeof(Item));
@@ -261,27 +254,52 @@ static int one_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObjec
     }
     /* codec.event_content's canonical JSON: its keys in sorted order */
     b->n = 0;
-    if (buf_put(b, "{\"action\":", 10) < 0 || buf_json_string(b, action, n_action) < 0
-        || buf_put(b, ",\"actor\":", 9) < 0 || buf_json_string(b, actor, n_actor) < 0
+    if (buf_put(b, "{\"action\":", 10) < 0 || buf_json_string(b, e->action, e->n_action) < 0
+        || buf_put(b, ",\"actor\":", 9) < 0 || buf_json_string(b, e->actor, e->n_actor) < 0
         || buf_put(b, ",\"actor_user_id\":", 17) < 0) return -1;
-    if (uid_null ? buf_put(b, "null", 4) : buf_int(b, uid)) return -1;
+    if (e->uid_null ? buf_put(b, "null", 4) : buf_int(b, e->uid)) return -1;
     if (buf_put(b, ",\"occurred_at\":", 15) < 0 || buf_json_string(b, at_text, at_n) < 0
-        || buf_put(b, ",\"payload\":", 11) < 0 || buf_json_proven(b, payload, n_payload) < 0
-        || buf_put(b, ",\"prev_hash\":", 13) < 0 || buf_json_string(b, prevs, n_prev) < 0
+        || buf_put(b, ",\"payload\":", 11) < 0 || buf_json_proven(b, e->payload, n_payload) < 0
+        || buf_put(b, ",\"prev_hash\":", 13) < 0 || buf_json_string(b, e->prev, e->n_prev) < 0
         || buf_put(b, ",\"seq\":", 7) < 0 || buf_int(b, expected) < 0
-        || buf_put(b, ",\"subject_id\":", 14) < 0 || buf_json_string(b, sid, n_sid) < 0
-        || buf_put(b, ",\"subject_type\":", 16) < 0 || buf_json_string(b, stype, n_stype) < 0
+        || buf_put(b, ",\"subject_id\":", 14) < 0 || buf_json_string(b, e->sid, e->n_sid) < 0
+        || buf_put(b, ",\"subject_type\":", 16) < 0 || buf_json_string(b, e->stype, e->n_stype) < 0
         || buf_put(b, "}", 1) < 0) return -1;
     unsigned char h[32];
     SHA256_CTX c;
     SHA256_Init(&c);
     SHA256_Update(&c, b->p, b->n);
     SHA256_Final(h, &c);
-    if (!hex_is(hash, h)) return HAND;
+    if (!hex_is(e->hash, h)) return HAND;
     if (w->unknown_rooted) return HAND;
     for (Py_ssize_t j = 0; j < w->nitems; j++)
         if (vouch_item(&w->items[j], s, expected) < 0) return -1;
     return DONE;
+}
+
+/* A row tuple's fields: HAND unless each is of the type the chain's columns give. */
+static int tuple_event(Walk *w, Buf *b, PyObject *row, long long expected, PyObject *prev, const char *at_text,
+                       Py_ssize_t at_n) {
+    if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != 10) return HAND;
+    PyObject **f = &PyTuple_GET_ITEM(row, 0);
+    Ev e = {0};
+    int overflow = 0;
+    if (!PyLong_CheckExact(f[0])) return HAND;
+    e.seq = PyLong_AsLongLongAndOverflow(f[0], &overflow);
+    if (overflow || (e.seq == -1 && PyErr_Occurred())) { PyErr_Clear(); return HAND; }
+    Py_ssize_t n_prev_now;
+    const char *prev_now = utf8(prev, &n_prev_now);
+    if (!prev_now || !(e.actor = utf8(f[3], &e.n_actor)) || !(e.stype = utf8(f[4], &e.n_stype))
+        || !(e.sid = utf8(f[5], &e.n_sid)) || !(e.action = utf8(f[6], &e.n_action))
+        || !(e.payload = utf8(f[7], &e.n_payload)) || !(e.prev = utf8(f[8], &e.n_prev)) || !(e.hash = utf8(f[9], &e.n_hash)))
+        return HAND;
+    e.uid_null = f[2] == Py_None;
+    if (!e.uid_null) {
+        if (!PyLong_CheckExact(f[2])) return HAND;
+        e.uid = PyLong_AsLongLongAndOverflow(f[2], &overflow);
+        if (overflow || (e.uid == -1 && PyErr_Occurred())) { PyErr_Clear(); return HAND; }
+    }
+    return check_event(w, b, &e, expected, prev_now, n_prev_now, at_text, at_n);
 }
 
 static PyObject *walk(PyObject *self, PyObject *args) {
@@ -326,7 +344,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         Py_ssize_t at_n;
         const char *at_s = utf8(at_text, &at_n);
         if (!at_s) { status = HAND; break; }
-        int r = one_event(&w, &b, row, expected, prev, at_s, at_n);
+        int r = tuple_event(&w, &b, row, expected, prev, at_s, at_n);
         if (r < 0) goto out;
         if (r == HAND) { status = HAND; break; }
         Py_INCREF(PyTuple_GET_ITEM(row, 9));
@@ -351,6 +369,127 @@ out:
     PyMem_Free(w.kinds);
     PyMem_Free(w.items);
     PyMem_Free(b.p);
+    return result;
+}
+
+/* ---------------------------------------------------------------- walk over a binary COPY
+ * The chain's rows as PostgreSQL's COPY … (FORMAT BINARY) sends them (its tuple format: a 16-bit field count, then
+ * each field as a 32-bit length, -1 for NULL, and its bytes, integers big-endian): the columns of verify._CHAIN_COLUMNS,
+ * seq and actor_user_id as 4- or 8-byte integers, occurred_at as microseconds since 2000-01-01 UTC, the rest as
+ * UTF-8 text (the caller reads it so only from a UTF-8 connection). */
+static long long be_int(const unsigned char *p, Py_ssize_t n) {
+    unsigned long long v = 0;
+    for (Py_ssize_t k = 0; k < n; k++) v = (v << 8) | p[k];
+    if (n == 4) return (long long)(int32_t)(uint32_t)v;
+    return (long long)v;
+}
+
+/* One field at *pos: 0 (its bytes in *s, *n; *s NULL for NULL) or -1 when the row ends short. */
+static int copy_field(const unsigned char *d, Py_ssize_t end, Py_ssize_t *pos, const char **s, Py_ssize_t *n) {
+    if (*pos + 4 > end) return -1;
+    long long len = be_int(d + *pos, 4);
+    *pos += 4;
+    if (len < 0) { *s = NULL; *n = 0; return 0; }
+    if (len > end - *pos) return -1;
+    *s = (const char *)d + *pos;
+    *n = (Py_ssize_t)len;
+    *pos += len;
+    return 0;
+}
+
+/* The row at *pos: 0 with its fields and *pos after it, or HAND (nothing read) when it is not a row of the
+ * chain's columns as the walk takes them. */
+static int copy_row(const unsigned char *d, Py_ssize_t end, Py_ssize_t *pos, Ev *e, long long *micros) {
+    Py_ssize_t p = *pos;
+    if (p + 2 > end || be_int(d + p, 2) != 10) return HAND;
+    p += 2;
+    const char *f[10];
+    Py_ssize_t n[10];
+    for (int k = 0; k < 10; k++)
+        if (copy_field(d, end, &p, &f[k], &n[k]) < 0) return HAND;
+    if (!f[0] || (n[0] != 8 && n[0] != 4) || !f[1] || n[1] != 8) return HAND;
+    e->seq = be_int((const unsigned char *)f[0], n[0]);
+    *micros = be_int((const unsigned char *)f[1], 8);
+    e->uid_null = f[2] == NULL;
+    if (!e->uid_null) {
+        if (n[2] != 8 && n[2] != 4) return HAND;
+        e->uid = be_int((const unsigned char *)f[2], n[2]);
+    }
+    for (int k = 3; k < 10; k++)
+        if (!f[k]) return HAND;
+    e->actor = f[3], e->n_actor = n[3], e->stype = f[4], e->n_stype = n[4], e->sid = f[5], e->n_sid = n[5];
+    e->action = f[6], e->n_action = n[6], e->payload = f[7], e->n_payload = n[7];
+    e->prev = f[8], e->n_prev = n[8], e->hash = f[9], e->n_hash = n[9];
+    *pos = p;
+    return 0;
+}
+
+static PyObject *walk_copy(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    PyObject *prev, *kinds, *at_of, *at_text;
+    Py_ssize_t start;
+    long long expected, stop_seq, last_micros;
+    if (!PyArg_ParseTuple(args, "y*nLULOOLU", &data, &start, &expected, &prev, &stop_seq, &kinds, &at_of, &last_micros,
+                          &at_text))
+        return NULL;
+    Walk w = {0};
+    Buf b = {0};
+    PyObject *result = NULL;
+    Py_INCREF(at_text);
+    const unsigned char *d = data.buf;
+    Py_ssize_t end = data.len, pos = start;
+    Py_ssize_t n_prev;
+    const char *prev_s = utf8(prev, &n_prev); /* then the hash of the row before, in `data` (held for the call) */
+    int status = DONE;
+    if (!prev_s) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "prev: a str");
+        goto out;
+    }
+    if (start < 0 || start > end) {
+        PyErr_SetString(PyExc_IndexError, "start: an offset of data");
+        goto out;
+    }
+    if (load_kinds(kinds, &w) < 0) goto out;
+    while (pos < end) {
+        Ev e = {0};
+        long long micros;
+        Py_ssize_t next = pos;
+        if (copy_row(d, end, &next, &e, &micros) == HAND) { status = HAND; break; }
+        if (micros != last_micros) { /* a day's settlement writes its events at one clock reading */
+            for (Py_ssize_t k = 0; k < w.nkinds; k++) kind_release(&w.kinds[k]);
+            PyObject *text = PyObject_CallFunction(at_of, "L", micros);
+            if (!text || kinds_attrs(&w) < 0) { Py_XDECREF(text); goto out; }
+            if (!PyUnicode_Check(text)) { Py_DECREF(text); status = HAND; break; } /* not an instant Python has */
+            Py_SETREF(at_text, text);
+            last_micros = micros;
+        }
+        Py_ssize_t at_n;
+        const char *at_s = utf8(at_text, &at_n);
+        if (!at_s) { status = HAND; break; }
+        int r = check_event(&w, &b, &e, expected, prev_s, n_prev, at_s, at_n);
+        if (r < 0) goto out;
+        if (r == HAND) { status = HAND; break; }
+        prev_s = e.hash;
+        n_prev = e.n_hash;
+        pos = next;
+        expected++;
+        if (expected - 1 == stop_seq) { status = CHECKPOINT; break; }
+    }
+    if (store_counts(&w) < 0) goto out;
+    result = Py_BuildValue("(nLs#iLO)", pos, expected, prev_s, n_prev, status, last_micros, at_text);
+out:
+    if (!result) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (store_counts(&w) < 0) PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+    }
+    Py_DECREF(at_text);
+    for (Py_ssize_t k = 0; k < w.nkinds && w.kinds; k++) kind_release(&w.kinds[k]);
+    PyMem_Free(w.kinds);
+    PyMem_Free(w.items);
+    PyMem_Free(b.p);
+    PyBuffer_Release(&data);
     return result;
 }
 
@@ -436,6 +575,7 @@ static PyObject *proven_canonical(PyObject *self, PyObject *arg) {
 
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "Walk chain rows from `start` while each event is provably good; see verify.py."},
+    {"walk_copy", walk_copy, METH_VARARGS, "Walk binary COPY rows from an offset while each event is provably good; see verify.py."},
     {"row_digests", row_digests, METH_VARARGS, "16-byte leaf digests of JSON-native table rows, or None."},
     {"merkle_node", merkle_node, METH_O, "The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6)."},
     {"proven_canonical", proven_canonical, METH_O, "Whether the C check proves a text canonical (False: not proven)."},

@@ -3,8 +3,8 @@ compare the latest state each event vouches for with the tables, then run the re
 
 Set-based, so that it keeps up with the registry at national scale:
 
-- the chain is read in keyset pages of plain rows (`WHERE seq > :last ORDER BY seq LIMIT n`): memory does
-  not grow with the ledger;
+- the chain is read in keyset pages of plain rows (`WHERE seq > :last ORDER BY seq LIMIT n`), or, for a full
+  verification on PostgreSQL, as one binary COPY stream in chunks of bytes: memory does not grow with the ledger;
 - of every subject of a registered type, only the latest vouched state is kept, as the first 16 bytes of its
   leaf hash (SHA-256 of "id|canonical state", §6: one hash per state; the whole leaf hash too while a type that
   checkpoints root keeps it); payloads are parsed and states written by `fastjson` (msgspec where it gives the
@@ -29,7 +29,7 @@ from collections import deque
 from contextlib import nullcontext
 from array import array
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Iterator
 
@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from ..infra import merkle
 from ..infra.db import driver_rows
+from ..infra import pgcopy
 from ..infra.ahead import ReadAhead
 from . import fastjson
 from .append import pending
@@ -154,6 +155,47 @@ def driver_pages(conn, stmt, after: int, page: int, ahead: ReadAhead | None = No
         if len(rows) < page:
             return
         last = rows[-1][0]
+
+
+_CHAIN_ALL = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq)
+#: PostgreSQL's instants: microseconds since this one (its binary format)
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_MIN_MICROS = -(2 ** 63)
+
+
+def chain_copy(session: Session, after: int = 0) -> Iterator[bytearray]:
+    """PostgreSQL: the sealed events after seq `after`, in seq order, as one binary COPY stream in chunks of
+    whole rows (`pgcopy`): the columns of `chain_pages`, which `_core.walk_copy` and `copy_event` read."""
+    conn = session.connection()
+    sql = _CHAIN_ALL.params(after=int(after)).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    yield from pgcopy.copy_chunks(conn, str(sql))
+
+
+def copy_instant(micros: int) -> datetime | str:
+    """A binary COPY instant as the driver gives it: an aware datetime; one Python has no datetime for (the
+    infinities, a year past 9999) as its text, which no event's hash was made from."""
+    if micros in (_MIN_MICROS, 2 ** 63 - 1):
+        return "-infinity" if micros < 0 else "infinity"
+    try:
+        return _PG_EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        return f"{micros} microseconds after 2000-01-01T00:00:00+00:00"
+
+
+def _copy_at_text(micros: int) -> str:
+    """occurred_at's text in the event hash (`plain`), from a binary COPY instant."""
+    return plain(copy_instant(micros))
+
+
+def copy_event(data: Any, pos: int) -> tuple[tuple, int]:
+    """The chain row at offset `pos` of a `chain_copy` chunk as `chain_pages` gives it, and the offset after it."""
+    fields, pos = pgcopy.row_at(data, pos)
+    if len(fields) != len(_CHAIN_COLUMNS) or fields[0] is None or fields[1] is None:
+        raise ValueError(f"the chain's COPY stream has a row of {len(fields)} fields")
+    seq, at, uid, *texts = fields
+    return (int.from_bytes(seq, "big", signed=True), copy_instant(int.from_bytes(at, "big", signed=True)),
+            None if uid is None else int.from_bytes(uid, "big", signed=True),
+            *(None if t is None else t.decode() for t in texts)), pos
 
 
 def event_hash_of(seq: int, at_text: str, uid: int | None, actor: str, stype: str, sid: str, action: str, payload: str,
@@ -506,6 +548,8 @@ class _Chain:
         self.walk, self.expected, self.prev, self.cps, self.key, self.report = walk, expected, prev, cps, key, report
         self.last_at: Any = None
         self.at_text = ""
+        #: `walk_copy`'s instant and its text (its own: the Python path keeps the datetime's in last_at, at_text)
+        self.copy_at = (_MIN_MICROS, _copy_at_text(_MIN_MICROS))
         self.kinds = walk.core_kinds()
 
     def page(self, rows: list[tuple]) -> Problem | None:
@@ -530,6 +574,31 @@ class _Chain:
             if bad is not None:
                 return bad
             i += 1
+        return None
+
+    def chunk(self, data: Any) -> Problem | None:
+        """A `chain_copy` chunk: as `page`, through `_core.walk_copy`; an event it hands back is read in Python."""
+        try:
+            return self._chunk(data)
+        finally:
+            self.walk.release()
+
+    def _chunk(self, data: Any) -> Problem | None:
+        pos, n = 0, len(data)
+        while pos < n:
+            if _core is not None:
+                stop = next(iter(self.cps), 0)
+                pos, self.expected, self.prev, status, *self.copy_at = _core.walk_copy(
+                    data, pos, self.expected, self.prev, stop, self.kinds, _copy_at_text, *self.copy_at)
+                if status == _CHECKPOINT:
+                    _check_checkpoint(self.cps.pop(self.expected - 1), self.prev, self.walk, self.key, self.report)
+                    continue
+                if status == _DONE:
+                    return None
+            row, pos = copy_event(data, pos)
+            bad = self.event(row)
+            if bad is not None:
+                return bad
         return None
 
     def event(self, row: tuple) -> Problem | None:
@@ -643,23 +712,11 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
                                                 .order_by(Checkpoint.seq)).scalars()}
 
     chain = _Chain(walk, expected_seq, prev, cps, key, report)
-    bad: Problem | None = None
-    # PostgreSQL: the database reads the next page while this one is walked
     pg = session.get_bind().dialect.name == "postgresql"
-    with ReadAhead(session.connection()) if pg else nullcontext() as ahead:
-        if ahead is not None:
-            page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
-        early: list = []
-        for rows in chain_pages(session, expected_seq - 1, page, ahead):
-            if ahead is not None and since is not None and not early and chain.expected - 1 + len(rows) >= head_row.seq:
-                # the last page: the rows touched so far are read while it is walked (the database is idle then)
-                early = _send_touched(session.connection(), ahead, walk)
-            bad = chain.page(rows)
-            if bad is not None:
-                if ahead is not None:
-                    ahead.unwanted()  # the page in flight: an error of its own must not hide this event's
-                break
-            tell("chain", chain.expected - expected_seq, total)
+    if pg and since is None and pgcopy.utf8(session.connection()):
+        bad, early = _walk_stream(session, chain, tell, total), []
+    else:
+        bad, early = _walk_pages(session, chain, tell, total, page, head_row.seq if pg and since is not None else None)
     prev = chain.prev
     report.events, report.head = chain.expected - 1, prev
     if bad is not None:
@@ -692,6 +749,43 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
     else:
         report.notes.append("the registry's invariants were not run (a full verification runs them)")
     return report
+
+
+def _walk_stream(session: Session, chain: _Chain, tell: Progress, total: int) -> Problem | None:
+    """PostgreSQL, a full verification: the chain as one binary COPY stream (the server sends on while a chunk is
+    walked). The first bad event, or None."""
+    start = chain.expected
+    chunks = chain_copy(session, start - 1)
+    for data in chunks:
+        bad = chain.chunk(data)
+        if bad is not None:
+            chunks.close()  # the rest of the stream is not wanted
+            return bad
+        tell("chain", chain.expected - start, total)
+    return None
+
+
+def _walk_pages(session: Session, chain: _Chain, tell: Progress, total: int, page: int, touched_at: int | None) \
+        -> tuple[Problem | None, list]:
+    """The chain in keyset pages; on PostgreSQL the database reads the next page while this one is walked.
+    touched_at (PostgreSQL, incremental): the head's seq; the rows touched so far are read with the page that
+    reaches it (`_send_touched`: the database is idle then). (The first bad event or None, those reads.)"""
+    start = chain.expected
+    early: list = []
+    pg = session.get_bind().dialect.name == "postgresql"
+    with ReadAhead(session.connection()) if pg else nullcontext() as ahead:
+        if ahead is not None:
+            page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
+        for rows in chain_pages(session, start - 1, page, ahead):
+            if ahead is not None and touched_at is not None and not early and chain.expected - 1 + len(rows) >= touched_at:
+                early = _send_touched(session.connection(), ahead, chain.walk)
+            bad = chain.page(rows)
+            if bad is not None:
+                if ahead is not None:
+                    ahead.unwanted()  # the page in flight: an error of its own must not hide this event's
+                return bad, early
+            tell("chain", chain.expected - start, total)
+    return None, early
 
 
 def _check_checkpoint(cp: Checkpoint, chain_hash: str, walk: _Walk, key: PublicKey, report: VerifyReport) -> None:
