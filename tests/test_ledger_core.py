@@ -593,6 +593,18 @@ def test_a_read_ahead_that_fails_raises_as_any_statement_does(world, session, mo
 
 # ---- the full verification's chain as one binary COPY stream (PostgreSQL) -------------------------------------------
 
+@pytest.fixture(params=["libpq", "psycopg"])
+def reader(request, monkeypatch):
+    """Both ways a COPY's rows are taken: by the C loop through the driver's libpq, or psycopg's Copy, a row per call."""
+    from ccer.infra import pgcopy
+
+    if request.param == "libpq":
+        assert pgcopy._libpq() is not None  # (Linux: one libpq loaded, the driver's)
+    else:
+        monkeypatch.setattr(pgcopy, "_libpq", lambda: None)
+    return request.param
+
+
 def _streamed(session) -> tuple[list[tuple], list[int]]:
     """The rows of `chain_copy`, each read by `copy_event` (the Python path), and the chunks' sizes."""
     rows, sizes = [], []
@@ -607,7 +619,7 @@ def _streamed(session) -> tuple[list[tuple], list[int]]:
     return rows, sizes
 
 
-def test_the_streamed_chain_is_the_paged_chain_in_any_chunking(world, session, monkeypatch):
+def test_the_streamed_chain_is_the_paged_chain_in_any_chunking(world, session, monkeypatch, reader):
     """chain_copy gives the rows chain_rows gives (the driver's own values: aware instants, ints, str), in
     chunks of at least CHUNK bytes of whole rows, whatever CHUNK is."""
     from ccer.infra import pgcopy
@@ -651,7 +663,7 @@ def test_a_streamed_verification_reports_as_a_paged_one(world, session, monkeypa
     assert report()[-1] is True and (paged[0] == []) is (kind in (None, "float"))
 
 
-def test_a_bad_event_early_in_the_stream_is_named_and_the_stream_stopped(world, session, monkeypatch):
+def test_a_bad_event_early_in_the_stream_is_named_and_the_stream_stopped(world, session, monkeypatch, reader):
     """The walk stops at the first bad event with the rest of the stream unread: the COPY is cancelled, and the
     session works again after a rollback."""
     from ccer.infra import pgcopy
@@ -677,7 +689,7 @@ def test_a_bad_event_early_in_the_stream_is_named_and_the_stream_stopped(world, 
     assert session.execute(text("SELECT 1")).scalar() == 1
 
 
-def test_a_failing_copy_raises_as_any_statement_does(session):
+def test_a_failing_copy_raises_as_any_statement_does(session, reader):
     """An error of the COPY's query comes out as SQLAlchemy's error, and the session works after a rollback."""
     from sqlalchemy.exc import DBAPIError
 
@@ -689,6 +701,14 @@ def test_a_failing_copy_raises_as_any_statement_does(session):
     session.rollback()
     assert session.execute(text("SELECT 1")).scalar() == 1
     assert list(pgcopy.copy_chunks(session.connection(), "SELECT 1 WHERE false")) == []  # header and trailer only
+    # failing after rows have come, chunks of them handed on
+    got = []
+    with pytest.raises(DBAPIError, match="division by zero"):
+        for data in pgcopy.copy_chunks(session.connection(), "SELECT g, 1 / (g - 3000) FROM generate_series(1, 5000) g", 100):
+            got.append(data)
+    assert got and all(len(d) >= 100 for d in got)
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_an_instant_python_has_no_datetime_for_is_named_not_a_crash(world, session):

@@ -5,12 +5,20 @@ they arrive as bytes — no result set built by libpq, no Python object per valu
 (`ledger._core.walk_copy`); `row_at` reads one row in Python. The format (PostgreSQL's documentation, COPY, "Binary
 Format"): a header, then each row as a 16-bit field count and each field as a 32-bit length (-1: NULL) and its
 bytes, integers big-endian; then a trailer, the count -1. Text comes in the connection's encoding (`utf8`).
+
+The rows are taken from libpq by a loop in C (`_core.copy_read`, through the functions of the libpq the driver
+runs on: psycopg gives its connection's address for such use, `PGconn.pgconn_ptr`), ~1 MB per call; where that
+libpq cannot be told apart (`_libpq`), through psycopg's `Copy`, one call per row.
 """
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
 from typing import Iterator
 
 import psycopg
+from psycopg import pq
 
 from .ahead import driver_error
 
@@ -25,39 +33,111 @@ def utf8(conn) -> bool:
     return conn.connection.driver_connection.info.encoding == "utf-8"
 
 
-def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[bytearray]:
+def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[bytes]:
     """The rows of `sql` (compiled SQL without parameters) on a SQLAlchemy connection, in its transaction, as
-    chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK) but the last. Closing the generator early cancels the COPY (the
-    transaction is then failed, as after any cancelled statement). The driver's errors come as SQLAlchemy's."""
+    chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK) but the last.
+    Closing the generator early cancels the COPY (the transaction is then failed, as after any cancelled
+    statement). The driver's errors come as SQLAlchemy's."""
     statement = f"COPY ({sql}) TO STDOUT (FORMAT BINARY)"
-    chunk = chunk or CHUNK
-    cursor = conn.connection.driver_connection.cursor()
+    chunks = _native if _libpq() is not None else _by_row
     try:
-        with cursor.copy(statement) as copy:
-            buf, header = bytearray(), True
-            for data in copy:
-                if header:
-                    data, header = _after_header(bytes(data)), False
-                if data == _TRAILER:  # (the end: read on, to the statement's result)
-                    continue
-                buf += data
-                if len(buf) >= chunk:
-                    yield buf
-                    buf = bytearray()
-            if buf:
-                yield buf
+        for data in chunks(conn.connection.driver_connection, statement, chunk or CHUNK):
+            if data:
+                yield data
     except psycopg.Error as err:
         raise driver_error(conn, err, statement, None) from err
+
+
+def _native(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[bytes]:
+    """The stream through `_core.copy_read`, on the driver's connection below psycopg (which tracks no state of
+    its own for it: libpq's is the connection's)."""
+    from ..ledger import _core  # (the platform's compiled module; infra holds no rule of the ledger's)
+
+    get_copy_data, freemem = _libpq()
+    pgconn = driver.pgconn
+    pgconn.send_query(statement.encode())
+    _result(pgconn, pq.ExecStatus.COPY_OUT)
+    ended, header = False, True
+    try:
+        while not ended:
+            data, status = _core.copy_read(pgconn.pgconn_ptr, get_copy_data, freemem,
+                                          chunk + (len(SIGNATURE) + 8) * header)  # (the header on top of the first)
+            if status == -2:
+                raise psycopg.OperationalError(pgconn.get_error_message())
+            ended = status == -1
+            if ended:  # the statement's end read before its last rows are handed on (they may be the last wanted)
+                _result(pgconn, pq.ExecStatus.COMMAND_OK)
+            if header:
+                data, header = _after_header(data), False
+            yield data
     finally:
-        cursor.close()
+        if not ended:  # left early (closed, or an error): the server is told to stop, the rest read and dropped
+            driver.cancel_safe()
+            while _core.copy_read(pgconn.pgconn_ptr, get_copy_data, freemem, 1 << 30)[1] == 0:
+                pass
+            while pgconn.get_result() is not None:
+                pass
+
+
+def _result(pgconn: pq.abc.PGconn, want: pq.ExecStatus) -> None:
+    """The statement's next result, of status `want` (a COPY's start, its end), or its error raised; after the
+    end, libpq's end of the results read."""
+    res = pgconn.get_result()
+    if want == pq.ExecStatus.COMMAND_OK:
+        while pgconn.get_result() is not None:
+            pass
+    if res is None or res.status != want:
+        if res is not None and want == pq.ExecStatus.COPY_OUT:
+            while pgconn.get_result() is not None:
+                pass
+        sqlstate = res.error_field(pq.DiagnosticField.SQLSTATE) if res is not None else None
+        message = res.error_message.decode(errors="replace") if res is not None else pgconn.get_error_message()
+        raise (psycopg.errors.lookup(sqlstate.decode()) if sqlstate else psycopg.OperationalError)(message)
+
+
+def _by_row(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[bytearray]:
+    """The stream through psycopg's `Copy`, a row per call (its messages gathered into chunks)."""
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        buf, header = bytearray(), True
+        for data in copy:
+            if header:
+                data, header = _after_header(bytes(data)), False
+            if data == _TRAILER:  # (the end: read on, to the statement's result)
+                continue
+            buf += data
+            if len(buf) >= chunk:
+                yield buf
+                buf = bytearray()
+        yield buf
+
+
+@functools.cache
+def _libpq() -> tuple[int, int] | None:
+    """The addresses of PQgetCopyData and PQfreemem in the libpq this process has loaded (the driver's: psycopg
+    loads one, bundled or the system's), or None when there is not exactly one (or no /proc, or no `_core`)."""
+    try:
+        from ..ledger import _core  # noqa: F401
+        with open("/proc/self/maps") as maps:
+            paths = {line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6}
+    except (ImportError, OSError):
+        return None
+    libs = {p for p in paths if os.path.basename(p).startswith("libpq") and ".so" in os.path.basename(p)}
+    if len(libs) != 1:
+        return None
+    try:
+        lib = ctypes.CDLL(libs.pop(), mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # (the loaded one: nothing new is loaded)
+        return (ctypes.cast(lib.PQgetCopyData, ctypes.c_void_p).value, ctypes.cast(lib.PQfreemem, ctypes.c_void_p).value)
+    except (OSError, AttributeError):
+        return None
 
 
 def _after_header(data: bytes) -> bytes:
-    """What follows the header in the stream's first message."""
+    """What follows the header in the stream's first message (nothing when that is the trailer: no rows)."""
     if not data.startswith(SIGNATURE) or len(data) < 19:
         raise ValueError("not a binary COPY stream (its signature is missing)")
     extension = int.from_bytes(data[15:19], "big")
-    return data[19 + extension:]
+    rest = data[19 + extension:]
+    return b"" if rest == _TRAILER else rest
 
 
 def row_at(data, pos: int) -> tuple[list[bytes | None], int]:

@@ -11,6 +11,7 @@
  *       -> (index, expected_seq, prev, status, last_at, at_text)
  *   walk_copy(data, start, expected_seq, prev, stop_seq, kinds, at_of, last_micros, at_text)
  *       -> (offset, expected_seq, prev, status, last_micros, at_text)
+ *   copy_read(conn, get_copy_data, freemem, at_least) -> (bytes, status)
  *   row_digests(rows, order, keys) -> bytes | None
  */
 #define PY_SSIZE_T_CLEAN
@@ -493,6 +494,42 @@ out:
     return result;
 }
 
+/* ---------------------------------------------------------------- a COPY's rows from libpq
+ * copy_read(conn, get_copy_data, freemem, at_least) -> (bytes, status): the rows of a COPY … TO STDOUT in
+ * progress on libpq's connection `conn`, through that libpq's PQgetCopyData and PQfreemem (the addresses: the
+ * caller finds the libpq the driver runs on, pgcopy._libpq), one message after another (waiting for each), until
+ * at least `at_least` bytes are read: a loop in C instead of one call per row from Python. The trailer (the count
+ * -1) is left out. status: PQgetCopyData's last answer when it stopped the loop (-1 the stream's end, -2 a
+ * failure of libpq's: its message in PQerrorMessage), else 0. */
+typedef int (*get_copy_data_fn)(void *conn, char **buffer, int async);
+typedef void (*freemem_fn)(void *ptr);
+
+static PyObject *copy_read(PyObject *self, PyObject *args) {
+    unsigned long long conn_p, get_p, free_p;
+    Py_ssize_t at_least;
+    if (!PyArg_ParseTuple(args, "KKKn", &conn_p, &get_p, &free_p, &at_least)) return NULL;
+    if (!conn_p || !get_p || !free_p) {
+        PyErr_SetString(PyExc_ValueError, "copy_read: a null pointer");
+        return NULL;
+    }
+    get_copy_data_fn get = (get_copy_data_fn)(uintptr_t)get_p;
+    freemem_fn freemem = (freemem_fn)(uintptr_t)free_p;
+    Buf b = {0};
+    int status = 0;
+    while (b.n < at_least) {
+        char *msg = NULL;
+        int n = get((void *)(uintptr_t)conn_p, &msg, 0);
+        if (n < 0) { status = n; break; }
+        int ok = n == 2 && (unsigned char)msg[0] == 0xff && (unsigned char)msg[1] == 0xff ? 0 : buf_put(&b, msg, n);
+        if (msg) freemem(msg);
+        if (ok < 0) { PyMem_Free(b.p); return NULL; }
+    }
+    PyObject *data = PyBytes_FromStringAndSize(b.p ? b.p : "", b.n);
+    PyMem_Free(b.p);
+    if (!data) return NULL;
+    return Py_BuildValue("(Ni)", data, status);
+}
+
 /* ---------------------------------------------------------------- table rows
  * The 16-byte digests of rows (id, v1, v2, …) of a JSON-native table: leaf("id", canonical {key: value}), keys
  * written in `order` (the column indices in sorted key order) with `keys` their JSON text. None when a value is
@@ -576,6 +613,7 @@ static PyObject *proven_canonical(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "Walk chain rows from `start` while each event is provably good; see verify.py."},
     {"walk_copy", walk_copy, METH_VARARGS, "Walk binary COPY rows from an offset while each event is provably good; see verify.py."},
+    {"copy_read", copy_read, METH_VARARGS, "Read a COPY's rows through libpq until at least a size: see pgcopy.py."},
     {"row_digests", row_digests, METH_VARARGS, "16-byte leaf digests of JSON-native table rows, or None."},
     {"merkle_node", merkle_node, METH_O, "The one node a level of 32-byte hashes reduces to (docs/ledger-format.md §6)."},
     {"proven_canonical", proven_canonical, METH_O, "Whether the C check proves a text canonical (False: not proven)."},

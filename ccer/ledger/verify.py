@@ -26,7 +26,7 @@ import mmap
 import os
 import tempfile
 from collections import deque
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -755,13 +755,12 @@ def _walk_stream(session: Session, chain: _Chain, tell: Progress, total: int) ->
     """PostgreSQL, a full verification: the chain as one binary COPY stream (the server sends on while a chunk is
     walked). The first bad event, or None."""
     start = chain.expected
-    chunks = chain_copy(session, start - 1)
-    for data in chunks:
-        bad = chain.chunk(data)
-        if bad is not None:
-            chunks.close()  # the rest of the stream is not wanted
-            return bad
-        tell("chain", chain.expected - start, total)
+    with closing(chain_copy(session, start - 1)) as chunks:  # (left early: the rest of the stream is not wanted)
+        for data in chunks:
+            bad = chain.chunk(data)
+            if bad is not None:
+                return bad
+            tell("chain", chain.expected - start, total)
     return None
 
 
