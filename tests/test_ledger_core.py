@@ -219,6 +219,58 @@ def test_walk_writes_what_vouch_all_writes(subject_types, monkeypatch, events, i
     assert _chain(monkeypatch, rows, True, page, **kw) == _chain(monkeypatch, rows, False, page, **kw)
 
 
+def _copy_bytes(rows) -> bytes:
+    """Chain rows in PostgreSQL's binary COPY row format (its documentation, COPY, "Binary Format": a 16-bit field
+    count, each field a 32-bit length, -1 for NULL, then its bytes; integers big-endian, an instant as microseconds
+    since 2000-01-01 UTC). seq as 4 bytes (the column's int) or 8 on every other row, actor_user_id as 4 bytes
+    when it fits, else 8."""
+    out = bytearray()
+    for seq, at, uid, *texts in rows:
+        fields = [seq.to_bytes(4 if seq % 2 else 8, "big", signed=True),
+                  ((at - datetime(2000, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)).to_bytes(8, "big", signed=True),
+                  None if uid is None else uid.to_bytes(4 if -2 ** 31 <= uid < 2 ** 31 else 8, "big", signed=True),
+                  *(t.encode() for t in texts)]
+        out += len(fields).to_bytes(2, "big")
+        for f in fields:
+            out += (-1).to_bytes(4, "big", signed=True) if f is None else len(f).to_bytes(4, "big") + f
+    return bytes(out)
+
+
+def _chain_copy(monkeypatch, rows, with_core: bool, per_chunk: int, **walk_kw):
+    """verify._Chain over `rows` as binary COPY chunks of `per_chunk` rows (`_Chain.chunk`), as `_chain`."""
+    with monkeypatch.context() as mp:
+        if not with_core:
+            mp.setattr(V, "_core", None)
+        walk, report = V._Walk(**walk_kw), V.VerifyReport()
+        chain = V._Chain(walk, 1, GENESIS, {}, None, report)
+        bad = None
+        for a in range(0, len(rows), per_chunk):
+            bad = chain.chunk(_copy_bytes(rows[a:a + per_chunk]))
+            if bad is not None:
+                break
+    return _arrays(walk), chain.expected, chain.prev, str(bad)
+
+
+@MODEST
+@given(st.lists(EVENT, max_size=8), st.booleans(), st.sampled_from([None, 30]), st.integers(1, 4))
+def test_walk_copy_writes_what_the_python_path_writes(subject_types, monkeypatch, events, incremental, cap, per_chunk):
+    """_core.walk_copy over binary COPY rows: the same arrays, the same stop and the same problem as the Python
+    path reading the same bytes (copy_event), and as the walk over the rows as tuples — a row it hands back
+    written by neither (a perturbed payload, a wrong hash, prev_hash or seq)."""
+    rows = _rows(events)
+    kw = dict(incremental=incremental, caps=None if cap is None else {n: cap for n in ledger.SUBJECT_TYPES})
+    handed_back: dict[str, list] = {"copy": [], "tuples": []}
+    event = V._Chain.event
+    with monkeypatch.context() as mp:  # the rows each walk hands back to the Python path: the same ones
+        mp.setattr(V._Chain, "event", lambda self, row: handed_back[which].append(row[0]) or event(self, row))
+        which = "copy"
+        with_c = _chain_copy(monkeypatch, rows, True, per_chunk, **kw)
+        which = "tuples"
+        _chain(monkeypatch, rows, True, per_chunk, **kw)
+    assert handed_back["copy"] == handed_back["tuples"]
+    assert with_c == _chain_copy(monkeypatch, rows, False, per_chunk, **kw) == _chain(monkeypatch, rows, False, per_chunk, **kw)
+
+
 def test_walk_hand_cases(subject_types, monkeypatch):
     """One subject in "state" and "states" (the last write wins), a states key without a colon, ids kept by text,
     beyond the slots' cap, far beyond the Merkle arrays; a pending-like negative id is not an index."""
@@ -247,6 +299,11 @@ def test_walk_escapes_quotes_and_backslashes_wherever_they_fall(subject_types, m
     with_c = _chain(monkeypatch, _rows(events), True, 50)
     assert handed_back == []  # the core hashed every one of them as the definition does
     assert with_c == _chain(monkeypatch, _rows(events), False, 50) and with_c[1] == len(events) + 1
+    # and from binary COPY rows: none read in Python (the list so far: the run without the core)
+    handed_back.clear()
+    read = V.copy_event
+    monkeypatch.setattr(V, "copy_event", lambda *a: handed_back.append(a[1]) or read(*a))
+    assert _chain_copy(monkeypatch, _rows(events), True, 50) == with_c and handed_back == []
 
 
 def test_walk_hands_back_a_rooted_type_it_cannot_evaluate(subject_types, monkeypatch):
@@ -632,14 +689,15 @@ def test_the_streamed_chain_is_the_paged_chain_in_any_chunking(world, session, m
         monkeypatch.setattr(pgcopy, "CHUNK", size)
         rows, sizes = _streamed(session)
         assert rows == whole and all(n >= size for n in sizes[:-1])
-        assert len(sizes) == (len(whole) if size == 1 else 1 if size == 10 ** 9 else len(sizes))
+        assert len(sizes) == len(whole) if size == 1 else 1 < len(sizes) < len(whole) if size == 700 else len(sizes) == 1
     assert isinstance(rows[0][1], datetime) and rows[0][1].utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("kind", [None, "canonical edit", "not canonical", "float"])
-def test_a_streamed_verification_reports_as_a_paged_one(world, session, monkeypatch, kind):
+def test_a_streamed_verification_reports_as_a_paged_one(world, session, monkeypatch, kind, reader):
     """A full verification on PostgreSQL streams the chain (`_walk_stream`): the same report as the same
-    verification in pages, in chunks of one row (a checkpoint at a chunk's end) as of a megabyte."""
+    verification in pages, in chunks of one row (a checkpoint at a chunk's end) as of a megabyte; the C walk
+    hands back only the odd event (read in Python: copy_event)."""
     from ccer.infra import pgcopy
 
     _pg_only(session)
@@ -651,16 +709,18 @@ def test_a_streamed_verification_reports_as_a_paged_one(world, session, monkeypa
         with monkeypatch.context() as mp:
             for name, value in patches.items():
                 mp.setattr(pgcopy, name, value)
-            streamed = []
+            streamed, read = [], V.copy_event
+            mp.setattr(V, "copy_event", lambda *a: streamed.append("python") or read(*a))
             walk = V._walk_stream
-            mp.setattr(V, "_walk_stream", lambda *a: streamed.append(1) or walk(*a))
+            mp.setattr(V, "_walk_stream", lambda *a: streamed.append("stream") or walk(*a))
             r = ledger.verify(session)
         session.rollback()
-        return [str(p) for p in r.problems], r.events, r.head, r.subjects, r.checkpoints, bool(streamed)
+        return [str(p) for p in r.problems], r.events, r.head, r.subjects, r.checkpoints, streamed
 
     paged = report(utf8=lambda conn: False)
-    assert paged[-1] is False and report()[:-1] == report(CHUNK=1)[:-1] == paged[:-1]
-    assert report()[-1] is True and (paged[0] == []) is (kind in (None, "float"))
+    assert paged[-1] == [] and report()[:-1] == report(CHUNK=1)[:-1] == paged[:-1]
+    assert report()[-1] == ["stream"] + ["python"] * (kind is not None)
+    assert (paged[0] == []) is (kind in (None, "float"))
 
 
 def test_a_bad_event_early_in_the_stream_is_named_and_the_stream_stopped(world, session, monkeypatch, reader):
@@ -689,6 +749,41 @@ def test_a_bad_event_early_in_the_stream_is_named_and_the_stream_stopped(world, 
     assert session.execute(text("SELECT 1")).scalar() == 1
 
 
+def test_a_stream_left_early_is_cancelled_and_the_session_works_after_a_rollback(session, reader):
+    """A COPY far from its end when the reader stops: cancelled on the server (the transaction failed, as after
+    any cancelled statement), not read to its end; the session works after a rollback."""
+    from psycopg import pq
+
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    assert session.execute(text("SELECT 1")).scalar() == 1
+    conn = session.connection()
+    chunks = pgcopy.copy_chunks(conn, "SELECT g, repeat('x', 200) FROM generate_series(1, 20000000) g", 1000)
+    assert len(next(chunks)) >= 1000
+    chunks.close()
+    assert conn.connection.driver_connection.info.transaction_status == pq.TransactionStatus.INERROR
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_the_libpq_is_taken_only_when_it_is_the_drivers(monkeypatch):
+    """pgcopy._libpq: the one libpq loaded, when its version is the one psycopg runs on; else None (psycopg's Copy)."""
+    import psycopg
+    from psycopg import pq
+
+    from ccer.infra import pgcopy
+
+    pgcopy._libpq.cache_clear()
+    try:
+        assert pgcopy._libpq() is not None
+        pgcopy._libpq.cache_clear()
+        monkeypatch.setattr(pq, "version", lambda: 1)
+        assert pgcopy._libpq() is None
+    finally:
+        pgcopy._libpq.cache_clear()
+
+
 def test_a_failing_copy_raises_as_any_statement_does(session, reader):
     """An error of the COPY's query comes out as SQLAlchemy's error, and the session works after a rollback."""
     from sqlalchemy.exc import DBAPIError
@@ -696,6 +791,7 @@ def test_a_failing_copy_raises_as_any_statement_does(session, reader):
     from ccer.infra import pgcopy
 
     _pg_only(session)
+    assert session.execute(text("SELECT 1")).scalar() == 1  # (in the session's transaction)
     with pytest.raises(DBAPIError, match="division by zero"):
         list(pgcopy.copy_chunks(session.connection(), "SELECT 1/0"))
     session.rollback()
@@ -731,7 +827,8 @@ def test_an_instant_python_has_no_datetime_for_is_named_not_a_crash(world, sessi
 
 def test_walk_copy_hands_back_what_it_cannot_read_and_writes_nothing(world, session, monkeypatch):
     """_core.walk_copy on a row cut short, a row of other fields, or one not following on from `prev`: it stops
-    before it (status 2, the offset unmoved, prev and seq as given); copy_event names a cut row."""
+    before it (status 2, the offset unmoved, prev and seq as given); copy_event names a cut row. (That it writes
+    nothing of such a row: test_walk_copy_writes_what_the_python_path_writes.)"""
     from ccer.infra import pgcopy
 
     _pg_only(session)

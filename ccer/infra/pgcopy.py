@@ -29,11 +29,13 @@ _TRAILER = b"\xff\xff"
 
 
 def utf8(conn) -> bool:
-    """Whether a SQLAlchemy connection's text comes as UTF-8 (PostgreSQL then has checked it is valid UTF-8)."""
-    return conn.connection.driver_connection.info.encoding == "utf-8"
+    """Whether a SQLAlchemy connection's text comes as valid UTF-8: the client's encoding and the server's (a
+    SQL_ASCII server checks nothing it stores)."""
+    info = conn.connection.driver_connection.info
+    return info.encoding == "utf-8" and info.parameter_status("server_encoding") == "UTF8"
 
 
-def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[bytes]:
+def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[bytes | bytearray]:
     """The rows of `sql` (compiled SQL without parameters) on a SQLAlchemy connection, in its transaction, as
     chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK) but the last.
     Closing the generator early cancels the COPY (the transaction is then failed, as after any cancelled
@@ -55,6 +57,8 @@ def _native(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[
 
     get_copy_data, freemem = _libpq()
     pgconn = driver.pgconn
+    if driver.info.transaction_status == pq.TransactionStatus.IDLE and not driver.autocommit:
+        driver.execute("SELECT 1")  # psycopg begins the transaction the COPY is to run in (it sends BEGIN itself)
     pgconn.send_query(statement.encode())
     _result(pgconn, pq.ExecStatus.COPY_OUT)
     ended, header = False, True
@@ -72,11 +76,26 @@ def _native(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[
             yield data
     finally:
         if not ended:  # left early (closed, or an error): the server is told to stop, the rest read and dropped
+            _abandon(driver, get_copy_data, freemem)
+
+
+def _abandon(driver: psycopg.Connection, get_copy_data: int, freemem: int) -> None:
+    """A COPY left before its end: cancelled, what was still sent read and dropped, its results read — the
+    transaction then failed, as after any cancelled statement. A connection that cannot be brought back so is
+    closed (SQLAlchemy then drops it), never left in the middle of a COPY."""
+    from ..ledger import _core
+
+    pgconn = driver.pgconn
+    try:
+        if pgconn.transaction_status == pq.TransactionStatus.ACTIVE:
             driver.cancel_safe()
-            while _core.copy_read(pgconn.pgconn_ptr, get_copy_data, freemem, 1 << 30)[1] == 0:
-                pass
-            while pgconn.get_result() is not None:
-                pass
+        while _core.copy_read(pgconn.pgconn_ptr, get_copy_data, freemem, CHUNK)[1] == 0:
+            pass
+        while pgconn.get_result() is not None:
+            pass
+    except BaseException:  # noqa: BLE001 — whatever stopped the reading (a lost connection, Ctrl-C): closed
+        driver.close()
+        raise
 
 
 def _result(pgconn: pq.abc.PGconn, want: pq.ExecStatus) -> None:
@@ -126,6 +145,8 @@ def _libpq() -> tuple[int, int] | None:
         return None
     try:
         lib = ctypes.CDLL(libs.pop(), mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # (the loaded one: nothing new is loaded)
+        if lib.PQlibVersion() != pq.version():  # not the library psycopg reports running on
+            return None
         return (ctypes.cast(lib.PQgetCopyData, ctypes.c_void_p).value, ctypes.cast(lib.PQfreemem, ctypes.c_void_p).value)
     except (OSError, AttributeError):
         return None

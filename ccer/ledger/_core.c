@@ -498,7 +498,8 @@ out:
  * copy_read(conn, get_copy_data, freemem, at_least) -> (bytes, status): the rows of a COPY … TO STDOUT in
  * progress on libpq's connection `conn`, through that libpq's PQgetCopyData and PQfreemem (the addresses: the
  * caller finds the libpq the driver runs on, pgcopy._libpq), one message after another (waiting for each), until
- * at least `at_least` bytes are read: a loop in C instead of one call per row from Python. The trailer (the count
+ * at least `at_least` bytes are read (at least one message): a loop in C instead of one call per row from Python,
+ * the GIL released while it waits. The trailer (the count
  * -1) is left out. status: PQgetCopyData's last answer when it stopped the loop (-1 the stream's end, -2 a
  * failure of libpq's: its message in PQerrorMessage), else 0. */
 typedef int (*get_copy_data_fn)(void *conn, char **buffer, int async);
@@ -516,14 +517,17 @@ static PyObject *copy_read(PyObject *self, PyObject *args) {
     freemem_fn freemem = (freemem_fn)(uintptr_t)free_p;
     Buf b = {0};
     int status = 0;
-    while (b.n < at_least) {
+    do { /* at least one message */
         char *msg = NULL;
-        int n = get((void *)(uintptr_t)conn_p, &msg, 0);
+        int n;
+        Py_BEGIN_ALLOW_THREADS /* (waiting on the network) */
+        n = get((void *)(uintptr_t)conn_p, &msg, 0);
+        Py_END_ALLOW_THREADS
         if (n < 0) { status = n; break; }
         int ok = n == 2 && (unsigned char)msg[0] == 0xff && (unsigned char)msg[1] == 0xff ? 0 : buf_put(&b, msg, n);
         if (msg) freemem(msg);
-        if (ok < 0) { PyMem_Free(b.p); return NULL; }
-    }
+        if (ok < 0 || PyErr_CheckSignals() < 0) { PyMem_Free(b.p); return NULL; } /* (Ctrl-C: the caller cancels) */
+    } while (b.n < at_least);
     PyObject *data = PyBytes_FromStringAndSize(b.p ? b.p : "", b.n);
     PyMem_Free(b.p);
     if (!data) return NULL;

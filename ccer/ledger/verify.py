@@ -163,7 +163,7 @@ _PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MIN_MICROS = -(2 ** 63)
 
 
-def chain_copy(session: Session, after: int = 0) -> Iterator[bytearray]:
+def chain_copy(session: Session, after: int = 0) -> Iterator[bytes | bytearray]:
     """PostgreSQL: the sealed events after seq `after`, in seq order, as one binary COPY stream in chunks of
     whole rows (`pgcopy`): the columns of `chain_pages`, which `_core.walk_copy` and `copy_event` read."""
     conn = session.connection()
