@@ -590,9 +590,13 @@ def _failing_send(monkeypatch, which: int):
                         send(self, "SELECT 1/0" if len(sent) == which else sql, params))
 
 
-def _paged_ledger(world, session, transfers: int = 4) -> int:
-    """A checkpoint, then `transfers` transfers: what an incremental verification reads in pages on PostgreSQL (a
-    full one streams the chain, `chain_copy`)."""
+def _paged_ledger(world, session, transfers: int = 4, monkeypatch=None) -> int:
+    """A checkpoint, then `transfers` transfers. monkeypatch: the chain read in pages on PostgreSQL (as from a
+    server whose text may not be valid UTF-8), not streamed (`chain_copy`)."""
+    if monkeypatch is not None:
+        from ccer.infra import pgcopy
+
+        monkeypatch.setattr(pgcopy, "utf8", lambda conn: False)
     _trade_world(world, session)
     ledger.take_checkpoint(session)
     for _ in range(transfers):
@@ -605,7 +609,7 @@ def test_a_bad_event_is_named_though_the_page_read_ahead_fails(world, session, m
     """The next page is sent before this one is walked: when the walk stops at a bad event, that page is not
     wanted, and its failure on the server does not replace the report naming the event."""
     _pg_only(session)
-    cp = _paged_ledger(world, session)
+    cp = _paged_ledger(world, session, monkeypatch=monkeypatch)
     assert ledger.head(session)[0] >= cp + 5
     _tamper(session, cp + 3, "hash")
     _failing_send(monkeypatch, 3)  # pages of 2: the second page (cp+3, cp+4) is walked while the third is in flight
@@ -640,7 +644,7 @@ def test_a_read_ahead_that_fails_raises_as_any_statement_does(world, session, mo
     from sqlalchemy.exc import DBAPIError
 
     _pg_only(session)
-    cp = _paged_ledger(world, session)
+    cp = _paged_ledger(world, session, monkeypatch=monkeypatch)
     _failing_send(monkeypatch, 3)
     with pytest.raises(DBAPIError, match="division by zero"):
         ledger.verify(session, since=cp, page=2)
@@ -664,14 +668,16 @@ def reader(request, monkeypatch):
 
 def _streamed(session) -> tuple[list[tuple], list[int]]:
     """The rows of `chain_copy`, each read by `copy_event` (the Python path), and the chunks' sizes."""
-    rows, sizes = [], []
-    for data in V.chain_copy(session, 0):
+    rows, sizes, lasts = [], [], []
+    for data, last in V.chain_copy(session, 0):
+        lasts.append(last)
         pos = 0
         while pos < len(data):
             row, pos = V.copy_event(data, pos)
             rows.append(row)
         assert pos == len(data)  # whole rows only
         sizes.append(len(data))
+    assert lasts == [False] * (len(lasts) - 1) + [True]  # the last chunk said so
     session.rollback()
     return rows, sizes
 
@@ -712,7 +718,7 @@ def test_a_streamed_verification_reports_as_a_paged_one(world, session, monkeypa
             streamed, read = [], V.copy_event
             mp.setattr(V, "copy_event", lambda *a: streamed.append("python") or read(*a))
             walk = V._walk_stream
-            mp.setattr(V, "_walk_stream", lambda *a: streamed.append("stream") or walk(*a))
+            mp.setattr(V, "_walk_stream", lambda *a, **kw: streamed.append("stream") or walk(*a, **kw))
             r = ledger.verify(session)
         session.rollback()
         return [str(p) for p in r.problems], r.events, r.head, r.subjects, r.checkpoints, streamed
@@ -760,7 +766,8 @@ def test_a_stream_left_early_is_cancelled_and_the_session_works_after_a_rollback
     assert session.execute(text("SELECT 1")).scalar() == 1
     conn = session.connection()
     chunks = pgcopy.copy_chunks(conn, "SELECT g, repeat('x', 200) FROM generate_series(1, 20000000) g", 1000)
-    assert len(next(chunks)) >= 1000
+    data, last = next(chunks)
+    assert len(data) >= 1000 and not last
     chunks.close()
     assert conn.connection.driver_connection.info.transaction_status == pq.TransactionStatus.INERROR
     session.rollback()
@@ -796,12 +803,13 @@ def test_a_failing_copy_raises_as_any_statement_does(session, reader):
         list(pgcopy.copy_chunks(session.connection(), "SELECT 1/0"))
     session.rollback()
     assert session.execute(text("SELECT 1")).scalar() == 1
-    assert list(pgcopy.copy_chunks(session.connection(), "SELECT 1 WHERE false")) == []  # header and trailer only
+    assert list(pgcopy.copy_chunks(session.connection(), "SELECT 1 WHERE false")) == [(b"", True)]  # header, trailer
     # failing after rows have come, chunks of them handed on
     got = []
     with pytest.raises(DBAPIError, match="division by zero"):
-        for data in pgcopy.copy_chunks(session.connection(), "SELECT g, 1 / (g - 3000) FROM generate_series(1, 5000) g", 100):
+        for data, last in pgcopy.copy_chunks(session.connection(), "SELECT g, 1 / (g - 3000) FROM generate_series(1, 5000) g", 100):
             got.append(data)
+            assert not last
     assert got and all(len(d) >= 100 for d in got)
     session.rollback()
     assert session.execute(text("SELECT 1")).scalar() == 1
@@ -834,7 +842,7 @@ def test_walk_copy_hands_back_what_it_cannot_read_and_writes_nothing(world, sess
     _pg_only(session)
     _trade_world(world, session)
     monkeypatch.setattr(pgcopy, "CHUNK", 1)
-    chunks = [bytes(c) for c in V.chain_copy(session, 0)]
+    chunks = [bytes(c) for c, _ in V.chain_copy(session, 0)]
     session.rollback()
     first = chunks[0]
     at = (V._MIN_MICROS, V._copy_at_text(V._MIN_MICROS))
@@ -857,6 +865,8 @@ def test_walk_copy_hands_back_what_it_cannot_read_and_writes_nothing(world, sess
 def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, session, monkeypatch):
     """The touched rows are read AMONG ids per statement, two in flight: with AMONG lowered to 2 the same report,
     and a touched row edited behind the platform's back is named."""
+    from ccer.infra import pgcopy
+
     _pg_only(session)
     cp = _ledger(world, session)
     base = ledger.verify(session, since=cp)
@@ -865,13 +875,18 @@ def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, sessio
     few = ledger.verify(session, since=cp)
     session.rollback()
     assert base.ok and few.ok and (few.subjects, few.events, few.head) == (base.subjects, base.events, base.head)
-    # the lowest id is read ahead, while the chain's last page is walked (`_send_touched`), the highest after it
+    # ids touched so far are read ahead, while the chain's last chunk is walked (`_send_touched`), the others after it
     early, send = [], V._send_touched
     monkeypatch.setattr(V, "_send_touched", lambda *a: early.append(send(*a)) or early[-1])
-    low, high = min(i for i, _ in _touched_blocks(session, cp)), max(i for i, _ in _touched_blocks(session, cp))
+    # chunks of one event: the last event's blocks are read after the stream, the first event's ahead
+    monkeypatch.setattr(pgcopy, "CHUNK", 1)
+    touched, head = _touched_blocks(session, cp), ledger.head(session)[0]
+    low = min(i for i, seq in touched if seq == min(s for _, s in touched))
+    high = max(i for i, seq in touched if seq == head and all(i != j for j, s in touched if s < head))
+    assert low != high
     session.execute(text("UPDATE serial_blocks SET last = last + 1 WHERE id IN (:a, :b)"), {"a": low, "b": high})
     session.commit()
-    report = ledger.verify(session, since=cp, page=3)  # (pages of 3 events: the last one is not the first)
+    report = ledger.verify(session, since=cp)
     assert [name for name, _, _ in early[0]].count("serial_block") == 1 and low in dict((n, i) for n, i, _ in early[0])["serial_block"]
     assert all(high not in ids for _, ids, _ in early[0])
     assert {f"serial_block {b} differs" for b in (low, high)} <= {str(p).split(" from ")[0].split(": ", 1)[-1] for p in report.problems}

@@ -35,22 +35,30 @@ def utf8(conn) -> bool:
     return info.encoding == "utf-8" and info.parameter_status("server_encoding") == "UTF8"
 
 
-def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[bytes | bytearray]:
+def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[tuple[bytes | bytearray, bool]]:
     """The rows of `sql` (compiled SQL without parameters) on a SQLAlchemy connection, in its transaction, as
-    chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK) but the last.
+    (chunk, last): chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK).
+    Each is handed on once the next has come in, so that the last, marked so, comes once the statement has ended
+    (empty only when there are no rows): the connection is free for other statements while it is worked on.
     Closing the generator early cancels the COPY (the transaction is then failed, as after any cancelled
     statement). The driver's errors come as SQLAlchemy's."""
     statement = f"COPY ({sql}) TO STDOUT (FORMAT BINARY)"
-    chunks = _native if _libpq() is not None else _by_row
+    reader = _native if _libpq() is not None else _by_row
+    held: bytes | bytearray | None = None
     try:
-        for data in chunks(conn.connection.driver_connection, statement, chunk or CHUNK):
+        for data, ended in reader(conn.connection.driver_connection, statement, chunk or CHUNK):
             if data:
-                yield data
+                if held is not None:
+                    yield held, False
+                held = data
+            if ended:
+                yield (held if held is not None else b""), True
+                return
     except psycopg.Error as err:
         raise driver_error(conn, err, statement, None) from err
 
 
-def _native(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[bytes]:
+def _native(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[tuple[bytes, bool]]:
     """The stream through `_core.copy_read`, on the driver's connection below psycopg (which tracks no state of
     its own for it: libpq's is the connection's)."""
     from ..ledger import _core  # (the platform's compiled module; infra holds no rule of the ledger's)
@@ -73,7 +81,7 @@ def _native(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[
                 _result(pgconn, pq.ExecStatus.COMMAND_OK)
             if header:
                 data, header = _after_header(data), False
-            yield data
+            yield data, ended
     finally:
         if not ended:  # left early (closed, or an error): the server is told to stop, the rest read and dropped
             _abandon(driver, get_copy_data, freemem)
@@ -114,7 +122,7 @@ def _result(pgconn: pq.abc.PGconn, want: pq.ExecStatus) -> None:
         raise (psycopg.errors.lookup(sqlstate.decode()) if sqlstate else psycopg.OperationalError)(message)
 
 
-def _by_row(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[bytearray]:
+def _by_row(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[tuple[bytearray, bool]]:
     """The stream through psycopg's `Copy`, a row per call (its messages gathered into chunks)."""
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         buf, header = bytearray(), True
@@ -125,9 +133,9 @@ def _by_row(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[
                 continue
             buf += data
             if len(buf) >= chunk:
-                yield buf
+                yield buf, False
                 buf = bytearray()
-        yield buf
+        yield buf, True  # (psycopg has read the statement's end: maybe nothing left)
 
 
 @functools.cache

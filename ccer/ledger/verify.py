@@ -3,8 +3,8 @@ compare the latest state each event vouches for with the tables, then run the re
 
 Set-based, so that it keeps up with the registry at national scale:
 
-- the chain is read in keyset pages of plain rows (`WHERE seq > :last ORDER BY seq LIMIT n`), or, for a full
-  verification on PostgreSQL, as one binary COPY stream in chunks of bytes: memory does not grow with the ledger;
+- the chain is read in keyset pages of plain rows (`WHERE seq > :last ORDER BY seq LIMIT n`), or on PostgreSQL
+  as one binary COPY stream in chunks of bytes: memory does not grow with the ledger;
 - of every subject of a registered type, only the latest vouched state is kept, as the first 16 bytes of its
   leaf hash (SHA-256 of "id|canonical state", §6: one hash per state; the whole leaf hash too while a type that
   checkpoints root keeps it); payloads are parsed and states written by `fastjson` (msgspec where it gives the
@@ -56,8 +56,9 @@ _merkle_node = _core.merkle_node
 
 #: events read per page of the chain walk
 PAGE = 5000
-#: on PostgreSQL the chain is read a page ahead of the walk (`ReadAhead`): a verification of few events (an
-#: incremental one) in at least AHEAD pages of at least AHEAD_PAGE events, so that the two overlap
+#: read in pages on PostgreSQL (a server whose text may not be valid UTF-8: not streamed), the chain is read a page
+#: ahead of the walk (`ReadAhead`): a verification of few events in at least AHEAD pages of at least AHEAD_PAGE
+#: events, so that the two overlap
 AHEAD, AHEAD_PAGE = 5, 500
 #: ids per statement of an incremental verification's reads of the rows its events touched
 AMONG = 50_000
@@ -163,9 +164,10 @@ _PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MIN_MICROS = -(2 ** 63)
 
 
-def chain_copy(session: Session, after: int = 0) -> Iterator[bytes | bytearray]:
-    """PostgreSQL: the sealed events after seq `after`, in seq order, as one binary COPY stream in chunks of
-    whole rows (`pgcopy`): the columns of `chain_pages`, which `_core.walk_copy` and `copy_event` read."""
+def chain_copy(session: Session, after: int = 0) -> Iterator[tuple[bytes | bytearray, bool]]:
+    """PostgreSQL: the sealed events after seq `after`, in seq order, as one binary COPY stream, (chunk of whole
+    rows, last) as `pgcopy.copy_chunks` gives them: the columns of `chain_pages`, which `_core.walk_copy` and
+    `copy_event` read."""
     conn = session.connection()
     sql = _CHAIN_ALL.params(after=int(after)).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     yield from pgcopy.copy_chunks(conn, str(sql))
@@ -713,8 +715,8 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
 
     chain = _Chain(walk, expected_seq, prev, cps, key, report)
     pg = session.get_bind().dialect.name == "postgresql"
-    if pg and since is None and pgcopy.utf8(session.connection()):
-        bad, early = _walk_stream(session, chain, tell, total), []
+    if pg and pgcopy.utf8(session.connection()):
+        bad, early = _walk_stream(session, chain, tell, total, touched=since is not None)
     else:
         bad, early = _walk_pages(session, chain, tell, total, page, head_row.seq if pg and since is not None else None)
     prev = chain.prev
@@ -751,22 +753,33 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
     return report
 
 
-def _walk_stream(session: Session, chain: _Chain, tell: Progress, total: int) -> Problem | None:
-    """PostgreSQL, a full verification: the chain as one binary COPY stream (the server sends on while a chunk is
-    walked). The first bad event, or None."""
+def _walk_stream(session: Session, chain: _Chain, tell: Progress, total: int, touched: bool) \
+        -> tuple[Problem | None, list]:
+    """PostgreSQL: the chain as one binary COPY stream (the server sends on while a chunk is walked). touched (an
+    incremental verification): the rows touched so far are read while the last chunk is walked (`_send_touched`:
+    the stream has ended, the database is idle then). (The first bad event or None, those reads.)"""
     start = chain.expected
+    early: list = []
     with closing(chain_copy(session, start - 1)) as chunks:  # (left early: the rest of the stream is not wanted)
-        for data in chunks:
-            bad = chain.chunk(data)
+        for data, last in chunks:
+            if last and touched:
+                with ReadAhead(session.connection()) as ahead:
+                    early = _send_touched(session.connection(), ahead, chain.walk)
+                    bad = chain.chunk(data)
+                    if bad is not None:
+                        ahead.unwanted()  # (reads nobody will take: an error of theirs must not hide this event's)
+            else:
+                bad = chain.chunk(data)
             if bad is not None:
-                return bad
+                return bad, early
             tell("chain", chain.expected - start, total)
-    return None
+    return None, early
 
 
 def _walk_pages(session: Session, chain: _Chain, tell: Progress, total: int, page: int, touched_at: int | None) \
         -> tuple[Problem | None, list]:
-    """The chain in keyset pages; on PostgreSQL the database reads the next page while this one is walked.
+    """The chain in keyset pages (SQLite; PostgreSQL where its text may not be valid UTF-8); on PostgreSQL the
+    database reads the next page while this one is walked.
     touched_at (PostgreSQL, incremental): the head's seq; the rows touched so far are read with the page that
     reaches it (`_send_touched`: the database is idle then). (The first bad event or None, those reads.)"""
     start = chain.expected
