@@ -153,8 +153,9 @@ def _arrays(walk: V._Walk):
             {n: (bytes(r.present), bytes(r.hashes), dict(r.texts)) for n, r in walk.rooted.items()})
 
 
-def _chain(monkeypatch, rows, with_core: bool, page: int, **walk_kw):
-    """verify._Chain over `rows` (pages of `page`), with or without the C core: what it wrote and where it stopped."""
+def _chain(monkeypatch, rows, with_core: bool, page: int, copy: bool = False, **walk_kw):
+    """verify._Chain over `rows` (pages of `page`; copy: as binary COPY chunks of `page` rows, `_Chain.chunk`), with
+    or without the C core: what it wrote and where it stopped."""
     with monkeypatch.context() as mp:
         if not with_core:
             mp.setattr(V, "_core", None)
@@ -162,7 +163,7 @@ def _chain(monkeypatch, rows, with_core: bool, page: int, **walk_kw):
         chain = V._Chain(walk, 1, GENESIS, {}, None, report)
         bad = None
         for a in range(0, len(rows), page):
-            bad = chain.page(rows[a:a + page])
+            bad = chain.chunk(_copy_bytes(rows[a:a + page])) if copy else chain.page(rows[a:a + page])
             if bad is not None:
                 break
     return _arrays(walk), chain.expected, chain.prev, str(bad)
@@ -236,21 +237,6 @@ def _copy_bytes(rows) -> bytes:
     return bytes(out)
 
 
-def _chain_copy(monkeypatch, rows, with_core: bool, per_chunk: int, **walk_kw):
-    """verify._Chain over `rows` as binary COPY chunks of `per_chunk` rows (`_Chain.chunk`), as `_chain`."""
-    with monkeypatch.context() as mp:
-        if not with_core:
-            mp.setattr(V, "_core", None)
-        walk, report = V._Walk(**walk_kw), V.VerifyReport()
-        chain = V._Chain(walk, 1, GENESIS, {}, None, report)
-        bad = None
-        for a in range(0, len(rows), per_chunk):
-            bad = chain.chunk(_copy_bytes(rows[a:a + per_chunk]))
-            if bad is not None:
-                break
-    return _arrays(walk), chain.expected, chain.prev, str(bad)
-
-
 @MODEST
 @given(st.lists(EVENT, max_size=8), st.booleans(), st.sampled_from([None, 30]), st.integers(1, 4))
 def test_walk_copy_writes_what_the_python_path_writes(subject_types, monkeypatch, events, incremental, cap, per_chunk):
@@ -264,11 +250,11 @@ def test_walk_copy_writes_what_the_python_path_writes(subject_types, monkeypatch
     with monkeypatch.context() as mp:  # the rows each walk hands back to the Python path: the same ones
         mp.setattr(V._Chain, "event", lambda self, row: handed_back[which].append(row[0]) or event(self, row))
         which = "copy"
-        with_c = _chain_copy(monkeypatch, rows, True, per_chunk, **kw)
+        with_c = _chain(monkeypatch, rows, True, per_chunk, copy=True, **kw)
         which = "tuples"
         _chain(monkeypatch, rows, True, per_chunk, **kw)
     assert handed_back["copy"] == handed_back["tuples"]
-    assert with_c == _chain_copy(monkeypatch, rows, False, per_chunk, **kw) == _chain(monkeypatch, rows, False, per_chunk, **kw)
+    assert with_c == _chain(monkeypatch, rows, False, per_chunk, copy=True, **kw) == _chain(monkeypatch, rows, False, per_chunk, **kw)
 
 
 def test_walk_hand_cases(subject_types, monkeypatch):
@@ -303,7 +289,7 @@ def test_walk_escapes_quotes_and_backslashes_wherever_they_fall(subject_types, m
     handed_back.clear()
     read = V.copy_event
     monkeypatch.setattr(V, "copy_event", lambda *a: handed_back.append(a[1]) or read(*a))
-    assert _chain_copy(monkeypatch, _rows(events), True, 50) == with_c and handed_back == []
+    assert _chain(monkeypatch, _rows(events), True, 50, copy=True) == with_c and handed_back == []
 
 
 def test_walk_hands_back_a_rooted_type_it_cannot_evaluate(subject_types, monkeypatch):
