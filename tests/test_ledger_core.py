@@ -848,7 +848,7 @@ def test_walk_copy_hands_back_what_it_cannot_read_and_writes_nothing(world, sess
         core.walk_copy(first, len(first) + 1, 1, GENESIS, 0, (), V._copy_at_text, *at)
 
 
-def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, session, monkeypatch):
+def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, session, monkeypatch, reader):
     """The touched rows are read AMONG ids per statement, two in flight: with AMONG lowered to 2 the same report,
     and a touched row edited behind the platform's back is named."""
     from ccer.infra import pgcopy

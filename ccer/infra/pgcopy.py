@@ -123,9 +123,10 @@ def _result(pgconn: pq.abc.PGconn, want: pq.ExecStatus) -> None:
 
 
 def _by_row(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[tuple[bytearray, bool]]:
-    """The stream through psycopg's `Copy`, a row per call (its messages gathered into chunks)."""
+    """The stream through psycopg's `Copy`, a row per call (its messages gathered into chunks). (psycopg holds the
+    connection's lock for the whole COPY: the last chunk is handed on once it is out of it.)"""
+    buf, header = bytearray(), True
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        buf, header = bytearray(), True
         for data in copy:
             if header:
                 data, header = _after_header(bytes(data)), False
@@ -135,7 +136,7 @@ def _by_row(driver: psycopg.Connection, statement: str, chunk: int) -> Iterator[
             if len(buf) >= chunk:
                 yield buf, False
                 buf = bytearray()
-        yield buf, True  # (psycopg has read the statement's end: maybe nothing left)
+    yield buf, True  # (the statement has ended: maybe nothing left)
 
 
 @functools.cache
