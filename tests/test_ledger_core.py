@@ -655,15 +655,15 @@ def reader(request, monkeypatch):
 def _streamed(session) -> tuple[list[tuple], list[int]]:
     """The rows of `chain_copy`, each read by `copy_event` (the Python path), and the chunks' sizes."""
     rows, sizes, lasts = [], [], []
-    for data, last in V.chain_copy(session, 0):
-        lasts.append(last)
+    for data, ended in V.chain_copy(session, 0):
+        lasts.append(ended)
         pos = 0
         while pos < len(data):
             row, pos = V.copy_event(data, pos)
             rows.append(row)
         assert pos == len(data)  # whole rows only
         sizes.append(len(data))
-    assert lasts == [False] * (len(lasts) - 1) + [True]  # the last chunk said so
+    assert lasts[-1] and lasts == sorted(lasts)  # those after the statement's end said so: the last, maybe more
     session.rollback()
     return rows, sizes
 
@@ -861,7 +861,8 @@ def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, sessio
     few = ledger.verify(session, since=cp)
     session.rollback()
     assert base.ok and few.ok and (few.subjects, few.events, few.head) == (base.subjects, base.events, base.head)
-    # ids touched so far are read ahead, while the chain's last chunk is walked (`_send_touched`), the others after it
+    # ids touched so far are read ahead once the stream has ended, while the chunks left are walked (`_send_touched`),
+    # the others after the walk (chunks of one event: only the last is walked after the stream's end)
     early, send = [], V._send_touched
     monkeypatch.setattr(V, "_send_touched", lambda *a: early.append(send(*a)) or early[-1])
     # chunks of one event: the last event's blocks are read after the stream, the first event's ahead

@@ -37,9 +37,10 @@ def utf8(conn) -> bool:
 
 def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[tuple[bytes | bytearray, bool]]:
     """The rows of `sql` (compiled SQL without parameters) on a SQLAlchemy connection, in its transaction, as
-    (chunk, last): chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK).
-    Each is handed on once the next has come in, so that the last, marked so, comes once the statement has ended
-    (empty only when there are no rows): the connection is free for other statements while it is worked on.
+    (chunk, ended): chunks of whole rows (header and trailer taken off) of at least `chunk` bytes (default CHUNK).
+    Each is handed on once the next has come in, so that those handed on once the statement has ended are marked
+    so — at least the last (empty only when there are no rows): the connection is free for other statements while
+    they are worked on.
     Closing the generator early cancels the COPY (the transaction is then failed, as after any cancelled
     statement). The driver's errors come as SQLAlchemy's."""
     statement = f"COPY ({sql}) TO STDOUT (FORMAT BINARY)"
@@ -49,7 +50,7 @@ def copy_chunks(conn, sql: str, chunk: int | None = None) -> Iterator[tuple[byte
         for data, ended in reader(conn.connection.driver_connection, statement, chunk or CHUNK):
             if data:
                 if held is not None:
-                    yield held, False
+                    yield held, ended
                 held = data
             if ended:
                 yield (held if held is not None else b""), True

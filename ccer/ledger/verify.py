@@ -26,7 +26,7 @@ import mmap
 import os
 import tempfile
 from collections import deque
-from contextlib import closing, nullcontext
+from contextlib import ExitStack, closing, nullcontext
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -756,21 +756,22 @@ def _verify(session: Session, report: VerifyReport, helper: _StatesHelper | None
 def _walk_stream(session: Session, chain: _Chain, tell: Progress, total: int, touched: bool) \
         -> tuple[Problem | None, list]:
     """PostgreSQL: the chain as one binary COPY stream (the server sends on while a chunk is walked). touched (an
-    incremental verification): the rows touched so far are read while the last chunk is walked (`_send_touched`:
-    the stream has ended, the database is idle then). (The first bad event or None, those reads.)"""
+    incremental verification): once the stream has ended (the connection is free), before each chunk left the
+    rows touched so far are sent for (`_send_touched`), so that the database reads them while the walk goes on.
+    (The first bad event or None, those reads.)"""
     start = chain.expected
     early: list = []
-    with closing(chain_copy(session, start - 1)) as chunks:  # (left early: the rest of the stream is not wanted)
-        for data, last in chunks:
-            if last and touched:
-                with ReadAhead(session.connection()) as ahead:
-                    early = _send_touched(session.connection(), ahead, chain.walk)
-                    bad = chain.chunk(data)
-                    if bad is not None:
-                        ahead.unwanted()  # (reads nobody will take: an error of theirs must not hide this event's)
-            else:
-                bad = chain.chunk(data)
+    with ExitStack() as stack:
+        chunks = stack.enter_context(closing(chain_copy(session, start - 1)))  # (left early: the rest is not wanted)
+        ahead: ReadAhead | None = None
+        for data, ended in chunks:
+            if ended and touched:
+                ahead = ahead or stack.enter_context(ReadAhead(session.connection()))
+                early += _send_touched(session.connection(), ahead, chain.walk, early)
+            bad = chain.chunk(data)
             if bad is not None:
+                if ahead is not None:
+                    ahead.unwanted()  # (reads nobody will take: an error of theirs must not hide this event's)
                 return bad, early
             tell("chain", chain.expected - start, total)
     return None, early
@@ -924,14 +925,26 @@ def _digested(name: str, read: Callable[[], list[tuple]]) -> tuple[str, list[int
     return name, [row[0] for row in rows], _digester(SUBJECT_TYPES[name].snapshot_all)(rows)
 
 
-def _send_touched(conn, ahead: ReadAhead, walk: _Walk) -> list[tuple[str, list[int], Callable[[], list[tuple]]]]:
-    """The first reads of `_touched_rows` — of the ids vouched so far, at most two statements (as many rows as it
-    holds at once) — sent ahead in the chain's pipeline: (type, ids, their rows)."""
+def _send_touched(conn, ahead: ReadAhead, walk: _Walk, sent: list = ()) -> list[tuple[str, list[int], Callable[[], list[tuple]]]]:
+    """The first reads of `_touched_rows`, sent ahead in the pipeline: of the ids vouched so far and not in `sent`
+    (the reads sent before), of at most two types and AMONG ids of each in all (as many rows as it holds at
+    once). (type, ids, their rows) of each read sent."""
+    asked = _asked(sent)
     early = []
     for name in _among_types(walk)[:2]:
-        ids = sorted(walk.slots[name].sparse)[:AMONG]
-        early.append((name, ids, ahead.send(SUBJECT_TYPES[name].snapshot_all.among_sql(conn), among_params(ids))))
+        room = AMONG - len(asked.get(name, ()))
+        ids = sorted(walk.slots[name].sparse.keys() - asked.get(name, set()))[:room] if room > 0 else []
+        if ids:
+            early.append((name, ids, ahead.send(SUBJECT_TYPES[name].snapshot_all.among_sql(conn), among_params(ids))))
     return early
+
+
+def _asked(sent: Iterable[tuple[str, list[int], Any]]) -> dict[str, set[int]]:
+    """The ids of reads sent, by type."""
+    asked: dict[str, set[int]] = {}
+    for name, ids, _ in sent:
+        asked.setdefault(name, set()).update(ids)
+    return asked
 
 
 def _touched_rows(session: Session, walk: _Walk, early: list = ()) -> dict[str, list[tuple[str, int]]]:
@@ -941,7 +954,7 @@ def _touched_rows(session: Session, walk: _Walk, early: list = ()) -> dict[str, 
     found: dict[str, tuple[list[int], list[bytes]]] = {name: ([], []) for name in _among_types(walk)}
     # (a type whose ids turned out not all integers is `_check_states`'s to read: its early read is left)
     early = [(name, ids, read) for name, ids, read in early if name in found]
-    asked = {name: set(ids) for name, ids, _ in early}
+    asked = _asked(early)
     reads = [(name, ids[a:a + AMONG]) for name in found
              for ids in [sorted(walk.slots[name].sparse.keys() - asked.get(name, set()))] for a in range(0, len(ids), AMONG)]
     for name, ids, blob in itertools.chain((_digested(name, read) for name, _, read in early),
