@@ -652,11 +652,16 @@ def reader(request, monkeypatch):
     return request.param
 
 
-def _streamed(session) -> tuple[list[tuple], list[int]]:
-    """The rows of `chain_copy`, each read by `copy_event` (the Python path), and the chunks' sizes."""
+def _streamed(session) -> tuple[list[tuple], list[int], list[bool]]:
+    """The rows of `chain_copy`, each read by `copy_event` (the Python path), the chunks' sizes and ended marks."""
+    from psycopg import pq
+
+    driver = session.connection().connection.driver_connection
     rows, sizes, lasts = [], [], []
     for data, ended in V.chain_copy(session, 0):
         lasts.append(ended)
+        # marked ended exactly when the connection is free: the COPY over, psycopg's lock not held
+        assert ended == (driver.pgconn.transaction_status != pq.TransactionStatus.ACTIVE and not driver.lock.locked())
         pos = 0
         while pos < len(data):
             row, pos = V.copy_event(data, pos)
@@ -665,7 +670,7 @@ def _streamed(session) -> tuple[list[tuple], list[int]]:
         sizes.append(len(data))
     assert lasts[-1] and lasts == sorted(lasts)  # those after the statement's end said so: the last, maybe more
     session.rollback()
-    return rows, sizes
+    return rows, sizes, lasts
 
 
 def test_the_streamed_chain_is_the_paged_chain_in_any_chunking(world, session, monkeypatch, reader):
@@ -679,9 +684,11 @@ def test_the_streamed_chain_is_the_paged_chain_in_any_chunking(world, session, m
     session.rollback()
     for size in (1, 700, 10 ** 9):
         monkeypatch.setattr(pgcopy, "CHUNK", size)
-        rows, sizes = _streamed(session)
+        rows = _streamed(session)
+        rows, sizes, lasts = rows
         assert rows == whole and all(n >= size for n in sizes[:-1])
         assert len(sizes) == len(whole) if size == 1 else 1 < len(sizes) < len(whole) if size == 700 else len(sizes) == 1
+        assert lasts.count(True) == 1 if size == 1 else lasts[-1]
     assert isinstance(rows[0][1], datetime) and rows[0][1].utcoffset() == timedelta(0)
 
 
@@ -877,6 +884,58 @@ def test_incremental_reads_touched_rows_in_statements_of_a_few_ids(world, sessio
     assert [name for name, _, _ in early[0]].count("serial_block") == 1 and low in dict((n, i) for n, i, _ in early[0])["serial_block"]
     assert all(high not in ids for _, ids, _ in early[0])
     assert {f"serial_block {b} differs" for b in (low, high)} <= {str(p).split(" from ")[0].split(": ", 1)[-1] for p in report.problems}
+
+
+def test_reads_sent_ahead_ask_each_id_once_of_two_types_at_most_among_ids_each(subject_types, monkeypatch):
+    """_to_send, called again as the walk goes on: only ids not asked before, at most two types in all (a type
+    touched later that comes first in the registry's order waits), at most AMONG ids of each in all."""
+    monkeypatch.setattr(V, "AMONG", 3)
+    among = [n for n, k in ledger.SUBJECT_TYPES.items() if isinstance(k.snapshot_all, V.FieldsScan) and k.snapshot_all.native]
+    first, second, third = among[:3]
+    walk = V._Walk(incremental=True)
+
+    def touch(name, *ids):
+        for i in ids:
+            walk.slots[name].sparse[i] = (1, bytes(16))
+
+    touch(second, 5, 1)
+    touch(third, 7)
+    sent = [(name, ids, None) for name, ids in V._to_send(walk)]
+    assert [(n, ids) for n, ids, _ in sent] == [(second, [1, 5]), (third, [7])]
+    touch(first, 2)  # comes first in the order, but two types are asked already
+    touch(second, 9, 3, 4)
+    more = V._to_send(walk, sent)
+    assert more == [(second, [3])]  # one more of it fits in AMONG; 4 and 9 wait, as the first type does
+    sent += [(n, ids, None) for n, ids in more]
+    assert V._to_send(walk, sent) == []
+    asked = V._asked(sent)
+    assert asked == {second: {1, 3, 5}, third: {7}}
+    # what _touched_rows reads after: every id not asked, once
+    rest = {name: sorted(walk.slots[name].sparse.keys() - asked.get(name, set())) for name in V._among_types(walk)}
+    assert rest == {first: [2], second: [4, 9], third: []}
+
+
+def test_a_streamed_incremental_names_a_bad_event_though_a_read_sent_ahead_fails(world, session, monkeypatch):
+    """The touched rows' reads sent once the stream has ended (chunks of one event: before the last): when the
+    walk stops at a bad event there, their failure does not replace the report; otherwise it is raised as
+    SQLAlchemy's error."""
+    from sqlalchemy.exc import DBAPIError
+
+    from ccer.infra import pgcopy
+
+    _pg_only(session)
+    cp = _paged_ledger(world, session)
+    monkeypatch.setattr(pgcopy, "CHUNK", 1)
+    _failing_send(monkeypatch, 1)
+    with pytest.raises(DBAPIError, match="division by zero"):
+        ledger.verify(session, since=cp)
+    session.rollback()
+    head = ledger.head(session)[0]
+    _tamper(session, head, "hash")
+    report = ledger.verify(session, since=cp)
+    assert [str(p)[:len(f"event #{head}: content")] for p in report.problems] == [f"event #{head}: content"]
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_incremental_names_a_touched_row_deleted_behind_the_platforms_back(world, session):

@@ -765,9 +765,10 @@ def _walk_stream(session: Session, chain: _Chain, tell: Progress, total: int, to
         chunks = stack.enter_context(closing(chain_copy(session, start - 1)))  # (left early: the rest is not wanted)
         ahead: ReadAhead | None = None
         for data, ended in chunks:
-            if ended and touched:
+            reads = _to_send(chain.walk, early) if ended and touched else []
+            if reads:  # (no pipeline for nothing: its sync costs a round trip)
                 ahead = ahead or stack.enter_context(ReadAhead(session.connection()))
-                early += _send_touched(session.connection(), ahead, chain.walk, early)
+                early += _send_touched(session.connection(), ahead, reads)
             bad = chain.chunk(data)
             if bad is not None:
                 if ahead is not None:
@@ -791,7 +792,7 @@ def _walk_pages(session: Session, chain: _Chain, tell: Progress, total: int, pag
             page = min(page, max(AHEAD_PAGE, -(-total // AHEAD)))
         for rows in chain_pages(session, start - 1, page, ahead):
             if ahead is not None and touched_at is not None and not early and chain.expected - 1 + len(rows) >= touched_at:
-                early = _send_touched(session.connection(), ahead, chain.walk)
+                early = _send_touched(session.connection(), ahead, _to_send(chain.walk))
             bad = chain.page(rows)
             if bad is not None:
                 if ahead is not None:
@@ -925,18 +926,26 @@ def _digested(name: str, read: Callable[[], list[tuple]]) -> tuple[str, list[int
     return name, [row[0] for row in rows], _digester(SUBJECT_TYPES[name].snapshot_all)(rows)
 
 
-def _send_touched(conn, ahead: ReadAhead, walk: _Walk, sent: list = ()) -> list[tuple[str, list[int], Callable[[], list[tuple]]]]:
-    """The first reads of `_touched_rows`, sent ahead in the pipeline: of the ids vouched so far and not in `sent`
-    (the reads sent before), of at most two types and AMONG ids of each in all (as many rows as it holds at
-    once). (type, ids, their rows) of each read sent."""
+def _send_touched(conn, ahead: ReadAhead, reads: list[tuple[str, list[int]]]) \
+        -> list[tuple[str, list[int], Callable[[], list[tuple]]]]:
+    """The first reads of `_touched_rows` (`_to_send`), sent ahead in the pipeline: (type, ids, their rows) of each."""
+    return [(name, ids, ahead.send(SUBJECT_TYPES[name].snapshot_all.among_sql(conn), among_params(ids)))
+            for name, ids in reads]
+
+
+def _to_send(walk: _Walk, sent: list = ()) -> list[tuple[str, list[int]]]:
+    """The ids vouched so far that the reads `sent` before did not ask for, of at most two types and AMONG ids of
+    each in all, with those of `sent` (as many rows as `_touched_rows` holds at once): (type, ids) to read."""
     asked = _asked(sent)
-    early = []
-    for name in _among_types(walk)[:2]:
+    among = _among_types(walk)
+    names = [n for n in among if n in asked] + [n for n in among if n not in asked][:max(0, 2 - len(asked))]
+    out = []
+    for name in names:
         room = AMONG - len(asked.get(name, ()))
         ids = sorted(walk.slots[name].sparse.keys() - asked.get(name, set()))[:room] if room > 0 else []
         if ids:
-            early.append((name, ids, ahead.send(SUBJECT_TYPES[name].snapshot_all.among_sql(conn), among_params(ids))))
-    return early
+            out.append((name, ids))
+    return out
 
 
 def _asked(sent: Iterable[tuple[str, list[int], Any]]) -> dict[str, set[int]]:
