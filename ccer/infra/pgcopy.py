@@ -111,13 +111,11 @@ def _result(pgconn: pq.abc.PGconn, want: pq.ExecStatus) -> None:
     """The statement's next result, of status `want` (a COPY's start, its end), or its error raised; after the
     end, libpq's end of the results read."""
     res = pgconn.get_result()
-    if want == pq.ExecStatus.COMMAND_OK:
+    wanted = res is not None and res.status == want
+    if want == pq.ExecStatus.COMMAND_OK or not wanted:  # the statement is over: its results read to their end
         while pgconn.get_result() is not None:
             pass
-    if res is None or res.status != want:
-        if res is not None and want == pq.ExecStatus.COPY_OUT:
-            while pgconn.get_result() is not None:
-                pass
+    if not wanted:
         sqlstate = res.error_field(pq.DiagnosticField.SQLSTATE) if res is not None else None
         message = res.error_message.decode(errors="replace") if res is not None else pgconn.get_error_message()
         raise (psycopg.errors.lookup(sqlstate.decode()) if sqlstate else psycopg.OperationalError)(message)
@@ -146,8 +144,8 @@ def _libpq() -> tuple[int, int] | None:
     loads one, bundled or the system's), or None when there is not exactly one (or no /proc, or no `_core`)."""
     try:
         from ..ledger import _core  # noqa: F401
-        with open("/proc/self/maps") as maps:
-            paths = {line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6}
+        with open("/proc/self/maps") as maps:  # (the path: the sixth field of a mapping's line)
+            paths = {fields[5].strip() for line in maps if "libpq" in line and len(fields := line.split(None, 5)) == 6}
     except (ImportError, OSError):
         return None
     libs = {p for p in paths if os.path.basename(p).startswith("libpq") and ".so" in os.path.basename(p)}

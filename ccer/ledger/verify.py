@@ -110,7 +110,9 @@ def iter_events(session: Session) -> Iterator[Event]:
                                .execution_options(yield_per=2000)).scalars()
 
 
-_CHAIN_PAGE = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq).limit(bindparam("n"))
+#: the chain after seq `after`, in order (streamed whole: `chain_copy`), and a page of it (`chain_pages`)
+_CHAIN_ALL = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq)
+_CHAIN_PAGE = _CHAIN_ALL.limit(bindparam("n"))
 
 
 def chain_pages(session: Session, after: int = 0, page: int = PAGE, ahead: ReadAhead | None = None) -> Iterator[list[tuple]]:
@@ -158,7 +160,6 @@ def driver_pages(conn, stmt, after: int, page: int, ahead: ReadAhead | None = No
         last = rows[-1][0]
 
 
-_CHAIN_ALL = select(*_CHAIN_COLUMNS).where(_events.c.seq > bindparam("after")).order_by(_events.c.seq)
 #: PostgreSQL's instants: microseconds since this one (its binary format)
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MIN_MICROS = -(2 ** 63)
@@ -166,7 +167,7 @@ _MIN_MICROS = -(2 ** 63)
 
 def chain_copy(session: Session, after: int = 0) -> Iterator[tuple[bytes | bytearray, bool]]:
     """PostgreSQL: the sealed events after seq `after`, in seq order, as one binary COPY stream, (chunk of whole
-    rows, last) as `pgcopy.copy_chunks` gives them: the columns of `chain_pages`, which `_core.walk_copy` and
+    rows, ended) as `pgcopy.copy_chunks` gives them: the columns of `chain_pages`, which `_core.walk_copy` and
     `copy_event` read."""
     conn = session.connection()
     sql = _CHAIN_ALL.params(after=int(after)).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
